@@ -1,0 +1,50 @@
+# Reelway: `make serve` runs the server, `make test` runs the whole suite.
+# Both create or refresh the virtual environment in .venv first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+NODE_SDK := tests/node/node_modules/openai/package.json
+
+.PHONY: serve test lint format bench clean venv node-sdk
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/reelway serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) node-sdk
+	$(BIN)/python -m pytest
+
+# The Node SDK test is skipped (with its reason) when npm is missing or cannot install.
+node-sdk: $(NODE_SDK)
+$(NODE_SDK): tests/node/package.json
+	@if command -v npm >/dev/null; then \
+		npm install --prefix tests/node --no-package-lock --no-audit --no-fund --loglevel=error \
+			|| echo "npm install failed: the Node SDK test will be skipped"; \
+	else echo "npm not found: the Node SDK test will be skipped"; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules

@@ -1,0 +1,10 @@
+"""``make bench``: every benchmark, each printing ratios against a baseline from the same run."""
+
+from bench import bench_animatic, bench_api, bench_queue
+
+if __name__ == "__main__":
+    bench_api.main()
+    print()
+    bench_animatic.main()
+    print()
+    bench_queue.main()

@@ -1,0 +1,5 @@
+"""``python -m reelway`` is the ``reelway`` command."""
+
+from reelway.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The HTTP API: OpenAI-compatible routes, wire shapes, auth and the error envelope."""

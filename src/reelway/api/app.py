@@ -1,0 +1,62 @@
+"""The app factory: routes, middleware, error handlers, and the in-process worker's lifetime."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from reelway import __version__, errors
+from reelway.api import errors as api_errors
+from reelway.api.auth import Authenticator
+from reelway.api.middleware import Edge
+from reelway.api.responses import JsonResponse
+from reelway.api.routes import Routes
+from reelway.runtime import Runtime
+
+
+async def health(_request: Request) -> Response:
+    return JsonResponse({"status": "ok", "version": __version__})
+
+
+def create_app(runtime: Runtime) -> ASGIApp:
+    """The ASGI app; its lifespan runs ``settings.workers`` render slots in this process."""
+    settings = runtime.settings
+    worker = runtime.worker(settings.workers)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await worker.start()
+        # Everything alive now lives as long as the process: keep it out of every future
+        # collection, so the cyclic GC only walks what requests allocate.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await worker.stop(settings.shutdown_grace_seconds)
+
+    routes = Routes(
+        runtime.service,
+        Authenticator(runtime.service, settings.auth_cache_seconds),
+        poll_after_ms=settings.poll_after_ms,
+        max_file_bytes=settings.max_image_bytes,
+        redirect_seconds=settings.presign_seconds if settings.storage_redirect else None,
+    )
+    app = Starlette(
+        routes=[*routes.routes(), Route("/health", health, methods=["GET"])],
+        exception_handlers={
+            errors.ReelwayError: api_errors.reelway_error,
+            HTTPException: api_errors.http_error,
+            Exception: api_errors.unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    return Edge(app, settings.max_request_bytes)

@@ -1,0 +1,134 @@
+"""The OpenAI-compatible routes: /v1/videos… and /v1/models."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from reelway import errors, jobs
+from reelway.api import content, forms, headers, wire
+from reelway.api.auth import Authenticator
+from reelway.api.headers import request_id
+from reelway.api.responses import JsonResponse
+from reelway.service import VideoService
+
+POLL_HEADER = "openai-poll-after-ms"
+REPLAYED_HEADER = "idempotent-replayed"
+
+
+class Routes:
+    """Handlers bound to one service; the app factory mounts ``routes()``."""
+
+    def __init__(
+        self,
+        service: VideoService,
+        auth: Authenticator,
+        *,
+        poll_after_ms: int,
+        max_file_bytes: int,
+        redirect_seconds: int | None = None,
+    ) -> None:
+        self.service = service
+        self.auth = auth
+        self.poll_after_ms = str(poll_after_ms)
+        self.max_file_bytes = max_file_bytes
+        self.redirect_seconds = redirect_seconds
+        """Answer downloads with a presigned URL valid this long (None: stream them)."""
+
+    def routes(self) -> list[Route]:
+        unimplemented = self.not_implemented
+        # Starlette tries routes in order: polling and creating come first.  A path that
+        # matches with another method is only taken if no later route matches fully, so
+        # POST /v1/videos/edits still reaches its own route.
+        return [
+            Route("/v1/videos/{video_id}", self.retrieve, methods=["GET"]),
+            Route("/v1/videos", self.create, methods=["POST"]),
+            Route("/v1/videos", self.list, methods=["GET"]),
+            Route("/v1/videos/{video_id}", self.delete, methods=["DELETE"]),
+            Route("/v1/videos/edits", unimplemented, methods=["POST"]),
+            Route("/v1/videos/extensions", unimplemented, methods=["POST"]),
+            Route("/v1/videos/characters", unimplemented, methods=["POST"]),
+            Route("/v1/videos/characters/{character_id}", unimplemented, methods=["GET"]),
+            Route("/v1/videos/{video_id}/content", self.download, methods=["GET"]),
+            Route("/v1/videos/{video_id}/remix", self.remix, methods=["POST"]),
+            Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/models/{model}", self.model, methods=["GET"]),
+        ]
+
+    def _video_response(self, video: jobs.Video, replayed: bool = False) -> JsonResponse:
+        headers = {} if video.is_terminal else {POLL_HEADER: self.poll_after_ms}
+        if replayed:
+            headers[REPLAYED_HEADER] = "true"
+        return JsonResponse(wire.video(video), headers=headers)
+
+    async def create(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
+        try:
+            created = await self.service.create(
+                caller, params, request_id(request), headers.get(request, b"idempotency-key")
+            )
+        finally:
+            forms.close_uploads(params)
+        return self._video_response(created.video, created.replayed)
+
+    async def remix(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
+        try:
+            created = await self.service.remix(
+                caller,
+                request.path_params["video_id"],
+                params,
+                request_id(request),
+                headers.get(request, b"idempotency-key"),
+            )
+        finally:
+            forms.close_uploads(params)
+        return self._video_response(created.video, created.replayed)
+
+    async def retrieve(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        return self._video_response(await self.service.get(caller, request.path_params["video_id"]))
+
+    async def list(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        query = request.query_params
+        page = await self.service.list(
+            caller, after=query.get("after"), limit=query.get("limit"), order=query.get("order")
+        )
+        return JsonResponse(wire.video_list(page.videos, page.has_more))
+
+    async def delete(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        video = await self.service.delete(caller, request.path_params["video_id"])
+        return JsonResponse(wire.deleted(video.id))
+
+    async def download(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        variant = request.query_params.get("variant")
+        found = await self.service.content(caller, request.path_params["video_id"], variant)
+        storage = self.service.storage
+        if self.redirect_seconds is not None:
+            url = await storage.presigned_url(found.asset.key, self.redirect_seconds)
+            if url is not None:
+                # The SDKs follow it; clients drop our Authorization header on the new host.
+                return RedirectResponse(url, status_code=302, headers={"cache-control": "no-store"})
+        stem = found.video.id if variant in (None, "video") else f"{found.video.id}.{variant}"
+        return content.file_response(request, storage, found.asset, stem)
+
+    async def models(self, request: Request) -> Response:
+        await self.auth(request)
+        return JsonResponse(wire.model_list(self.service.models()))
+
+    async def model(self, request: Request) -> Response:
+        await self.auth(request)
+        return JsonResponse(wire.model(self.service.model(request.path_params["model"])))
+
+    async def not_implemented(self, request: Request) -> Response:
+        await self.auth(request)
+        raise errors.NotImplementedYet(
+            f"{request.method} {request.url.path} (video edits, extensions and characters) is "
+            "not implemented by this Reelway version yet."
+        )

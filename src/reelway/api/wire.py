@@ -1,0 +1,77 @@
+"""Wire shapes: Reelway records rendered exactly as the OpenAI SDKs parse them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelway import catalog, jobs
+
+
+def _seconds(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def video(v: jobs.Video) -> dict[str, Any]:
+    """The Video object: always all 13 keys, ``null`` where empty."""
+    return {
+        "id": v.id,
+        "object": "video",
+        "model": v.model,
+        "status": v.public_status,
+        "progress": int(v.progress),
+        "created_at": int(v.created_at),
+        "completed_at": _seconds(v.completed_at),
+        "expires_at": _seconds(v.expires_at),
+        "prompt": v.prompt,
+        "size": v.size,
+        "seconds": v.seconds,
+        "remixed_from_video_id": v.remixed_from_video_id,
+        "error": v.error,
+    }
+
+
+def video_list(videos: list[jobs.Video], has_more: bool) -> dict[str, Any]:
+    """A ConversationCursorPage: the SDK pages on ``last_id``, so it must be the last item."""
+    return {
+        "object": "list",
+        "data": [video(v) for v in videos],
+        "first_id": videos[0].id if videos else None,
+        "last_id": videos[-1].id if videos else None,
+        "has_more": has_more,
+    }
+
+
+def deleted(video_id: str) -> dict[str, Any]:
+    return {"id": video_id, "object": "video.deleted", "deleted": True}
+
+
+def model(m: catalog.ModelSpec) -> dict[str, Any]:
+    """OpenAI's Model object plus what a video client needs to know about it."""
+    sizes = [catalog.parse_size(s) for s in m.sizes]
+    return {
+        "id": m.name,
+        "object": "model",
+        "created": m.created,
+        "owned_by": "reelway",
+        "description": m.description,
+        "aliases": list(m.aliases),
+        "sizes": list(m.sizes),
+        "seconds": [str(s) for s in m.seconds],
+        "default_size": m.default_size,
+        "default_seconds": str(m.default_seconds),
+        "capabilities": sorted(c.value for c in m.capabilities),
+        "engines": list(m.route),
+        "pricing": {
+            "currency": "usd",
+            "per_second": {
+                s: m.price_usd(w, h, 1) for s, (w, h) in zip(m.sizes, sizes, strict=True)
+            },
+            "credits_per_second": {
+                s: m.credits(w, h, 1) for s, (w, h) in zip(m.sizes, sizes, strict=True)
+            },
+        },
+    }
+
+
+def model_list(models: tuple[catalog.ModelSpec, ...]) -> dict[str, Any]:
+    return {"object": "list", "data": [model(m) for m in models]}

@@ -1,0 +1,224 @@
+"""The model catalogue: which models are served, with what sizes, lengths, prices and route.
+
+The catalogue is data (``catalog.toml`` beside this module, or the operator's copy), checked
+once at start-up; request validation reads it instead of hard-coding limits.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pydantic
+
+from reelway import errors
+
+SIZE_PATTERN = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
+RESOLUTION_CLASSES = ("480p", "720p", "1080p")
+MAX_PROMPT_CHARS = 32000
+
+
+class Capability(StrEnum):
+    """Things a model (and the engines serving it) can do beyond a text prompt."""
+
+    IMAGE_INPUT = "image_input"
+    REMIX = "remix"
+    AUDIO = "audio"
+    EDITS = "edits"
+    EXTENSIONS = "extensions"
+    CHARACTERS = "characters"
+    NEGATIVE_PROMPT = "negative_prompt"
+    LOOP = "loop"
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    """``"1280x720"`` -> ``(1280, 720)``; raises ``ValueError`` on anything else."""
+    match = SIZE_PATTERN.match(size)
+    if not match:
+        raise ValueError(f"size must look like WIDTHxHEIGHT, got {size!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def resolution_class(width: int, height: int) -> str:
+    """480p, 720p or 1080p, read off the short side of the frame."""
+    short = min(width, height)
+    if short <= 480:
+        return "480p"
+    if short <= 720:
+        return "720p"
+    return "1080p"
+
+
+class _ModelEntry(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    aliases: list[str] = []
+    sizes: list[str]
+    seconds: list[pydantic.PositiveInt]
+    default_size: str
+    default_seconds: pydantic.PositiveInt
+    capabilities: list[Capability] = []
+    route: list[str]
+    price_per_second: dict[str, pydantic.NonNegativeFloat]
+    created: int = 1759708800  # 2025-10-06, the first Sora 2 snapshot
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> _ModelEntry:
+        for size in self.sizes:
+            parse_size(size)
+        if not self.sizes or not self.seconds or not self.route:
+            raise ValueError("sizes, seconds and route must not be empty")
+        if self.default_size not in self.sizes:
+            raise ValueError(f"default_size {self.default_size!r} is not in sizes")
+        if self.default_seconds not in self.seconds:
+            raise ValueError(f"default_seconds {self.default_seconds} is not in seconds")
+        for cls in self.price_per_second:
+            if cls not in RESOLUTION_CLASSES:
+                raise ValueError(f"price class {cls!r} is not one of {RESOLUTION_CLASSES}")
+        for size in self.sizes:
+            _price_class(self.price_per_second, resolution_class(*parse_size(size)))
+        return self
+
+
+class _CatalogFile(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    credits_per_second: dict[str, pydantic.NonNegativeInt]
+    models: dict[str, _ModelEntry]
+
+
+def _price_class(prices: dict[str, float], res_class: str) -> float:
+    """The price for a resolution class, falling back to the nearest class below it."""
+    order = RESOLUTION_CLASSES[: RESOLUTION_CLASSES.index(res_class) + 1]
+    for cls in reversed(order):
+        if cls in prices:
+            return prices[cls]
+    raise ValueError(f"no price for {res_class} or any class below it")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One served model, as validation and routing read it."""
+
+    name: str
+    description: str
+    aliases: tuple[str, ...]
+    sizes: tuple[str, ...]
+    seconds: tuple[int, ...]
+    default_size: str
+    default_seconds: int
+    capabilities: frozenset[Capability]
+    route: tuple[str, ...]
+    price_per_second: dict[str, float]
+    credits_per_second: dict[str, int]
+    created: int
+
+    def check_size(self, size: str, param: str = "size") -> tuple[int, int]:
+        if size not in self.sizes:
+            raise errors.InvalidValue(
+                f"Invalid size {errors.show(size)} for model {self.name!r}. "
+                f"Allowed sizes: {', '.join(self.sizes)}.",
+                param=param,
+            )
+        return parse_size(size)
+
+    def check_seconds(self, seconds: int, param: str = "seconds") -> int:
+        if seconds not in self.seconds:
+            raise errors.InvalidValue(
+                f"Invalid seconds {errors.show(seconds)} for model {self.name!r}. "
+                f"Allowed values: {', '.join(str(s) for s in self.seconds)}.",
+                param=param,
+            )
+        return seconds
+
+    def has(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def price_usd(self, width: int, height: int, seconds: int) -> float:
+        per_second = _price_class(self.price_per_second, resolution_class(width, height))
+        return round(per_second * seconds, 6)
+
+    def credits(self, width: int, height: int, seconds: int) -> int:
+        return self.credits_per_second[resolution_class(width, height)] * seconds
+
+
+class Catalog:
+    """All served models, by name and alias."""
+
+    def __init__(self, models: Iterable[ModelSpec]) -> None:
+        self._models = {m.name: m for m in models}
+        self._by_name: dict[str, ModelSpec] = {}
+        for model in self._models.values():
+            for name in (model.name, *model.aliases):
+                if name in self._by_name:
+                    raise ValueError(f"model name {name!r} is defined twice")
+                self._by_name[name] = model
+
+    @property
+    def models(self) -> tuple[ModelSpec, ...]:
+        return tuple(self._models.values())
+
+    def names(self) -> tuple[str, ...]:
+        """Every accepted model name, canonical names first."""
+        aliases = [a for m in self._models.values() for a in m.aliases]
+        return (*self._models, *aliases)
+
+    def get(self, name: str) -> ModelSpec | None:
+        return self._by_name.get(name)
+
+    def resolve(self, name: str, param: str = "model") -> ModelSpec:
+        model = self._by_name.get(name)
+        if model is None:
+            raise errors.InvalidValue(
+                f"Unknown model {errors.show(name)}. Allowed models: {', '.join(self.names())}.",
+                param=param,
+            )
+        return model
+
+    def engines(self) -> frozenset[str]:
+        return frozenset(e for m in self._models.values() for e in m.route)
+
+
+def load(path: Path | None = None) -> Catalog:
+    """Read and check a catalogue file; the packaged default when ``path`` is None."""
+    if path is None:
+        text = resources.files("reelway").joinpath("catalog.toml").read_text("utf-8")
+        source = "the built-in catalogue"
+    else:
+        text = path.read_text("utf-8")
+        source = str(path)
+    try:
+        return from_mapping(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, pydantic.ValidationError, ValueError) as exc:
+        raise ValueError(f"invalid model catalogue in {source}: {exc}") from exc
+
+
+def from_mapping(data: dict[str, Any]) -> Catalog:
+    parsed = _CatalogFile.model_validate(data)
+    for cls in RESOLUTION_CLASSES:
+        if cls not in parsed.credits_per_second:
+            raise ValueError(f"credits_per_second lacks {cls}")
+    return Catalog(
+        ModelSpec(
+            name=name,
+            description=entry.description,
+            aliases=tuple(entry.aliases),
+            sizes=tuple(entry.sizes),
+            seconds=tuple(entry.seconds),
+            default_size=entry.default_size,
+            default_seconds=entry.default_seconds,
+            capabilities=frozenset(entry.capabilities),
+            route=tuple(entry.route),
+            price_per_second=dict(entry.price_per_second),
+            credits_per_second=dict(parsed.credits_per_second),
+            created=entry.created,
+        )
+        for name, entry in parsed.models.items()
+    )

@@ -1,0 +1,1 @@
+"""The ``reelway`` command line: serve, worker, keys, generate, migrate."""

@@ -1,0 +1,204 @@
+"""``reelway generate``: one video from the command line, with a progress bar.
+
+With ``--base-url`` it speaks the HTTP API like any client; without, it runs an embedded
+instance on the data dir (the same service and worker as ``reelway serve``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+import httpx
+
+from reelway import errors
+from reelway.cli.common import data_dir_option, load_settings, run
+from reelway.runtime import DEFAULT_PROJECT, Runtime
+from reelway.service import Caller, Upload
+from reelway.settings import Settings
+
+TERMINAL = ("completed", "failed")
+
+
+class GenerationFailed(click.ClickException):
+    exit_code = 1
+
+
+@click.command()
+@click.argument("prompt")
+@click.option("--model", default=None, help="Model (default sora-2).")
+@click.option("--size", default=None, help="WIDTHxHEIGHT, e.g. 1280x720.")
+@click.option("--seconds", default=None, help="Clip length, e.g. 8.")
+@click.option("--seed", type=int, default=None, help="Seed (Reelway extension).")
+@click.option(
+    "--image",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Reference image used as the first frame (PNG, JPEG or WebP of exactly --size).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the MP4 (default VIDEO_ID.mp4).",
+)
+@click.option("--base-url", default=None, help="A Reelway server, e.g. http://127.0.0.1:8000/v1.")
+@click.option("--api-key", default=None, help="Key for --base-url (default $OPENAI_API_KEY).")
+@data_dir_option
+def generate(
+    prompt: str,
+    model: str | None,
+    size: str | None,
+    seconds: str | None,
+    seed: int | None,
+    image: Path | None,
+    output: Path | None,
+    base_url: str | None,
+    api_key: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Generate one video from PROMPT and save it."""
+    params: dict[str, Any] = {"prompt": prompt, "model": model, "size": size, "seconds": seconds}
+    if seed is not None:
+        params["seed"] = str(seed)
+    params = {k: v for k, v in params.items() if v is not None}
+    upload = Upload(filename=image.name, file=io.BytesIO(image.read_bytes())) if image else None
+    if base_url is not None:
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            raise click.UsageError("--base-url needs --api-key or OPENAI_API_KEY")
+        run(lambda: _remote(_api_root(base_url), key, params, upload, output))
+    else:
+        settings = load_settings(data_dir=data_dir)
+        run(lambda: _embedded(settings, params, upload, output))
+
+
+def _api_root(base_url: str) -> str:
+    root = base_url.rstrip("/")
+    return root if urlsplit(root).path else root + "/v1"
+
+
+class _Bar:
+    """A 0..100 progress bar that only moves forward."""
+
+    def __init__(self) -> None:
+        self._bar = click.progressbar(length=100, label="rendering", show_eta=False)
+        self._shown = 0
+
+    def __enter__(self) -> _Bar:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(None, None, None)
+
+    def show(self, progress: int) -> None:
+        if progress > self._shown:
+            self._bar.update(progress - self._shown)
+            self._shown = progress
+
+
+async def _poll(
+    fetch: Callable[[], Awaitable[tuple[str, int, dict[str, Any] | None]]], interval: float
+) -> None:
+    with _Bar() as bar:
+        while True:
+            status, progress, error = await fetch()
+            bar.show(100 if status == "completed" else progress)
+            if status == "failed":
+                error = error or {}
+                raise GenerationFailed(
+                    f"video failed: [{error.get('code')}] {error.get('message')}"
+                )
+            if status == "completed":
+                return
+            await asyncio.sleep(interval)
+
+
+async def _remote(
+    root: str, key: str, params: dict[str, Any], image: Upload | None, output: Path | None
+) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=root, headers=headers, timeout=60) as client:
+        files = {"input_reference": (image.filename, image.file)} if image else None
+        video = _json(await client.post("/videos", data=params, files=files))
+        video_id = video["id"]
+        click.echo(f"queued {video_id} ({video['model']}, {video['size']}, {video['seconds']}s)")
+
+        async def fetch() -> tuple[str, int, dict[str, Any] | None]:
+            current = _json(await client.get(f"/videos/{video_id}"))
+            return current["status"], int(current["progress"]), current.get("error")
+
+        await _poll(fetch, 0.5)
+        target = output or Path(f"{video_id}.mp4")
+        async with client.stream("GET", f"/videos/{video_id}/content") as response:
+            if response.status_code != 200:
+                await response.aread()
+                _json(response)
+            with target.open("wb") as out:
+                async for chunk in response.aiter_bytes():
+                    out.write(chunk)
+    click.echo(f"saved {target}")
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400:
+        error = (body or {}).get("error") if isinstance(body, dict) else None
+        request_id = response.headers.get("x-request-id", "-")
+        if isinstance(error, dict):
+            param = f" (param: {error.get('param')})" if error.get("param") else ""
+            message = f"[{error.get('code')}] {error.get('message')}{param}"
+        else:
+            message = f"HTTP {response.status_code}: {response.text[:200]}"
+        raise click.ClickException(f"{message} [request id {request_id}]")
+    if not isinstance(body, dict):
+        raise click.ClickException(f"unexpected answer from the server: {response.text[:200]}")
+    return body
+
+
+async def _embedded(
+    settings: Settings, params: dict[str, Any], image: Upload | None, output: Path | None
+) -> None:
+    runtime = await Runtime.open(settings)
+    worker = runtime.worker(1)
+    try:
+        project, _ = await runtime.keys.ensure_project(DEFAULT_PROJECT)
+        caller = Caller(project_id=project.id, key_id="cli")
+        if image is not None:
+            params["input_reference"] = image
+        try:
+            video = (await runtime.service.create(caller, params)).video
+        except errors.RequestError as exc:
+            param = f" (param: {exc.param})" if exc.param else ""
+            raise click.ClickException(f"[{exc.code}] {exc.message}{param}") from None
+        click.echo(f"queued {video.id} ({video.model}, {video.size}, {video.seconds}s)")
+        await worker.start()
+        video_id = video.id
+
+        async def fetch() -> tuple[str, int, dict[str, Any] | None]:
+            current = await runtime.service.get(caller, video_id)
+            return current.public_status, current.progress, current.error
+
+        try:
+            await _poll(fetch, 0.2)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            await runtime.videos.delete(project.id, video_id)
+            raise
+        found = await runtime.service.content(caller, video_id, "video")
+        target = output or Path(f"{video_id}.mp4")
+        await runtime.storage.download(found.asset.key, target)
+        click.echo(f"saved {target}")
+    finally:
+        await worker.stop(0)
+        await runtime.close()

@@ -1,0 +1,25 @@
+"""Entry point: ``reelway COMMAND``."""
+
+from __future__ import annotations
+
+import click
+
+from reelway import __version__
+from reelway.cli import generate, keys, serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="reelway")
+def cli() -> None:
+    """Reelway: a self-hosted video generation API that speaks OpenAI's /v1/videos."""
+
+
+cli.add_command(serve.serve)
+cli.add_command(serve.worker)
+cli.add_command(serve.migrate)
+cli.add_command(keys.keys)
+cli.add_command(generate.generate)
+
+
+def main() -> None:
+    cli()

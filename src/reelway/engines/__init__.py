@@ -1,0 +1,1 @@
+"""Engines turn a generation request into media; see ``base`` for the contract."""

@@ -1,0 +1,1 @@
+"""The built-in animatic engine: prompt -> procedural storyboard video, on the CPU."""

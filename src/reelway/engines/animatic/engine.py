@@ -1,0 +1,273 @@
+"""The animatic engine: a deterministic, CPU-only storyboard renderer, Reelway's default.
+
+It exists so that a new install, a test suite and a CI pipeline get real H.264/AAC videos of
+the requested size and length without a GPU.  Rendering runs on a producer thread (compose,
+convert to yuv420p, overlay) feeding the encoder through a small bounded queue; x264 releases
+the GIL, so the two overlap on a two-core machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from av.video.frame import VideoFrame
+from PIL import Image
+
+from reelway import catalog, errors
+from reelway.engines import base
+from reelway.engines.animatic import audio as audio_mod
+from reelway.engines.animatic import render as render_mod
+from reelway.engines.animatic import scene as scene_mod
+from reelway.media import encode, previews
+
+_QUEUE_DEPTH = 4
+_DONE = object()
+
+
+@dataclass
+class _Failure:
+    error: BaseException
+
+
+def short_title(prompt: str, limit: int = 60) -> str:
+    """The prompt's first words, for the MP4 title tag."""
+    text = " ".join(prompt.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+
+
+class AnimaticEngine:
+    """Procedural storyboard animatics: prompt -> palette, layers, subject, motion, captions.
+
+    Options (all keyword, all checked here so a bad configuration fails at start-up):
+
+    - ``fps``: frames per second of every clip (24).
+    - ``preset``, ``crf``: libx264 settings (ultrafast, 23): the picture is flat-shaded, so
+      ultrafast costs little quality and keeps renders several times faster than real time.
+    - ``audio``: write the procedural soundtrack (True).
+    - ``captions``: draw the storyboard lower third, label and timecode (True).
+    - ``detail``: canvas resolution relative to the output (0.75).  Flat-shaded art looks the
+      same after swscale's upscale, for about half the compositing; captions are always drawn
+      at full resolution.
+    """
+
+    def __init__(
+        self,
+        *,
+        fps: int = 24,
+        preset: str = "ultrafast",
+        crf: int = 23,
+        audio: bool = True,
+        captions: bool = True,
+        detail: float = 0.75,
+    ) -> None:
+        if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= 60:
+            raise ValueError(f"animatic fps must be an integer from 1 to 60, got {fps!r}")
+        if preset not in encode.PRESETS:
+            raise ValueError(
+                f"animatic preset must be one of {', '.join(encode.PRESETS)}, got {preset!r}"
+            )
+        if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
+            raise ValueError(f"animatic crf must be an integer from 0 to 51, got {crf!r}")
+        if not isinstance(audio, bool) or not isinstance(captions, bool):
+            raise ValueError("animatic audio and captions options must be true or false")
+        if not isinstance(detail, int | float) or not 0.25 <= detail <= 1.0:
+            raise ValueError(f"animatic detail must be a number from 0.25 to 1, got {detail!r}")
+        self.fps, self.preset, self.crf = fps, preset, crf
+        self.audio, self.captions = audio, captions
+        self.detail = float(detail)
+        self.threaded = _usable_cores() > 1
+        """Render on a producer thread; False on a single core, where it only costs."""
+
+    @property
+    def info(self) -> base.EngineInfo:
+        return base.EngineInfo(
+            name="animatic",
+            capabilities=frozenset(
+                {catalog.Capability.IMAGE_INPUT, catalog.Capability.REMIX, catalog.Capability.AUDIO}
+            ),
+            sizes=None,
+            max_seconds=None,
+        )
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        """Write video, thumbnail and spritesheet in one pass; ``progress`` may raise to cancel."""
+        encode.check_size(request.width, request.height)
+        if request.seconds < 1:
+            raise ValueError(f"seconds must be at least 1, got {request.seconds}")
+        scene = scene_mod.build(
+            request.prompt, request.seed, request.width, request.height, request.seconds, self.fps
+        )
+        total = scene.frame_count
+        collector = previews.PreviewCollector(total, request.width, request.height)
+        metadata = {
+            "title": short_title(request.prompt),
+            "comment": f"Reelway animatic · seed {request.seed}",
+            "description": "Storyboard animatic rendered by Reelway's built-in animatic engine.",
+            "artist": "Reelway",
+        }
+        cancelled: list[BaseException] = []
+
+        def report(percent: int) -> None:
+            try:
+                progress(percent)
+            except BaseException as exc:  # the caller's own exception: re-raised untouched
+                cancelled.append(exc)
+                raise
+
+        report(0)
+        try:
+            with encode.Mp4Writer(
+                output.video,
+                request.width,
+                request.height,
+                self.fps,
+                preset=self.preset,
+                crf=self.crf,
+                audio=self.audio,
+                metadata=metadata,
+            ) as writer:
+                self._encode(scene, request, writer, collector, report)
+            report(99)
+            collector.save(output.thumbnail, output.spritesheet)
+            report(100)  # only now are all three files complete
+        except BaseException as exc:
+            for path in (output.video, output.thumbnail, output.spritesheet):
+                path.unlink(missing_ok=True)
+            if exc in cancelled or isinstance(exc, errors.JobFailure | KeyboardInterrupt):
+                raise
+            if isinstance(exc, Exception):
+                raise errors.EngineRuntimeError(f"animatic render failed: {exc}") from exc
+            raise
+        return base.RenderResult(
+            duration=float(request.seconds), frames=total, fps=float(self.fps), has_audio=self.audio
+        )
+
+    def _renderer(
+        self, scene: scene_mod.Scene, request: base.GenerationRequest
+    ) -> render_mod.Renderer:
+        try:
+            return render_mod.Renderer(
+                scene, request.input_image, captions=self.captions, scale=self.detail
+            )
+        except (OSError, ValueError) as exc:
+            raise errors.EngineRuntimeError(f"could not prepare the animatic: {exc}") from exc
+
+    def _frames(
+        self,
+        scene: scene_mod.Scene,
+        request: base.GenerationRequest,
+        writer: encode.Mp4Writer,
+        collector: previews.PreviewCollector,
+    ) -> Iterator[tuple[VideoFrame, Image.Image | None]]:
+        """Each frame, converted and finished, with the still the previews want (or None)."""
+        renderer = self._renderer(scene, request)
+        for index in range(scene.frame_count):
+            frame = writer.convert(renderer.picture(index), pixelated=renderer.pixelated)
+            renderer.finish(frame, index)
+            still = None
+            if collector.wants(index):  # scaled by swscale, not by Pillow
+                size = collector.size_for(index)
+                source: Any = frame  # PyAV's to_image is untyped
+                still = source.to_image(width=size[0], height=size[1], interpolation="AREA")
+            yield frame, still
+
+    def _encode(
+        self,
+        scene: scene_mod.Scene,
+        request: base.GenerationRequest,
+        writer: encode.Mp4Writer,
+        collector: previews.PreviewCollector,
+        progress: base.ProgressCallback,
+    ) -> None:
+        """Render, encode, collect previews and report progress.
+
+        With two or more usable cores a producer thread renders and converts while this
+        thread encodes (x264 and swscale release the GIL); the producer also builds the
+        renderer while this thread synthesises the soundtrack.  On one core the thread
+        would only add switching, so frames are rendered inline; the output is identical.
+        """
+        total = scene.frame_count
+        step = max(1, total // 50)
+
+        def consume(frames: Iterator[tuple[VideoFrame, Image.Image | None]]) -> None:
+            for index, (frame, still) in enumerate(frames):
+                writer.write_frame(frame)
+                if still is not None:
+                    collector.add(index, still)
+                if index % step == 0 or index == total - 1:
+                    progress(min(98, 1 + index * 97 // max(1, total - 1)))
+
+        if not self.threaded:
+            if self.audio:
+                writer.write_audio(audio_mod.soundtrack(scene))
+            consume(self._frames(scene, request, writer, collector))
+            return
+
+        items: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_DEPTH)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for item in self._frames(scene, request, writer, collector):
+                    if stop.is_set():
+                        return
+                    _put(items, item, stop)
+                _put(items, _DONE, stop)
+            except BaseException as exc:  # handed to the consumer, which re-raises it
+                _put(items, _Failure(exc), stop)
+
+        def received() -> Iterator[tuple[VideoFrame, Image.Image | None]]:
+            while True:
+                item = items.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, _Failure):
+                    if isinstance(item.error, errors.JobFailure):
+                        raise item.error
+                    raise errors.EngineRuntimeError(
+                        f"animatic rendering failed: {item.error}"
+                    ) from item.error
+                yield item
+
+        producer = threading.Thread(target=produce, name="animatic-render", daemon=True)
+        producer.start()
+        try:
+            if self.audio:
+                writer.write_audio(audio_mod.soundtrack(scene))
+            consume(received())
+        finally:
+            stop.set()
+            while producer.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    items.get(timeout=0.05)
+            producer.join()
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _put(frames: queue.Queue[Any], item: object, stop: threading.Event) -> None:
+    """Put unless the consumer has gone (then drop the item and let the producer end)."""
+    while not stop.is_set():
+        try:
+            frames.put(item, timeout=0.05)
+            return
+        except queue.Full:
+            continue

@@ -1,0 +1,192 @@
+"""Where the camera and the subject are at each frame: pure functions of the scene and time.
+
+Positions are in canvas pixels.  The camera's ``x``/``y`` are measured at depth 1 (the near
+layer); a layer at depth ``d`` moves ``d`` times as far, which is all parallax is.  Zoom and
+handheld shake are applied afterwards as a crop of the composed canvas, so they cost nothing
+per layer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from reelway.engines.animatic import scene as scene_mod
+
+SUBJECT_DEPTH = 0.8
+TEMPO = {
+    "walk": 100,
+    "run": 150,
+    "dance": 120,
+    "fly": 92,
+    "swim": 84,
+    "drive": 128,
+    "jump": 108,
+    "spin": 116,
+    "float": 72,
+    "fall": 88,
+    "climb": 96,
+    "idle": 76,
+}
+"""Beats per minute per action: the soundtrack's pulse and the animation cycles share it."""
+
+_SPEED = {"walk": 0.05, "run": 0.13, "drive": 0.17, "fly": 0.09, "swim": 0.06, "jump": 0.04}
+"""Travel speed in canvas widths per second."""
+_AIRBORNE = frozenset({"bird", "aircraft", "balloon"})
+
+
+def ease(u: float) -> float:
+    """Smoothstep: camera moves start and stop gently, as on a real dolly."""
+    u = min(1.0, max(0.0, u))
+    return u * u * (3 - 2 * u)
+
+
+@dataclass(frozen=True)
+class CameraState:
+    x: float
+    y: float
+    zoom: float
+    shake_x: float
+    shake_y: float
+    pivot: float
+    """Depth that does not move (the subject's, for an orbit; 0 otherwise)."""
+
+
+@dataclass(frozen=True)
+class SubjectState:
+    x: float
+    """Centre, in canvas pixels, before parallax."""
+    y: float
+    """Bottom (feet, wheels, hull), in canvas pixels."""
+    angle: float
+    phase: float
+    """Position in the animation cycle, 0..1."""
+    ground: float
+    """Where the shadow falls, or -1 for none."""
+
+
+class Motion:
+    """Camera and subject paths for one scene on a canvas of ``width`` x ``height``."""
+
+    def __init__(self, scene: scene_mod.Scene, width: int, height: int) -> None:
+        self.scene = scene
+        self.w, self.h = width, height
+        c = scene.composition
+        self.horizon = c.horizon * height
+        if scene.setting in ("space", "sky"):
+            self.horizon = height * (1.08 if scene.setting == "space" else 0.9)
+        self.ground = self.horizon + (height - self.horizon) * 0.45
+        self.beat = 60.0 / TEMPO[scene.action]
+        self.direction = c.direction
+        speed = _SPEED.get(scene.action, 0.0) * width
+        travel_room = (0.86 - c.subject_x if c.direction > 0 else c.subject_x - 0.14) * width
+        if scene.camera != "tracking" and speed * scene.seconds > travel_room:
+            speed = travel_room / scene.seconds  # stay in frame when the camera does not follow
+        self.speed = speed
+        kind = scene.subject_kind
+        self.airborne = (scene.action in ("fly", "float") and kind != "fish") or kind in _AIRBORNE
+        if scene.setting == "underwater" or kind == "fish":
+            self.base_y = height * (0.3 + c.subject_y)
+        elif self.airborne or scene.setting in ("space", "sky"):
+            self.base_y = height * (c.subject_y + 0.2)
+        elif kind == "boat":
+            self.base_y = self.horizon + (height - self.horizon) * 0.3
+        else:
+            self.base_y = self.ground
+
+    # ------------------------------------------------------------------ camera
+
+    def camera(self, index: int) -> CameraState:
+        s, c = self.scene, self.scene.composition
+        t = index / s.fps
+        u = index / max(1, s.frame_count - 1)
+        amount = c.camera_amount
+        x = y = shake_x = shake_y = pivot = 0.0
+        zoom = 1.0
+        pan_speed = 0.08 * self.w * amount
+        if s.camera == "drift":
+            x = 0.05 * self.w * c.direction * (ease(u) - 0.5) * amount
+            zoom = 1.0 + 0.04 * ease(u)
+        elif s.camera in ("pan_left", "pan_right"):
+            sign = -1 if s.camera == "pan_left" else 1
+            x = sign * pan_speed * s.seconds * ease(u)
+        elif s.camera == "tracking":
+            x = self._travel(t) / SUBJECT_DEPTH if self.speed else c.direction * pan_speed * t
+        elif s.camera == "dolly_in":
+            zoom = 1.0 + 0.3 * amount * ease(u)
+        elif s.camera == "dolly_out":
+            zoom = 1.0 + 0.3 * amount * (1 - ease(u))
+        elif s.camera == "orbit":
+            x = 0.5 * self.w * math.sin(math.pi * u * amount + c.camera_phase)
+            zoom = 1.08 + 0.04 * math.sin(2 * math.pi * u)
+            pivot = SUBJECT_DEPTH
+        elif s.camera in ("crane_up", "crane_down"):
+            rise = ease(u) if s.camera == "crane_up" else 1 - ease(u)
+            y = 0.2 * self.h * rise
+            zoom = 1.03
+        elif s.camera == "handheld":
+            zoom = 1.06
+            p = c.shake
+            amp = 0.006 * self.w
+            shake_x = amp * (math.sin(4.1 * t + p[0]) + 0.6 * math.sin(9.7 * t + p[1]))
+            shake_y = amp * (math.sin(5.3 * t + p[2]) + 0.5 * math.sin(11.3 * t + p[3]))
+        return CameraState(x, y, zoom, shake_x, shake_y, pivot)
+
+    def extents(self) -> tuple[float, float, float, float]:
+        """The smallest and largest camera x and y over the clip, to size the layers."""
+        states = [self.camera(i) for i in range(self.scene.frame_count)]
+        xs = [st.x for st in states]
+        ys = [st.y for st in states]
+        return min(xs), max(xs), min(ys), max(ys)
+
+    # ------------------------------------------------------------------ subject
+
+    def _travel(self, t: float) -> float:
+        return self.direction * self.speed * t
+
+    def subject(self, index: int) -> SubjectState:
+        s, c = self.scene, self.scene.composition
+        if s.style == "claymation":  # stop motion: the puppet moves on twos
+            index -= index % 2
+        t = index / s.fps
+        u = index / max(1, s.frame_count - 1)
+        beats = t / self.beat
+        x = c.subject_x * self.w + self._travel(t)
+        y = self.base_y
+        angle = 0.0
+        h = self.h
+        phase = (beats / 2) % 1.0  # one animation cycle = two beats (two steps)
+        action = s.action
+        if action == "walk":
+            y -= abs(math.sin(math.pi * beats)) * 0.012 * h
+        elif action == "run":
+            y -= abs(math.sin(math.pi * beats)) * 0.03 * h
+        elif action == "jump":
+            p = (beats / 2) % 1.0
+            hop = max(0.0, math.sin(math.pi * min(1.0, p / 0.75)))
+            y -= hop * 0.2 * h
+        elif action == "fly":
+            y += 0.05 * h * math.sin(2 * math.pi * t / 3.2)
+            angle = -8 * math.cos(2 * math.pi * t / 3.2) * self.direction
+        elif action == "float":
+            y += 0.03 * h * math.sin(2 * math.pi * t / 4.0)
+            angle = 6 * math.sin(2 * math.pi * t / 5.0)
+        elif action == "swim":
+            y += 0.025 * h * math.sin(2 * math.pi * t / 2.6)
+        elif action == "spin":
+            angle = -self.direction * 360 * t * 0.45
+        elif action == "dance":
+            x += 0.03 * self.w * math.sin(math.pi * beats / 2)
+            y -= abs(math.sin(math.pi * beats)) * 0.035 * h
+            angle = 8 * math.sin(math.pi * beats / 2)
+        elif action == "fall":
+            y = -0.05 * h + (self.ground + 0.05 * h) * (u**1.6)
+            x += 0.05 * self.w * math.sin(2 * math.pi * t / 2.2)
+            angle = 24 * math.sin(2 * math.pi * t / 2.2)
+        elif action == "climb":
+            y = self.base_y - (self.base_y - 0.35 * h) * ease(u)
+        elif action == "drive":
+            y -= (index % 2) * 0.002 * h
+            phase = abs(self._travel(t)) / (0.12 * h)  # wheels turn with the distance
+        on_ground = not self.airborne and s.setting not in ("space", "sky", "underwater")
+        return SubjectState(x, y, angle, phase % 1.0, self.ground if on_ground else -1.0)

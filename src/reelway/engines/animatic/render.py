@@ -1,0 +1,300 @@
+"""Frames: compose the canvas for frame *i*, then finish the encoded frame with overlays.
+
+Per frame the renderer pastes pre-drawn pieces (back plate, layer bands, props, the subject
+pose) into one reused canvas, draws weather particles as points, and hands the encoder a
+*view* of the canvas: the crop that the camera's zoom and shake select.  The encoder's
+swscale pass scales that crop to the output size while converting it to yuv420p, so zoom
+costs nothing extra.  Captions and screen-space style treatments are then applied to the
+yuv420p frame (see ``captions``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from av.video.frame import VideoFrame
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw
+
+from reelway.engines.animatic import captions as captions_mod
+from reelway.engines.animatic import layers, motion, palette, seeding, sprites
+from reelway.engines.animatic import scene as scene_mod
+
+U8 = NDArray[np.uint8]
+PARTICLES = {"rain": 160, "snow": 140, "petals": 60, "wind": 40, "bubbles": 40}
+
+
+class Renderer:
+    """Turns a scene (and optionally a first-frame image) into frames on demand."""
+
+    def __init__(
+        self,
+        scene: scene_mod.Scene,
+        input_image: Path | None = None,
+        *,
+        captions: bool = True,
+        scale: float = 1.0,
+    ) -> None:
+        self.scene = scene
+        self.pixelated = scene.style == "pixel" and input_image is None
+        if self.pixelated:  # a low-resolution canvas, scaled up without filtering
+            block = max(2, round(scene.height / 90))
+            cw, ch = scene.width // block, scene.height // block
+        else:
+            cw, ch = max(16, round(scene.width * scale)), max(16, round(scene.height * scale))
+        self.cw, self.ch = cw, ch
+        self.motion = motion.Motion(scene, cw, ch)
+        self.overlay = captions_mod.Overlay(
+            scene, fade_in=input_image is not None, enabled=captions
+        )
+        self._grain: list[U8] = []
+        self._vignette: NDArray[np.uint16] | None = None
+        self.image: U8 | None = None
+        if input_image is not None:
+            with Image.open(input_image) as img:
+                rgb = img.convert("RGB")
+            if rgb.size != (scene.width, scene.height):
+                got, want = f"{rgb.width}x{rgb.height}", f"{scene.width}x{scene.height}"
+                raise ValueError(f"input image is {got}, expected {want}")
+            self.image = np.asarray(rgb)
+        else:
+            self._build()
+        if scene.style == "vintage":
+            self._build_film()
+
+    # ------------------------------------------------------------------ setup
+
+    def _build(self) -> None:
+        s, m = self.scene, self.motion
+        x0, x1, y0, y1 = m.extents()
+        pivot = motion.SUBJECT_DEPTH if s.camera == "orbit" else 0.0
+        margin = (
+            int(max(abs(x0), abs(x1)) * layers.BACK_DEPTH) + 4,
+            int(max(abs(y0), abs(y1)) * layers.BACK_DEPTH) + 4,
+        )
+        self.margin = margin
+        self.plate = layers.back_plate(s, self.cw, self.ch, m.horizon, margin)
+        all_layers = layers.build_layers(
+            s, self.cw, self.ch, m.horizon, m.ground, (x0, x1, y0, y1), pivot
+        )
+        self.behind, self.front = all_layers[:-1], all_layers[-1:]
+        if s.setting in ("space", "sky", "interior"):
+            self.behind, self.front = all_layers, []
+        kind = s.subject_kind
+        self.subject: sprites.SubjectSprites | None = None
+        if kind is not None:
+            size = sprites.SIZE.get(kind, 0.2) * {"close": 2.0, "wide": 0.55}.get(s.shot, 1.0)
+            size *= min(1.6, palette.noun_look(s.analysis)[1])
+            self.subject = sprites.SubjectSprites(
+                kind, size * min(self.cw, self.ch), s.palette.subject, s.palette.outline, s.action
+            )
+        self.canvas, self.pixels = shared_canvas(self.cw, self.ch)
+        self.plate = self.plate.convert("RGBA")
+        self.draw = ImageDraw.Draw(self.canvas)
+        weather = s.weather or ("bubbles" if s.setting == "underwater" else None)
+        if weather == "fog":
+            weather = None
+        self.weather = weather
+        if weather:
+            r = seeding.rng(s.seed, "particles")
+            n = PARTICLES[weather]
+            self._particles = r.random((n, 3)).astype(np.float32)
+
+    def _build_film(self) -> None:
+        """Vintage: a few grain fields and a vignette, made once and reused in turn."""
+        w, h = self.scene.width, self.scene.height
+        r = seeding.rng(self.scene.seed, "grain")
+        for _ in range(4):
+            noise = r.integers(-7, 8, (h, w), dtype=np.int16)
+            self._grain.append(noise.astype(np.uint8))  # two's complement: adding wraps back
+        yy = np.linspace(-1, 1, h, dtype=np.float32)[:, None]
+        xx = np.linspace(-1, 1, w, dtype=np.float32)[None, :]
+        fall = np.clip(1.0 - 0.45 * np.maximum(0.0, (xx * xx + yy * yy) * 0.75 - 0.25), 0.55, 1.0)
+        self._vignette = np.round(fall * 256).astype(np.uint16)
+
+    # ------------------------------------------------------------------ per frame
+
+    def picture(self, index: int) -> U8:
+        """The RGB(A) crop for frame ``index``; the encoder scales it to the output size."""
+        if self.image is not None:
+            return self._ken_burns(index)
+        s = self.scene
+        t = index / s.fps
+        cam = self.motion.camera(index)
+        mx, my = self.margin
+        bx = -mx + cam.x * layers.BACK_DEPTH * 0.25
+        by = -my + cam.y * layers.BACK_DEPTH
+        canvas = self.canvas
+        canvas.paste(self.plate, (round(bx), round(by)))
+        if s.style == "synthwave" and s.setting != "interior":
+            self._grid(cam, t)
+        for layer in self.behind:
+            layer.draw(canvas, cam, t)
+        sx, sy = self._draw_subject(index, cam)
+        for layer in self.front:
+            layer.draw(canvas, cam, t)
+        if self.weather:
+            self._draw_particles(cam, t)
+        pixels = self.pixels if self.pixels is not None else np.asarray(canvas)
+        return self._crop(pixels, cam, sx, sy)
+
+    def _draw_subject(self, index: int, cam: motion.CameraState) -> tuple[float, float]:
+        if self.subject is None:
+            return self.cw / 2, self.ch / 2
+        st = self.motion.subject(index)
+        dx = -cam.x * (motion.SUBJECT_DEPTH - cam.pivot)
+        dy = cam.y * motion.SUBJECT_DEPTH
+        x, y = st.x + dx, st.y + dy
+        flip = self.motion.direction < 0
+        img = self.subject.get(st.phase, st.angle, flip)
+        base = self.subject.get(st.phase, 0.0, flip)
+        if st.ground >= 0:
+            g = st.ground + dy
+            rw = base.width * 0.42 * (1 - min(0.5, (st.ground - st.y) / self.ch * 2))
+            self.draw.ellipse(
+                (x - rw, g - rw * 0.12, x + rw, g + rw * 0.12), fill=_shadow(self.scene)
+            )
+        cx, cy = x, y - base.height / 2  # rotate about the figure's centre
+        self.canvas.paste(img, (round(cx - img.width / 2), round(cy - img.height / 2)), img)
+        return x, cy
+
+    def _grid(self, cam: motion.CameraState, t: float) -> None:
+        """Synthwave floor: perspective grid lines rolling towards the camera."""
+        horizon = self.motion.horizon + cam.y * layers.BACK_DEPTH
+        w, h = self.cw, self.ch
+        colour = self.scene.palette.accent
+        for k in range(14):
+            z = (k + 1 - (t * 1.5) % 1.0) / 14
+            y = horizon + (h - horizon) * z * z
+            self.draw.line((0, y, w, y), fill=colour, width=max(1, h // 360))
+        vx = w / 2 - cam.x * 0.3
+        for k in range(-12, 13):
+            self.draw.line(
+                (vx + k * w * 0.02, horizon, vx + k * w * 0.16, h),
+                fill=colour,
+                width=max(1, h // 360),
+            )
+
+    def _draw_particles(self, cam: motion.CameraState, t: float) -> None:
+        w, h = self.cw, self.ch
+        p = self._particles
+        kind = self.weather
+        speed = {
+            "rain": (0.15, 1.6),
+            "snow": (0.04, 0.12),
+            "petals": (0.08, 0.1),
+            "wind": (0.9, 0.02),
+            "bubbles": (0.0, -0.12),
+        }
+        vx, vy = speed.get(kind or "", (0.0, 0.1))
+        depth = 0.6 + 0.8 * p[:, 2]
+        xs = (p[:, 0] * w + vx * w * t * depth + cam.x * depth * -1.0) % w
+        ys = (
+            p[:, 1] * h
+            + vy * h * t * depth
+            + (np.sin(t * 1.3 + p[:, 2] * 9) * 0.01 * h if kind != "rain" else 0)
+        ) % h
+        if kind == "rain":
+            length = max(2, h // 40)
+            k = np.arange(length, dtype=np.float32)[None, :]
+            pts = np.stack([xs[:, None] + k * 0.1, ys[:, None] + k], -1).reshape(-1, 2)
+            colour = (196, 206, 226)
+        else:
+            size = max(1, h // 240) if kind != "bubbles" else max(1, h // 200)
+            off = np.array([(i, j) for i in range(size + 1) for j in range(size + 1)], np.float32)
+            pts = (np.stack([xs, ys], -1)[:, None, :] + off[None, :, :]).reshape(-1, 2)
+            colour = {
+                "snow": (248, 250, 255),
+                "petals": (250, 170, 200),
+                "wind": (200, 190, 150),
+                "bubbles": (210, 240, 255),
+            }[kind or "snow"]
+        flat = pts.astype(np.int32).ravel().tolist()
+        self.draw.point(flat, fill=palette.stylise(colour, self.scene.style))
+
+    def _crop(self, arr: U8, cam: motion.CameraState, fx: float, fy: float) -> U8:
+        """The camera's view: zoom towards the subject, plus handheld shake, as a crop."""
+        w, h = self.cw, self.ch
+        if cam.zoom <= 1.0 and not cam.shake_x and not cam.shake_y:
+            return arr
+        cw, ch = min(w, round(w / cam.zoom)), min(h, round(h / cam.zoom))
+        pull = 1.0 - 1.0 / cam.zoom
+        cx = w / 2 + (fx - w / 2) * pull + cam.shake_x
+        cy = h / 2 + (fy - h / 2) * pull * 0.5 + cam.shake_y
+        x0 = int(min(max(0, round(cx - cw / 2)), w - cw))
+        y0 = int(min(max(0, round(cy - ch / 2)), h - ch))
+        return arr[y0 : y0 + ch, x0 : x0 + cw]
+
+    def _ken_burns(self, index: int) -> U8:
+        """Input image: a slow push-in (or drift) the camera phrase picks, from the exact image."""
+        assert self.image is not None
+        s = self.scene
+        w, h = s.width, s.height
+        u = motion.ease(index / max(1, s.frame_count - 1))
+        comp = s.composition
+        zoom, fx, fy = 1.0 + 0.12 * u, comp.subject_x, 0.5
+        if s.camera == "static":
+            zoom = 1.0 + 0.02 * u
+        elif s.camera in ("pan_left", "pan_right"):
+            fx = 0.0 if s.camera == "pan_left" else 1.0
+        elif s.camera in ("crane_up", "crane_down"):
+            fy = 0.0 if s.camera == "crane_up" else 1.0
+        elif s.camera == "dolly_in":
+            zoom = 1.0 + 0.22 * u
+        elif s.camera == "handheld":
+            zoom = 1.0 + 0.05 * min(1.0, index / s.fps)
+        cw, ch = round(w / zoom), round(h / zoom)
+        x0 = round((w - cw) * fx)
+        y0 = round((h - ch) * fy)
+        if s.camera == "handheld" and index:
+            cam = self.motion.camera(index)
+            x0 = int(min(max(0, x0 + cam.shake_x), w - cw))
+            y0 = int(min(max(0, y0 + cam.shake_y), h - ch))
+        return self.image[y0 : y0 + ch, x0 : x0 + cw]
+
+    def finish(self, frame: VideoFrame, index: int) -> None:
+        """Screen-space style treatment, then captions, on the converted yuv420p frame."""
+        s = self.scene
+        y, u, v = captions_mod.planes(frame)
+        fade = self.overlay.opacity(index)
+        if s.style == "noir" and fade > 0:
+            if fade >= 1.0:
+                u.fill(128)
+                v.fill(128)
+            else:
+                for c in (u, v):
+                    c[...] = (128 + (c.astype(np.int16) - 128) * (1 - fade)).astype(np.uint8)
+        if s.style == "vintage" and self._vignette is not None and fade >= 1.0:
+            y[...] = (y * self._vignette) >> 8
+            y += self._grain[index % len(self._grain)]
+        if s.style == "cinematic" and s.width > s.height * 1.5 and fade >= 1.0:
+            bar = (s.height - round(s.width / 2.39)) // 2
+            bar -= bar % 2
+            if bar > 0:
+                for plane, rows, value in ((y, bar, 16), (u, bar // 2, 128), (v, bar // 2, 128)):
+                    plane[:rows].fill(value)
+                    plane[plane.shape[0] - rows :].fill(value)
+        self.overlay.apply(frame, index)
+
+
+def shared_canvas(width: int, height: int) -> tuple[Image.Image, U8 | None]:
+    """An RGBA image drawn straight into a numpy array, so frames need no export copy.
+
+    Pillow maps a ``frombuffer`` image onto the array but marks it read-only (a write would
+    copy it first); clearing the flag makes draws land in the array.  The arrangement is
+    checked once, and if a Pillow version ever copies anyway, ``None`` tells the caller to
+    export each frame instead.
+    """
+    pixels = np.zeros((height, width, 4), np.uint8)
+    image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
+    image.readonly = False
+    image.paste((1, 2, 3, 255), (0, 0, 1, 1))
+    if tuple(pixels[0, 0]) != (1, 2, 3, 255):
+        return Image.new("RGBA", (width, height)), None
+    return image, pixels
+
+
+def _shadow(scene: scene_mod.Scene) -> tuple[int, int, int]:
+    g = scene.palette.ground_near
+    return (int(g[0] * 0.6), int(g[1] * 0.6), int(g[2] * 0.6))

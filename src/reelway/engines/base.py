@@ -1,0 +1,138 @@
+"""The engine contract: what the worker may ask of an engine, and what it gets back.
+
+Engines produce media and nothing else: they never touch the database, the settings or the
+HTTP server, never sleep or retry, and report failures as ``errors.JobFailure`` subclasses.
+What an engine can do is data (``EngineInfo``), so validation and routing read it instead of
+discovering gaps at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from reelway import errors
+from reelway.catalog import Capability
+
+ProgressCallback = Callable[[int], None]
+"""Called with 0..100 as rendering advances; it may raise to abort the render."""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything an engine needs to make one video."""
+
+    video_id: str
+    model: str
+    prompt: str
+    width: int
+    height: int
+    seconds: int
+    seed: int
+    input_image: Path | None = None
+    """A PNG, JPEG or WebP file already checked to be exactly ``width`` x ``height``."""
+    remix_of: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderOutput:
+    """Where a local engine writes its files (all three, in one pass)."""
+
+    video: Path
+    """H.264 + AAC MP4, faststart."""
+    thumbnail: Path
+    """WebP still."""
+    spritesheet: Path
+    """JPEG grid of frames across the clip."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a finished render reports about its output."""
+
+    duration: float
+    frames: int
+    fps: float
+    has_audio: bool
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine can do, as data."""
+
+    name: str
+    capabilities: frozenset[Capability]
+    sizes: frozenset[str] | None = None
+    """Sizes it accepts; None means any WxH the catalogue allows."""
+    max_seconds: int | None = None
+
+
+class LocalEngine(Protocol):
+    """An engine that renders on this machine."""
+
+    @property
+    def info(self) -> EngineInfo: ...
+
+    def render(
+        self, request: GenerationRequest, output: RenderOutput, progress: ProgressCallback
+    ) -> RenderResult:
+        """Write the video, thumbnail and spritesheet; blocking, CPU-bound."""
+        ...
+
+
+Operation = dict[str, Any]
+"""A remote job's handle, as JSON: stored on the job row, so a worker that takes over a
+crashed worker's job resumes polling it instead of submitting (and paying for) it again."""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Still working; ``progress`` 0..100 when the provider says, ``retry_after`` seconds
+    when it asks to be polled less often."""
+
+    progress: int | None = None
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    """Done; ``result`` is whatever ``fetch`` needs to download the video."""
+
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failed:
+    error: errors.JobFailure
+
+
+PollResult = Pending | Succeeded | Failed
+
+
+class RemoteEngine(Protocol):
+    """An engine whose work happens elsewhere (a hosted provider, another server).
+
+    It neither sleeps nor retries: the worker decides when to poll, how long to wait, and
+    what to do with a failure.
+    """
+
+    @property
+    def info(self) -> EngineInfo: ...
+
+    async def submit(self, request: GenerationRequest) -> Operation:
+        """Start the job; the handle that identifies it from now on."""
+        ...
+
+    async def poll(self, operation: Operation) -> PollResult: ...
+
+    def fetch(self, operation: Operation, result: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The finished MP4, as a stream."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def is_remote(engine: object) -> bool:
+    return callable(getattr(engine, "submit", None)) and callable(getattr(engine, "poll", None))

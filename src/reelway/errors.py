@@ -1,0 +1,414 @@
+"""Every error Reelway can answer or record, in one place.
+
+Each class carries its stable ``code``, the HTTP status the OpenAI SDKs map to an exception
+class, OpenAI's ``error.type``, and whether retrying the same request can help.  The class
+docstring is the default message.  The tree::
+
+    ReelwayError
+    ├── RequestError                    4xx answered before any job exists
+    │   ├── InvalidRequest              400 invalid_request_error (malformed or disallowed input)
+    │   │   ├── InvalidValue, MissingParameter, UnknownParameter, UnsupportedParameter
+    │   │   ├── InvalidJson, InvalidMultipart, InvalidImage, ImageSizeMismatch, ImageTooLarge
+    │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter
+    │   ├── UnsupportedContentType      415
+    │   ├── RequestTooLarge             413
+    │   ├── RangeNotSatisfiable         416
+    │   ├── AuthenticationFailed        401 (MissingApiKey, InvalidApiKey, ApiKeyRevoked)
+    │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, UnknownUrl)
+    │   ├── ContentGone                 410 (VideoExpired)
+    │   ├── IdempotencyKeyReused        422
+    │   ├── QueueFull                   429
+    │   └── MethodNotAllowed            405
+    ├── NotImplementedYet               501, never retried
+    ├── Unavailable                     503 with retry-after (ServerBusy, DatabaseUnavailable,
+    │                                   StorageUnavailable)
+    ├── InternalError                   500
+    └── JobFailure                      recorded on a failed video's ``error``, never raised to HTTP
+        ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError, AssetsMissing
+
+``docs/errors.md`` lists every code; a test checks that it matches this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar
+
+
+class ReelwayError(Exception):
+    """Unexpected error."""
+
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+    error_type: ClassVar[str] = "server_error"
+    retryable: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        param: str | None = None,
+        retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message = message or _default_message(type(self))
+        self.param = param
+        self.retry_after = retry_after
+        self.headers: dict[str, str] = dict(headers or {})
+        super().__init__(self.message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (render children); keep the keyword arguments.
+        return (_rebuild, (type(self), self.message, self.param, self.retry_after, self.headers))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The body of OpenAI's error envelope: ``{"message", "type", "param", "code"}``."""
+        return {
+            "message": self.message,
+            "type": self.error_type,
+            "param": self.param,
+            "code": self.code,
+        }
+
+
+def _rebuild(
+    cls: type[ReelwayError],
+    message: str,
+    param: str | None,
+    retry_after: float | None,
+    headers: dict[str, str],
+) -> ReelwayError:
+    return cls(message, param=param, retry_after=retry_after, headers=headers)
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A value quoted for an error message, cut short so messages stay readable."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
+def _default_message(cls: type) -> str:
+    doc = (cls.__doc__ or cls.__name__).strip()
+    return doc.split("\n\n", 1)[0].replace("\n", " ")
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class RequestError(ReelwayError):
+    """The request cannot be served as sent."""
+
+    code = "invalid_request"
+    http_status = 400
+    error_type = "invalid_request_error"
+
+
+class InvalidRequest(RequestError):
+    """The request is invalid."""
+
+
+class InvalidValue(InvalidRequest):
+    """A parameter has a value that is not allowed."""
+
+    code = "invalid_value"
+
+
+class MissingParameter(InvalidRequest):
+    """A required parameter is missing."""
+
+    code = "missing_required_parameter"
+
+
+class UnknownParameter(InvalidRequest):
+    """The request names a parameter this endpoint does not take."""
+
+    code = "unknown_parameter"
+
+
+class UnsupportedParameter(InvalidRequest):
+    """The parameter is part of the OpenAI API but this server does not support it yet."""
+
+    code = "unsupported_parameter"
+
+
+class DuplicateParameter(InvalidRequest):
+    """A parameter was sent more than once."""
+
+    code = "duplicate_parameter"
+
+
+class InvalidJson(InvalidRequest):
+    """The request body is not valid JSON."""
+
+    code = "invalid_json"
+
+
+class InvalidMultipart(InvalidRequest):
+    """The multipart/form-data body could not be parsed."""
+
+    code = "invalid_multipart"
+
+
+class InvalidImage(InvalidRequest):
+    """The image could not be read; send a PNG, JPEG or WebP file."""
+
+    code = "invalid_image"
+
+
+class ImageSizeMismatch(InvalidRequest):
+    """The reference image's dimensions differ from the requested size."""
+
+    code = "image_size_mismatch"
+
+
+class ImageTooLarge(InvalidRequest):
+    """The image is larger than this server accepts."""
+
+    code = "image_too_large"
+
+
+class ImageFetchFailed(InvalidRequest):
+    """The image URL could not be fetched."""
+
+    code = "image_fetch_failed"
+
+
+class VideoNotReady(InvalidRequest):
+    """The video has not finished rendering yet; poll it until its status is completed."""
+
+    code = "video_not_ready"
+
+
+class VideoFailed(InvalidRequest):
+    """The video failed, so it has no content; see its error for why."""
+
+    code = "video_failed"
+
+
+class UnsupportedContentType(RequestError):
+    """Send the body as application/json or multipart/form-data."""
+
+    code = "unsupported_content_type"
+    http_status = 415
+
+
+class RequestTooLarge(RequestError):
+    """The request body is larger than this server accepts."""
+
+    code = "request_too_large"
+    http_status = 413
+
+
+class RangeNotSatisfiable(RequestError):
+    """The requested byte range lies outside the file."""
+
+    code = "range_not_satisfiable"
+    http_status = 416
+
+
+class AuthenticationFailed(RequestError):
+    """Authentication failed."""
+
+    code = "authentication_failed"
+    http_status = 401
+
+
+class MissingApiKey(AuthenticationFailed):
+    """No API key was sent; pass it as 'Authorization: Bearer <key>'."""
+
+    code = "missing_api_key"
+
+
+class InvalidApiKey(AuthenticationFailed):
+    """The API key is not valid for this server."""
+
+    code = "invalid_api_key"
+
+
+class ApiKeyRevoked(AuthenticationFailed):
+    """The API key has been revoked; create a new one with 'reelway keys create'."""
+
+    code = "api_key_revoked"
+
+
+class NotFound(RequestError):
+    """Not found."""
+
+    code = "not_found"
+    http_status = 404
+
+
+class VideoNotFound(NotFound):
+    """No video with this id exists in your project."""
+
+    code = "video_not_found"
+
+
+class ModelNotFound(NotFound):
+    """No model with this id is served here."""
+
+    code = "model_not_found"
+
+
+class UnknownUrl(NotFound):
+    """No endpoint lives at this URL."""
+
+    code = "unknown_url"
+
+
+class ContentGone(RequestError):
+    """The video's files are no longer stored."""
+
+    code = "content_gone"
+    http_status = 410
+
+
+class VideoExpired(ContentGone):
+    """The video's files were deleted when it expired (see its expires_at)."""
+
+    code = "video_expired"
+
+
+class IdempotencyKeyReused(RequestError):
+    """This Idempotency-Key was already used with a different request."""
+
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class QueueFull(RequestError):
+    """Your project has as many videos waiting as it may; wait for some to finish."""
+
+    code = "queue_full"
+    http_status = 429
+    error_type = "rate_limit_error"
+    retryable = True
+
+
+class MethodNotAllowed(RequestError):
+    """This URL does not accept this HTTP method."""
+
+    code = "method_not_allowed"
+    http_status = 405
+
+
+# --------------------------------------------------------------------------- server
+
+
+class NotImplementedYet(ReelwayError):
+    """This part of the OpenAI Videos API is not implemented by this Reelway version yet."""
+
+    code = "not_implemented"
+    http_status = 501
+    error_type = "invalid_request_error"
+
+
+class Unavailable(ReelwayError):
+    """The service is briefly unavailable; retry after the time given."""
+
+    code = "unavailable"
+    http_status = 503
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 2.0, **kw: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **kw)
+
+
+class ServerBusy(Unavailable):
+    """The server's queue is full; retry after the time given."""
+
+    code = "server_busy"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached right now; retry after the time given."""
+
+    code = "database_unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    """File storage cannot be reached right now; retry after the time given."""
+
+    code = "storage_unavailable"
+
+
+class InternalError(ReelwayError):
+    """The server hit an unexpected error; quote the request id when you report it."""
+
+    code = "internal_error"
+    http_status = 500
+    retryable = True
+
+
+# --------------------------------------------------------------------------- job failures
+
+
+class JobFailure(ReelwayError):
+    """The video could not be generated."""
+
+    code = "generation_failed"
+    error_type = "video_generation_error"
+
+
+class Cancelled(JobFailure):
+    """The video was cancelled before it finished."""
+
+    code = "cancelled"
+
+
+class DeadlineExceeded(JobFailure):
+    """The video did not finish within its deadline."""
+
+    code = "deadline_exceeded"
+    retryable = True
+
+
+class WorkerLost(JobFailure):
+    """The workers rendering this video stopped responding too many times."""
+
+    code = "worker_lost"
+    retryable = True
+
+
+class EngineRuntimeError(JobFailure):
+    """The engine failed while rendering the video."""
+
+    code = "engine_runtime_error"
+
+
+class AssetsMissing(JobFailure):
+    """The video's files are no longer in storage."""
+
+    code = "assets_missing"
+
+
+# --------------------------------------------------------------------------- registry
+
+
+_ABSTRACT: frozenset[type[ReelwayError]] = frozenset(
+    {ReelwayError, RequestError, AuthenticationFailed, NotFound, Unavailable}
+)
+
+
+def all_error_classes() -> Iterator[type[ReelwayError]]:
+    """Every error class that can reach a user, for docs and tests."""
+
+    def walk(cls: type[ReelwayError]) -> Iterable[type[ReelwayError]]:
+        yield cls
+        for sub in cls.__subclasses__():
+            yield from walk(sub)
+
+    seen: set[str] = set()
+    for cls in walk(ReelwayError):
+        key = f"{cls.__module__}.{cls.__qualname__}"
+        if key not in seen and cls not in _ABSTRACT:
+            seen.add(key)
+            yield cls
+
+
+def job_failure_for(code: str, message: str) -> JobFailure:
+    """Rebuild a recorded failure from its code (for the CLI and diagnostics)."""
+    for cls in all_error_classes():
+        if issubclass(cls, JobFailure) and cls.code == code:
+            return cls(message)
+    return JobFailure(message)

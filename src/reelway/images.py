@@ -1,0 +1,120 @@
+"""Checking a reference image: what it really is (by its bytes) and whether it fits the video.
+
+The part's declared Content-Type and the file name are ignored; the SDKs send
+``application/octet-stream`` for raw bytes, and a wrong extension must not fool us.  Images
+are read from a file object (uploads are spooled to disk past 1 MiB), never required whole
+in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from PIL import Image, UnidentifiedImageError
+
+from reelway import errors
+
+FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+_HASH_CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    file: BinaryIO
+    """Positioned at the start of the image."""
+    format: str
+    width: int
+    height: int
+    size: int
+    sha256: str
+
+    @property
+    def content_type(self) -> str:
+        return FORMATS[self.format]
+
+    @property
+    def extension(self) -> str:
+        return "jpg" if self.format == "jpeg" else self.format
+
+
+def sniff(head: bytes) -> str | None:
+    """png, jpeg or webp from the magic bytes; None for anything else."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def check_bytes(
+    data: bytes, *, param: str, max_bytes: int, expected_size: tuple[int, int]
+) -> CheckedImage:
+    return check(io.BytesIO(data), param=param, max_bytes=max_bytes, expected_size=expected_size)
+
+
+def check(
+    source: BinaryIO, *, param: str, max_bytes: int, expected_size: tuple[int, int]
+) -> CheckedImage:
+    """Decode fully (CPU-bound: call it in a thread) and compare with the requested size."""
+    source.seek(0, os.SEEK_END)
+    size = source.tell()
+    source.seek(0)
+    if size == 0:
+        raise errors.InvalidImage(f"{param} is empty; send a PNG, JPEG or WebP image.", param=param)
+    if size > max_bytes:
+        raise errors.ImageTooLarge(
+            f"{param} is {size} bytes; the limit is {max_bytes} bytes.", param=param
+        )
+    kind = sniff(source.read(12))
+    if kind is None:
+        raise errors.InvalidImage(
+            f"{param} is not a PNG, JPEG or WebP image (checked by its content, not its name).",
+            param=param,
+        )
+    source.seek(0)
+    digest = hashlib.sha256()
+    while chunk := source.read(_HASH_CHUNK):
+        digest.update(chunk)
+    source.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source, formats=[kind.upper()]) as image:
+                width, height = image.size
+                _check_size(param, (width, height), expected_size)
+                image.load()
+    except errors.ReelwayError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise errors.ImageTooLarge(f"{param} has too many pixels.", param=param) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise errors.InvalidImage(
+            f"{param} looks like {kind.upper()} but could not be decoded ({exc}).", param=param
+        ) from None
+    source.seek(0)
+    return CheckedImage(
+        file=source,
+        format=kind,
+        width=width,
+        height=height,
+        size=size,
+        sha256=digest.hexdigest(),
+    )
+
+
+def _check_size(param: str, actual: tuple[int, int], expected: tuple[int, int]) -> None:
+    if actual != expected:
+        raise errors.ImageSizeMismatch(
+            f"{param} is {actual[0]}x{actual[1]} but the video size is "
+            f"{expected[0]}x{expected[1]}; the reference image becomes the first frame, so "
+            f"resize it to {expected[0]}x{expected[1]} or request size "
+            f"'{actual[0]}x{actual[1]}' if the model allows it.",
+            param=param,
+        )

@@ -1,0 +1,174 @@
+"""Fetching ``input_reference.image_url``: data URLs, and http(s) URLs with hard limits.
+
+A URL fetch is bounded in time and size, follows at most a few redirects, and refuses
+loopback, private and link-local addresses unless the operator allows them (server-side
+request forgery).  The address checked is the address connected to: the host is resolved
+once and the connection pinned to that IP, so DNS cannot change its answer in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import io
+import ipaddress
+import socket
+import tempfile
+from typing import BinaryIO
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from reelway import errors
+
+MAX_REDIRECTS = 3
+SPOOL_BYTES = 1024 * 1024
+
+
+async def load_image_url(
+    url: str, *, param: str, max_bytes: int, timeout_seconds: float, allow_private: bool
+) -> BinaryIO:
+    """The bytes behind a data URL or an http(s) URL, as a file positioned at its start."""
+    if not isinstance(url, str) or not url.strip():
+        raise errors.InvalidValue(f"{param} must be a non-empty URL string.", param=param)
+    url = url.strip()
+    if url[:5].lower() == "data:":
+        return io.BytesIO(decode_data_url(url, param=param, max_bytes=max_bytes))
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in {"http", "https"}:
+        raise errors.InvalidValue(
+            f"{param} must be an http(s) URL or a base64 data URL, got scheme {scheme!r}.",
+            param=param,
+        )
+    try:
+        return await asyncio.wait_for(
+            _fetch(url, param=param, max_bytes=max_bytes, allow_private=allow_private),
+            timeout_seconds,
+        )
+    except TimeoutError:
+        raise errors.ImageFetchFailed(
+            f"{param}: fetching the image took longer than {timeout_seconds:g}s.", param=param
+        ) from None
+
+
+def decode_data_url(url: str, *, param: str, max_bytes: int) -> bytes:
+    header, sep, payload = url.partition(",")
+    if not sep or not header.lower().endswith(";base64"):
+        raise errors.InvalidValue(
+            f"{param} data URL must be base64-encoded: data:image/png;base64,<data>.", param=param
+        )
+    if len(payload) * 3 // 4 > max_bytes + 3:
+        raise errors.ImageTooLarge(
+            f"{param} decodes to more than {max_bytes} bytes, the limit.", param=param
+        )
+    try:
+        return base64.b64decode("".join(payload.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise errors.InvalidValue(f"{param} data URL is not valid base64.", param=param) from None
+
+
+async def _fetch(url: str, *, param: str, max_bytes: int, allow_private: bool) -> BinaryIO:
+    async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            parts = urlsplit(url)
+            host = parts.hostname
+            if not host:
+                raise errors.InvalidValue(f"{param} has no host: {url!r}.", param=param)
+            address = await _resolve(host, parts.port, param=param, allow_private=allow_private)
+            netloc = f"[{address}]" if ":" in address else address
+            if parts.port:
+                netloc += f":{parts.port}"
+            pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+            request = client.build_request(
+                "GET",
+                pinned,
+                headers={"Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "image/*"},
+                extensions={"sni_hostname": host} if parts.scheme == "https" else {},
+            )
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise errors.ImageFetchFailed(
+                    f"{param}: could not fetch {_redact(url)} ({type(exc).__name__}).",
+                    param=param,
+                ) from None
+            try:
+                if response.is_redirect and "location" in response.headers:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                if response.status_code != 200:
+                    raise errors.ImageFetchFailed(
+                        f"{param}: {_redact(url)} answered HTTP {response.status_code}.",
+                        param=param,
+                    )
+                return await _read_capped(response, param=param, max_bytes=max_bytes)
+            finally:
+                await response.aclose()
+    raise errors.ImageFetchFailed(f"{param}: more than {MAX_REDIRECTS} redirects.", param=param)
+
+
+async def _read_capped(response: httpx.Response, *, param: str, max_bytes: int) -> BinaryIO:
+    """Spool the body to a temporary file (in memory only while it is small)."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise errors.ImageTooLarge(
+            f"{param} is {declared} bytes; the limit is {max_bytes} bytes.", param=param
+        )
+    spool = spooled_file()
+    total = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > max_bytes:
+                raise errors.ImageTooLarge(
+                    f"{param} is larger than the limit of {max_bytes} bytes.", param=param
+                )
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def spooled_file() -> BinaryIO:
+    """A temporary file that stays in memory up to 1 MiB and moves to disk beyond."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # type: ignore[return-value]
+
+
+async def _resolve(host: str, port: int | None, *, param: str, allow_private: bool) -> str:
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port or 443, type=socket.SOCK_STREAM
+        )
+    except OSError:
+        raise errors.ImageFetchFailed(
+            f"{param}: the host {host!r} could not be resolved.", param=param
+        ) from None
+    for info in infos:
+        address = str(info[4][0])
+        if allow_private or _is_public(address):
+            return address
+    raise errors.ImageFetchFailed(
+        f"{param}: {host!r} resolves to a private, loopback or link-local address, which this "
+        "server does not fetch (operators can allow it with "
+        "REELWAY_FETCH_ALLOW_PRIVATE_NETWORKS=true).",
+        param=param,
+    )
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _redact(url: str) -> str:
+    """The URL without credentials or query (which may carry signatures)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -1,0 +1,1 @@
+"""Media plumbing shared by every engine: MP4 writing, probing, thumbnails and spritesheets."""

@@ -1,0 +1,107 @@
+"""Wiring: build the database, stores, storage, service and worker from one Settings.
+
+The API app and every CLI command start from ``Runtime.open``; nothing else constructs these
+parts, so there is one place that decides how they fit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from reelway import catalog
+from reelway.engines import registry
+from reelway.service import VideoService
+from reelway.settings import Settings
+from reelway.storage import Storage, open_storage
+from reelway.store.database import Database
+from reelway.store.keys import KeyStore
+from reelway.store.queue import QueueStore
+from reelway.store.videos import VideoStore
+from reelway.worker import orchestrate
+from reelway.worker.render_process import RenderProcesses
+from reelway.worker.runner import Worker
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PROJECT = "default"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    catalog: catalog.Catalog
+    videos: VideoStore
+    queue: QueueStore
+    keys: KeyStore
+    storage: Storage
+    service: VideoService
+
+    @classmethod
+    async def open(cls, settings: Settings, *, migrate: bool | None = None) -> Runtime:
+        """Connect and bring the schema up to date (by default only for embedded SQLite)."""
+        models = catalog.load(settings.catalog)
+        unknown = {name for name in models.engines() if registry.target(name) is None}
+        if unknown:
+            raise ValueError(
+                f"the catalogue routes to unknown engine(s) {sorted(unknown)}; known engines: "
+                f"{sorted(registry.known_engines())}"
+            )
+        for name in models.engines():
+            try:
+                registry.create(name, settings.engine_options.get(name, {}))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"engine {name!r} cannot start with its options: {exc}") from exc
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(
+            settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
+        try:
+            if migrate or (migrate is None and db.is_sqlite):
+                before, after = await db.migrate()
+                if before != after:
+                    log.info("database schema upgraded from %s to %s", before or "empty", after)
+            else:
+                await db.check_schema()
+        except BaseException:
+            await db.close()
+            raise
+        videos = VideoStore(db)
+        queue = QueueStore(db)
+        keys = KeyStore(db)
+        storage = open_storage(
+            settings.resolved_storage_url,
+            s3_endpoint_url=settings.s3_endpoint_url,
+            s3_region=settings.s3_region,
+            s3_access_key_id=settings.s3_access_key_id,
+            s3_secret_access_key=settings.s3_secret_access_key,
+        )
+        service = VideoService(settings, models, videos, keys, storage)
+        return cls(settings, db, models, videos, queue, keys, storage, service)
+
+    def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
+        preload = [str(registry.target(name)).partition(":")[0] for name in self.catalog.engines()]
+        ctx = orchestrate.JobContext(
+            settings=self.settings,
+            catalog=self.catalog,
+            store=self.queue,
+            storage=self.storage,
+            renders=RenderProcesses(preload),
+            engine_options=self.settings.engine_options,
+        )
+        worker = Worker(ctx, self.service, concurrency=concurrency, reaper=reaper)
+        self.service.on_enqueue = worker.notify
+        return worker
+
+    async def ensure_first_key(self) -> str | None:
+        """On an empty data dir: a default project and a development key (returned once)."""
+        if await self.keys.count_keys() > 0:
+            return None
+        project, _ = await self.keys.ensure_project(DEFAULT_PROJECT)
+        _, secret = await self.keys.create_key(project.id, name="development")
+        return secret
+
+    async def close(self) -> None:
+        await self.db.close()

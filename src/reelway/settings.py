@@ -1,0 +1,172 @@
+"""One typed settings object, read once at the edge (CLI) and passed down.
+
+Every field can be set by an environment variable ``REELWAY_<FIELD>`` (upper case); the CLI's
+flags override the environment.  Nothing else in Reelway reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "REELWAY_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Reelway's configuration; defaults run everything on one machine with SQLite."""
+
+    data_dir: Path = Path(".reelway")
+    """Where the embedded database, files and temporary renders live."""
+    database_url: str = ""
+    """SQLAlchemy URL; empty means SQLite in ``data_dir/reelway.db``."""
+    sqlite_synchronous: str = "normal"
+    """``normal`` survives a crash of Reelway; ``full`` also a power cut, at a cost per write."""
+    storage_url: str = ""
+    """Where video files are kept: a directory, or ``s3://bucket/prefix``; empty means
+    ``data_dir/files``."""
+    s3_endpoint_url: str = ""
+    """An S3-compatible endpoint (MinIO, R2, moto…); empty means AWS."""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
+    storage_redirect: bool = False
+    """Answer content downloads with a redirect to a presigned URL instead of streaming."""
+    presign_seconds: int = 3600
+    retention_seconds: float = 7 * 24 * 3600
+    """How long a finished video's files are kept (``expires_at``); 0 keeps them forever."""
+    queue_limit: int = 10_000
+    """Queued jobs the whole deployment accepts before answering 503 ``server_busy``."""
+    project_queue_limit: int = 500
+    """Queued jobs one project may have before its creates answer 429 ``queue_full``."""
+    idempotency_hours: float = 24.0
+    catalog: Path | None = None
+    """A model catalogue TOML file replacing the built-in one."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    """In-process render workers started by ``reelway serve`` (0: API only)."""
+    lease_seconds: float = 30.0
+    """How long a claimed job stays with its worker without a heartbeat."""
+    heartbeat_seconds: float = 2.0
+    claim_poll_seconds: float = 0.5
+    """How often an idle worker looks for work that another process queued."""
+    reap_interval_seconds: float = 5.0
+    max_attempts: int = 3
+    """Claims of one job before a job whose workers keep dying is failed."""
+    job_deadline_seconds: float = 3600.0
+    poll_after_ms: int = 1000
+    """Sent as ``openai-poll-after-ms`` while a video is not finished."""
+    shutdown_grace_seconds: float = 10.0
+    remote_poll_seconds: float = 2.0
+    """How often a worker asks a remote engine how a job is going."""
+    max_request_bytes: int = 48 * 1024 * 1024
+    max_image_bytes: int = 20 * 1024 * 1024
+    image_fetch_timeout_seconds: float = 10.0
+    fetch_allow_private_networks: bool = False
+    """Allow ``input_reference.image_url`` to point at loopback or private addresses."""
+    auth_cache_seconds: float = 5.0
+    """How long a verified API key is trusted before it is checked again."""
+    log_level: str = "info"
+    engine_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per-engine constructor options, e.g. ``{"animatic": {"fps": 24}}`` (JSON in the env)."""
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'reelway.db').resolve()}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or str(self.data_dir / "files")
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from ``REELWAY_*`` variables, then explicit overrides (CLI flags)."""
+    environ = os.environ if environ is None else environ
+    hints = get_type_hints(Settings)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        raw = environ.get(ENV_PREFIX + f.name.upper())
+        if raw is None or raw == "":
+            continue
+        if f.name == "engine_options":
+            values[f.name] = _engine_options(raw)
+        else:
+            values[f.name] = _coerce(f.name, hints[f.name], raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    _check(settings)
+    return settings
+
+
+def _coerce(name: str, hint: Any, raw: str) -> Any:
+    text = str(hint)
+    try:
+        if "bool" in text:
+            lowered = raw.strip().lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        if "Path" in text:
+            return Path(raw)
+        if "float" in text:
+            return float(raw)
+        if "int" in text:
+            return int(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {text}") from None
+    return raw
+
+
+def _engine_options(raw: str) -> dict[str, dict[str, Any]]:
+    """``{"animatic": {"fps": 30}}``: a JSON object of per-engine option objects."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_PREFIX}ENGINE_OPTIONS is not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
+        raise ValueError(
+            f"{ENV_PREFIX}ENGINE_OPTIONS must be a JSON object of objects, "
+            'e.g. {"animatic": {"fps": 30}}'
+        )
+    return parsed
+
+
+def _check(settings: Settings) -> None:
+    problems = []
+    if settings.workers < 0:
+        problems.append("workers must be >= 0")
+    if settings.lease_seconds <= settings.heartbeat_seconds:
+        problems.append("lease_seconds must be greater than heartbeat_seconds")
+    if settings.max_attempts < 1:
+        problems.append("max_attempts must be >= 1")
+    if settings.sqlite_synchronous.lower() not in ("normal", "full"):
+        problems.append("sqlite_synchronous must be normal or full")
+    if settings.queue_limit < 1 or settings.project_queue_limit < 1:
+        problems.append("queue limits must be >= 1")
+    if settings.retention_seconds < 0:
+        problems.append("retention_seconds must be >= 0 (0 keeps files forever)")
+    if settings.presign_seconds < 1:
+        problems.append("presign_seconds must be >= 1")
+    if settings.poll_after_ms < 0:
+        problems.append("poll_after_ms must be >= 0")
+    if not 0 < settings.port < 65536 and settings.port != 0:
+        problems.append("port must be 0..65535")
+    if problems:
+        raise ValueError("invalid settings: " + "; ".join(problems))

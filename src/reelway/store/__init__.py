@@ -1,0 +1,1 @@
+"""The store: the only part of Reelway that speaks SQL (SQLite or PostgreSQL)."""

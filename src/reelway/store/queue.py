@@ -1,0 +1,326 @@
+"""The worker side of the job store: claims, leases, fenced transitions, the reaper.
+
+Each transition is one conditional UPDATE whose WHERE clause names the states (and the lease
+token) it may start from; the returned row tells whether it happened.  A worker whose lease
+was taken over can therefore never overwrite the new owner's work (fencing).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+
+from reelway import jobs
+from reelway.store import rows
+from reelway.store.database import Database
+from reelway.store.tables import usage as u
+from reelway.store.tables import videos as v
+from reelway.store.tables import workers as w
+
+S = jobs.JobStatus
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the job's lease: another worker or the reaper took it."""
+
+
+class Heartbeat(Enum):
+    OK = "ok"
+    CANCEL = "cancel"
+    LOST = "lost"
+
+
+@dataclass(frozen=True)
+class ReapReport:
+    requeued: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> int:
+        return len(self.requeued) + len(self.failed) + len(self.cancelled)
+
+
+_HEARTBEAT = (
+    sa.update(v)
+    .where(
+        v.c.id == sa.bindparam("video_id"),
+        v.c.lease_token == sa.bindparam("token"),
+        v.c.status == S.RUNNING.value,
+    )
+    .values(lease_expires_at=sa.bindparam("expires"), progress=sa.bindparam("progress"))
+    .returning(v.c.cancel_requested)
+)
+
+
+class QueueStore:
+    """Claims and fenced transitions of video jobs, as workers drive them."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def claim(self, worker_id: str, lease_seconds: float) -> jobs.Video | None:
+        """Take the most urgent runnable job under a fresh lease, or None."""
+        now = self.clock()
+        pick = (
+            sa.select(v.c.seq)
+            .where(
+                v.c.status == S.QUEUED.value,
+                v.c.run_at <= now,
+                v.c.cancel_requested.is_(False),
+            )
+            .order_by(v.c.priority.desc(), v.c.run_at, v.c.seq)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .cte("pick")
+            .prefix_with("MATERIALIZED")
+        )
+        query = (
+            sa.update(v)
+            .where(v.c.seq == pick.c.seq, v.c.status == S.QUEUED.value)
+            .values(
+                status=S.RUNNING.value,
+                lease_token=secrets.token_hex(16),
+                lease_owner=worker_id,
+                lease_expires_at=now + lease_seconds,
+                attempts=v.c.attempts + 1,
+                progress=0,
+                started_at=sa.func.coalesce(v.c.started_at, now),
+            )
+        )
+        return await self._returning(query)
+
+    def _held(self, video_id: str, lease_token: str) -> sa.Update:
+        return sa.update(v).where(
+            v.c.id == video_id, v.c.lease_token == lease_token, v.c.status == S.RUNNING.value
+        )
+
+    async def heartbeat(
+        self, video_id: str, lease_token: str, progress: int, lease_seconds: float
+    ) -> Heartbeat:
+        params = {
+            "video_id": video_id,
+            "token": lease_token,
+            "expires": self.clock() + lease_seconds,
+            "progress": progress,
+        }
+        beat = await self.db.execute(_HEARTBEAT, params)
+        if not beat:
+            return Heartbeat.LOST
+        return Heartbeat.CANCEL if beat[0][0] else Heartbeat.OK
+
+    async def save_operation(
+        self, video_id: str, lease_token: str, engine: str, operation: dict[str, Any] | None
+    ) -> None:
+        """Record which engine holds the job (and its resumable handle) before waiting on it."""
+        await self._finish(
+            self._held(video_id, lease_token).values(engine=engine, operation=operation)
+        )
+
+    async def complete(
+        self,
+        video_id: str,
+        lease_token: str,
+        engine: str,
+        assets: dict[str, jobs.Asset],
+        retention_seconds: float = 0.0,
+    ) -> jobs.Video:
+        """Mark the video completed and record its usage, in one transaction."""
+        now = self.clock()
+        statement = (
+            self._held(video_id, lease_token)
+            .values(
+                status=S.SUCCEEDED.value,
+                progress=100,
+                completed_at=now,
+                expires_at=now + retention_seconds if retention_seconds > 0 else None,
+                engine=engine,
+                assets={name: asset.to_json() for name, asset in assets.items()},
+                error=None,
+                **rows.no_lease(),
+            )
+            .returning(*v.c)
+        )
+
+        def complete_and_record(conn: sa.Connection) -> jobs.Video | None:
+            done = rows.maybe_video(conn.execute(statement).first())
+            if done is not None:
+                # The primary key makes a second record for one video impossible.
+                conn.execute(
+                    sa.insert(u).values(
+                        video_id=done.id,
+                        project_id=done.project_id,
+                        model=done.catalog_model,
+                        size=done.size,
+                        seconds=int(done.seconds),
+                        engine=engine,
+                        recorded_at=now,
+                    )
+                )
+            return done
+
+        found = await self.db.write(complete_and_record)
+        if found is None:
+            raise LeaseLost()
+        return found
+
+    async def fail(
+        self, video_id: str, lease_token: str, error: dict[str, Any], engine: str | None = None
+    ) -> jobs.Video:
+        values: dict[str, Any] = {
+            "status": S.FAILED.value,
+            "completed_at": self.clock(),
+            "error": error,
+            **rows.no_lease(),
+        }
+        if engine is not None:
+            values["engine"] = engine
+        return await self._finish(self._held(video_id, lease_token).values(values))
+
+    async def acknowledge_cancel(self, video_id: str, lease_token: str) -> jobs.Video:
+        """The worker stopped a job whose cancellation was requested."""
+        return await self._finish(
+            self._held(video_id, lease_token).values(
+                status=S.CANCELLED.value,
+                completed_at=self.clock(),
+                error=rows.error("cancelled", "The video was cancelled while it was rendering."),
+                **rows.no_lease(),
+            )
+        )
+
+    async def release(self, video_id: str, lease_token: str) -> jobs.Video:
+        """Hand a job back to the queue untouched (worker shutdown); not counted as an attempt."""
+        return await self._finish(
+            self._held(video_id, lease_token)
+            .where(v.c.cancel_requested.is_(False))
+            .values(
+                status=S.QUEUED.value,
+                run_at=self.clock(),
+                attempts=v.c.attempts - 1,
+                progress=0,
+                **rows.no_lease(),
+            )
+        )
+
+    async def requeue(self, video_id: str, lease_token: str, delay_seconds: float) -> jobs.Video:
+        """Try again later after a worker-side error; the attempt still counts."""
+        return await self._finish(
+            self._held(video_id, lease_token)
+            .where(v.c.cancel_requested.is_(False))
+            .values(
+                status=S.QUEUED.value,
+                run_at=self.clock() + delay_seconds,
+                progress=0,
+                **rows.no_lease(),
+            )
+        )
+
+    async def _finish(self, query: sa.Update) -> jobs.Video:
+        found = await self._returning(query)
+        if found is None:
+            raise LeaseLost()
+        return found
+
+    async def _returning(self, query: sa.Update) -> jobs.Video | None:
+        """Run a conditional UPDATE; the row after it, or None when nothing matched."""
+        statement = query.returning(*v.c)
+        return await self.db.write(lambda conn: rows.maybe_video(conn.execute(statement).first()))
+
+    # ------------------------------------------------------------------ maintenance
+
+    async def reap(self) -> ReapReport:
+        """Recover jobs whose worker vanished and fail jobs past their deadline."""
+        now = self.clock()
+        lapsed = sa.and_(v.c.status == S.RUNNING.value, v.c.lease_expires_at < now)
+        statements: list[tuple[str, sa.Update]] = [
+            (
+                "cancelled",
+                sa.update(v)
+                .where(lapsed, v.c.cancel_requested.is_(True))
+                .values(
+                    status=S.CANCELLED.value,
+                    completed_at=now,
+                    error=rows.error("cancelled", "The video was cancelled."),
+                    **rows.no_lease(),
+                ),
+            ),
+            (
+                "failed",
+                sa.update(v)
+                .where(
+                    v.c.status.in_([S.QUEUED.value, S.RUNNING.value]),
+                    v.c.deadline_at.is_not(None),
+                    v.c.deadline_at < now,
+                )
+                .values(
+                    status=S.FAILED.value,
+                    completed_at=now,
+                    error=rows.error(
+                        "deadline_exceeded",
+                        "The video did not finish within its deadline; try again, or ask the "
+                        "operator to raise REELWAY_JOB_DEADLINE_SECONDS.",
+                    ),
+                    **rows.no_lease(),
+                ),
+            ),
+            (
+                "failed",
+                sa.update(v)
+                .where(lapsed, v.c.attempts >= v.c.max_attempts)
+                .values(
+                    status=S.FAILED.value,
+                    completed_at=now,
+                    error=rows.error(
+                        "worker_lost",
+                        "The workers rendering this video stopped responding "
+                        "several times; try again, and tell the operator if it repeats.",
+                    ),
+                    **rows.no_lease(),
+                ),
+            ),
+            (
+                "requeued",
+                sa.update(v)
+                .where(lapsed)
+                .values(status=S.QUEUED.value, run_at=now, progress=0, **rows.no_lease()),
+            ),
+        ]
+
+        def run(conn: sa.Connection) -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {"requeued": [], "failed": [], "cancelled": []}
+            for kind, statement in statements:
+                found[kind].extend(conn.execute(statement.returning(v.c.id)).scalars().all())
+            return found
+
+        found = await self.db.write(run)
+        return ReapReport(
+            requeued=tuple(found["requeued"]),
+            failed=tuple(found["failed"]),
+            cancelled=tuple(found["cancelled"]),
+        )
+
+    # ------------------------------------------------------------------ worker registry
+
+    async def worker_seen(self, worker_id: str, hostname: str, pid: int, started_at: float) -> None:
+        now = self.clock()
+
+        def upsert(conn: sa.Connection) -> None:
+            updated = conn.execute(sa.update(w).where(w.c.id == worker_id).values(seen_at=now))
+            if updated.rowcount == 0:
+                conn.execute(
+                    sa.insert(w).values(
+                        id=worker_id, hostname=hostname, pid=pid, started_at=started_at, seen_at=now
+                    )
+                )
+
+        await self.db.write(upsert)
+
+    async def worker_gone(self, worker_id: str) -> None:
+        await self.db.write(lambda conn: conn.execute(sa.delete(w).where(w.c.id == worker_id)))

@@ -1,0 +1,162 @@
+"""The schema, as SQLAlchemy Core tables; migrations must produce exactly this (a test checks).
+
+Times are UNIX seconds as floats (sub-second leases need the fraction).  A video row *is* the
+job: the public resource and the queue entry share one row, so status and progress cannot
+disagree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+JsonType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+SeqType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hint", sa.String(40), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("revoked_at", sa.Float, nullable=True),
+)
+
+videos = sa.Table(
+    "videos",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False),
+    # What was asked for.
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("catalog_model", sa.String(100), nullable=False),
+    sa.Column("prompt", sa.Text, nullable=True),
+    sa.Column("size", sa.String(20), nullable=False),
+    sa.Column("seconds", sa.String(10), nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("input_reference", sa.String(300), nullable=True),
+    sa.Column("remixed_from_video_id", sa.String(64), nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    # Where it is.
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("progress", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=True),
+    sa.Column("completed_at", sa.Float, nullable=True),
+    sa.Column("expires_at", sa.Float, nullable=True),
+    sa.Column("error", JsonType, nullable=True),
+    # The queue.
+    sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("run_at", sa.Float, nullable=False),
+    sa.Column("deadline_at", sa.Float, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("max_attempts", sa.Integer, nullable=False, server_default="3"),
+    sa.Column("lease_token", sa.String(64), nullable=True),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_expires_at", sa.Float, nullable=True),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The result.
+    sa.Column("engine", sa.String(100), nullable=True),
+    sa.Column("operation", JsonType, nullable=True),
+    sa.Column("assets", JsonType, nullable=True),
+    sa.Column("deleted_at", sa.Float, nullable=True),
+    sa.Column("purged_at", sa.Float, nullable=True),
+    sa.Column("assets_deleted_at", sa.Float, nullable=True),
+    sa.Index("ix_videos_project_id_seq", "project_id", "seq"),
+    sa.Index(
+        "ix_videos_running",
+        "lease_expires_at",
+        sqlite_where=sa.text("status = 'running'"),
+        postgresql_where=sa.text("status = 'running'"),
+    ),
+    sa.Index(
+        "ix_videos_unpurged",
+        "deleted_at",
+        sqlite_where=sa.text("deleted_at IS NOT NULL AND purged_at IS NULL"),
+        postgresql_where=sa.text("deleted_at IS NOT NULL AND purged_at IS NULL"),
+    ),
+)
+
+# The claim reads this index in its own order (priority DESC, run_at, seq), so a claim costs
+# the same with a thousand queued jobs as with a million.
+sa.Index(
+    "ix_videos_claim",
+    videos.c.priority.desc(),
+    videos.c.run_at,
+    videos.c.seq,
+    sqlite_where=sa.text("status = 'queued'"),
+    postgresql_where=sa.text("status = 'queued'"),
+)
+sa.Index(
+    "ix_videos_expiring",
+    videos.c.expires_at,
+    sqlite_where=sa.text("expires_at IS NOT NULL AND assets_deleted_at IS NULL"),
+    postgresql_where=sa.text("expires_at IS NOT NULL AND assets_deleted_at IS NULL"),
+)
+
+queue_counts = sa.Table(
+    "queue_counts",
+    metadata,
+    sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("queued", sa.Integer, nullable=False, server_default="0"),
+)
+"""Queued videos per project, kept by triggers on ``videos`` (migration 0002), so admission
+control reads one row instead of counting the queue."""
+
+usage = sa.Table(
+    "usage",
+    metadata,
+    sa.Column("video_id", sa.String(64), primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("size", sa.String(20), nullable=False),
+    sa.Column("seconds", sa.Integer, nullable=False),
+    sa.Column("engine", sa.String(200), nullable=False),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+    sa.Index("ix_usage_project_id_recorded_at", "project_id", "recorded_at"),
+)
+"""One row per completed video, written in the completion's transaction: its primary key
+makes a second completion of the same video impossible to record."""
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("project_id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("video_id", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("hostname", sa.String(200), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("seen_at", sa.Float, nullable=False),
+)

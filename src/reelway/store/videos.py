@@ -1,0 +1,349 @@
+"""The API side of the job store: create (with admission control), read, list, delete,
+and the upkeep of finished videos (purges, expiry).  The worker side is ``store.queue``."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from reelway import jobs
+from reelway.store import rows
+from reelway.store.database import Database
+from reelway.store.tables import idempotency_keys as ik
+from reelway.store.tables import queue_counts as qc
+from reelway.store.tables import videos as v
+
+S = jobs.JobStatus
+
+
+UNBOUNDED = 2**31 - 1
+
+
+class QueueLimitReached(Exception):
+    """The project already has as many queued videos as it may."""
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """An Idempotency-Key to record with the new video, in the same transaction."""
+
+    key: str
+    request_hash: str
+    ttl_seconds: float
+
+
+@dataclass(frozen=True)
+class KeyTaken:
+    """Another request already used this key: what it asked and what it created."""
+
+    request_hash: str
+    video_id: str
+
+
+@dataclass(frozen=True)
+class NewVideo:
+    """The fields a create or remix supplies; the store fills in the queue columns."""
+
+    id: str
+    project_id: str
+    model: str
+    catalog_model: str
+    prompt: str
+    size: str
+    seconds: str
+    seed: int
+    input_reference: str | None
+    remixed_from_video_id: str | None
+    request_id: str | None
+    priority: int = 0
+    max_attempts: int = 3
+    deadline_seconds: float | None = None
+
+
+# Statements on the request path, built once so SQLAlchemy compiles them once.
+_GET_VISIBLE = sa.select(v).where(
+    v.c.id == sa.bindparam("video_id"),
+    v.c.project_id == sa.bindparam("project_id"),
+    v.c.deleted_at.is_(None),
+)
+_INSERTED = (
+    "id", "project_id", "model", "catalog_model", "prompt", "size", "seconds", "seed",
+    "input_reference", "remixed_from_video_id", "request_id", "status", "progress",
+    "created_at", "priority", "run_at", "deadline_at", "attempts", "max_attempts",
+    "cancel_requested",
+)  # fmt: skip
+# The row goes in only while the project has fewer than queue_limit videos queued.  SQLite
+# runs one writer at a time; on PostgreSQL creates of one project take an advisory lock first
+# (_insert_keyed), so concurrent creates cannot both take the last place.
+_QUEUED_NOW = (
+    sa.select(qc.c.queued).where(qc.c.project_id == sa.bindparam("project_id")).scalar_subquery()
+)
+_INSERT = (
+    sa.insert(v)
+    .from_select(
+        list(_INSERTED),
+        sa.select(*[sa.bindparam(name, type_=v.c[name].type) for name in _INSERTED]).where(
+            sa.func.coalesce(_QUEUED_NOW, 0) < sa.bindparam("queue_limit")
+        ),
+    )
+    .returning(v.c.seq)
+)
+_QUEUED_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(qc.c.queued), 0))
+
+
+def _insert_keyed(
+    conn: sa.Connection, params: dict[str, Any], idempotency: IdempotencyKey | None
+) -> list[tuple[Any, ...]] | KeyTaken:
+    """The video (and its idempotency key) in one transaction."""
+    if conn.dialect.name == "postgresql":
+        # Serialise creates per project so the queue bound holds exactly (see _QUEUED_NOW).
+        digest = hashlib.sha256(params["project_id"].encode()).digest()
+        conn.execute(
+            sa.select(sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True)))
+        )
+    if idempotency is not None:
+        now = params["created_at"]
+        upsert = sqlite_insert if conn.dialect.name == "sqlite" else postgres_insert
+        claimed = conn.execute(
+            upsert(ik)
+            .values(
+                project_id=params["project_id"],
+                key=idempotency.key,
+                request_hash=idempotency.request_hash,
+                video_id=params["id"],
+                created_at=now,
+                expires_at=now + idempotency.ttl_seconds,
+            )
+            .on_conflict_do_nothing(index_elements=["project_id", "key"])
+            .returning(ik.c.key)
+        ).first()
+        if claimed is None:
+            existing = conn.execute(
+                sa.select(ik.c.request_hash, ik.c.video_id, ik.c.expires_at).where(
+                    ik.c.project_id == params["project_id"], ik.c.key == idempotency.key
+                )
+            ).one()
+            if existing.expires_at > now:
+                return KeyTaken(request_hash=existing.request_hash, video_id=existing.video_id)
+            conn.execute(
+                sa.update(ik)
+                .where(ik.c.project_id == params["project_id"], ik.c.key == idempotency.key)
+                .values(
+                    request_hash=idempotency.request_hash,
+                    video_id=params["id"],
+                    created_at=now,
+                    expires_at=now + idempotency.ttl_seconds,
+                )
+            )
+    inserted = [tuple(row) for row in conn.execute(_INSERT, params)]
+    if not inserted and idempotency is not None:
+        # The queue is full: the key must not stay pointing at a video that was never made.
+        conn.execute(
+            sa.delete(ik).where(
+                ik.c.project_id == params["project_id"], ik.c.key == idempotency.key
+            )
+        )
+    return inserted
+
+
+class VideoStore:
+    """Queries and fenced transitions of video jobs."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    # ------------------------------------------------------------------ the API side
+
+    async def insert(self, new: NewVideo, *, queue_limit: int = UNBOUNDED) -> jobs.Video:
+        """Queue a new video, unless its project's queue is full (``QueueLimitReached``)."""
+        outcome = await self._insert(new, queue_limit, None)
+        assert not isinstance(outcome, KeyTaken)
+        return outcome
+
+    async def insert_keyed(
+        self, new: NewVideo, key: IdempotencyKey, *, queue_limit: int = UNBOUNDED
+    ) -> jobs.Video | KeyTaken:
+        """Queue a new video under an Idempotency-Key, or say who already used the key."""
+        return await self._insert(new, queue_limit, key)
+
+    async def _insert(
+        self, new: NewVideo, queue_limit: int, idempotency: IdempotencyKey | None
+    ) -> jobs.Video | KeyTaken:
+        now = self.clock()
+        values: dict[str, Any] = {
+            "id": new.id,
+            "project_id": new.project_id,
+            "model": new.model,
+            "catalog_model": new.catalog_model,
+            "prompt": new.prompt,
+            "size": new.size,
+            "seconds": new.seconds,
+            "seed": new.seed,
+            "input_reference": new.input_reference,
+            "remixed_from_video_id": new.remixed_from_video_id,
+            "request_id": new.request_id,
+            "status": S.QUEUED,
+            "progress": 0,
+            "created_at": now,
+            "priority": new.priority,
+            "run_at": now,
+            "deadline_at": None if new.deadline_seconds is None else now + new.deadline_seconds,
+            "attempts": 0,
+            "max_attempts": new.max_attempts,
+            "cancel_requested": False,
+        }
+        params = {**values, "queue_limit": queue_limit}
+        if idempotency is None and self.db.is_sqlite:
+            inserted = await self.db.execute(_INSERT, params)  # group commit: the fast path
+        else:
+            outcome = await self.db.write(lambda conn: _insert_keyed(conn, params, idempotency))
+            if isinstance(outcome, KeyTaken):
+                return outcome
+            inserted = outcome
+        if not inserted:
+            raise QueueLimitReached(new.project_id)
+        # Everything else is known; skip reading the row back.
+        row = dict.fromkeys(jobs.VIDEO_FIELDS)
+        row.update(values, seq=int(inserted[0][0]))
+        return jobs.video_from_row(list(row.values()))
+
+    async def queued_total(self) -> int:
+        """Queued videos across every project (from the trigger-kept counters)."""
+        return int(await self.db.read(lambda conn: conn.execute(_QUEUED_TOTAL).scalar_one()))
+
+    async def find_key(self, project_id: str, key: str) -> KeyTaken | None:
+        """A live Idempotency-Key record of this project, if any."""
+        query = sa.select(ik.c.request_hash, ik.c.video_id).where(
+            ik.c.project_id == project_id, ik.c.key == key, ik.c.expires_at > self.clock()
+        )
+        row = await self.db.read(lambda conn: conn.execute(query).first())
+        return None if row is None else KeyTaken(request_hash=row[0], video_id=row[1])
+
+    async def forget_expired_keys(self) -> int:
+        query = sa.delete(ik).where(ik.c.expires_at <= self.clock())
+        return int(await self.db.write(lambda conn: conn.execute(query).rowcount))
+
+    async def get(
+        self, video_id: str, *, project_id: str | None = None, include_deleted: bool = False
+    ) -> jobs.Video | None:
+        if project_id is not None and not include_deleted:
+            params = {"video_id": video_id, "project_id": project_id}
+            found = await self.db.read_rows(_GET_VISIBLE, params)
+            return rows.video(found[0]) if found else None
+        query = sa.select(v).where(v.c.id == video_id)
+        if project_id is not None:
+            query = query.where(v.c.project_id == project_id)
+        if not include_deleted:
+            query = query.where(v.c.deleted_at.is_(None))
+        return await self.db.read(lambda conn: rows.maybe_video(conn.execute(query).first()))
+
+    async def list_page(
+        self, project_id: str, *, after: str | None, limit: int, descending: bool
+    ) -> tuple[list[jobs.Video], bool]:
+        """One page of a project's videos and whether more follow.
+
+        ``after`` may name a deleted video (a cursor stays valid); raises ``LookupError`` if
+        it names no video of this project.
+        """
+
+        def page(conn: sa.Connection) -> tuple[list[jobs.Video], bool]:
+            query = sa.select(v).where(v.c.project_id == project_id, v.c.deleted_at.is_(None))
+            if after is not None:
+                cursor = conn.execute(
+                    sa.select(v.c.seq).where(v.c.id == after, v.c.project_id == project_id)
+                ).scalar()
+                if cursor is None:
+                    raise LookupError(after)
+                query = query.where(v.c.seq < cursor if descending else v.c.seq > cursor)
+            query = query.order_by(v.c.seq.desc() if descending else v.c.seq.asc())
+            page_rows = conn.execute(query.limit(limit + 1)).all()
+            return [rows.video(r) for r in page_rows[:limit]], len(page_rows) > limit
+
+        return await self.db.read(page)
+
+    async def delete(self, project_id: str, video_id: str) -> jobs.Video | None:
+        """Hide a video from its project now; cancel it first if it has not finished.
+
+        A queued job is cancelled at once; a running one is flagged and its worker stops at
+        its next heartbeat.  Files are purged afterwards (``deleted_unpurged``).
+        """
+        for _ in range(5):
+            current = await self.get(video_id, project_id=project_id)
+            if current is None:
+                return None
+            now = self.clock()
+            query = sa.update(v).where(v.c.id == video_id, v.c.deleted_at.is_(None))
+            if current.status is S.QUEUED:
+                query = query.where(v.c.status == S.QUEUED.value).values(
+                    status=S.CANCELLED.value,
+                    completed_at=now,
+                    error=rows.error("cancelled", "The video was deleted before it started."),
+                    deleted_at=now,
+                )
+            elif current.status is S.RUNNING:
+                query = query.where(v.c.status == S.RUNNING.value).values(
+                    cancel_requested=True, deleted_at=now
+                )
+            else:
+                query = query.where(v.c.status == current.status.value).values(deleted_at=now)
+            found = await rows.returning(self.db, query)
+            if found is not None:
+                return found
+        raise RuntimeError(f"video {video_id} kept changing state while being deleted")
+
+    # ------------------------------------------------------------------ upkeep
+
+    async def deleted_unpurged(self, limit: int = 50) -> Sequence[jobs.Video]:
+        """Deleted videos whose files may still exist and whose job has stopped."""
+        query = (
+            sa.select(v)
+            .where(
+                v.c.deleted_at.is_not(None),
+                v.c.purged_at.is_(None),
+                v.c.status.in_([s.value for s in jobs.TERMINAL]),
+            )
+            .order_by(v.c.deleted_at)
+            .limit(limit)
+        )
+        return await self.db.read(lambda conn: [rows.video(r) for r in conn.execute(query).all()])
+
+    async def mark_purged(self, video_id: str) -> None:
+        """Files are gone: forget the prompt too, keep the row as a tombstone for accounting."""
+        query = (
+            sa.update(v)
+            .where(v.c.id == video_id, v.c.deleted_at.is_not(None))
+            .values(purged_at=self.clock(), prompt=None, assets=None, input_reference=None)
+        )
+        await self.db.write(lambda conn: conn.execute(query))
+
+    async def expired_with_files(self, limit: int = 100) -> list[jobs.Video]:
+        """Finished videos past their expires_at whose files still exist."""
+        query = (
+            sa.select(v)
+            .where(
+                v.c.expires_at.is_not(None),
+                v.c.assets_deleted_at.is_(None),
+                v.c.expires_at <= self.clock(),
+            )
+            .order_by(v.c.expires_at)
+            .limit(limit)
+        )
+        return await self.db.read(lambda conn: [rows.video(r) for r in conn.execute(query).all()])
+
+    async def mark_assets_deleted(self, video_id: str) -> None:
+        query = sa.update(v).where(v.c.id == video_id).values(assets_deleted_at=self.clock())
+        await self.db.write(lambda conn: conn.execute(query))
+
+    async def counts_by_status(self) -> dict[str, int]:
+        query = sa.select(v.c.status, sa.func.count()).group_by(v.c.status)
+        return await self.db.read(
+            lambda conn: {str(s): int(n) for s, n in conn.execute(query).all()}
+        )

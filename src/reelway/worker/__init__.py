@@ -1,0 +1,1 @@
+"""Workers: claim jobs under a lease, drive engines, keep results, recover from crashes."""

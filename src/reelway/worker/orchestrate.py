@@ -1,0 +1,287 @@
+"""One job, start to finish: route -> engine -> files -> storage -> finish, under a lease.
+
+While the engine renders, this loop renews the lease and publishes progress, and stops the
+render when the job is cancelled, its deadline passes, the lease is lost or the worker shuts
+down.  Files are copied into storage before the job is marked completed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from reelway import catalog, errors, jobs
+from reelway.engines import base, registry
+from reelway.settings import Settings
+from reelway.storage import Storage
+from reelway.store.queue import Heartbeat, LeaseLost, QueueStore
+from reelway.worker import remote_job
+from reelway.worker.render_process import RenderProcesses
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PROGRESS_TICK_SECONDS = 0.5
+OUTPUTS = {
+    "video": ("video.mp4", "video/mp4"),
+    "thumbnail": ("thumbnail.webp", "image/webp"),
+    "spritesheet": ("spritesheet.jpg", "image/jpeg"),
+}
+
+
+class _Stop(Exception):
+    """The job must stop rendering; ``outcome`` says what to record."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+@dataclass
+class JobContext:
+    settings: Settings
+    catalog: catalog.Catalog
+    store: QueueStore
+    storage: Storage
+    renders: RenderProcesses
+    engine_options: Mapping[str, Mapping[str, Any]]
+    remotes: dict[str, base.RemoteEngine | None] = field(default_factory=dict)
+
+    def remote_engine(self, name: str) -> base.RemoteEngine | None:
+        """The worker's instance of a remote engine (one per process); None for local ones."""
+        if name not in self.remotes:
+            engine = registry.create(name, self.engine_options.get(name, {}))
+            self.remotes[name] = engine if base.is_remote(engine) else None  # type: ignore[assignment]
+        return self.remotes[name]
+
+
+async def run_job(ctx: JobContext, video: jobs.Video, stopping: asyncio.Event) -> str:
+    """Process a claimed job; returns what happened (for logs and tests)."""
+    assert video.lease_token is not None
+    token = video.lease_token
+    workdir = ctx.settings.tmp_dir / f"{video.id}-{token[:8]}"
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        return await _run(ctx, video, token, workdir, stopping)
+    except LeaseLost:
+        log.warning("lost the lease on %s; another worker has it now", video.id)
+        return "lease_lost"
+    finally:
+        await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+
+async def _run(
+    ctx: JobContext, video: jobs.Video, token: str, workdir: Path, stopping: asyncio.Event
+) -> str:
+    model = ctx.catalog.get(video.catalog_model)
+    if model is None:
+        await _fail(
+            ctx,
+            video,
+            token,
+            errors.EngineRuntimeError(
+                f"Model {video.catalog_model!r} is no longer in this server's catalogue."
+            ),
+            None,
+        )
+        return "failed"
+    engine = model.route[0]
+    try:
+        request = await _request(ctx, video, model, workdir)
+    except errors.JobFailure as failure:
+        await _fail(ctx, video, token, failure, engine)
+        return "failed"
+    output = base.RenderOutput(
+        video=workdir / OUTPUTS["video"][0],
+        thumbnail=workdir / OUTPUTS["thumbnail"][0],
+        spritesheet=workdir / OUTPUTS["spritesheet"][0],
+    )
+    progress = _Progress()
+    remote = ctx.remote_engine(engine)
+    remote_run: remote_job.RemoteRun | None = None
+    if remote is None:
+        await ctx.store.save_operation(video.id, token, engine, None)
+        log.info("rendering %s with %s (attempt %d)", video.id, engine, video.attempts)
+        work: Coroutine[Any, Any, object] = ctx.renders.render(
+            engine, ctx.engine_options.get(engine, {}), request, output, progress.set
+        )
+    else:
+        remote_run = remote_job.RemoteRun(ctx, video, token, engine, remote)
+        work = remote_run.run(request, output, progress.set)
+    render: asyncio.Task[object] = asyncio.create_task(work)
+    try:
+        await _supervise(ctx, video, token, render, progress, stopping)
+        await render
+        assets = await _store_outputs(ctx, video, token, output)
+    except _Stop as stop:
+        if stop.outcome in ("cancelled", "deadline") and remote_run is not None:
+            await remote_run.cancel()
+        return await _stop(ctx, video, token, stop.outcome)
+    except errors.JobFailure as failure:
+        await _fail(ctx, video, token, failure, engine)
+        return "failed"
+    finally:
+        if not render.done():
+            render.cancel()
+            await asyncio.gather(render, return_exceptions=True)
+    try:
+        await _through_outage(
+            ctx,
+            lambda: ctx.store.complete(
+                video.id, token, engine, assets, ctx.settings.retention_seconds
+            ),
+        )
+    except LeaseLost:
+        await ctx.storage.delete_prefix(f"videos/{video.id}/{token[:8]}/")
+        raise
+    log.info("completed %s", video.id)
+    return "completed"
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.value = 0
+
+    def set(self, value: int) -> None:
+        self.value = max(self.value, min(99, value))
+
+
+async def _supervise(
+    ctx: JobContext,
+    video: jobs.Video,
+    token: str,
+    render: asyncio.Task[Any],
+    progress: _Progress,
+    stopping: asyncio.Event,
+) -> None:
+    """Renew the lease and publish progress until the render ends or must be stopped."""
+    settings = ctx.settings
+    published = -1
+    last_beat = time.monotonic()
+    while not render.done():
+        await asyncio.wait({render}, timeout=PROGRESS_TICK_SECONDS)
+        if render.done():
+            return
+        if stopping.is_set():
+            raise _Stop("released")
+        if video.deadline_at is not None and time.time() > video.deadline_at:
+            raise _Stop("deadline")
+        due = time.monotonic() - last_beat >= settings.heartbeat_seconds
+        if progress.value == published and not due:
+            continue
+        try:
+            beat = await ctx.store.heartbeat(
+                video.id, token, progress.value, settings.lease_seconds
+            )
+        except errors.DatabaseUnavailable:
+            # Keep rendering: the lease covers a short outage, and if it lapses meanwhile the
+            # fenced completion below tells us someone else took the job.
+            last_beat = time.monotonic()
+            continue
+        last_beat = time.monotonic()
+        published = progress.value
+        if beat is Heartbeat.CANCEL:
+            raise _Stop("cancelled")
+        if beat is Heartbeat.LOST:
+            raise LeaseLost()
+
+
+async def _stop(ctx: JobContext, video: jobs.Video, token: str, outcome: str) -> str:
+    if outcome == "cancelled":
+        await ctx.store.acknowledge_cancel(video.id, token)
+        log.info("cancelled %s", video.id)
+    elif outcome == "deadline":
+        await _fail(
+            ctx,
+            video,
+            token,
+            errors.DeadlineExceeded(
+                "The video did not finish within its deadline; try again, or ask the operator to "
+                "raise REELWAY_JOB_DEADLINE_SECONDS."
+            ),
+            None,
+        )
+    else:
+        try:
+            await ctx.store.release(video.id, token)
+            log.info("handed %s back to the queue (worker stopping)", video.id)
+        except LeaseLost:
+            # Cancellation was requested while we stopped: record it instead of requeueing.
+            await ctx.store.acknowledge_cancel(video.id, token)
+    return outcome
+
+
+async def _request(
+    ctx: JobContext, video: jobs.Video, model: catalog.ModelSpec, workdir: Path
+) -> base.GenerationRequest:
+    width, height = catalog.parse_size(video.size)
+    image: Path | None = None
+    if video.input_reference:
+        image = workdir / ("input" + Path(video.input_reference).suffix)
+        try:
+            await ctx.storage.download(video.input_reference, image)
+        except FileNotFoundError:
+            raise errors.AssetsMissing(
+                "The video's input_reference image is missing from storage."
+            ) from None
+    return base.GenerationRequest(
+        video_id=video.id,
+        model=model.name,
+        prompt=video.prompt or "",
+        width=width,
+        height=height,
+        seconds=int(video.seconds),
+        seed=video.seed,
+        input_image=image,
+        remix_of=video.remixed_from_video_id,
+    )
+
+
+async def _store_outputs(
+    ctx: JobContext, video: jobs.Video, token: str, output: base.RenderOutput
+) -> dict[str, jobs.Asset]:
+    files = {
+        "video": output.video,
+        "thumbnail": output.thumbnail,
+        "spritesheet": output.spritesheet,
+    }
+    assets: dict[str, jobs.Asset] = {}
+    for name, path in files.items():
+        filename, content_type = OUTPUTS[name]
+        if not path.is_file():
+            raise errors.EngineRuntimeError(f"The engine did not write its {name} file.")
+        key = f"videos/{video.id}/{token[:8]}/{filename}"
+        assets[name] = await ctx.storage.put_file(key, path, content_type)
+    return assets
+
+
+async def _through_outage(ctx: JobContext, operation: Callable[[], Awaitable[T]]) -> T:
+    """Retry a fenced transition while the database is unreachable, for up to one lease."""
+    deadline = time.monotonic() + ctx.settings.lease_seconds
+    delay = 0.5
+    while True:
+        try:
+            return await operation()
+        except errors.DatabaseUnavailable:
+            if time.monotonic() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def _fail(
+    ctx: JobContext,
+    video: jobs.Video,
+    token: str,
+    failure: errors.ReelwayError,
+    engine: str | None,
+) -> None:
+    error = {"code": failure.code, "message": failure.message}
+    log.warning("video %s failed: %s: %s", video.id, failure.code, failure.message)
+    await _through_outage(ctx, lambda: ctx.store.fail(video.id, token, error, engine))

@@ -1,0 +1,119 @@
+"""Engines that misbehave on purpose, named by import path in test catalogues."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from reelway import catalog, errors
+from reelway.engines import base
+
+INFO = base.EngineInfo(name="fake", capabilities=frozenset({catalog.Capability.REMIX}))
+
+
+def _write_outputs(output: base.RenderOutput) -> None:
+    for path in (output.video, output.thumbnail, output.spritesheet):
+        path.write_bytes(b"not really media, but the worker only stores files")
+
+
+class SlowEngine:
+    """Takes ``seconds`` of wall time per clip second, reporting progress as it goes."""
+
+    info = INFO
+
+    def __init__(self, pace: float = 0.5) -> None:
+        self.pace = pace
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        steps = 20
+        for step in range(steps):
+            time.sleep(self.pace * request.seconds / steps)
+            progress(int(100 * step / steps))
+        _write_outputs(output)
+        return base.RenderResult(duration=request.seconds, frames=0, fps=0, has_audio=False)
+
+
+class FailingEngine:
+    info = INFO
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        if "refuse" in request.prompt:
+            raise errors.EngineRuntimeError("The fake engine refuses prompts that say refuse.")
+        raise ZeroDivisionError("the fake engine divided by zero")
+
+
+class CrashingEngine:
+    info = INFO
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        os._exit(3)
+
+
+class SilentEngine:
+    """Returns without writing its files."""
+
+    info = INFO
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        return base.RenderResult(duration=request.seconds, frames=0, fps=0, has_audio=False)
+
+
+class FakeRemoteEngine:
+    """A remote engine for tests/fake_provider.py's API."""
+
+    info = INFO
+
+    def __init__(self, base_url: str) -> None:
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        self.client = httpx.AsyncClient(timeout=10)
+
+    async def submit(self, request: base.GenerationRequest) -> base.Operation:
+        answer = await self.client.post(
+            f"{self.base_url}/jobs", json={"prompt": request.prompt, "reference": request.video_id}
+        )
+        answer.raise_for_status()
+        return {"job": answer.json()["id"]}
+
+    async def poll(self, operation: base.Operation) -> base.PollResult:
+        answer = await self.client.get(f"{self.base_url}/jobs/{operation['job']}")
+        answer.raise_for_status()
+        body = answer.json()
+        if body["status"] == "pending":
+            return base.Pending(progress=body.get("progress"))
+        if body["status"] == "succeeded":
+            return base.Succeeded({"url": body["video_url"]})
+        return base.Failed(errors.EngineRuntimeError(f"the provider says {body['status']}"))
+
+    async def fetch(self, operation: base.Operation, result: dict[str, object]):
+        async with self.client.stream("GET", str(result["url"])) as answer:
+            answer.raise_for_status()
+            async for chunk in answer.aiter_bytes():
+                yield chunk
+
+    async def cancel(self, operation: base.Operation) -> None:
+        await self.client.post(f"{self.base_url}/jobs/{operation['job']}/cancel")
+
+    async def close(self) -> None:
+        await self.client.aclose()

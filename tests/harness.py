@@ -1,0 +1,163 @@
+"""Real Reelway processes for tests: ``reelway serve`` / ``reelway worker`` on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from tests import backends
+
+PORT_LINE = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+KEY_LINE = re.compile(r"^\s*(sk-rw-\S+)$", re.M)
+
+
+def reelway_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "reelway", *args]
+
+
+def run_cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> str:
+    """Run a CLI command to completion; returns stdout (raises with stderr on failure)."""
+    result = subprocess.run(
+        reelway_cmd(*args, "--data-dir", str(data_dir)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(
+            f"reelway {' '.join(args)} exited {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+def create_key(data_dir: Path, project: str, env: dict[str, str] | None = None) -> str:
+    """`reelway keys create` prints the secret as its last line."""
+    out = run_cli("keys", "create", "--project", project, data_dir=data_dir, env=env)
+    last = out.strip().splitlines()[-1]
+    assert KEY_LINE.match(last), out
+    return last
+
+
+class Process:
+    """A reelway child process whose output is collected for assertions and diagnostics."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.args = args
+        self.popen = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, pattern: re.Pattern[str], timeout: float = 30) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = pattern.search(self.output)
+            if match:
+                return match
+            if self.popen.poll() is not None:
+                time.sleep(0.2)
+                raise AssertionError(f"process exited early:\n{self.output}")
+            time.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {pattern.pattern!r}:\n{self.output}")
+
+    def terminate(self, timeout: float = 30) -> int:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            code = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            code = self.popen.wait(10)
+        self._close()
+        return code
+
+    def kill(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait(10)
+        self._close()
+
+    def _close(self) -> None:
+        self._reader.join(10)
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+
+
+class Server(Process):
+    """``reelway serve`` on a free loopback port, on one deployment's database and storage."""
+
+    def __init__(
+        self, deployment: backends.Deployment, env: dict[str, str] | None = None, *extra: str
+    ) -> None:
+        self.deployment = deployment
+        self.env = {**deployment.env, **(env or {})}
+        if deployment.database_url:
+            run_cli("migrate", data_dir=deployment.data_dir, env=self.env)
+        super().__init__(
+            reelway_cmd(
+                "serve",
+                "--port",
+                "0",
+                "--data-dir",
+                str(deployment.data_dir),
+                "--no-access-log",
+                *extra,
+            ),
+            self.env,
+        )
+        self.data_dir = deployment.data_dir
+        try:
+            self.port = int(self.wait_for(PORT_LINE).group(1))
+            self.root = f"http://127.0.0.1:{self.port}"
+            self.base_url = f"{self.root}/v1"
+            first_key = KEY_LINE.search(self.output)
+            self.dev_key = first_key.group(1) if first_key else None
+            httpx.get(f"{self.root}/health", timeout=10).raise_for_status()
+        except BaseException:
+            self.kill()
+            raise
+
+    def create_key(self, project: str) -> str:
+        return create_key(self.data_dir, project, self.env)
+
+    def cli(self, *args: str) -> str:
+        return run_cli(*args, data_dir=self.data_dir, env=self.env)
+
+
+class WorkerProcess(Process):
+    def __init__(self, deployment: backends.Deployment, env: dict[str, str] | None = None) -> None:
+        super().__init__(
+            reelway_cmd("worker", "--data-dir", str(deployment.data_dir)),
+            {**deployment.env, **(env or {})},
+        )
+        try:
+            self.wait_for(re.compile(r"worker \S+ started"))
+        except BaseException:
+            self.kill()
+            raise

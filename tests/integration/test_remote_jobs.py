@@ -1,0 +1,151 @@
+"""Remote engines: submitted once, polled by whichever worker holds the job, fetched, stored."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from reelway import settings as settings_module
+from reelway.engines import base
+from reelway.engines.animatic.engine import AnimaticEngine
+from reelway.runtime import Runtime
+from reelway.service import Caller
+from tests import media_checks
+from tests.backends import Deployment
+from tests.fake_provider import FakeProvider, catalog_for
+
+ENGINE = "tests.fake_engines:FakeRemoteEngine"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    folder = tmp_path_factory.mktemp("clip")
+    output = base.RenderOutput(folder / "v.mp4", folder / "t.webp", folder / "s.jpg")
+    request = base.GenerationRequest("video_x", "remote", "a kite", 320, 180, 1, 1)
+    AnimaticEngine().render(request, output, lambda _: None)
+    return output.video.read_bytes()
+
+
+@pytest.fixture
+def provider(clip: bytes) -> Iterator[FakeProvider]:
+    fake = FakeProvider(clip, seconds_per_job=1.0)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+async def runtime(
+    tmp_path: Path, deployment: Deployment, provider: FakeProvider
+) -> AsyncIterator[Runtime]:
+    env = {
+        **deployment.env,
+        "REELWAY_ENGINE_OPTIONS": json.dumps({ENGINE: {"base_url": provider.base_url}}),
+    }
+    settings = settings_module.from_env(
+        env,
+        data_dir=deployment.data_dir,
+        catalog=catalog_for(ENGINE, tmp_path / "catalog.toml"),
+        remote_poll_seconds=0.1,
+        claim_poll_seconds=0.1,
+        heartbeat_seconds=0.2,
+        lease_seconds=5.0,
+    )
+    rt = await Runtime.open(settings, migrate=True)
+    yield rt
+    await rt.close()
+
+
+async def _submitted(provider: FakeProvider) -> None:
+    for _ in range(500):
+        if provider.submits:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("nothing was submitted to the provider")
+
+
+async def _caller(rt: Runtime) -> Caller:
+    project, _ = await rt.keys.ensure_project("remote")
+    return Caller(project_id=project.id, key_id="k")
+
+
+async def _wait(rt: Runtime, video_id: str, statuses: set[str], limit: float = 20.0):
+    deadline = time.monotonic() + limit
+    while True:
+        video = await rt.videos.get(video_id, include_deleted=True)
+        assert video is not None
+        if video.status in statuses:
+            return video
+        assert time.monotonic() < deadline, video.status
+        await asyncio.sleep(0.05)
+
+
+async def test_a_remote_job_is_submitted_once_and_its_files_kept(
+    runtime: Runtime, provider: FakeProvider
+) -> None:
+    caller = await _caller(runtime)
+    worker = runtime.worker(1)
+    await worker.start()
+    try:
+        video = (
+            await runtime.service.create(caller, {"prompt": "a kite", "model": "remote"})
+        ).video
+        done = await _wait(runtime, video.id, {"succeeded", "failed"})
+        assert done.status == "succeeded", done.error
+        assert done.engine == ENGINE and done.operation == {"job": "job_1"}
+        assert provider.submits == {video.id: 1}
+        found = await runtime.service.content(caller, video.id, "video")
+        stored = runtime.settings.data_dir / "video.mp4"
+        await runtime.storage.download(found.asset.key, stored)
+        facts = media_checks.decode_mp4(stored.read_bytes())
+        assert (facts.width, facts.height) == (320, 180)
+        thumb = await runtime.service.content(caller, video.id, "thumbnail")
+        assert thumb.asset.size > 0
+    finally:
+        await worker.stop(5)
+
+
+async def test_a_worker_that_takes_over_resumes_the_stored_operation(
+    runtime: Runtime, provider: FakeProvider
+) -> None:
+    caller = await _caller(runtime)
+    first = runtime.worker(1)
+    await first.start()
+    video = (await runtime.service.create(caller, {"prompt": "a kite", "model": "remote"})).video
+    await _submitted(provider)
+    await first.stop(0)  # hands the job back with its operation still on the row
+    handed_back = await runtime.videos.get(video.id)
+    assert handed_back is not None and handed_back.operation == {"job": "job_1"}
+    polls_before = provider.polls
+    second = runtime.worker(1)
+    await second.start()
+    try:
+        done = await _wait(runtime, video.id, {"succeeded", "failed"})
+        assert done.status == "succeeded", done.error
+        assert provider.submits == {video.id: 1}, "resumed, not resubmitted"
+        assert provider.polls > polls_before
+    finally:
+        await second.stop(5)
+
+
+async def test_deleting_a_remote_job_cancels_it_at_the_provider(
+    runtime: Runtime, provider: FakeProvider
+) -> None:
+    provider.seconds_per_job = 30
+    caller = await _caller(runtime)
+    worker = runtime.worker(1)
+    await worker.start()
+    try:
+        video = (
+            await runtime.service.create(caller, {"prompt": "a kite", "model": "remote"})
+        ).video
+        await _submitted(provider)
+        await runtime.service.delete(caller, video.id)
+        await _wait(runtime, video.id, {"cancelled"})
+        assert provider.cancels == 1
+    finally:
+        await worker.stop(5)

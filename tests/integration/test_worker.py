@@ -1,0 +1,192 @@
+"""The worker with real render child processes, driven through misbehaving engines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from reelway import jobs
+from reelway import settings as settings_module
+from reelway.runtime import Runtime
+from reelway.service import Caller
+from reelway.worker.runner import Worker
+from tests.backends import Deployment
+
+ENGINES = {
+    "slow": "tests.fake_engines:SlowEngine",
+    "failing": "tests.fake_engines:FailingEngine",
+    "crashing": "tests.fake_engines:CrashingEngine",
+    "silent": "tests.fake_engines:SilentEngine",
+}
+
+
+def _catalog(path: Path) -> Path:
+    lines = ['[credits_per_second]\n"480p" = 4\n"720p" = 16\n"1080p" = 40\n']
+    for model, engine in ENGINES.items():
+        lines.append(
+            f'[models."{model}"]\nsizes = ["640x360"]\nseconds = [1, 2, 4]\n'
+            f'default_size = "640x360"\ndefault_seconds = 1\ncapabilities = ["remix"]\n'
+            f'route = ["{engine}"]\n[models."{model}".price_per_second]\n"480p" = 0.01\n'
+        )
+    path.write_text("\n".join(lines))
+    return path
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path, deployment: Deployment) -> AsyncIterator[Runtime]:
+    settings = settings_module.from_env(
+        deployment.env,
+        data_dir=deployment.data_dir,
+        catalog=_catalog(tmp_path / "catalog.toml"),
+        lease_seconds=3.0,
+        heartbeat_seconds=0.5,
+        reap_interval_seconds=0.3,
+        claim_poll_seconds=0.1,
+        max_attempts=2,
+    )
+    rt = await Runtime.open(settings, migrate=True)
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def worker(runtime: Runtime) -> AsyncIterator[Worker]:
+    """A running one-slot worker, stopped after the test."""
+    started = runtime.worker(1)
+    await started.start()
+    yield started
+    await started.stop(5)
+
+
+async def _caller(rt: Runtime) -> Caller:
+    project, _ = await rt.keys.ensure_project("test")
+    return Caller(project_id=project.id, key_id="test")
+
+
+async def _until(rt: Runtime, caller: Caller, video_id: str, done: set[str], limit: float = 30):
+    deadline = time.monotonic() + limit
+    while True:
+        video = await rt.videos.get(video_id, include_deleted=True)
+        assert video is not None
+        if video.status in done:
+            return video
+        assert time.monotonic() < deadline, f"still {video.status}"
+        await asyncio.sleep(0.05)
+
+
+async def test_progress_rises_and_files_are_stored(runtime: Runtime, worker: Worker) -> None:
+    caller = await _caller(runtime)
+    video = (
+        await runtime.service.create(caller, {"prompt": "p", "model": "slow", "seconds": "2"})
+    ).video
+    seen: list[int] = []
+    while (current := await runtime.service.get(caller, video.id)).status is not (
+        jobs.JobStatus.SUCCEEDED
+    ):
+        seen.append(current.progress)
+        await asyncio.sleep(0.05)
+    assert seen == sorted(seen) and 0 < max(seen) < 100, seen
+    assert current.progress == 100 and current.engine == ENGINES["slow"]
+    for variant in ("video", "thumbnail", "spritesheet"):
+        found = await runtime.service.content(caller, video.id, variant)
+        assert found.asset.size > 0
+    assert not list(runtime.settings.tmp_dir.iterdir()), "work files are cleaned up"
+
+
+@pytest.mark.parametrize(
+    "prompt, message",
+    [
+        ("please refuse", "The fake engine refuses prompts that say refuse."),
+        ("anything", "ZeroDivisionError: the fake engine divided by zero"),
+    ],
+)
+async def test_engine_failures_fail_the_video_with_a_clear_message(
+    runtime: Runtime, worker: Worker, prompt: str, message: str
+) -> None:
+    caller = await _caller(runtime)
+    video = (await runtime.service.create(caller, {"prompt": prompt, "model": "failing"})).video
+    failed = await _until(runtime, caller, video.id, {"failed"})
+    assert failed.error is not None and failed.error["code"] == "engine_runtime_error"
+    assert message in failed.error["message"]
+
+
+async def test_a_render_process_that_dies_fails_the_video(runtime: Runtime, worker: Worker) -> None:
+    caller = await _caller(runtime)
+    video = (await runtime.service.create(caller, {"prompt": "p", "model": "crashing"})).video
+    failed = await _until(runtime, caller, video.id, {"failed"})
+    assert failed.error is not None and failed.error["code"] == "engine_runtime_error"
+    assert "exit code 3" in failed.error["message"]
+
+
+async def test_an_engine_that_writes_nothing_fails_cleanly(
+    runtime: Runtime, worker: Worker
+) -> None:
+    caller = await _caller(runtime)
+    video = (await runtime.service.create(caller, {"prompt": "p", "model": "silent"})).video
+    failed = await _until(runtime, caller, video.id, {"failed"})
+    assert failed.error is not None and "did not write its video file" in failed.error["message"]
+
+
+async def test_deleting_a_rendering_video_kills_the_render(
+    runtime: Runtime, worker: Worker
+) -> None:
+    caller = await _caller(runtime)
+    video = (
+        await runtime.service.create(caller, {"prompt": "p", "model": "slow", "seconds": "4"})
+    ).video
+    await _until(runtime, caller, video.id, {"running"})
+    started = time.monotonic()
+    await runtime.service.delete(caller, video.id)
+    stopped = await _until(runtime, caller, video.id, {"cancelled"})
+    assert time.monotonic() - started < 2.0, "the worker did not stop at its next beat"
+    assert stopped.error is not None and stopped.error["code"] == "cancelled"
+    await asyncio.sleep(0.5)
+    purged = await runtime.videos.get(video.id, include_deleted=True)
+    assert purged is not None and purged.purged_at is not None
+
+
+async def test_a_job_past_its_deadline_is_stopped(tmp_path: Path, deployment: Deployment) -> None:
+    settings = settings_module.from_env(
+        deployment.env,
+        data_dir=deployment.data_dir,
+        catalog=_catalog(tmp_path / "catalog.toml"),
+        job_deadline_seconds=1.0,
+        claim_poll_seconds=0.1,
+    )
+    rt = await Runtime.open(settings, migrate=True)
+    worker = rt.worker(1)
+    await worker.start()
+    try:
+        caller = await _caller(rt)
+        video = (
+            await rt.service.create(caller, {"prompt": "p", "model": "slow", "seconds": "4"})
+        ).video
+        failed = await _until(rt, caller, video.id, {"failed"})
+        assert failed.error is not None and failed.error["code"] == "deadline_exceeded"
+    finally:
+        await worker.stop(5)
+        await rt.close()
+
+
+async def test_shutdown_hands_running_jobs_back(runtime: Runtime) -> None:
+    caller = await _caller(runtime)
+    worker = runtime.worker(1)
+    await worker.start()
+    video = (
+        await runtime.service.create(caller, {"prompt": "p", "model": "slow", "seconds": "4"})
+    ).video
+    await _until(runtime, caller, video.id, {"running"})
+    await worker.stop(0.2)
+    back = await runtime.videos.get(video.id)
+    assert back is not None and back.status is jobs.JobStatus.QUEUED and back.attempts == 0
+    second = runtime.worker(1)
+    await second.start()
+    try:
+        done = await _until(runtime, caller, video.id, {"succeeded"})
+        assert done.attempts == 1
+    finally:
+        await second.stop(5)

@@ -1,0 +1,97 @@
+"""Dependencies point one way and modules stay small (DESIGN.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "reelway"
+MAX_LINES = 800
+
+# A layer may import its own layer and the layers listed for it, nothing above.
+LAYERS = {
+    "errors": set(),
+    "ids": set(),
+    "prompting": set(),
+    "catalog": {"errors"},
+    "jobs": set(),
+    "settings": set(),
+    "images": {"errors"},
+    "inputs": {"errors"},
+    "idempotency": {"errors"},
+    "engines": {"errors", "catalog", "prompting", "media", "ids"},
+    "media": {"errors", "catalog", "prompting"},
+    "storage": {"jobs", "errors"},
+    "store": {"jobs", "ids", "errors"},
+    "service": {
+        "catalog",
+        "errors",
+        "ids",
+        "images",
+        "inputs",
+        "jobs",
+        "settings",
+        "storage",
+        "store",
+        "idempotency",
+    },
+    "worker": {
+        "catalog",
+        "errors",
+        "ids",
+        "jobs",
+        "settings",
+        "storage",
+        "store",
+        "engines",
+        "media",
+        "service",
+    },
+    "runtime": {"catalog", "engines", "service", "settings", "storage", "store", "worker"},
+    "api": {"errors", "ids", "jobs", "catalog", "service", "storage", "runtime", "inputs"},
+    "cli": {"errors", "jobs", "settings", "runtime", "service", "store", "api"},
+}
+
+
+def _layer(path: Path) -> str:
+    return path.relative_to(SRC).parts[0].removesuffix(".py")
+
+
+def _modules() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if "migrations" not in p.parts]
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_point_one_way(path: Path) -> None:
+    layer = _layer(path)
+    if layer in ("__init__", "__main__"):
+        return
+    allowed = LAYERS[layer] | {layer}
+    tree = ast.parse(path.read_text("utf-8"))
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("reelway"):
+            parts = node.module.split(".")
+            names = [parts[1]] if len(parts) > 1 else [a.name for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name.split(".")[1] for a in node.names if a.name.startswith("reelway.")]
+        for name in names:
+            if name in ("__version__",):
+                continue
+            assert name in allowed, f"{path.relative_to(SRC)} ({layer}) must not import {name}"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_modules_stay_small(path: Path) -> None:
+    lines = len(path.read_text("utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(SRC)} has {lines} lines; split it"
+
+
+def test_only_the_store_speaks_sql() -> None:
+    for path in _modules():
+        if _layer(path) == "store":
+            continue
+        text = path.read_text("utf-8")
+        assert "import sqlalchemy" not in text, path

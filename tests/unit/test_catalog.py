@@ -1,0 +1,77 @@
+"""The model catalogue: the shipped defaults, lookups, prices, and bad files refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelway import catalog, errors
+
+
+def test_default_catalogue_follows_the_seeds() -> None:
+    models = catalog.load()
+    sora = models.resolve("sora-2")
+    assert sora.sizes == ("1280x720", "720x1280")
+    assert sora.seconds == (4, 8, 12)
+    assert models.resolve("sora-2-2025-12-08") is sora
+    pro = models.resolve("sora-2-pro-2025-10-06")
+    assert {10, 15, 25, 16, 20} <= set(pro.seconds)
+    assert pro.price_usd(1280, 720, 10) == pytest.approx(3.0)
+    assert pro.price_usd(1920, 1080, 10) == pytest.approx(5.0)
+    assert pro.price_usd(1792, 1024, 1) == pytest.approx(0.5)
+    assert sora.credits(1280, 720, 4) == 64
+    assert pro.credits(1080, 1920, 4) == 160
+
+
+def test_invalid_values_name_the_allowed_ones() -> None:
+    models = catalog.load()
+    with pytest.raises(errors.InvalidValue) as caught:
+        models.resolve("veo-9")
+    assert caught.value.param == "model" and "sora-2-pro" in caught.value.message
+    with pytest.raises(errors.InvalidValue) as caught:
+        models.resolve("sora-2").check_seconds(5)
+    assert "4, 8, 12" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"default_size": "1x1"}, "default_size"),
+        ({"default_seconds": 5}, "default_seconds"),
+        ({"sizes": ["big"]}, "WIDTHxHEIGHT"),
+        ({"price_per_second": {"4k": 1.0}}, "price class"),
+        ({"route": []}, "must not be empty"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_catalogue_files_are_refused_with_the_reason(
+    change: dict[str, object], problem: str
+) -> None:
+    entry: dict[str, object] = {
+        "sizes": ["1280x720"],
+        "seconds": [4],
+        "default_size": "1280x720",
+        "default_seconds": 4,
+        "route": ["animatic"],
+        "price_per_second": {"720p": 0.1},
+    }
+    entry.update(change)
+    data = {"credits_per_second": {"480p": 4, "720p": 16, "1080p": 40}, "models": {"m": entry}}
+    with pytest.raises(Exception, match=problem):
+        catalog.from_mapping(data)
+
+
+def test_an_alias_may_not_shadow_another_model() -> None:
+    base = {
+        "sizes": ["1280x720"],
+        "seconds": [4],
+        "default_size": "1280x720",
+        "default_seconds": 4,
+        "route": ["animatic"],
+        "price_per_second": {"720p": 0.1},
+    }
+    data = {
+        "credits_per_second": {"480p": 4, "720p": 16, "1080p": 40},
+        "models": {"a": base, "b": {**base, "aliases": ["a"]}},
+    }
+    with pytest.raises(ValueError, match="defined twice"):
+        catalog.from_mapping(data)

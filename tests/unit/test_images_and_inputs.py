@@ -1,0 +1,90 @@
+"""Reference images are judged by their bytes; URL fetches are bounded and refuse private hosts."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import pytest
+from PIL import Image
+
+from reelway import errors, images, inputs
+from tests import media_checks
+
+
+@pytest.mark.parametrize("fmt, kind", [("PNG", "png"), ("JPEG", "jpeg"), ("WEBP", "webp")])
+def test_formats_are_sniffed_and_checked(fmt: str, kind: str) -> None:
+    data = media_checks.solid_image(64, 32, fmt, (1, 2, 3))
+    assert images.sniff(data) == kind
+    checked = images.check_bytes(data, param="p", max_bytes=10**6, expected_size=(64, 32))
+    assert (checked.format, checked.width, checked.height) == (kind, 64, 32)
+
+
+def test_size_mismatch_tells_both_sizes() -> None:
+    data = media_checks.solid_image(64, 32, "PNG", (1, 2, 3))
+    with pytest.raises(errors.ImageSizeMismatch) as caught:
+        images.check_bytes(data, param="input_reference", max_bytes=10**6, expected_size=(32, 64))
+    assert "64x32" in caught.value.message and "32x64" in caught.value.message
+
+
+def test_gif_truncated_empty_and_large_images_are_refused() -> None:
+    gif = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(gif, format="GIF")
+    with pytest.raises(errors.InvalidImage):
+        images.check_bytes(gif.getvalue(), param="p", max_bytes=10**6, expected_size=(8, 8))
+    png = media_checks.solid_image(64, 64, "PNG", (9, 9, 9))
+    with pytest.raises(errors.InvalidImage):
+        images.check_bytes(png[: len(png) // 2], param="p", max_bytes=10**6, expected_size=(64, 64))
+    with pytest.raises(errors.InvalidImage):
+        images.check_bytes(b"", param="p", max_bytes=10, expected_size=(1, 1))
+    with pytest.raises(errors.ImageTooLarge):
+        images.check_bytes(png, param="p", max_bytes=10, expected_size=(64, 64))
+
+
+def test_a_decompression_bomb_is_refused_before_decoding() -> None:
+    header = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(header, format="PNG")
+    with pytest.raises(errors.ReelwayError) as caught:
+        images.check_bytes(header.getvalue(), param="p", max_bytes=10**8, expected_size=(1280, 720))
+    assert caught.value.code in {"image_too_large", "image_size_mismatch"}
+
+
+def test_data_urls() -> None:
+    payload = base64.b64encode(b"hello").decode()
+    assert inputs.decode_data_url(f"data:image/png;base64,{payload}", param="p", max_bytes=99) == (
+        b"hello"
+    )
+    with pytest.raises(errors.InvalidValue):
+        inputs.decode_data_url("data:image/png,hello", param="p", max_bytes=99)
+    with pytest.raises(errors.ImageTooLarge):
+        inputs.decode_data_url(f"data:image/png;base64,{'A' * 400}", param="p", max_bytes=99)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x.png",
+        "http://localhost:9/x.png",
+        "http://10.1.2.3/x.png",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x.png",
+        "http://0.0.0.0/x.png",
+    ],
+)
+async def test_private_addresses_are_not_fetched_by_default(url: str) -> None:
+    with pytest.raises(errors.ImageFetchFailed) as caught:
+        await inputs.load_image_url(
+            url,
+            param="input_reference.image_url",
+            max_bytes=10**6,
+            timeout_seconds=5,
+            allow_private=False,
+        )
+    assert "REELWAY_FETCH_ALLOW_PRIVATE_NETWORKS" in caught.value.message
+
+
+async def test_other_schemes_are_refused() -> None:
+    with pytest.raises(errors.InvalidValue):
+        await inputs.load_image_url(
+            "file:///etc/passwd", param="p", max_bytes=10, timeout_seconds=1, allow_private=True
+        )
