@@ -6,10 +6,11 @@ once at start-up; request validation reads it instead of hard-coding limits.
 
 from __future__ import annotations
 
+import random
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -66,6 +67,7 @@ class _ModelEntry(pydantic.BaseModel):
     default_seconds: pydantic.PositiveInt
     capabilities: list[Capability] = []
     route: list[str]
+    weights: dict[str, pydantic.PositiveFloat] = {}
     price_per_second: dict[str, pydantic.NonNegativeFloat]
     created: int = 1759708800  # 2025-10-06, the first Sora 2 snapshot
 
@@ -75,6 +77,11 @@ class _ModelEntry(pydantic.BaseModel):
             parse_size(size)
         if not self.sizes or not self.seconds or not self.route:
             raise ValueError("sizes, seconds and route must not be empty")
+        stray = set(self.weights) - set(self.route)
+        if stray:
+            raise ValueError(f"weights name engines not on the route: {sorted(stray)}")
+        if len(set(self.route)) != len(self.route):
+            raise ValueError("route names an engine twice")
         if self.default_size not in self.sizes:
             raise ValueError(f"default_size {self.default_size!r} is not in sizes")
         if self.default_seconds not in self.seconds:
@@ -116,9 +123,12 @@ class ModelSpec:
     default_seconds: int
     capabilities: frozenset[Capability]
     route: tuple[str, ...]
+    """Engines to try, in order; a failure that may fail over moves the job to the next."""
     price_per_second: dict[str, float]
     credits_per_second: dict[str, int]
     created: int
+    weights: dict[str, float] = field(default_factory=dict)
+    """Engines that share the first place on the route, with their shares of new jobs."""
 
     def check_size(self, size: str, param: str = "size") -> tuple[int, int]:
         if size not in self.sizes:
@@ -137,6 +147,29 @@ class ModelSpec:
                 param=param,
             )
         return seconds
+
+    def engine_order(self, video_id: str) -> tuple[str, ...]:
+        """The route for one video: weighted engines first (picked by share, the same way
+        every time for the same video), then the rest in their declared order."""
+        if not self.weights:
+            return self.route
+        weighted = [e for e in self.route if e in self.weights]
+        rest = [e for e in self.route if e not in self.weights]
+        rng = random.Random(video_id)
+        order: list[str] = []
+        while weighted:
+            total = sum(self.weights[e] for e in weighted)
+            pick = rng.uniform(0, total)
+            for engine in weighted:
+                pick -= self.weights[engine]
+                if pick <= 0:
+                    break
+            order.append(engine)
+            weighted.remove(engine)
+        return (*order, *rest)
+
+    def with_route(self, route: Iterable[str], weights: dict[str, float]) -> ModelSpec:
+        return replace(self, route=tuple(route), weights=dict(weights))
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities
@@ -182,6 +215,18 @@ class Catalog:
             )
         return model
 
+    def with_routes(self, routes: dict[str, tuple[tuple[str, ...], dict[str, float]]]) -> Catalog:
+        """A copy whose named models take the given routes (from the config file)."""
+        for name in routes:
+            if name not in self._models:
+                raise ValueError(
+                    f"the config file routes model {name!r}, which the catalogue does not serve; "
+                    f"served models: {', '.join(self._models)}"
+                )
+        return Catalog(
+            m.with_route(*routes[m.name]) if m.name in routes else m for m in self._models.values()
+        )
+
     def engines(self) -> frozenset[str]:
         return frozenset(e for m in self._models.values() for e in m.route)
 
@@ -219,6 +264,7 @@ def from_mapping(data: dict[str, Any]) -> Catalog:
             price_per_second=dict(entry.price_per_second),
             credits_per_second=dict(parsed.credits_per_second),
             created=entry.created,
+            weights=dict(entry.weights),
         )
         for name, entry in parsed.models.items()
     )

@@ -24,7 +24,10 @@ docstring is the default message.  The tree::
     │                                   StorageUnavailable)
     ├── InternalError                   500
     └── JobFailure                      recorded on a failed video's ``error``, never raised to HTTP
-        ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError, AssetsMissing
+        ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError, AssetsMissing,
+        ├── NoEngineAvailable, ModerationBlocked, InputBlocked (sentinel_block)
+        └── UpstreamError               a hosted provider failed; ``failover`` says whether the
+                                        next engine on the route may take the job
 
 ``docs/errors.md`` lists every code; a test checks that it matches this module.
 """
@@ -42,6 +45,8 @@ class ReelwayError(Exception):
     http_status: ClassVar[int] = 500
     error_type: ClassVar[str] = "server_error"
     retryable: ClassVar[bool] = False
+    failover: ClassVar[bool] = False
+    """A job that fails with it may move to the next engine on the model's route."""
 
     def __init__(
         self,
@@ -79,6 +84,16 @@ def _rebuild(
     headers: dict[str, str],
 ) -> ReelwayError:
     return cls(message, param=param, retry_after=retry_after, headers=headers)
+
+
+def _rebuild_upstream(
+    cls: type[UpstreamError],
+    message: str,
+    retry_after: float | None,
+    headers: dict[str, str],
+    upstream: dict[str, Any],
+) -> UpstreamError:
+    return cls(message, retry_after=retry_after, headers=headers, upstream=upstream)
 
 
 def show(value: object, limit: int = 60) -> str:
@@ -380,6 +395,139 @@ class AssetsMissing(JobFailure):
     """The video's files are no longer in storage."""
 
     code = "assets_missing"
+
+
+class NoEngineAvailable(JobFailure):
+    """No engine on the model's route could take the video."""
+
+    code = "no_engine_available"
+
+
+class ModerationBlocked(JobFailure):
+    """The provider's safety system refused the generated video."""
+
+    code = "moderation_blocked"
+
+
+class InputBlocked(JobFailure):
+    """The provider's safety system refused the prompt or the input image before generating."""
+
+    code = "sentinel_block"
+
+
+class UpstreamError(JobFailure):
+    """A hosted provider failed to make the video.
+
+    Subclasses say how.  ``failover`` failures move the job to the next engine on the model's
+    route; the others (the request itself is at fault) end it.  ``upstream`` keeps the
+    provider's own status, code and request id for the operator; it is logged and shown by
+    ``reelway doctor``, never sent to API clients.
+    """
+
+    code = "upstream_error"
+    failover = True
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        param: str | None = None,
+        retry_after: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        upstream: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, param=param, retry_after=retry_after, headers=headers)
+        self.upstream: dict[str, Any] = dict(upstream or {})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_upstream,
+            (type(self), self.message, self.retry_after, self.headers, self.upstream),
+        )
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The provider is down or shedding load (5xx, refused or dropped connections)."""
+
+    code = "upstream_unavailable"
+    retryable = True
+
+
+class UpstreamTimeout(UpstreamError):
+    """The provider did not answer in time, or the job never finished there."""
+
+    code = "upstream_timeout"
+    retryable = True
+
+
+class UpstreamRateLimited(UpstreamError):
+    """The provider refused the call because an account rate limit was reached (429)."""
+
+    code = "upstream_rate_limited"
+    retryable = True
+
+
+class UpstreamCapacity(UpstreamError):
+    """The provider accepted the job but had no capacity to run it."""
+
+    code = "upstream_capacity"
+    retryable = True
+
+
+class UpstreamGenerationFailed(UpstreamError):
+    """The provider accepted the job and then failed while generating it."""
+
+    code = "upstream_generation_failed"
+    retryable = True
+
+
+class UpstreamProtocolError(UpstreamError):
+    """The provider answered something this engine does not understand (malformed JSON, an
+    unknown status): treated as a failure, never as "still queued"."""
+
+    code = "upstream_protocol_error"
+    retryable = True
+
+
+class UpstreamResultExpired(UpstreamError):
+    """The provider's result URL expired or vanished before the video could be downloaded."""
+
+    code = "upstream_result_expired"
+    retryable = True
+
+
+class UpstreamAuthFailed(UpstreamError):
+    """The provider refused this server's credentials (401/403, disabled account, no credit)."""
+
+    code = "upstream_auth_failed"
+
+
+class UpstreamInvalidRequest(UpstreamError):
+    """The provider rejected the request itself (400, 422): sending it elsewhere will not help."""
+
+    code = "upstream_invalid_request"
+    failover = False
+
+
+class UpstreamModerationBlocked(UpstreamError, ModerationBlocked):
+    """The provider's safety system refused the generated video."""
+
+    code = "moderation_blocked"
+    failover = False
+
+
+class UpstreamInputBlocked(UpstreamError, InputBlocked):
+    """The provider's safety system refused the prompt or the input image before generating."""
+
+    code = "sentinel_block"
+    failover = False
+
+
+class UpstreamCancelled(UpstreamError, Cancelled):
+    """The job was cancelled at the provider (by someone other than this server)."""
+
+    code = "cancelled"
+    failover = False
 
 
 # --------------------------------------------------------------------------- registry

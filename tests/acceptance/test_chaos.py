@@ -94,7 +94,9 @@ def test_killing_workers_loses_and_repeats_nothing(
     completions = collections.Counter(
         match for w in everyone for match in COMPLETED.findall(w.output)
     )
-    assert set(completions) == set(created), "every job was completed by some worker"
+    # A worker killed between its commit and its log line leaves no line, so the log
+    # can only prove "never twice"; the usage rows below prove "exactly once".
+    assert set(completions) <= set(created)
     assert max(completions.values()) == 1, "no job was completed twice"
     usage = deployment.query("SELECT video_id, count(*) FROM usage GROUP BY video_id")
     assert len(usage) == JOBS and {n for _, n in usage} == {1}, "usage recorded once per job"

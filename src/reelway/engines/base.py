@@ -20,6 +20,11 @@ ProgressCallback = Callable[[int], None]
 """Called with 0..100 as rendering advances; it may raise to abort the render."""
 
 
+Operation = dict[str, Any]
+"""A remote job's handle, as JSON: stored on the job row, so a worker that takes over a
+crashed worker's job resumes polling it instead of submitting (and paying for) it again."""
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """Everything an engine needs to make one video."""
@@ -34,6 +39,9 @@ class GenerationRequest:
     input_image: Path | None = None
     """A PNG, JPEG or WebP file already checked to be exactly ``width`` x ``height``."""
     remix_of: str | None = None
+    remix_source: Operation | None = None
+    """When the video being remixed was made by this same engine: its stored operation, so
+    the engine can ask its provider for a real remix instead of a fresh generation."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +90,6 @@ class LocalEngine(Protocol):
         ...
 
 
-Operation = dict[str, Any]
-"""A remote job's handle, as JSON: stored on the job row, so a worker that takes over a
-crashed worker's job resumes polling it instead of submitting (and paying for) it again."""
-
-
 @dataclass(frozen=True)
 class Pending:
     """Still working; ``progress`` 0..100 when the provider says, ``retry_after`` seconds
@@ -131,7 +134,20 @@ class RemoteEngine(Protocol):
         """The finished MP4, as a stream."""
         ...
 
+    async def cancel(self, operation: Operation) -> None:
+        """Ask the provider to stop the job (it may not stop, or refund)."""
+        ...
+
     async def close(self) -> None: ...
+
+
+PREVIEW_VARIANTS = ("thumbnail", "spritesheet")
+
+
+def preview_fetcher(engine: object) -> Any:
+    """An engine's optional ``fetch_preview(operation, result, variant)``: providers that make
+    their own thumbnail and spritesheet; Reelway makes them from the video otherwise."""
+    return getattr(engine, "fetch_preview", None)
 
 
 def is_remote(engine: object) -> bool:

@@ -12,7 +12,13 @@ from reelway.engines import base
 
 BUILTIN_ENGINES: Mapping[str, str] = {
     "animatic": "reelway.engines.animatic.engine:AnimaticEngine",
+    "openai_compat": "reelway.engines.openai_compat:OpenAICompatEngine",
+    "runway": "reelway.engines.runway:RunwayEngine",
+    "veo": "reelway.engines.veo:VeoEngine",
+    "luma": "reelway.engines.luma:LumaEngine",
 }
+REMOTE_ENGINE_TYPES = frozenset({"openai_compat", "runway", "veo", "luma"})
+"""Built-in engines that call a hosted provider (they need a configured endpoint)."""
 ENTRY_POINT_GROUP = "reelway.engines"
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 

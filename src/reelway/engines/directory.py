@@ -1,0 +1,80 @@
+"""Configured engines: a name on a route -> an engine type, its options and its limits.
+
+An endpoint plus credentials is configuration, not code: ``[engines.upstream]`` with
+``type = "openai_compat"`` is one entry here.  A route may also name an engine type directly
+(``animatic``); it then runs with the options from ``REELWAY_ENGINE_OPTIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reelway.engines import base, registry
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """At most ``requests`` submits in any ``seconds``-long window."""
+
+    requests: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """What Reelway enforces for an engine across every worker process."""
+
+    max_concurrency: int | None = None
+    """Jobs submitted to the engine and not yet finished there."""
+    windows: tuple[RateWindow, ...] = ()
+    breaker_failures: int = 5
+    """Consecutive failures (of the kinds that fail over) that open the circuit breaker."""
+    breaker_cooldown_seconds: float = 30.0
+    """How long an open breaker skips the engine before one job probes it again."""
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    type: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    limits: EngineLimits = EngineLimits()
+
+
+class EngineDirectory:
+    """Every engine a route may name, and how to build it."""
+
+    def __init__(
+        self,
+        configured: Mapping[str, EngineSpec] | None = None,
+        default_options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.configured = dict(configured or {})
+        self.default_options = dict(default_options or {})
+
+    def spec(self, name: str) -> EngineSpec:
+        found = self.configured.get(name)
+        if found is not None:
+            return found
+        return EngineSpec(name=name, type=name, options=dict(self.default_options.get(name, {})))
+
+    def known(self, name: str) -> bool:
+        return name in self.configured or registry.target(name) is not None
+
+    def create(self, name: str) -> base.LocalEngine | base.RemoteEngine:
+        spec = self.spec(name)
+        options = dict(spec.options)
+        if name in self.configured and "name" not in options and _takes_name(spec.type):
+            options["name"] = name
+        return registry.create(spec.type, options)
+
+    def module(self, name: str) -> str:
+        """The engine's module, for preloading in render processes."""
+        return str(registry.target(self.spec(name).type)).partition(":")[0]
+
+
+def _takes_name(engine_type: str) -> bool:
+    """Remote engines take their configured name, so errors and logs say which one failed."""
+    return engine_type in registry.REMOTE_ENGINE_TYPES

@@ -1,0 +1,179 @@
+"""Any upstream that speaks OpenAI's ``/v1/videos``: another Reelway, vLLM-Omni, SGLang
+Diffusion, resellers, OpenAI itself.
+
+Remixes go upstream as real remixes when the source video was made by the same upstream
+(its id is in the source's stored operation); the thumbnail and spritesheet are the
+upstream's own when it serves them.  A failed upstream video's ``error.code`` keeps its
+meaning: a chain of Reelways reports the same code at every hop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from reelway import catalog, errors
+from reelway.engines import base
+from reelway.engines.http import ProviderClient, require
+
+PROVIDER = "The upstream /v1/videos server"
+QUEUED = frozenset({"queued", "in_progress"})
+
+# error.code of a failed upstream video -> the Reelway error it becomes.  Codes not listed
+# (including none at all, and vague messages) are upstream_generation_failed.
+FAILURE_CODES: Mapping[str, type[errors.UpstreamError]] = {
+    "moderation_blocked": errors.UpstreamModerationBlocked,
+    "sentinel_block": errors.UpstreamInputBlocked,
+    "content_policy_violation": errors.UpstreamModerationBlocked,
+    "cancelled": errors.UpstreamCancelled,
+    "invalid_request": errors.UpstreamInvalidRequest,
+    "invalid_value": errors.UpstreamInvalidRequest,
+    "upstream_invalid_request": errors.UpstreamInvalidRequest,
+    "server_busy": errors.UpstreamCapacity,
+    "queue_full": errors.UpstreamCapacity,
+    "upstream_capacity": errors.UpstreamCapacity,
+    "rate_limit_exceeded": errors.UpstreamRateLimited,
+    "upstream_rate_limited": errors.UpstreamRateLimited,
+    "upstream_unavailable": errors.UpstreamUnavailable,
+    "upstream_timeout": errors.UpstreamTimeout,
+    "deadline_exceeded": errors.UpstreamTimeout,
+    "worker_lost": errors.UpstreamGenerationFailed,
+    "engine_runtime_error": errors.UpstreamGenerationFailed,
+    "internal_error": errors.UpstreamGenerationFailed,
+}
+
+
+class OpenAICompatEngine:
+    """Options: ``base_url`` (ending in ``/v1``), ``api_key``, ``model`` (the upstream model
+    name; the request's model when unset), ``timeout`` (seconds per HTTP call)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        name: str = "openai_compat",
+        model: str | None = None,
+        timeout: float = 60.0,
+        capabilities: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.model = model
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = ProviderClient(
+            name, PROVIDER, base_url, headers=headers, timeout=timeout, secrets=[api_key or ""]
+        )
+        default = {catalog.Capability.REMIX, catalog.Capability.IMAGE_INPUT}
+        self._info = base.EngineInfo(
+            name=name,
+            capabilities=frozenset(catalog.Capability(c) for c in capabilities)
+            if capabilities is not None
+            else frozenset(default),
+        )
+
+    @property
+    def info(self) -> base.EngineInfo:
+        return self._info
+
+    async def submit(self, request: base.GenerationRequest) -> base.Operation:
+        source = (request.remix_source or {}).get("id")
+        if source and request.remix_of:
+            body = await self.client.json_call(
+                "POST",
+                f"videos/{source}/remix",
+                json_body={"prompt": request.prompt},
+                what="remix",
+            )
+        else:
+            fields = {
+                "prompt": request.prompt,
+                "model": self.model or request.model,
+                "size": f"{request.width}x{request.height}",
+                "seconds": str(request.seconds),
+            }
+            if request.input_image is not None:
+                image = request.input_image
+                mime = {".png": "image/png", ".webp": "image/webp"}.get(image.suffix, "image/jpeg")
+                with image.open("rb") as handle:
+                    body = await self.client.json_call(
+                        "POST",
+                        "videos",
+                        data=fields,
+                        files={"input_reference": (image.name, handle.read(), mime)},
+                        what="create",
+                    )
+            else:
+                body = await self.client.json_call(
+                    "POST", "videos", json_body=fields, what="create"
+                )
+        video_id = require(body, "id", self.client, "create")
+        self._check_status(body, "create")
+        return {"id": str(video_id)}
+
+    async def poll(self, operation: base.Operation) -> base.PollResult:
+        video_id = operation["id"]
+        try:
+            response = await self.client.send("GET", f"videos/{video_id}", what="status check")
+        except errors.UpstreamInvalidRequest as exc:
+            if exc.upstream.get("http_status") == 404:
+                raise errors.UpstreamGenerationFailed(
+                    f"The upstream no longer knows video {video_id}.", upstream=exc.upstream
+                ) from None
+            raise
+        body = self.client.parse_json(response, "status check")
+        status = self._check_status(body, "status check")
+        if status in QUEUED:
+            wait = response.headers.get("openai-poll-after-ms")
+            progress = body.get("progress")
+            return base.Pending(
+                progress=int(progress) if isinstance(progress, int | float) else None,
+                retry_after=float(wait) / 1000 if wait and wait.isdigit() else None,
+            )
+        if status == "completed":
+            return base.Succeeded({"id": video_id})
+        return base.Failed(self._failure(body))
+
+    async def fetch(
+        self, operation: base.Operation, result: dict[str, Any]
+    ) -> AsyncIterator[bytes]:
+        async for chunk in self.client.download(f"videos/{operation['id']}/content"):
+            yield chunk
+
+    async def fetch_preview(
+        self, operation: base.Operation, result: dict[str, Any], variant: str
+    ) -> AsyncIterator[bytes]:
+        async for chunk in self.client.download(
+            f"videos/{operation['id']}/content?variant={variant}"
+        ):
+            yield chunk
+
+    async def cancel(self, operation: base.Operation) -> None:
+        await self.client.send("DELETE", f"videos/{operation['id']}", what="cancel")
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def _check_status(self, body: Any, what: str) -> str:
+        status = require(body, "status", self.client, what)
+        if status not in QUEUED and status not in ("completed", "failed"):
+            raise self.client.protocol_error(f"{what} (unknown status {status!r})", body)
+        return str(status)
+
+    def _failure(self, body: dict[str, Any]) -> errors.UpstreamError:
+        found = body.get("error")
+        error: dict[str, Any] = found if isinstance(found, dict) else {}
+        code = error.get("code")
+        said = str(error.get("message") or "no reason given")
+        kind = FAILURE_CODES.get(str(code), errors.UpstreamGenerationFailed)
+        upstream = {
+            "engine": self.name,
+            "provider": "openai_compat",
+            "provider_code": code,
+            "provider_message": self.client.redact(said)[:300],
+            "upstream_id": body.get("id"),
+        }
+        return kind(
+            f"The upstream server failed the video ({code or 'no code'}): "
+            f"{self.client.redact(said)[:300]}",
+            upstream=upstream,
+        )

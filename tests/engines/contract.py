@@ -1,0 +1,214 @@
+"""One contract suite for every remote engine, each run against its fake provider.
+
+An engine's test module subclasses ``RemoteEngineContract`` and provides two fixtures,
+``fake`` (a started ``tests.fakes.server.FakeServer``) and ``make_engine`` (builds a fresh
+engine pointed at it, with ``API_KEY`` as its secret and a 1-second HTTP timeout), and lists
+its provider-specific failures in ``FAILURES``.  The common HTTP faults are checked for every
+engine by ``COMMON_FAILURES``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+
+from reelway import errors
+from reelway.engines import base
+from tests.fakes import server
+
+API_KEY = "sk-test-never-in-logs-4f1c"
+TIMEOUT = 1.0
+
+MakeEngine = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A scripted provider behaviour and the Reelway error it must become."""
+
+    name: str
+    script: Callable[[server.FakeServer], None]
+    expected: type[errors.UpstreamError]
+    provider_code: str | None = None
+    """The provider's own code that must be kept in the error's ``upstream`` detail."""
+    retry_after: float | None = None
+
+
+def _on(endpoint: str, reply: server.Reply) -> Callable[[server.FakeServer], None]:
+    return lambda fake: fake.script(endpoint, reply)
+
+
+VAGUE = {
+    "error": {"message": "The server had an error processing your request.", "type": "server_error"}
+}
+
+COMMON_FAILURES = [
+    Case(
+        "create 500, vague message",
+        _on("create", server.fault(500, VAGUE)),
+        errors.UpstreamUnavailable,
+    ),
+    Case(
+        "create 502", _on("create", server.fault(502, b"bad gateway")), errors.UpstreamUnavailable
+    ),
+    Case(
+        "create 503 shedding load",
+        _on("create", server.fault(503, VAGUE, retry_after=7)),
+        errors.UpstreamUnavailable,
+        retry_after=7,
+    ),
+    Case("create 504", _on("create", server.fault(504, {})), errors.UpstreamTimeout),
+    Case(
+        "create 429 with retry-after",
+        _on("create", server.fault(429, {}, retry_after=12)),
+        errors.UpstreamRateLimited,
+        retry_after=12,
+    ),
+    Case("create 401", _on("create", server.fault(401, {})), errors.UpstreamAuthFailed),
+    Case("create 403", _on("create", server.fault(403, {})), errors.UpstreamAuthFailed),
+    Case("create timeout", _on("create", server.slow(TIMEOUT * 2.5)), errors.UpstreamTimeout),
+    Case("create dropped connection", _on("create", server.DROP), errors.UpstreamUnavailable),
+    Case("create malformed JSON", _on("create", server.MALFORMED), errors.UpstreamProtocolError),
+    Case("poll 503", _on("poll", server.fault(503, VAGUE)), errors.UpstreamUnavailable),
+    Case("poll malformed JSON", _on("poll", server.MALFORMED), errors.UpstreamProtocolError),
+    Case("poll dropped connection", _on("poll", server.DROP), errors.UpstreamUnavailable),
+    Case(
+        "result URL expired",
+        lambda f: f.next_outcome(server.Outcome("expired_url")),
+        errors.UpstreamResultExpired,
+    ),
+    Case(
+        "unknown job status",
+        lambda f: f.next_outcome(server.Outcome("unknown_status")),
+        errors.UpstreamProtocolError,
+    ),
+]
+
+
+REQUEST = base.GenerationRequest(
+    video_id="video_contract",
+    model="sora-2",
+    prompt="a paper boat on a pond",
+    width=1280,
+    height=720,
+    seconds=4,
+    seed=7,
+)
+
+
+async def drive(
+    engine: Any,
+    request: base.GenerationRequest = REQUEST,
+    operation: base.Operation | None = None,
+    limit: float = 10.0,
+) -> bytes:
+    """What the worker does, minus the database: submit (unless resuming), poll, fetch."""
+    if operation is None:
+        operation = await engine.submit(request)
+    operation = json.loads(json.dumps(operation))  # it is stored as JSON
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        outcome = await engine.poll(operation)
+        if isinstance(outcome, base.Failed):
+            raise outcome.error
+        if isinstance(outcome, base.Succeeded):
+            break
+        assert isinstance(outcome, base.Pending), outcome
+        assert loop.time() < deadline, "the job never finished"
+        await asyncio.sleep(0.05)
+    chunks = [chunk async for chunk in engine.fetch(operation, outcome.result)]
+    return b"".join(chunks)
+
+
+class RemoteEngineContract:
+    FAILURES: ClassVar[list[Case]] = []
+    """Provider-specific failures (job failure codes, moderation...)."""
+
+    async def test_a_job_succeeds_with_the_providers_video(
+        self, fake: server.FakeServer, make_engine: MakeEngine
+    ) -> None:
+        engine = make_engine()
+        try:
+            video = await drive(engine)
+        finally:
+            await engine.close()
+        assert video == fake.video
+        assert fake.creates() == 1
+
+    async def test_the_operation_is_json_and_resumes_in_a_new_engine_without_a_second_submit(
+        self, fake: server.FakeServer, make_engine: MakeEngine
+    ) -> None:
+        first = make_engine()
+        operation = await first.submit(REQUEST)
+        await first.close()  # the worker that submitted it dies
+        stored = json.loads(json.dumps(operation))
+        second = make_engine()
+        try:
+            video = await drive(second, operation=stored)
+        finally:
+            await second.close()
+        assert video == fake.video
+        assert fake.creates() == 1, "resuming must not submit again"
+
+    async def test_cancel_reaches_the_provider(
+        self, fake: server.FakeServer, make_engine: MakeEngine
+    ) -> None:
+        fake.next_outcome(server.Outcome("never"))
+        engine = make_engine()
+        try:
+            operation = await engine.submit(REQUEST)
+            assert isinstance(await engine.poll(operation), base.Pending)
+            await engine.cancel(operation)
+        finally:
+            await engine.close()
+        assert fake.calls["cancel"] == 1
+        assert all(job.cancelled for job in fake.jobs.values())
+
+    async def test_a_job_that_never_finishes_stays_pending(
+        self, fake: server.FakeServer, make_engine: MakeEngine
+    ) -> None:
+        fake.next_outcome(server.Outcome("never"))
+        engine = make_engine()
+        try:
+            operation = await engine.submit(REQUEST)
+            for _ in range(3):
+                assert isinstance(await engine.poll(operation), base.Pending)
+                await asyncio.sleep(0.05)
+        finally:
+            await engine.close()
+
+    async def test_failure_is_mapped(
+        self, fake: server.FakeServer, make_engine: MakeEngine, case: Case
+    ) -> None:
+        case.script(fake)
+        engine = make_engine()
+        try:
+            with pytest.raises(errors.UpstreamError) as caught:
+                await drive(engine)
+        finally:
+            await engine.close()
+        error = caught.value
+        assert type(error) is case.expected or isinstance(error, case.expected), (
+            f"{case.name}: got {type(error).__name__}: {error.message}"
+        )
+        assert error.code == case.expected.code
+        assert error.failover == case.expected.failover
+        assert error.message and len(error.message) < 700
+        assert API_KEY not in error.message and API_KEY not in json.dumps(error.upstream)
+        if case.provider_code is not None:
+            assert error.upstream.get("provider_code") == case.provider_code, error.upstream
+        if case.retry_after is not None:
+            assert error.retry_after == pytest.approx(case.retry_after)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``case`` with the common faults plus the engine's own ``FAILURES``."""
+    if "case" in metafunc.fixturenames and metafunc.cls is not None:
+        cases = [*COMMON_FAILURES, *getattr(metafunc.cls, "FAILURES", [])]
+        metafunc.parametrize("case", cases, ids=[c.name for c in cases])

@@ -1,0 +1,1 @@
+"""Fake hosted providers: real HTTP servers on loopback, faithful to each provider's API."""
