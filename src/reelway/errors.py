@@ -496,6 +496,13 @@ class UpstreamResultExpired(UpstreamError):
     retryable = True
 
 
+class EngineCannotServe(UpstreamError):
+    """This engine cannot make a video with these parameters (size, length, input image); the
+    next engine on the route may."""
+
+    code = "engine_cannot_serve"
+
+
 class UpstreamAuthFailed(UpstreamError):
     """The provider refused this server's credentials (401/403, disabled account, no credit)."""
 

@@ -22,6 +22,7 @@ QUEUED = frozenset({"queued", "in_progress"})
 # error.code of a failed upstream video -> the Reelway error it becomes.  Codes not listed
 # (including none at all, and vague messages) are upstream_generation_failed.
 FAILURE_CODES: Mapping[str, type[errors.UpstreamError]] = {
+    "engine_cannot_serve": errors.EngineCannotServe,
     "moderation_blocked": errors.UpstreamModerationBlocked,
     "sentinel_block": errors.UpstreamInputBlocked,
     "content_policy_violation": errors.UpstreamModerationBlocked,
@@ -165,15 +166,26 @@ class OpenAICompatEngine:
         code = error.get("code")
         said = str(error.get("message") or "no reason given")
         kind = FAILURE_CODES.get(str(code), errors.UpstreamGenerationFailed)
-        upstream = {
+        return kind(
+            f"The upstream server failed the video ({code or 'no code'}): "
+            f"{self.client.redact(said)[:300]}",
+            upstream=self._upstream(body, code, said),
+        )
+
+    def _upstream(self, body: dict[str, Any], code: Any, said: str) -> dict[str, Any]:
+        return {
             "engine": self.name,
             "provider": "openai_compat",
             "provider_code": code,
             "provider_message": self.client.redact(said)[:300],
             "upstream_id": body.get("id"),
         }
-        return kind(
-            f"The upstream server failed the video ({code or 'no code'}): "
-            f"{self.client.redact(said)[:300]}",
-            upstream=upstream,
-        )
+
+
+PROVIDER_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (
+    *((f"`error.code` `{code}`", kind) for code, kind in FAILURE_CODES.items()),
+    ("`error.code` anything else, or none", errors.UpstreamGenerationFailed),
+    ("`status` other than queued, in_progress, completed, failed", errors.UpstreamProtocolError),
+    ("HTTP 404 while polling (the upstream lost the job)", errors.UpstreamGenerationFailed),
+)
+"""What the upstream says -> the Reelway error (rendered in docs/errors.md, checked by a test)."""
