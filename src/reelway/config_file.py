@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reelway import limits
 from reelway.catalog import Catalog
 from reelway.engines import directory, registry
 
@@ -105,11 +106,11 @@ def _engine(
     )
 
 
-def _limits(body: Mapping[str, Any], where: str) -> directory.EngineLimits:
-    windows: list[directory.RateWindow] = []
+def _limits(body: Mapping[str, Any], where: str) -> limits.EngineLimits:
+    windows: list[limits.RateWindow] = []
     for key, seconds in (("requests_per_minute", 60.0), ("requests_per_day", 86400.0)):
         if key in body:
-            windows.append(directory.RateWindow(_positive_int(body[key], key, where), seconds))
+            windows.append(limits.RateWindow(_positive_int(body[key], key, where), seconds))
     for n, window in enumerate(body.get("rate_limits", [])):
         if not isinstance(window, dict) or set(window) != {"requests", "seconds"}:
             raise ConfigError(f"{where} rate_limits[{n}] must be {{requests = N, seconds = S}}")
@@ -117,7 +118,7 @@ def _limits(body: Mapping[str, Any], where: str) -> directory.EngineLimits:
         if not isinstance(seconds, int | float) or seconds <= 0:
             raise ConfigError(f"{where} rate_limits[{n}].seconds must be a positive number")
         windows.append(
-            directory.RateWindow(
+            limits.RateWindow(
                 _positive_int(window["requests"], f"rate_limits[{n}].requests", where),
                 float(seconds),
             )
@@ -126,7 +127,7 @@ def _limits(body: Mapping[str, Any], where: str) -> directory.EngineLimits:
     cooldown = body.get("breaker_cooldown_seconds", 30.0)
     if not isinstance(cooldown, int | float) or cooldown <= 0:
         raise ConfigError(f"{where} breaker_cooldown_seconds must be a positive number")
-    return directory.EngineLimits(
+    return limits.EngineLimits(
         max_concurrency=(
             None if concurrency is None else _positive_int(concurrency, "max_concurrency", where)
         ),

@@ -104,6 +104,8 @@ class Video:
     purged_at: float | None
     assets_deleted_at: float | None
     """When the files were deleted because the video expired."""
+    engine_attempts: list[dict[str, Any]] | None
+    """Engines that failed this video before the current one (failover history)."""
 
     @property
     def is_terminal(self) -> bool:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from reelway import catalog
-from reelway.engines import registry
+from reelway import catalog, config_file
+from reelway.engines import base, registry
+from reelway.engines.directory import EngineDirectory
 from reelway.service import VideoService
 from reelway.settings import Settings
 from reelway.storage import Storage, open_storage
 from reelway.store.database import Database
+from reelway.store.engines import EngineStore
 from reelway.store.keys import KeyStore
 from reelway.store.queue import QueueStore
 from reelway.store.videos import VideoStore
@@ -37,22 +39,16 @@ class Runtime:
     keys: KeyStore
     storage: Storage
     service: VideoService
+    engines: EngineDirectory
+    engine_store: EngineStore
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool | None = None) -> Runtime:
         """Connect and bring the schema up to date (by default only for embedded SQLite)."""
-        models = catalog.load(settings.catalog)
-        unknown = {name for name in models.engines() if registry.target(name) is None}
-        if unknown:
-            raise ValueError(
-                f"the catalogue routes to unknown engine(s) {sorted(unknown)}; known engines: "
-                f"{sorted(registry.known_engines())}"
-            )
-        for name in models.engines():
-            try:
-                registry.create(name, settings.engine_options.get(name, {}))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"engine {name!r} cannot start with its options: {exc}") from exc
+        config = config_file.load(settings.config)
+        models = config.apply(catalog.load(settings.catalog))
+        engines = EngineDirectory(config.engines, settings.engine_options)
+        await _check_engines(models, engines)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         db = Database(
@@ -79,17 +75,20 @@ class Runtime:
             s3_secret_access_key=settings.s3_secret_access_key,
         )
         service = VideoService(settings, models, videos, keys, storage)
-        return cls(settings, db, models, videos, queue, keys, storage, service)
+        return cls(
+            settings, db, models, videos, queue, keys, storage, service, engines, EngineStore(db)
+        )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
-        preload = [str(registry.target(name)).partition(":")[0] for name in self.catalog.engines()]
+        preload = [self.engines.module(name) for name in self.catalog.engines()]
         ctx = orchestrate.JobContext(
             settings=self.settings,
             catalog=self.catalog,
             store=self.queue,
             storage=self.storage,
             renders=RenderProcesses(preload),
-            engine_options=self.settings.engine_options,
+            engines=self.engines,
+            engine_store=self.engine_store,
         )
         worker = Worker(ctx, self.service, concurrency=concurrency, reaper=reaper)
         self.service.on_enqueue = worker.notify
@@ -105,3 +104,21 @@ class Runtime:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+async def _check_engines(models: catalog.Catalog, engines: EngineDirectory) -> None:
+    """Every engine a route names exists and starts with its options (fail at start-up, not
+    on the first job)."""
+    unknown = sorted(name for name in models.engines() if not engines.known(name))
+    if unknown:
+        raise ValueError(
+            f"the catalogue routes to unknown engine(s) {unknown}; known engines: "
+            f"{sorted(registry.known_engines())} and those declared in the config file"
+        )
+    for name in sorted(models.engines()):
+        try:
+            engine = engines.create(name)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"engine {name!r} cannot start with its options: {exc}") from exc
+        if base.is_remote(engine):
+            await engine.close()  # type: ignore[union-attr]

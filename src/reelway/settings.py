@@ -64,6 +64,13 @@ class Settings:
     """Sent as ``openai-poll-after-ms`` while a video is not finished."""
     shutdown_grace_seconds: float = 10.0
     remote_poll_seconds: float = 2.0
+    route_passes: int = 2
+    """Times a job walks its model's route when every engine fails with something a later
+    try may fix (outages, capacity, upstream rate limits)."""
+    route_retry_seconds: float = 30.0
+    """Pause before the next walk over the route (times the walks done so far)."""
+    config: Path | None = None
+    """The engines-and-routes TOML file (``--config``)."""
     """How often a worker asks a remote engine how a job is going."""
     max_request_bytes: int = 48 * 1024 * 1024
     max_image_bytes: int = 20 * 1024 * 1024
@@ -154,6 +161,8 @@ def _check(settings: Settings) -> None:
         problems.append("workers must be >= 0")
     if settings.lease_seconds <= settings.heartbeat_seconds:
         problems.append("lease_seconds must be greater than heartbeat_seconds")
+    if settings.route_passes < 1:
+        problems.append("route_passes must be >= 1")
     if settings.max_attempts < 1:
         problems.append("max_attempts must be >= 1")
     if settings.sqlite_synchronous.lower() not in ("normal", "full"):

@@ -26,8 +26,16 @@ def video(v: jobs.Video) -> dict[str, Any]:
         "size": v.size,
         "seconds": v.seconds,
         "remixed_from_video_id": v.remixed_from_video_id,
-        "error": v.error,
+        "error": _error(v.error),
     }
+
+
+def _error(error: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Code and message only: the failover history and the provider's own codes and request
+    ids stay with the operator (``reelway doctor``)."""
+    if error is None:
+        return None
+    return {"code": error.get("code"), "message": error.get("message")}
 
 
 def video_list(videos: list[jobs.Video], has_more: bool) -> dict[str, Any]:

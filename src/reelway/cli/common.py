@@ -22,6 +22,14 @@ data_dir_option = click.option(
     help="Data directory (env REELWAY_DATA_DIR, default ./.reelway).",
 )
 
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Engines and model routes, a TOML file (env REELWAY_CONFIG); see docs/engines.md.",
+)
+
 
 def load_settings(**overrides: Any) -> Settings:
     try:

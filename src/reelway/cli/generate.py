@@ -18,7 +18,7 @@ import click
 import httpx
 
 from reelway import errors
-from reelway.cli.common import data_dir_option, load_settings, run
+from reelway.cli.common import config_option, data_dir_option, load_settings, run
 from reelway.runtime import DEFAULT_PROJECT, Runtime
 from reelway.service import Caller, Upload
 from reelway.settings import Settings
@@ -52,6 +52,7 @@ class GenerationFailed(click.ClickException):
 @click.option("--base-url", default=None, help="A Reelway server, e.g. http://127.0.0.1:8000/v1.")
 @click.option("--api-key", default=None, help="Key for --base-url (default $OPENAI_API_KEY).")
 @data_dir_option
+@config_option
 def generate(
     prompt: str,
     model: str | None,
@@ -63,6 +64,7 @@ def generate(
     base_url: str | None,
     api_key: str | None,
     data_dir: Path | None,
+    config: Path | None,
 ) -> None:
     """Generate one video from PROMPT and save it."""
     params: dict[str, Any] = {"prompt": prompt, "model": model, "size": size, "seconds": seconds}
@@ -76,7 +78,7 @@ def generate(
             raise click.UsageError("--base-url needs --api-key or OPENAI_API_KEY")
         run(lambda: _remote(_api_root(base_url), key, params, upload, output))
     else:
-        settings = load_settings(data_dir=data_dir)
+        settings = load_settings(data_dir=data_dir, config=config)
         run(lambda: _embedded(settings, params, upload, output))
 
 

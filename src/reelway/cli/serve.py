@@ -13,7 +13,13 @@ import uvicorn
 
 from reelway import errors
 from reelway.api.app import create_app
-from reelway.cli.common import data_dir_option, load_settings, run, setup_logging
+from reelway.cli.common import (
+    config_option,
+    data_dir_option,
+    load_settings,
+    run,
+    setup_logging,
+)
 from reelway.runtime import Runtime
 from reelway.settings import Settings
 from reelway.store.database import SchemaOutOfDate
@@ -25,6 +31,7 @@ log = logging.getLogger(__name__)
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000; 0 picks a free one).")
 @data_dir_option
+@config_option
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
@@ -33,10 +40,17 @@ log = logging.getLogger(__name__)
 )
 @click.option("--access-log/--no-access-log", default=True, help="Log every request.")
 def serve(
-    host: str | None, port: int | None, data_dir: Path | None, workers: int | None, access_log: bool
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    config: Path | None,
+    workers: int | None,
+    access_log: bool,
 ) -> None:
     """Run the API server with its in-process workers."""
-    settings = load_settings(host=host, port=port, data_dir=data_dir, workers=workers)
+    settings = load_settings(
+        host=host, port=port, data_dir=data_dir, workers=workers, config=config
+    )
     setup_logging(settings.log_level)
     run(lambda: _serve(settings, access_log))
 
@@ -73,12 +87,13 @@ async def _serve(settings: Settings, access_log: bool) -> None:
 
 @click.command()
 @data_dir_option
+@config_option
 @click.option(
     "--concurrency", type=click.IntRange(min=1), default=None, help="Jobs rendered at once."
 )
-def worker(data_dir: Path | None, concurrency: int | None) -> None:
+def worker(data_dir: Path | None, config: Path | None, concurrency: int | None) -> None:
     """Run render workers in this process (beside a 'reelway serve' on the same data)."""
-    settings = load_settings(data_dir=data_dir)
+    settings = load_settings(data_dir=data_dir, config=config)
     setup_logging(settings.log_level)
     run(lambda: _worker(settings, concurrency or max(1, settings.workers)))
 

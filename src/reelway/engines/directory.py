@@ -12,27 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reelway.engines import base, registry
-
-
-@dataclass(frozen=True)
-class RateWindow:
-    """At most ``requests`` submits in any ``seconds``-long window."""
-
-    requests: int
-    seconds: float
-
-
-@dataclass(frozen=True)
-class EngineLimits:
-    """What Reelway enforces for an engine across every worker process."""
-
-    max_concurrency: int | None = None
-    """Jobs submitted to the engine and not yet finished there."""
-    windows: tuple[RateWindow, ...] = ()
-    breaker_failures: int = 5
-    """Consecutive failures (of the kinds that fail over) that open the circuit breaker."""
-    breaker_cooldown_seconds: float = 30.0
-    """How long an open breaker skips the engine before one job probes it again."""
+from reelway.limits import EngineLimits
 
 
 @dataclass(frozen=True)
@@ -40,7 +20,7 @@ class EngineSpec:
     name: str
     type: str
     options: Mapping[str, Any] = field(default_factory=dict)
-    limits: EngineLimits = EngineLimits()
+    limits: EngineLimits = field(default_factory=EngineLimits)
 
 
 class EngineDirectory:

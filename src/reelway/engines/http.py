@@ -78,6 +78,47 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+STATUS_ERRORS: tuple[tuple[frozenset[int] | None, type[errors.UpstreamError], str], ...] = (
+    (
+        frozenset({401, 402, 403}),
+        errors.UpstreamAuthFailed,
+        "The operator's {provider} credentials or account need attention.",
+    ),
+    (frozenset({429}), errors.UpstreamRateLimited, "The provider's rate limit was reached."),
+    (frozenset({408, 504}), errors.UpstreamTimeout, "The provider timed out."),
+    (
+        frozenset(range(500, 600)) - {504},
+        errors.UpstreamUnavailable,
+        "The provider is failing or overloaded.",
+    ),
+    (
+        frozenset({400, 404, 405, 409, 413, 415, 422}),
+        errors.UpstreamInvalidRequest,
+        "The provider refused the request as invalid.",
+    ),
+    (None, errors.UpstreamProtocolError, "This engine does not expect that status."),
+)
+"""HTTP error statuses of every provider -> Reelway errors (None: any other status)."""
+
+HTTP_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (
+    ("HTTP 401, 402, 403", errors.UpstreamAuthFailed),
+    ("HTTP 429 (its `Retry-After` blocks the engine for every worker)", errors.UpstreamRateLimited),
+    ("HTTP 408, 504; no answer within the engine's `timeout`", errors.UpstreamTimeout),
+    ("HTTP 500-599 but 504; refused, reset or dropped connections", errors.UpstreamUnavailable),
+    ("HTTP 400, 404, 405, 409, 413, 415, 422", errors.UpstreamInvalidRequest),
+    ("any other HTTP status; a body that is not JSON", errors.UpstreamProtocolError),
+    ("the result URL answers 401, 403, 404 or 410", errors.UpstreamResultExpired),
+)
+"""The same rules as prose, for docs/errors.md (a test checks both)."""
+
+
+def classify_status(status: int) -> tuple[type[errors.UpstreamError], str]:
+    for statuses, kind, advice in STATUS_ERRORS:
+        if statuses is None or status in statuses:
+            return kind, advice
+    raise AssertionError("STATUS_ERRORS ends with a catch-all")
+
+
 class ProviderClient:
     """An ``httpx.AsyncClient`` for one engine, with errors mapped to ``errors.Upstream*``."""
 
@@ -250,33 +291,11 @@ class ProviderClient:
         upstream = self.detail(response, fault)
         retry_after = retry_after_seconds(response.headers)
         head = f"{self.provider} answered the {what} with HTTP {status}{said}"
-        if status in (401, 402, 403):
-            return errors.UpstreamAuthFailed(
-                f"{head}. The operator's {self.provider} credentials or account need attention.",
-                upstream=upstream,
-            )
-        if status == 429:
-            return errors.UpstreamRateLimited(
-                f"{head}. The provider's rate limit was reached.",
-                upstream=upstream,
-                retry_after=retry_after,
-            )
-        if status in (408, 504):
-            return errors.UpstreamTimeout(
-                f"{head}. The provider timed out.", upstream=upstream, retry_after=retry_after
-            )
-        if status >= 500:
-            return errors.UpstreamUnavailable(
-                f"{head}. The provider is failing or overloaded.",
-                upstream=upstream,
-                retry_after=retry_after,
-            )
-        if status in (400, 404, 405, 409, 413, 415, 422):
-            return errors.UpstreamInvalidRequest(
-                f"{head}. The provider refused the request as invalid.", upstream=upstream
-            )
-        return errors.UpstreamProtocolError(
-            f"{head}, which this engine does not expect.", upstream=upstream
+        kind, advice = classify_status(status)
+        return kind(
+            f"{head}. {advice.format(provider=self.provider)}",
+            upstream=upstream,
+            retry_after=retry_after if kind.retryable else None,
         )
 
     def protocol_error(self, what: str, body: Any = None) -> errors.UpstreamProtocolError:

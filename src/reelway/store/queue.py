@@ -209,6 +209,44 @@ class QueueStore:
             )
         )
 
+    async def failover(
+        self, video_id: str, lease_token: str, attempts: list[dict[str, Any]]
+    ) -> jobs.Video:
+        """The current engine failed in a way another may not: record it and drop its handle,
+        keeping the lease (the worker goes straight on to the next engine)."""
+        return await self._finish(
+            self._held(video_id, lease_token).values(
+                engine=None, operation=None, progress=0, engine_attempts=attempts
+            )
+        )
+
+    async def defer(
+        self,
+        video_id: str,
+        lease_token: str,
+        run_at: float,
+        attempts: list[dict[str, Any]] | None = None,
+    ) -> jobs.Video:
+        """Put the job back in the queue until ``run_at`` (an engine's limit is reached, or its
+        circuit breaker is open); waiting is not an attempt, and no coroutine sleeps on it."""
+        values: dict[str, Any] = {
+            "status": S.QUEUED.value,
+            "run_at": run_at,
+            "attempts": v.c.attempts - 1,
+            "progress": 0,
+            **rows.no_lease(),
+        }
+        if attempts is not None:
+            values["engine_attempts"] = attempts
+        return await self._finish(
+            self._held(video_id, lease_token).where(v.c.cancel_requested.is_(False)).values(values)
+        )
+
+    async def source(self, video_id: str) -> jobs.Video | None:
+        """Any video by id (the source of a remix), deleted or not."""
+        statement = sa.select(*v.c).where(v.c.id == video_id)
+        return await self.db.read(lambda conn: rows.maybe_video(conn.execute(statement).first()))
+
     async def requeue(self, video_id: str, lease_token: str, delay_seconds: float) -> jobs.Video:
         """Try again later after a worker-side error; the attempt still counts."""
         return await self._finish(

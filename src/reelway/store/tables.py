@@ -83,6 +83,8 @@ videos = sa.Table(
     sa.Column("deleted_at", sa.Float, nullable=True),
     sa.Column("purged_at", sa.Float, nullable=True),
     sa.Column("assets_deleted_at", sa.Float, nullable=True),
+    # Engines tried before the current one, with how each failed (failover history).
+    sa.Column("engine_attempts", JsonType, nullable=True),
     sa.Index("ix_videos_project_id_seq", "project_id", "seq"),
     sa.Index(
         "ix_videos_running",
@@ -160,3 +162,25 @@ workers = sa.Table(
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("seen_at", sa.Float, nullable=False),
 )
+
+engine_state = sa.Table(
+    "engine_state",
+    metadata,
+    sa.Column("engine", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("opened_until", sa.Float, nullable=True),
+    sa.Column("blocked_until", sa.Float, nullable=True),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+"""Per engine, shared by every worker: the circuit breaker (consecutive failures, open until)
+and the provider's own back-off (``Retry-After``, blocked until)."""
+
+engine_calls = sa.Table(
+    "engine_calls",
+    metadata,
+    sa.Column("id", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("engine", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_engine_calls_engine_at", "engine", "at"),
+)
+"""One row per submit granted to a rate-limited engine: the sliding windows count these."""

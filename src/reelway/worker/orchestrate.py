@@ -8,20 +8,24 @@ down.  Files are copied into storage before the job is marked completed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import logging
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from reelway import catalog, errors, jobs
-from reelway.engines import base, registry
+from reelway.engines import base
+from reelway.engines.directory import EngineDirectory
 from reelway.settings import Settings
 from reelway.storage import Storage
+from reelway.store.engines import EngineStore
 from reelway.store.queue import Heartbeat, LeaseLost, QueueStore
-from reelway.worker import remote_job
+from reelway.worker import remote_job, routing
 from reelway.worker.render_process import RenderProcesses
 
 log = logging.getLogger(__name__)
@@ -50,15 +54,25 @@ class JobContext:
     store: QueueStore
     storage: Storage
     renders: RenderProcesses
-    engine_options: Mapping[str, Mapping[str, Any]]
+    engines: EngineDirectory
+    engine_store: EngineStore
     remotes: dict[str, base.RemoteEngine | None] = field(default_factory=dict)
 
     def remote_engine(self, name: str) -> base.RemoteEngine | None:
         """The worker's instance of a remote engine (one per process); None for local ones."""
         if name not in self.remotes:
-            engine = registry.create(name, self.engine_options.get(name, {}))
+            engine = self.engines.create(name)
             self.remotes[name] = engine if base.is_remote(engine) else None  # type: ignore[assignment]
         return self.remotes[name]
+
+    def is_remote(self, name: str) -> bool:
+        return self.remote_engine(name) is not None
+
+    async def close(self) -> None:
+        for engine in self.remotes.values():
+            if engine is not None:
+                await engine.close()
+        self.remotes.clear()
 
 
 async def run_job(ctx: JobContext, video: jobs.Video, stopping: asyncio.Event) -> str:
@@ -91,25 +105,110 @@ async def _run(
             None,
         )
         return "failed"
-    engine = model.route[0]
     try:
         request = await _request(ctx, video, model, workdir)
     except errors.JobFailure as failure:
-        await _fail(ctx, video, token, failure, engine)
+        await _fail(ctx, video, token, failure, None)
         return "failed"
+    source = (
+        await ctx.store.source(video.remixed_from_video_id) if video.remixed_from_video_id else None
+    )
+    route = routing.Route(
+        video,
+        model,
+        ctx.engines,
+        ctx.engine_store,
+        passes=ctx.settings.route_passes,
+        pass_pause_seconds=ctx.settings.route_retry_seconds,
+        remote=ctx.is_remote,
+    )
+    while True:
+        step = await route.next_engine()
+        if isinstance(step, routing.Defer):
+            await ctx.store.defer(video.id, token, step.until, route.attempts)
+            log.info("deferred %s: %s", video.id, step.reason)
+            return "deferred"
+        if step is None:
+            await _fail_route(
+                ctx,
+                video,
+                token,
+                route,
+                errors.NoEngineAvailable(
+                    "No engine on this model's route could take the video; try again later."
+                ),
+            )
+            return "failed"
+        engine = step
+        request = dataclasses.replace(
+            request, remix_source=routing.remix_source(request, engine, source)
+        )
+        try:
+            outcome = await _attempt(ctx, video, token, engine, request, workdir, stopping)
+        except errors.JobFailure as failure:
+            await route.failed(engine, failure)
+            log.warning(
+                "%s failed on %s: %s: %s%s",
+                video.id,
+                engine,
+                failure.code,
+                failure.message,
+                f" (upstream: {upstream})"
+                if (upstream := getattr(failure, "upstream", None))
+                else "",
+            )
+            if failure.failover:
+                retry = route.may_retry_later(failure) if _route_spent(route) else None
+                if retry is not None:
+                    await ctx.store.defer(video.id, token, retry.until, route.attempts)
+                    log.info("deferred %s: %s", video.id, retry.reason)
+                    return "deferred"
+                if not _route_spent(route):
+                    video = await _through_outage(
+                        ctx,
+                        functools.partial(ctx.store.failover, video.id, token, route.attempts),
+                    )
+                    log.info("%s fails over from %s", video.id, engine)
+                    continue
+            await _fail_route(ctx, video, token, route, failure, engine)
+            return "failed"
+        if outcome == "completed":
+            await route.succeeded(engine)
+        return outcome
+
+
+def _route_spent(route: routing.Route) -> bool:
+    """Every engine on the route has failed the job in this pass."""
+    tried = {a["engine"] for a in route.attempts if a.get("pass", 0) == route.current_pass}
+    return all(engine in tried for engine in route.order)
+
+
+async def _attempt(
+    ctx: JobContext,
+    video: jobs.Video,
+    token: str,
+    engine: str,
+    request: base.GenerationRequest,
+    workdir: Path,
+    stopping: asyncio.Event,
+) -> str:
+    """Run the job on one engine; raises ``errors.JobFailure`` when that engine fails it."""
     output = base.RenderOutput(
         video=workdir / OUTPUTS["video"][0],
         thumbnail=workdir / OUTPUTS["thumbnail"][0],
         spritesheet=workdir / OUTPUTS["spritesheet"][0],
     )
+    for leftover in (output.video, output.thumbnail, output.spritesheet):
+        leftover.unlink(missing_ok=True)
     progress = _Progress()
     remote = ctx.remote_engine(engine)
     remote_run: remote_job.RemoteRun | None = None
     if remote is None:
         await ctx.store.save_operation(video.id, token, engine, None)
         log.info("rendering %s with %s (attempt %d)", video.id, engine, video.attempts)
+        spec = ctx.engines.spec(engine)
         work: Coroutine[Any, Any, object] = ctx.renders.render(
-            engine, ctx.engine_options.get(engine, {}), request, output, progress.set
+            spec.type, spec.options, request, output, progress.set
         )
     else:
         remote_run = remote_job.RemoteRun(ctx, video, token, engine, remote)
@@ -124,8 +223,9 @@ async def _run(
             await remote_run.cancel()
         return await _stop(ctx, video, token, stop.outcome)
     except errors.JobFailure as failure:
-        await _fail(ctx, video, token, failure, engine)
-        return "failed"
+        if remote_run is not None and failure.failover:
+            await remote_run.cancel()  # the provider may still be working on it
+        raise
     finally:
         if not render.done():
             render.cancel()
@@ -273,6 +373,19 @@ async def _through_outage(ctx: JobContext, operation: Callable[[], Awaitable[T]]
                 raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+async def _fail_route(
+    ctx: JobContext,
+    video: jobs.Video,
+    token: str,
+    route: routing.Route,
+    failure: errors.JobFailure,
+    engine: str | None = None,
+) -> None:
+    error = route.explain(failure)
+    log.warning("video %s failed: %s: %s", video.id, error["code"], error["message"])
+    await _through_outage(ctx, lambda: ctx.store.fail(video.id, token, error, engine))
 
 
 async def _fail(

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reelway import errors, jobs
 from reelway.engines import base
-from reelway.media import previews
+from reelway.media import previews, probe
 
 if TYPE_CHECKING:
     from reelway.worker.orchestrate import JobContext
@@ -73,14 +73,48 @@ class RemoteRun:
                 await asyncio.to_thread(sink.write, chunk)
         finally:
             await asyncio.to_thread(sink.close)
+        if await self._upstream_previews(operation, outcome.result, output):
+            return
         try:
             await asyncio.to_thread(
                 previews.previews_from_video, output.video, output.thumbnail, output.spritesheet
             )
         except Exception as exc:
-            raise errors.EngineRuntimeError(
-                f"The {engine} engine returned a file that is not a playable video ({exc})."[:500]
-            ) from exc
+            raise self._unplayable(exc) from exc
+
+    async def _upstream_previews(
+        self, operation: base.Operation, result: dict[str, Any], output: base.RenderOutput
+    ) -> bool:
+        """Keep the provider's own thumbnail and spritesheet when it serves them; any failure
+        falls back to making them from the video (the video itself already checked out)."""
+        fetch_preview = base.preview_fetcher(self.remote)
+        if fetch_preview is None:
+            return False
+        targets = {"thumbnail": output.thumbnail, "spritesheet": output.spritesheet}
+        try:
+            for variant, path in targets.items():
+                sink = await asyncio.to_thread(path.open, "wb")
+                try:
+                    async for chunk in fetch_preview(operation, result, variant):
+                        await asyncio.to_thread(sink.write, chunk)
+                finally:
+                    await asyncio.to_thread(sink.close)
+                if path.stat().st_size == 0:
+                    return False
+        except errors.UpstreamError as exc:
+            log.info("no upstream previews for %s (%s); making them here", self.video.id, exc.code)
+            return False
+        try:
+            await asyncio.to_thread(probe.probe, output.video)
+        except Exception as exc:
+            raise self._unplayable(exc) from exc
+        return True
+
+    def _unplayable(self, exc: Exception) -> errors.UpstreamError:
+        return errors.UpstreamGenerationFailed(
+            f"The {self.engine} engine returned a file that is not a playable video ({exc})."[:500],
+            upstream={"engine": self.engine, "operation": self.operation},
+        )
 
     async def cancel(self) -> None:
         """Ask the provider to stop (best effort: it may not support it, or be unreachable)."""

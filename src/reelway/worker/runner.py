@@ -75,6 +75,7 @@ class Worker:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self.ctx.close()
         try:
             await self.ctx.store.worker_gone(self.id)
         except errors.DatabaseUnavailable:
