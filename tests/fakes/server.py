@@ -125,6 +125,9 @@ class FakeServer:
         self.calls: collections.Counter[str] = collections.Counter()
         self.log: list[tuple[float, str, Request]] = []
         self.answered: collections.Counter[int] = collections.Counter()
+        self.rate_limit: tuple[int, float] | None = None
+        """(requests, seconds): creates beyond it in any sliding window answer 429."""
+        self.create_times: collections.deque[float] = collections.deque()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -232,8 +235,28 @@ class FakeServer:
                 scripted = self.faults[endpoint].popleft() if self.faults[endpoint] else None
             if scripted is not None:
                 return scripted
+            limited = self._rate_limited(endpoint)
+            if limited is not None:
+                return limited
             return route_handler(request)
         return Reply(status=404, body={"error": {"message": f"no route {request.path}"}})
+
+    def _rate_limited(self, endpoint: str) -> Reply | None:
+        """A provider's account limit: N creates per sliding window, then 429."""
+        if endpoint != "create" or self.rate_limit is None:
+            return None
+        requests, seconds = self.rate_limit
+        now = time.monotonic()
+        with self.lock:
+            while self.create_times and self.create_times[0] <= now - seconds:
+                self.create_times.popleft()
+            if len(self.create_times) >= requests:
+                wait = self.create_times[0] + seconds - now
+                return fault(
+                    429, {"error": {"message": "Rate limit exceeded"}}, retry_after=round(wait, 1)
+                )
+            self.create_times.append(now)
+        return None
 
     def file_reply(self, job: Job) -> Reply:
         """The result file, or 403 once the job's URL has "expired"."""

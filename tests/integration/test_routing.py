@@ -1,0 +1,205 @@
+"""Routing across engines: failover after acceptance, moderation that stays put, shared rate
+windows with zero upstream 429s, circuit breakers, Retry-After, each against real fake
+providers on loopback and a real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelway import jobs
+from reelway import settings as settings_module
+from reelway.runtime import Runtime
+from reelway.service import Caller
+from tests.backends import Deployment
+from tests.fake_provider import catalog_for
+from tests.fakes import server
+from tests.fakes.openai import FakeOpenAI
+
+KEY = "sk-routing-test"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    from reelway.engines import base
+    from reelway.engines.animatic.engine import AnimaticEngine
+
+    folder = tmp_path_factory.mktemp("clip")
+    output = base.RenderOutput(folder / "v.mp4", folder / "t.webp", folder / "s.jpg")
+    request = base.GenerationRequest("video_x", "remote", "a kite", 320, 180, 1, 1)
+    AnimaticEngine().render(request, output, lambda _: None)
+    return output.video.read_bytes()
+
+
+@pytest.fixture
+def providers(clip: bytes) -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
+    first, second = FakeOpenAI(clip, api_key=KEY), FakeOpenAI(clip, api_key=KEY)
+    yield first, second
+    first.close()
+    second.close()
+
+
+Open = Callable[..., Any]
+
+
+@pytest.fixture
+async def open_runtime(
+    tmp_path: Path,
+    deployment: Deployment,
+    providers: tuple[FakeOpenAI, FakeOpenAI],
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Open]:
+    monkeypatch.setenv("P_KEY", KEY)  # the config file names it as env:P_KEY
+    opened: list[Runtime] = []
+
+    async def open_with(route: list[str], p1_extra: str = "", **overrides: Any) -> Runtime:
+        p1, p2 = providers
+        config = tmp_path / "reelway.toml"
+        config.write_text(
+            f'[engines.p1]\ntype = "openai_compat"\nbase_url = "{p1.v1}"\n'
+            f'api_key = "env:P_KEY"\ntimeout = 5\n{p1_extra}\n'
+            f'[engines.p2]\ntype = "openai_compat"\nbase_url = "{p2.v1}"\napi_key = "env:P_KEY"\n'
+            f'[models."remote"]\nroute = {route!r}\n'.replace("'", '"')
+        )
+        settings = settings_module.from_env(
+            deployment.env,
+            data_dir=deployment.data_dir,
+            catalog=catalog_for("animatic", tmp_path / "catalog.toml"),
+            config=config,
+            remote_poll_seconds=0.05,
+            claim_poll_seconds=0.05,
+            heartbeat_seconds=0.2,
+            lease_seconds=5.0,
+            route_retry_seconds=0.2,
+            **overrides,
+        )
+        rt = await Runtime.open(settings, migrate=True)
+        opened.append(rt)
+        return rt
+
+    yield open_with
+    for rt in opened:
+        await rt.close()
+
+
+async def _create(rt: Runtime, n: int = 1) -> list[str]:
+    project, _ = await rt.keys.ensure_project("routing")
+    caller = Caller(project_id=project.id, key_id="k")
+    return [
+        (await rt.service.create(caller, {"prompt": f"shot {i}", "model": "remote"})).video.id
+        for i in range(n)
+    ]
+
+
+async def _finish(
+    rt: Runtime, ids: list[str], slots: int = 1, limit: float = 30
+) -> list[jobs.Video]:
+    worker = rt.worker(slots)
+    await worker.start()
+    try:
+        deadline = time.monotonic() + limit
+        while True:
+            videos = [await rt.videos.get(i, include_deleted=True) for i in ids]
+            if all(v is not None and v.is_terminal for v in videos):
+                return [v for v in videos if v is not None]
+            assert time.monotonic() < deadline, [v.status for v in videos if v]
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.stop(5)
+
+
+async def test_a_capacity_failure_after_acceptance_completes_on_the_next_provider(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, p2 = providers
+    p1.next_outcome(server.Outcome("fail", code="server_busy", after=0.3))
+    rt = await open_runtime(["p1", "p2"])
+    (video,) = await _finish(rt, await _create(rt))
+    assert video.status == jobs.JobStatus.SUCCEEDED, video.error
+    assert video.engine == "p2", "the video records which engine made it"
+    assert p1.creates() == 1 and p2.creates() == 1
+    assert video.engine_attempts is not None
+    (attempt,) = video.engine_attempts
+    assert attempt["engine"] == "p1" and attempt["code"] == "upstream_capacity"
+    assert attempt["upstream"]["provider_code"] == "server_busy"
+    assert p1.calls["poll"] >= 1, "p1 had accepted the job before it failed"
+
+
+async def test_moderation_on_the_first_provider_never_touches_the_second(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, p2 = providers
+    p1.next_outcome(server.Outcome("moderated"))
+    rt = await open_runtime(["p1", "p2"])
+    (video,) = await _finish(rt, await _create(rt))
+    assert video.status == jobs.JobStatus.FAILED
+    assert video.error is not None and video.error["code"] == "moderation_blocked"
+    assert p2.creates() == 0 and p2.calls["poll"] == 0
+
+
+async def test_a_rate_limited_provider_gets_its_jobs_spread_over_time_with_no_429(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, _ = providers
+    p1.rate_limit = (3, 2.0)  # the provider's account limit
+    rt = await open_runtime(["p1"], "rate_limits = [{requests = 3, seconds = 2}]")
+    started = time.monotonic()
+    videos = await _finish(rt, await _create(rt, 7), slots=4, limit=40)
+    assert all(v.status == jobs.JobStatus.SUCCEEDED for v in videos), [v.error for v in videos]
+    assert p1.answered[429] == 0, "Reelway kept under the provider's limit"
+    assert p1.creates() == 7
+    creates = sorted(at for at, endpoint, _ in p1.log if endpoint == "create")
+    assert creates[3] - creates[0] >= 2.0, "the fourth submit waited for the window"
+    assert creates[6] - creates[0] >= 4.0
+    assert time.monotonic() - started >= 4.0
+
+
+async def test_an_open_circuit_breaker_skips_a_failing_provider(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, p2 = providers
+    p1.script("create", *[server.fault(503, {"error": {"message": "overloaded"}})] * 10)
+    rt = await open_runtime(["p1", "p2"], "breaker_failures = 2\nbreaker_cooldown_seconds = 600")
+    for _ in range(4):
+        (video,) = await _finish(rt, await _create(rt))
+        assert video.status == jobs.JobStatus.SUCCEEDED and video.engine == "p2"
+    assert p1.creates() == 2, "after two failures p1 was skipped"
+    assert p2.creates() == 4
+    (health,) = [h for h in await rt.engine_store.health() if h.engine == "p1"]
+    assert health.failures == 2 and health.opened_until is not None
+
+
+async def test_retry_after_is_honoured_when_there_is_no_other_engine(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, _ = providers
+    p1.script("create", server.fault(429, {"error": {"message": "slow down"}}, retry_after=1))
+    rt = await open_runtime(["p1"])
+    started = time.monotonic()
+    (video,) = await _finish(rt, await _create(rt))
+    assert video.status == jobs.JobStatus.SUCCEEDED, video.error
+    assert p1.creates() == 2
+    creates = [at for at, endpoint, _ in p1.log if endpoint == "create"]
+    assert creates[1] - creates[0] >= 1.0, "the second submit waited for Retry-After"
+    assert time.monotonic() - started >= 1.0
+
+
+async def test_a_route_that_keeps_failing_ends_with_the_last_code_and_the_history(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, p2 = providers
+    p1.script("create", *[server.fault(503, {})] * 2)
+    p2.script("create", *[server.DROP] * 2)
+    rt = await open_runtime(["p1", "p2"], route_passes=2)
+    (video,) = await _finish(rt, await _create(rt))
+    assert video.status == jobs.JobStatus.FAILED
+    assert video.error is not None
+    assert video.error["code"] == "upstream_unavailable"
+    assert "p1 (upstream_unavailable)" in video.error["message"]
+    assert [a["engine"] for a in video.error["attempts"] if a["engine"]] == ["p1", "p2"] * 2
+    assert p1.creates() == 2 and p2.creates() == 2
