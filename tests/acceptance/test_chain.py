@@ -1,0 +1,70 @@
+"""Reelway A routes sora-2 to an openai_compat engine pointed at Reelway B (animatic): the
+official SDK against A gets B's video, B's previews and a real upstream remix."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import openai
+
+from tests import backends, harness
+from tests.acceptance.conftest import sdk_client
+
+
+def _wait(client: openai.OpenAI, video_id: str, limit: float = 90) -> openai.types.Video:
+    deadline = time.monotonic() + limit
+    while True:
+        video = client.videos.retrieve(video_id)
+        if video.status in ("completed", "failed"):
+            return video
+        assert time.monotonic() < deadline, video
+        time.sleep(0.2)
+
+
+def test_a_reelway_in_front_of_a_reelway(
+    server: harness.Server, processes: list[harness.Process], tmp_path: Path
+) -> None:
+    upstream_key = server.create_key("chain-upstream")
+    config = tmp_path / "a.toml"
+    config.write_text(
+        "[engines.upstream]\n"
+        'type = "openai_compat"\n'
+        f'base_url = "{server.base_url}"\n'
+        'api_key = "env:UPSTREAM_KEY"\n\n'
+        '[models."sora-2"]\n'
+        'route = ["upstream", "animatic"]\n'
+    )
+    front = harness.Server(
+        backends.Deployment("sqlite", tmp_path / "a-data"),
+        {"UPSTREAM_KEY": upstream_key, "REELWAY_REMOTE_POLL_SECONDS": "0.2"},
+        "--config",
+        str(config),
+    )
+    processes.append(front)
+    with (
+        sdk_client(front, front.create_key("chain-user")) as a,
+        sdk_client(server, upstream_key) as b,
+    ):
+        video = a.videos.create(prompt="a lighthouse at dusk", model="sora-2", seconds="4")
+        done = _wait(a, video.id)
+        assert done.status == "completed", done.error
+        (made_by_b,) = b.videos.list().data
+        assert made_by_b.prompt == "a lighthouse at dusk"
+        assert a.videos.download_content(video.id).content == (
+            b.videos.download_content(made_by_b.id).content
+        )
+        for variant in ("thumbnail", "spritesheet"):
+            assert a.videos.download_content(video.id, variant=variant).content == (
+                b.videos.download_content(made_by_b.id, variant=variant).content
+            )
+
+        remix = a.videos.remix(video.id, prompt="the same lighthouse in a storm")
+        remixed = _wait(a, remix.id)
+        assert remixed.status == "completed", remixed.error
+        assert remixed.remixed_from_video_id == video.id
+        upstream_remixes = [v for v in b.videos.list().data if v.remixed_from_video_id]
+        assert [v.remixed_from_video_id for v in upstream_remixes] == [made_by_b.id], (
+            "A asked B for a real remix of B's own video"
+        )
+    assert front.terminate() == 0, front.output
