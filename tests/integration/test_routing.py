@@ -16,6 +16,7 @@ from reelway import jobs
 from reelway import settings as settings_module
 from reelway.runtime import Runtime
 from reelway.service import Caller
+from tests import harness
 from tests.backends import Deployment
 from tests.fake_provider import catalog_for
 from tests.fakes import server
@@ -190,7 +191,7 @@ async def test_retry_after_is_honoured_when_there_is_no_other_engine(
 
 
 async def test_a_route_that_keeps_failing_ends_with_the_last_code_and_the_history(
-    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI], deployment: Deployment
 ) -> None:
     p1, p2 = providers
     p1.script("create", *[server.fault(503, {})] * 2)
@@ -203,3 +204,16 @@ async def test_a_route_that_keeps_failing_ends_with_the_last_code_and_the_histor
     assert "p1 (upstream_unavailable)" in video.error["message"]
     assert [a["engine"] for a in video.error["attempts"] if a["engine"]] == ["p1", "p2"] * 2
     assert p1.creates() == 2 and p2.creates() == 2
+
+    # The operator's view: every attempt, with what the provider said.
+    report = await asyncio.to_thread(
+        harness.run_cli, "doctor", video.id, data_dir=deployment.data_dir, env=deployment.env
+    )
+    assert "status     failed (API: failed)" in report
+    assert "attempt 1  p1: upstream_unavailable" in report
+    assert "http_status=503" in report and "request_id=req_" in report
+    assert "attempt 4  p2: upstream_unavailable" in report and "transport=" in report
+    health = await asyncio.to_thread(
+        harness.run_cli, "doctor", data_dir=deployment.data_dir, env=deployment.env
+    )
+    assert "animatic" in health

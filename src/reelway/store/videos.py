@@ -231,6 +231,11 @@ class VideoStore:
         query = sa.delete(ik).where(ik.c.expires_at <= self.clock())
         return int(await self.db.write(lambda conn: conn.execute(query).rowcount))
 
+    async def by_request_id(self, request_id: str) -> jobs.Video | None:
+        """The video a request created (for ``reelway doctor``)."""
+        query = sa.select(v).where(v.c.request_id == request_id).limit(1)
+        return await self.db.read(lambda conn: rows.maybe_video(conn.execute(query).first()))
+
     async def get(
         self, video_id: str, *, project_id: str | None = None, include_deleted: bool = False
     ) -> jobs.Video | None:

@@ -1,0 +1,274 @@
+"""The runway engine against a fake Runway API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+
+from reelway import errors
+from reelway.engines import base, runway
+from reelway.engines.runway import RunwayEngine
+from tests.engines import contract
+from tests.engines.contract import Case, RemoteEngineContract
+from tests.fakes import server
+from tests.fakes.runway import VERSION, FakeRunway
+
+
+def _job(kind: str, code: str | None = None, message: str | None = None):
+    return lambda fake: fake.next_outcome(server.Outcome(kind, code=code, message=message))
+
+
+def _fails(code: str, expected: type[errors.UpstreamError]) -> Case:
+    return Case(code, _job("fail", code, "diagnostic text"), expected, code)
+
+
+@pytest.fixture
+def fake(clip: bytes) -> Iterator[FakeRunway]:
+    provider = FakeRunway(clip, api_key=contract.API_KEY)
+    yield provider
+    provider.close()
+
+
+@pytest.fixture
+def make_engine(fake: FakeRunway):
+    return lambda **options: RunwayEngine(
+        api_key=contract.API_KEY, base_url=fake.base_url, timeout=contract.TIMEOUT, **options
+    )
+
+
+def _request(**changes: Any) -> base.GenerationRequest:
+    return base.GenerationRequest(**{**contract.REQUEST.__dict__, **changes})
+
+
+async def _until_done(engine: RunwayEngine, operation: base.Operation) -> dict[str, Any]:
+    for _ in range(200):
+        outcome = await engine.poll(operation)
+        if isinstance(outcome, base.Succeeded):
+            return outcome.result
+        assert isinstance(outcome, base.Pending), outcome
+        await asyncio.sleep(0.02)
+    raise AssertionError("the task never finished")
+
+
+class TestRunway(RemoteEngineContract):
+    FAILURES: ClassVar[list[Case]] = [
+        _fails("SAFETY.INPUT.TEXT", errors.UpstreamInputBlocked),
+        _fails("SAFETY.INPUT.IMAGE", errors.UpstreamInputBlocked),
+        Case(
+            "moderated output",
+            _job("moderated"),
+            errors.UpstreamModerationBlocked,
+            "SAFETY.OUTPUT.VIDEO",
+        ),
+        _fails("SAFETY.SOMETHING_NEW", errors.UpstreamModerationBlocked),
+        _fails("INPUT_PREPROCESSING.SAFETY.TEXT", errors.UpstreamInputBlocked),
+        _fails("INPUT_PREPROCESSING.INTERNAL", errors.UpstreamUnavailable),
+        _fails("INTERNAL.BAD_OUTPUT.CODE01", errors.UpstreamGenerationFailed),
+        _fails("INTERNAL", errors.UpstreamGenerationFailed),
+        _fails("ASSET.INVALID", errors.UpstreamInvalidRequest),
+        _fails("THIRD_PARTY.UNAVAILABLE", errors.UpstreamUnavailable),
+        _fails("BRAND.NEW.CODE", errors.UpstreamGenerationFailed),
+        Case("failed without a code", _job("fail"), errors.UpstreamGenerationFailed),
+        Case("cancelled at Runway", _job("cancelled"), errors.UpstreamCancelled, "CANCELLED"),
+        Case("succeeded with no output", _job("empty_output"), errors.UpstreamProtocolError),
+        Case(
+            "task vanished",
+            lambda f: f.script("poll", server.fault(404, {"error": "Task not found."})),
+            errors.UpstreamGenerationFailed,
+        ),
+        Case(
+            "create 400 invalid",
+            lambda f: f.script("create", server.fault(400, {"error": "ratio: Invalid enum"})),
+            errors.UpstreamInvalidRequest,
+        ),
+    ]
+
+
+def test_every_failure_code_rule_has_a_case() -> None:
+    covered = {
+        rule[0]
+        for case in TestRunway.FAILURES
+        if (rule := runway.failure_rule(case.provider_code)) is not None
+    }
+    assert covered == {rule[0] for rule in runway.FAILURE_RULES}
+    assert {kind for _, kind in runway.PROVIDER_ERRORS} >= {k for _, k, _ in runway.FAILURE_RULES}
+
+
+async def test_users_see_our_message_and_the_operator_sees_runways(
+    fake: FakeRunway, make_engine
+) -> None:
+    fake.next_outcome(server.Outcome("fail", code="SAFETY.INPUT.TEXT", message="flagged: x"))
+    engine = make_engine()
+    try:
+        with pytest.raises(errors.UpstreamInputBlocked) as caught:
+            await contract.drive(engine)
+    finally:
+        await engine.close()
+    assert "refused the prompt (SAFETY.INPUT.TEXT); rephrase it" in caught.value.message
+    assert "flagged" not in caught.value.message
+    assert caught.value.upstream["provider_message"] == "flagged: x"
+    assert caught.value.upstream["upstream_id"] in fake.jobs
+
+
+async def test_throttled_too_long_is_capacity_and_the_task_is_cancelled(
+    fake: FakeRunway, make_engine
+) -> None:
+    fake.next_outcome(server.Outcome("throttled"))
+    engine = make_engine(max_throttled_seconds=0.3)
+    try:
+        operation = await engine.submit(contract.REQUEST)
+        assert await engine.poll(operation) == base.Pending()
+        await asyncio.sleep(0.4)
+        outcome = await engine.poll(operation)
+    finally:
+        await engine.close()
+    assert isinstance(outcome, base.Failed)
+    assert isinstance(outcome.error, errors.UpstreamCapacity)
+    assert outcome.error.failover and "not billed" in outcome.error.message
+    assert fake.calls["cancel"] == 1 and all(job.cancelled for job in fake.jobs.values())
+
+
+@pytest.mark.parametrize(
+    ("changes", "said"),
+    [
+        ({"width": 1920, "height": 1080}, "1280x720, 720x1280 videos, not 1920x1080"),
+        ({"seconds": 12}, "2 to 10 seconds, not 12"),
+        ({"input_image": Path("unused.png"), "seconds": 4}, "5 or 10 seconds, not 4"),
+    ],
+)
+async def test_what_the_model_cannot_make_is_refused_before_any_call(
+    fake: FakeRunway, make_engine, changes: dict[str, Any], said: str
+) -> None:
+    engine = make_engine()
+    try:
+        with pytest.raises(errors.EngineCannotServe) as caught:
+            await engine.submit(_request(**changes))
+    finally:
+        await engine.close()
+    assert said in caught.value.message
+    assert caught.value.failover
+    assert fake.log == []
+
+
+async def test_models_without_a_table_are_not_checked(fake: FakeRunway, make_engine) -> None:
+    engine = make_engine(model="veo3.1")
+    try:
+        await engine.submit(_request(width=1920, height=1080, seconds=8))
+    finally:
+        await engine.close()
+    (job,) = fake.jobs.values()
+    assert job.body["model"] == "veo3.1" and job.body["ratio"] == "1920:1080"
+
+
+async def test_the_version_header_is_sent_and_required(fake: FakeRunway, make_engine) -> None:
+    engine = make_engine()
+    try:
+        await engine.submit(contract.REQUEST)
+    finally:
+        await engine.close()
+    (create,) = fake.requests("create")
+    assert create.headers["x-runway-version"] == VERSION
+    async with httpx.AsyncClient(base_url=fake.base_url) as raw:
+        answer = await raw.get(
+            "/v1/tasks/anything", headers={"Authorization": f"Bearer {contract.API_KEY}"}
+        )
+    assert answer.status_code == 400 and "X-Runway-Version" in answer.json()["error"]
+
+
+async def test_text_to_video_body(fake: FakeRunway, make_engine) -> None:
+    engine = make_engine()
+    try:
+        await contract.drive(engine)
+    finally:
+        await engine.close()
+    (job,) = fake.jobs.values()
+    assert job.body == {
+        "model": "gen4.5",
+        "promptText": contract.REQUEST.prompt,
+        "ratio": "1280:720",
+        "duration": 4,
+        "seed": 7,
+    }
+
+
+async def test_an_input_image_goes_to_image_to_video_as_a_data_uri(
+    fake: FakeRunway, make_engine, tmp_path: Path
+) -> None:
+    image = tmp_path / "input"  # stored without a suffix: the type comes from the bytes
+    image.write_bytes(b"\xff\xd8\xff\xe0" + b"0" * 100)
+    engine = make_engine()
+    try:
+        video = await contract.drive(engine, _request(input_image=image, seconds=5))
+    finally:
+        await engine.close()
+    assert video == fake.video
+    (create,) = fake.requests("create")
+    assert create.path == "/v1/image_to_video"
+    (job,) = fake.jobs.values()
+    assert job.body["model"] == "gen4_turbo" and job.body["duration"] == 5
+    head, _, data = job.body["promptImage"].partition(",")
+    assert head == "data:image/jpeg;base64" and base64.b64decode(data) == image.read_bytes()
+
+
+async def test_a_remix_is_generated_from_its_prompt(fake: FakeRunway, make_engine) -> None:
+    engine = make_engine()
+    try:
+        await contract.drive(engine, _request(remix_of="video_source", prompt="at night"))
+    finally:
+        await engine.close()
+    (job,) = fake.jobs.values()
+    assert job.body["promptText"] == "at night"
+
+
+async def test_fetch_reads_the_task_again_for_a_fresh_url(fake: FakeRunway, make_engine) -> None:
+    engine = make_engine()
+    try:
+        operation = await engine.submit(contract.REQUEST)
+        result = await _until_done(engine, operation)
+        fake.expire_issued_urls()  # the URL the poll saw is stale by the time we download
+        polls = fake.calls["poll"]
+        video = b"".join([chunk async for chunk in engine.fetch(operation, result)])
+    finally:
+        await engine.close()
+    assert video == fake.video
+    assert fake.calls["poll"] == polls + 1
+
+
+async def test_fetch_falls_back_to_the_polled_url(fake: FakeRunway, make_engine) -> None:
+    engine = make_engine()
+    try:
+        operation = await engine.submit(contract.REQUEST)
+        result = await _until_done(engine, operation)
+        fake.script("poll", server.fault(503, {"error": "shedding load"}))
+        video = b"".join([chunk async for chunk in engine.fetch(operation, result)])
+    finally:
+        await engine.close()
+    assert video == fake.video
+
+
+async def test_the_api_key_never_goes_to_the_output_host(fake: FakeRunway, make_engine) -> None:
+    engine = make_engine()
+    try:
+        await contract.drive(engine)
+    finally:
+        await engine.close()
+    (download,) = fake.requests("download")
+    assert "authorization" not in download.headers
+    assert all("authorization" in r.headers for r in fake.requests("poll"))
+
+
+async def test_a_wrong_key_is_an_auth_failure_without_the_key(fake: FakeRunway) -> None:
+    engine = RunwayEngine(api_key="key_wrong", base_url=fake.base_url, timeout=contract.TIMEOUT)
+    try:
+        with pytest.raises(errors.UpstreamAuthFailed) as caught:
+            await engine.submit(contract.REQUEST)
+    finally:
+        await engine.close()
+    assert "key_wrong" not in caught.value.message
+    assert "Invalid API secret" in caught.value.upstream["provider_message"]

@@ -1,0 +1,193 @@
+"""A fake Runway API as its docs and official SDK describe it.
+
+Tasks are created by ``POST /v1/text_to_video`` or ``/v1/image_to_video`` (strict bodies: an
+unknown field is a 400), read at ``GET /v1/tasks/{id}`` and cancelled (or, once finished,
+deleted) by ``DELETE /v1/tasks/{id}``.  Every API call needs ``Authorization: Bearer <key>``
+and ``X-Runway-Version``.  Results live on another host, as on Runway's CDN: each task read
+signs a new URL, old ones can be expired by the test, and a request that also carries an
+``Authorization`` header is refused, as presigned-URL stores do.
+
+Outcome kinds beyond the common ones: ``throttled`` (the task waits for capacity forever) and
+``empty_output`` (``SUCCEEDED`` with no URLs).
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+import time
+from typing import Any
+
+from tests.fakes.server import FakeServer, Job, Reply, Request
+
+VERSION = "2024-11-06"
+FIELDS = {
+    "text_to_video": frozenset(
+        {"model", "promptText", "ratio", "duration", "seed", "contentModeration"}
+    ),
+    "image_to_video": frozenset(
+        {"model", "promptImage", "promptText", "ratio", "duration", "seed", "contentModeration"}
+    ),
+}
+REQUIRED = {"text_to_video": ("model", "promptText"), "image_to_video": ("model", "promptImage")}
+RATIO = re.compile(r"^\d+:\d+$")
+IMAGE = re.compile(r"^(https://.+|data:image/(png|jpeg|webp);base64,[A-Za-z0-9+/]+=*)$")
+VAGUE = "An unexpected error occurred."
+
+
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, {"error": message})
+
+
+class FakeRunway(FakeServer):
+    provider = "runway"
+
+    def __init__(self, video: bytes, api_key: str, files_host: str = "localhost") -> None:
+        super().__init__(video)
+        self.api_key = api_key
+        self.files_host = files_host
+        """Differs from the API's 127.0.0.1 on purpose: output URLs point at another host."""
+        self.signed: dict[str, str] = {}
+        """URL token -> task id, for every output URL handed out."""
+        self.expired: set[str] = set()
+        self._tokens = itertools.count(1)
+        self.route("POST", "/v1/(?P<kind>text_to_video|image_to_video)", "create", self.create)
+        self.route("GET", "/v1/tasks/(?P<id>[^/]+)", "poll", self.get_task)
+        self.route("DELETE", "/v1/tasks/(?P<id>[^/]+)", "cancel", self.delete_task)
+        self.route("GET", r"/files/(?P<id>[^/]+)\.mp4", "download", self.file)
+        self.start()
+
+    def expire_issued_urls(self) -> None:
+        """Every output URL handed out so far stops working (Runway's expire in 24-48 h)."""
+        with self.lock:
+            self.expired.update(self.signed)
+
+    def requests(self, endpoint: str) -> list[Request]:
+        with self.lock:
+            return [request for _, name, request in self.log if name == endpoint]
+
+    # ------------------------------------------------------------------ routes
+
+    def _denied(self, request: Request) -> Reply | None:
+        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return _error(401, "Invalid API secret; check the key in the developer portal.")
+        version = request.headers.get("x-runway-version")
+        if not version:
+            return _error(400, f"Missing X-Runway-Version header; send {VERSION}.")
+        if version != VERSION:
+            return _error(400, f"Unsupported X-Runway-Version {version!r}; send {VERSION}.")
+        return None
+
+    def create(self, request: Request) -> Reply:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        kind = request.params["kind"]
+        try:
+            body = request.json()
+        except ValueError:
+            return _error(400, "Request body is not valid JSON.")
+        if not isinstance(body, dict):
+            return _error(400, "Request body must be an object.")
+        unknown = sorted(set(body) - FIELDS[kind])
+        if unknown:
+            return _error(400, f"Unrecognized key(s) in object: {', '.join(unknown)}")
+        for name in REQUIRED[kind]:
+            if not isinstance(body.get(name), str) or not body[name]:
+                return _error(400, f"Validation of body failed: {name} is required")
+        if "promptImage" in body and not IMAGE.match(body["promptImage"]):
+            return _error(400, "promptImage: Invalid data URI.")
+        if not RATIO.match(str(body.get("ratio", ""))):
+            return _error(400, "ratio: Invalid enum value.")
+        if not isinstance(body.get("duration"), int):
+            return _error(400, "duration: Expected integer.")
+        job = self.new_job(f"17f20503-6c24-4c16-946b-{len(self.jobs) + 1:012d}", body)
+        return Reply(200, {"id": job.id})
+
+    def get_task(self, request: Request) -> Reply:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        job = self.jobs.get(request.params["id"])
+        if job is None or job.deleted:
+            return _error(404, "Task not found.")
+        return Reply(200, self._task(job))
+
+    def delete_task(self, request: Request) -> Reply:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        job = self.jobs.get(request.params["id"])
+        if job is None or job.deleted:
+            return _error(404, "Task not found.")
+        with self.lock:
+            if self._status(job) in ("PENDING", "THROTTLED", "RUNNING"):
+                job.cancelled = True
+            else:
+                job.deleted = True
+        return Reply(204, b"")
+
+    def file(self, request: Request) -> Reply:
+        if "authorization" in request.headers:
+            return Reply(
+                400,
+                b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed"
+                b"</Message></Error>",
+                content_type="application/xml",
+            )
+        token = request.query.get("_jwt", "")
+        job = self.jobs.get(request.params["id"])
+        with self.lock:
+            valid = self.signed.get(token) == request.params["id"] and token not in self.expired
+        if job is None or not valid:
+            return Reply(403, b"<Error>Request has expired</Error>", content_type="text/xml")
+        return self.file_reply(job)
+
+    # ------------------------------------------------------------------ tasks
+
+    def _status(self, job: Job) -> str:
+        kind = job.outcome.kind
+        if job.cancelled:
+            return "CANCELLED"
+        if kind == "throttled":
+            return "THROTTLED"
+        if not job.finished():
+            return "PENDING" if job.elapsed_fraction() < 0.2 else "RUNNING"
+        if kind in ("succeed", "expired_url", "empty_output"):
+            return "SUCCEEDED"
+        if kind == "unknown_status":
+            return "PROCESSING_MYSTERY"
+        if kind == "cancelled":
+            return "CANCELLED"
+        return "FAILED"
+
+    def _task(self, job: Job) -> dict[str, Any]:
+        age = time.monotonic() - job.created
+        created = datetime.datetime.fromtimestamp(time.time() - age, datetime.UTC)
+        status = self._status(job)
+        task: dict[str, Any] = {
+            "id": job.id,
+            "status": status,
+            "createdAt": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+        if status == "RUNNING":
+            task["progress"] = round(min(job.elapsed_fraction(), 0.99), 2)
+        elif status == "SUCCEEDED":
+            empty = job.outcome.kind == "empty_output"
+            task["output"] = [] if empty else [self._sign(job)]
+        elif status == "FAILED" and job.outcome.kind == "moderated":
+            task["failure"] = job.outcome.message or "Content moderation rejected the output."
+            task["failureCode"] = job.outcome.code or "SAFETY.OUTPUT.VIDEO"
+        elif status == "FAILED":
+            task["failure"] = job.outcome.message or VAGUE
+            task["failureCode"] = job.outcome.code
+        return task
+
+    def _sign(self, job: Job) -> str:
+        """A fresh URL on the "CDN" host, like each read of a real Runway task."""
+        with self.lock:
+            token = f"jwt{next(self._tokens)}"
+            self.signed[token] = job.id
+        port = self.base_url.rsplit(":", 1)[1]
+        return f"http://{self.files_host}:{port}/files/{job.id}.mp4?_jwt={token}"
