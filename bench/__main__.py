@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, each printing ratios against a baseline from the same run."""
 
-from bench import bench_animatic, bench_api, bench_queue
+from bench import bench_animatic, bench_api, bench_queue, bench_routing
 
 if __name__ == "__main__":
     bench_api.main()
@@ -8,3 +8,5 @@ if __name__ == "__main__":
     bench_animatic.main()
     print()
     bench_queue.main()
+    print()
+    bench_routing.main()

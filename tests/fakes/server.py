@@ -79,7 +79,7 @@ class Outcome:
 
     kind: str = "succeed"
     """succeed | fail | never | unknown_status | expired_url | moderated | cancelled"""
-    after: float = 0.3
+    after: float = 0.05
     """Seconds from creation until the job reaches its outcome."""
     code: str | None = None
     """The provider's failure code or reason (for fail / moderated)."""
@@ -106,6 +106,13 @@ class Job:
 
 
 Handler = Callable[[Request], Reply]
+
+
+class _Listener(ThreadingHTTPServer):
+    # A real provider accepts bursts; the stdlib's default backlog of 5 would delay the
+    # sixth simultaneous connection by a TCP retransmit (about 1 s).
+    request_queue_size = 128
+    daemon_threads = True
 
 
 class FakeServer:
@@ -176,8 +183,7 @@ class FakeServer:
 
             do_GET = do_POST = do_DELETE = do_PUT = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Listener(("127.0.0.1", 0), _Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )

@@ -42,6 +42,8 @@ class Admission:
     verdict: Verdict
     until: float | None = None
     reason: str = ""
+    call_id: int | None = None
+    """The counted call (rate-limited engines): ``sent`` moves it to the real send time."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,11 @@ class EngineStore:
 
     async def admit(self, engine: str, video_id: str, limits: EngineLimits) -> Admission:
         """May ``video_id`` be submitted to ``engine`` now?  Counts the call if so."""
-        now = self.clock()
 
         def decide(conn: sa.Connection) -> Admission:
+            # The time is read inside the transaction: a write queued behind others must
+            # not count its call as made earlier than it is.
+            now = self.clock()
             state = _locked_state(conn, engine, now)
             failures, opened_until, blocked_until = state
             if failures >= limits.breaker_failures:
@@ -106,15 +110,27 @@ class EngineStore:
                         recent[-1] + span,
                         f"{window.requests} requests per {window.seconds:g} s",
                     )
+            call_id = None
             if limits.windows:
                 longest = max(w.seconds for w in limits.windows) * (1 + WINDOW_MARGIN)
-                conn.execute(sa.insert(calls).values(engine=engine, at=now))
+                call_id = conn.execute(
+                    sa.insert(calls).values(engine=engine, at=now).returning(calls.c.id)
+                ).scalar_one()
                 conn.execute(
                     sa.delete(calls).where(calls.c.engine == engine, calls.c.at < now - longest)
                 )
-            return Admission(Verdict.GO)
+            return Admission(Verdict.GO, call_id=call_id)
 
         return await self.db.write(decide)
+
+    async def sent(self, call_id: int, at: float) -> None:
+        """The call was answered at ``at``: a busy worker or network may deliver it well after
+        it was admitted, and the provider counts it when it arrives."""
+        await self.db.write(
+            lambda conn: conn.execute(
+                sa.update(calls).where(calls.c.id == call_id, calls.c.at < at).values(at=at)
+            )
+        )
 
     async def record(
         self,

@@ -144,7 +144,9 @@ async def _run(
             request, remix_source=routing.remix_source(request, engine, source)
         )
         try:
-            outcome = await _attempt(ctx, video, token, engine, request, workdir, stopping)
+            outcome = await _attempt(
+                ctx, video, token, engine, request, workdir, stopping, route.call_id
+            )
         except errors.JobFailure as failure:
             await route.failed(engine, failure)
             log.warning(
@@ -191,6 +193,7 @@ async def _attempt(
     request: base.GenerationRequest,
     workdir: Path,
     stopping: asyncio.Event,
+    call_id: int | None = None,
 ) -> str:
     """Run the job on one engine; raises ``errors.JobFailure`` when that engine fails it."""
     output = base.RenderOutput(
@@ -211,7 +214,7 @@ async def _attempt(
             spec.type, spec.options, request, output, progress.set
         )
     else:
-        remote_run = remote_job.RemoteRun(ctx, video, token, engine, remote)
+        remote_run = remote_job.RemoteRun(ctx, video, token, engine, remote, call_id)
         work = remote_run.run(request, output, progress.set)
     render: asyncio.Task[object] = asyncio.create_task(work)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from reelway import errors, jobs
@@ -32,12 +33,14 @@ class RemoteRun:
         token: str,
         engine: str,
         remote: base.RemoteEngine,
+        call_id: int | None = None,
     ) -> None:
         self.ctx = ctx
         self.video = video
         self.token = token
         self.engine = engine
         self.remote = remote
+        self.call_id = call_id
         self.operation: base.Operation | None = (
             video.operation if video.engine == engine and video.operation else None
         )
@@ -53,7 +56,13 @@ class RemoteRun:
             log.info("resuming %s on %s with its stored operation", video.id, engine)
             operation = self.operation
         else:
-            operation = await remote.submit(request)
+            try:
+                operation = await remote.submit(request)
+            finally:
+                if self.call_id is not None:
+                    # The provider counted the call somewhere between sending and answering;
+                    # counting it at the answer can only make the next one wait longer.
+                    await self.ctx.engine_store.sent(self.call_id, time.time())
             self.operation = operation
             await self.ctx.store.save_operation(video.id, self.token, engine, operation)
             log.info("submitted %s to %s", video.id, engine)

@@ -55,6 +55,8 @@ class Route:
         self.is_remote = remote
         self.attempts: list[dict[str, Any]] = list(video.engine_attempts or [])
         self.resume = video.engine if video.operation else None
+        self.call_id: int | None = None
+        """The rate-window call the current engine was admitted with."""
 
     @property
     def current_pass(self) -> int:
@@ -67,6 +69,7 @@ class Route:
 
     async def next_engine(self) -> str | Defer | None:
         """The engine to run now; a ``Defer`` to wait for one; None when the route is spent."""
+        self.call_id = None
         if self.resume is not None and self.resume in self.order:
             engine, self.resume = self.resume, None
             return engine  # already submitted there: resume, don't count a new call
@@ -80,6 +83,7 @@ class Route:
                 return engine
             admission = await self.store.admit(engine, self.video.id, spec.limits)
             if admission.verdict is Verdict.GO:
+                self.call_id = admission.call_id
                 return engine
             assert admission.until is not None
             if admission.verdict is Verdict.WAIT:
@@ -115,10 +119,13 @@ class Route:
             attempt["upstream"] = upstream
         self.attempts.append(attempt)
         if self.is_remote(engine) and (failure.failover or failure.retry_after):
+            # A 429 says "not so fast", not "broken": it blocks the engine for its
+            # Retry-After but does not count towards opening the breaker.
+            unhealthy = failure.failover and not isinstance(failure, errors.UpstreamRateLimited)
             await self.store.record(
                 engine,
                 self.engines.spec(engine).limits,
-                ok=not failure.failover,
+                ok=not unhealthy,
                 retry_after=failure.retry_after,
             )
 

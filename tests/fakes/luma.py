@@ -1,0 +1,178 @@
+"""A fake Luma Dream Machine API (``/dream-machine/v1``) and the CDN its results live on.
+
+The CDN answers on ``localhost`` while the API answers on ``127.0.0.1``: two host names, as
+with Luma's ``storage.cdn-luma.com``, so a test can check that the API key stays with the API.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.fakes.server import FakeServer, Job, Reply, Request
+
+API = "/dream-machine/v1"
+VAGUE = "Unable to process request"
+MODERATED = "Content moderation: the generated video was flagged"
+MODELS = ("ray-1-6", "ray-2", "ray-flash-2")
+ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
+RESOLUTIONS = ("540p", "720p", "1080p", "4k")
+NOT_FOUND = Reply(404, {"detail": "Generation not found"})
+
+
+class FakeLuma(FakeServer):
+    provider = "luma"
+
+    def __init__(self, video: bytes, api_key: str = "luma-test-key") -> None:
+        super().__init__(video)
+        self.api_key = api_key
+        self.credits = 250_000.0
+        self.preview = b"\xff\xd8\xff\xe0fake-luma-thumbnail"
+        self.cdn_headers: list[dict[str, str]] = []
+        """Headers of every CDN request, to check that no credentials reach the CDN."""
+        generation = f"{API}/generations/(?P<id>[^/]+)"
+        self.route("POST", f"{API}/generations", "create", self.create)
+        self.route("POST", f"{API}/generations/video", "create", self.create)
+        self.route("GET", generation, "poll", self.get)
+        self.route("DELETE", generation, "cancel", self.delete)
+        self.route("GET", f"{API}/credits", "credits", self.get_credits)
+        self.route("GET", r"/cdn/(?P<id>[^/]+)\.mp4", "download", self.video_file)
+        self.route("GET", r"/cdn/(?P<id>[^/]+)\.jpg", "preview", self.preview_file)
+        self.start()
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + API
+
+    @property
+    def cdn_url(self) -> str:
+        return self.base_url.replace("127.0.0.1", "localhost") + "/cdn"
+
+    # ------------------------------------------------------------------ API
+
+    def create(self, request: Request) -> Reply:
+        denied = self._auth(request)
+        if denied:
+            return denied
+        try:
+            body = request.json()
+        except ValueError:
+            return Reply(400, {"detail": "Invalid JSON body"})
+        problems = _validate(body)
+        if problems:
+            return Reply(400, {"detail": problems})
+        job = self.new_job(str(uuid.uuid4()), body)
+        return Reply(201, self._generation(job))
+
+    def get(self, request: Request) -> Reply:
+        denied = self._auth(request)
+        if denied:
+            return denied
+        job = self.jobs.get(request.params["id"])
+        if job is None or self._gone(job):
+            return NOT_FOUND
+        return Reply(200, self._generation(job))
+
+    def delete(self, request: Request) -> Reply:
+        denied = self._auth(request)
+        if denied:
+            return denied
+        job = self.jobs.get(request.params["id"])
+        if job is None or self._gone(job):
+            return NOT_FOUND
+        with self.lock:
+            job.cancelled = job.deleted = True
+        return Reply(204, b"")
+
+    def get_credits(self, request: Request) -> Reply:
+        return self._auth(request) or Reply(200, {"credit_balance": self.credits})
+
+    # ------------------------------------------------------------------ CDN
+
+    def video_file(self, request: Request) -> Reply:
+        with self.lock:
+            self.cdn_headers.append(dict(request.headers))
+        job = self.jobs.get(request.params["id"])
+        if job is None or not job.finished() or job.outcome.kind not in ("succeed", "expired_url"):
+            return Reply(404, b"<Error>NoSuchKey</Error>", content_type="text/xml")
+        return self.file_reply(job)
+
+    def preview_file(self, request: Request) -> Reply:
+        job = self.jobs.get(request.params["id"])
+        if job is None or not job.finished():
+            return Reply(404, b"<Error>NoSuchKey</Error>", content_type="text/xml")
+        return Reply(200, self.preview, content_type="image/jpeg")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _auth(self, request: Request) -> Reply | None:
+        if request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return Reply(401, {"detail": "Invalid API key"})
+        return None
+
+    def _gone(self, job: Job) -> bool:
+        """Deleted through the API, or (outcome ``cancelled``) by someone else at Luma."""
+        return job.deleted or (job.outcome.kind == "cancelled" and job.finished())
+
+    def _generation(self, job: Job) -> dict[str, Any]:
+        kind, fraction = job.outcome.kind, job.elapsed_fraction()
+        assets: dict[str, str | None] = {"video": None, "image": None, "progress_video": None}
+        reason = None
+        if kind == "never" or fraction < 1.0:
+            state = "queued" if fraction < 0.2 else "dreaming"
+        elif kind in ("succeed", "expired_url"):
+            state = "completed"
+            assets = {
+                "video": f"{self.cdn_url}/{job.id}.mp4",
+                "image": f"{self.cdn_url}/{job.id}.jpg",
+                "progress_video": None,
+            }
+        elif kind == "unknown_status":
+            state = "pondering"
+        elif kind == "moderated":
+            state, reason = "failed", job.outcome.message or MODERATED
+        else:
+            state, reason = "failed", job.outcome.message
+        created = time.time() - (time.monotonic() - job.created)
+        body = job.body if isinstance(job.body, dict) else {}
+        return {
+            "id": job.id,
+            "generation_type": "video",
+            "state": state,
+            "failure_reason": reason,
+            "created_at": datetime.fromtimestamp(created, UTC).isoformat(),
+            "assets": assets,
+            "model": body.get("model"),
+            "request": {"generation_type": "video", **body},
+        }
+
+
+def _validate(body: Any) -> list[dict[str, Any]]:
+    """Luma's 400 ``detail`` list for a create body (FastAPI/pydantic style)."""
+    if not isinstance(body, dict):
+        return [_problem("model_attributes_type", (), "Input should be an object", body)]
+    problems = []
+    for field in ("prompt", "model"):
+        if not body.get(field):
+            problems.append(_problem("missing", (field,), "Field required", None))
+    allowed = {"model": MODELS, "aspect_ratio": ASPECT_RATIOS, "resolution": RESOLUTIONS}
+    for field, values in allowed.items():
+        value = body.get(field)
+        if value and value not in values:
+            shown = ", ".join(repr(v) for v in values)
+            problems.append(_problem("literal_error", (field,), f"Input should be {shown}", value))
+    duration = body.get("duration")
+    if duration is not None and not (isinstance(duration, str) and duration.endswith("s")):
+        problems.append(
+            _problem("string_pattern_mismatch", ("duration",), "Bad duration", duration)
+        )
+    frame0 = (body.get("keyframes") or {}).get("frame0")
+    if frame0 is not None and not (frame0.get("type") == "image" and frame0.get("url")):
+        problems.append(_problem("missing", ("keyframes", "frame0", "url"), "Field required", None))
+    return problems
+
+
+def _problem(kind: str, loc: tuple[str, ...], msg: str, value: Any) -> dict[str, Any]:
+    return {"type": kind, "loc": ["body", *loc], "msg": msg, "input": value}
