@@ -217,3 +217,17 @@ async def test_a_route_that_keeps_failing_ends_with_the_last_code_and_the_histor
         harness.run_cli, "doctor", data_dir=deployment.data_dir, env=deployment.env
     )
     assert "animatic" in health
+
+
+async def test_max_concurrency_bounds_the_jobs_out_at_a_provider(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, _ = providers
+    for _ in range(5):
+        p1.next_outcome(server.Outcome("succeed", after=0.6))
+    rt = await open_runtime(["p1"], "max_concurrency = 2")
+    videos = await _finish(rt, await _create(rt, 5), slots=5, limit=40)
+    assert all(v.status == jobs.JobStatus.SUCCEEDED for v in videos), [v.error for v in videos]
+    creates = sorted(at for at, endpoint, _ in p1.log if endpoint == "create")
+    # Each job takes 0.6 s at the provider: with two at a time, five need three rounds.
+    assert creates[2] - creates[0] >= 0.6 and creates[4] - creates[0] >= 1.2

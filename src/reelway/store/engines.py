@@ -91,6 +91,8 @@ class EngineStore:
                 ).scalar_one()
                 if busy >= limits.max_concurrency:
                     return Admission(Verdict.WAIT, now + 1.0, "concurrency limit")
+                # Take the slot in this transaction, so the next admission counts it.
+                conn.execute(sa.update(v).where(v.c.id == video_id).values(engine=engine))
             for window in limits.windows:
                 span = window.seconds * (1 + WINDOW_MARGIN)
                 recent = (
