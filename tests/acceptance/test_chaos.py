@@ -19,7 +19,7 @@ from tests import backends, harness
 
 JOBS = 500
 WORKERS = 3
-KILL_EVERY_SECONDS = 2.5
+KILL_EVERY_SECONDS = 4.0
 LIMIT_SECONDS = 240
 COMPLETED = re.compile(r"reelway\.worker\.orchestrate: completed (video_\w+)")
 
