@@ -231,3 +231,22 @@ async def test_max_concurrency_bounds_the_jobs_out_at_a_provider(
     creates = sorted(at for at, endpoint, _ in p1.log if endpoint == "create")
     # Each job takes 0.6 s at the provider: with two at a time, five need three rounds.
     assert creates[2] - creates[0] >= 0.6 and creates[4] - creates[0] >= 1.2
+
+
+async def test_failed_status_checks_are_asked_again_not_failed_over(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI]
+) -> None:
+    p1, p2 = providers
+    p1.next_outcome(server.Outcome("succeed", after=0.3))
+    p1.script(
+        "poll",
+        server.fault(503, {"error": {"message": "overloaded"}}),
+        server.DROP,
+        server.fault(429, {}, retry_after=0.2),
+    )
+    rt = await open_runtime(["p1", "p2"])
+    (video,) = await _finish(rt, await _create(rt))
+    assert video.status == jobs.JobStatus.SUCCEEDED, video.error
+    assert video.engine == "p1" and not video.engine_attempts
+    assert p1.creates() == 1 and p2.creates() == 0
+    assert p1.calls["poll"] >= 4

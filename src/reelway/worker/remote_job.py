@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+POLL_HICCUPS = 5
+"""Consecutive failed status checks (outage, timeout, 429) tolerated before the job fails
+over; each waits longer (and at least the provider's Retry-After)."""
+TRANSIENT = (errors.UpstreamUnavailable, errors.UpstreamTimeout, errors.UpstreamRateLimited)
+
 
 class RemoteRun:
     """One attempt at a job on a remote engine; ``operation`` is known once submitted."""
@@ -67,8 +72,26 @@ class RemoteRun:
             await self.ctx.store.save_operation(video.id, self.token, engine, operation)
             log.info("submitted %s to %s", video.id, engine)
         poll_seconds = self.ctx.settings.remote_poll_seconds
+        hiccups = 0
         while True:
-            outcome = await remote.poll(operation)
+            try:
+                outcome = await remote.poll(operation)
+            except TRANSIENT as exc:
+                # The provider still has the job: a failed status check is not a failed job.
+                hiccups += 1
+                if hiccups > POLL_HICCUPS:
+                    raise
+                wait = max(poll_seconds * 2 ** min(hiccups, 5), exc.retry_after or 0.0)
+                log.info(
+                    "status check of %s on %s failed (%s); asking again in %.1f s",
+                    video.id,
+                    engine,
+                    exc.code,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+                continue
+            hiccups = 0
             if isinstance(outcome, base.Failed):
                 raise outcome.error
             if isinstance(outcome, base.Succeeded):
