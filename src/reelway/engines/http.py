@@ -129,6 +129,7 @@ class ProviderClient:
         base_url: str,
         *,
         headers: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
         timeout: float = 30.0,
         secrets: Iterable[str] = (),
         error_parser: ErrorParser = default_error_parser,
@@ -137,6 +138,9 @@ class ProviderClient:
         self.engine = engine
         self.provider = provider
         self.secrets = tuple(s for s in secrets if s)
+        self.credentials = dict(credentials or {})
+        """Headers sent only to the API's own host: result files on a CDN get none (the key
+        would leak, and a presigned URL refuses a second auth mechanism)."""
         self.error_parser = error_parser
         self.http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
@@ -195,7 +199,7 @@ class ProviderClient:
                 path.lstrip("/"),
                 json=json_body,
                 params=params,
-                headers=headers,
+                headers={**self.credentials_for(path), **(headers or {})},
                 files=files,
                 data=data,
             )
@@ -222,7 +226,8 @@ class ProviderClient:
     ) -> AsyncIterator[bytes]:
         """Stream a result file; an expired or vanished URL is ``UpstreamResultExpired``."""
         try:
-            async with self.http.stream("GET", url, headers=headers) as response:
+            sent = {**self.credentials_for(url), **(headers or {})}
+            async with self.http.stream("GET", url, headers=sent) as response:
                 if response.status_code in (401, 403, 404, 410):
                     await response.aread()
                     raise errors.UpstreamResultExpired(
@@ -237,6 +242,14 @@ class ProviderClient:
                     yield chunk
         except httpx.HTTPError as exc:
             raise self.transport_error(exc, "download") from None
+
+    def credentials_for(self, url: str) -> dict[str, str]:
+        """The credentials, if ``url`` is on the API's own host (or relative to it)."""
+        target, api = httpx.URL(url), self.http.base_url
+        own = not target.is_absolute_url or (
+            (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port)
+        )
+        return dict(self.credentials) if own else {}
 
     # ------------------------------------------------------------------ mapping
 

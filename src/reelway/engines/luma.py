@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from reelway import catalog, errors
 from reelway.engines import base
 from reelway.engines.http import ProviderClient, ProviderFault, default_error_parser, require
@@ -154,13 +152,11 @@ class LumaEngine:
             name,
             PROVIDER,
             base_url,
-            headers={"Authorization": f"Bearer {api_key}"},
+            credentials={"Authorization": f"Bearer {api_key}"},
             timeout=timeout,
             secrets=[api_key],
             error_parser=parse_luma_error,
         )
-        # Result files on another host get no credentials: a plain client for them.
-        self.cdn = ProviderClient(name, PROVIDER, base_url, timeout=timeout, secrets=[api_key])
         self._info = base.EngineInfo(
             name=name,
             capabilities=frozenset({catalog.Capability.IMAGE_INPUT, catalog.Capability.LOOP}),
@@ -192,8 +188,7 @@ class LumaEngine:
         self, operation: base.Operation, result: dict[str, Any]
     ) -> AsyncIterator[bytes]:
         url = await self._fresh_url(operation, result)
-        client = self.client if self._is_api_host(url) else self.cdn
-        async for chunk in client.download(url):
+        async for chunk in self.client.download(url):
             yield chunk
 
     async def cancel(self, operation: base.Operation) -> None:
@@ -206,7 +201,6 @@ class LumaEngine:
 
     async def close(self) -> None:
         await self.client.close()
-        await self.cdn.close()
 
     # ------------------------------------------------------------------ request
 
@@ -284,12 +278,6 @@ class LumaEngine:
         except errors.UpstreamError:
             pass
         return str(require(result, "video", self.client, "stored result"))
-
-    def _is_api_host(self, url: str) -> bool:
-        target, api = httpx.URL(url), self.client.http.base_url
-        return not target.is_absolute_url or (
-            (target.scheme, target.host, target.port) == (api.scheme, api.host, api.port)
-        )
 
     def _failure(self, body: dict[str, Any]) -> errors.UpstreamError:
         reason = str(body.get("failure_reason") or "no reason given")

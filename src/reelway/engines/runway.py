@@ -18,7 +18,6 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from reelway import catalog, errors
 from reelway.engines import base
@@ -150,14 +149,11 @@ class RunwayEngine:
         self.model = model
         self.image_model = image_model
         self.max_throttled_seconds = max_throttled_seconds
-        headers = {"Authorization": f"Bearer {api_key}", "X-Runway-Version": version}
+        # Output URLs are presigned CDN links: the key goes to the API host only.
+        credentials = {"Authorization": f"Bearer {api_key}", "X-Runway-Version": version}
         self.client = ProviderClient(
-            name, PROVIDER, base_url, headers=headers, timeout=timeout, secrets=[api_key]
+            name, PROVIDER, base_url, credentials=credentials, timeout=timeout, secrets=[api_key]
         )
-        # Output URLs are presigned CDN links: the API key must not travel there (it would
-        # leak, and a second auth mechanism makes the CDN refuse the request).
-        self.files = ProviderClient(name, PROVIDER, base_url, timeout=timeout, secrets=[api_key])
-        self.api_host = urlsplit(base_url).netloc.lower()
         longest = [MODEL_LIMITS[m][1][-1] for m in (model, image_model) if m in MODEL_LIMITS]
         self._info = base.EngineInfo(
             name=name,
@@ -220,9 +216,7 @@ class RunwayEngine:
         self, operation: base.Operation, result: dict[str, Any]
     ) -> AsyncIterator[bytes]:
         url = (await self._fresh_output(operation, result))[0]
-        same_host = urlsplit(url).netloc.lower() in ("", self.api_host)
-        client = self.client if same_host else self.files
-        async for chunk in client.download(url):
+        async for chunk in self.client.download(url):
             yield chunk
 
     async def cancel(self, operation: base.Operation) -> None:
@@ -230,7 +224,6 @@ class RunwayEngine:
 
     async def close(self) -> None:
         await self.client.close()
-        await self.files.close()
 
     # ------------------------------------------------------------------ helpers
 
