@@ -1,4 +1,5 @@
-"""Fixtures every suite shares: the deployments (SQLite + files, PostgreSQL + S3)."""
+"""Fixtures every suite shares: the deployments (SQLite + files, PostgreSQL + S3), and the
+small real MP4 that fake providers serve."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from reelway.engines import base
+from reelway.engines.animatic.engine import AnimaticEngine
 from tests import backends
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A small real MP4 (320x180, 1 s) that every fake provider serves as its result."""
+    folder = tmp_path_factory.mktemp("clip")
+    output = base.RenderOutput(folder / "v.mp4", folder / "t.webp", folder / "s.jpg")
+    request = base.GenerationRequest("video_clip", "fake", "a kite over a beach", 320, 180, 1, 1)
+    AnimaticEngine().render(request, output, lambda _: None)
+    return output.video.read_bytes()
 
 
 @pytest.fixture(scope="session")

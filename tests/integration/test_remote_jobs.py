@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from reelway import settings as settings_module
-from reelway.engines import base
-from reelway.engines.animatic.engine import AnimaticEngine
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from tests import media_checks
@@ -20,15 +18,6 @@ from tests.backends import Deployment
 from tests.fake_provider import FakeProvider, catalog_for
 
 ENGINE = "tests.fake_engines:FakeRemoteEngine"
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    folder = tmp_path_factory.mktemp("clip")
-    output = base.RenderOutput(folder / "v.mp4", folder / "t.webp", folder / "s.jpg")
-    request = base.GenerationRequest("video_x", "remote", "a kite", 320, 180, 1, 1)
-    AnimaticEngine().render(request, output, lambda _: None)
-    return output.video.read_bytes()
 
 
 @pytest.fixture

@@ -25,18 +25,6 @@ from tests.fakes.openai import FakeOpenAI
 KEY = "sk-routing-test"
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    from reelway.engines import base
-    from reelway.engines.animatic.engine import AnimaticEngine
-
-    folder = tmp_path_factory.mktemp("clip")
-    output = base.RenderOutput(folder / "v.mp4", folder / "t.webp", folder / "s.jpg")
-    request = base.GenerationRequest("video_x", "remote", "a kite", 320, 180, 1, 1)
-    AnimaticEngine().render(request, output, lambda _: None)
-    return output.video.read_bytes()
-
-
 @pytest.fixture
 def providers(clip: bytes) -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
     first, second = FakeOpenAI(clip, api_key=KEY), FakeOpenAI(clip, api_key=KEY)
