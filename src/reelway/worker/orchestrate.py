@@ -140,9 +140,7 @@ async def _run(
             )
             return "failed"
         engine = step
-        request = dataclasses.replace(
-            request, remix_source=routing.remix_source(request, engine, source)
-        )
+        request = dataclasses.replace(request, remix_source=routing.remix_source(engine, source))
         try:
             outcome = await _attempt(
                 ctx, video, token, engine, request, workdir, stopping, route.call_id
@@ -160,12 +158,13 @@ async def _run(
                 else "",
             )
             if failure.failover:
-                retry = route.may_retry_later(failure) if _route_spent(route) else None
+                spent = route.spent()
+                retry = route.may_retry_later(failure) if spent else None
                 if retry is not None:
                     await ctx.store.defer(video.id, token, retry.until, route.attempts)
                     log.info("deferred %s: %s", video.id, retry.reason)
                     return "deferred"
-                if not _route_spent(route):
+                if not spent:
                     video = await _through_outage(
                         ctx,
                         functools.partial(ctx.store.failover, video.id, token, route.attempts),
@@ -177,12 +176,6 @@ async def _run(
         if outcome == "completed":
             await route.succeeded(engine)
         return outcome
-
-
-def _route_spent(route: routing.Route) -> bool:
-    """Every engine on the route has failed the job in this pass."""
-    tried = {a["engine"] for a in route.attempts if a.get("pass", 0) == route.current_pass}
-    return all(engine in tried for engine in route.order)
 
 
 async def _attempt(

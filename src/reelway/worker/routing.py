@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from reelway import catalog, errors, jobs
-from reelway.engines import base
 from reelway.engines.directory import EngineDirectory
 from reelway.store.engines import EngineStore, Verdict
 
@@ -44,7 +44,7 @@ class Route:
         *,
         passes: int,
         pass_pause_seconds: float,
-        remote: Any,
+        remote: Callable[[str], bool],
     ) -> None:
         self.video = video
         self.order = model.engine_order(video.id)
@@ -66,6 +66,10 @@ class Route:
         """Engines that failed the job in the current pass over the route."""
         current = self.current_pass
         return {a["engine"] for a in self.attempts if a.get("pass", 0) == current and a["engine"]}
+
+    def spent(self) -> bool:
+        """Every engine on the route has failed the job in this pass."""
+        return set(self.order) <= self._tried()
 
     async def next_engine(self) -> str | Defer | None:
         """The engine to run now; a ``Defer`` to wait for one; None when the route is spent."""
@@ -163,7 +167,7 @@ class Route:
         return error
 
 
-def remix_source(request: base.GenerationRequest, engine: str, source: jobs.Video | None) -> Any:
+def remix_source(engine: str, source: jobs.Video | None) -> Any:
     """The source video's operation when the same engine made it (a real upstream remix)."""
     if source is None or source.engine != engine or not source.operation:
         return None
