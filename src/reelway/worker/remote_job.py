@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reelway import errors, jobs
@@ -99,12 +101,7 @@ class RemoteRun:
             if outcome.progress is not None:
                 progress(outcome.progress)
             await asyncio.sleep(max(poll_seconds, outcome.retry_after or 0.0))
-        sink = await asyncio.to_thread(output.video.open, "wb")
-        try:
-            async for chunk in remote.fetch(operation, outcome.result):
-                await asyncio.to_thread(sink.write, chunk)
-        finally:
-            await asyncio.to_thread(sink.close)
+        await _stream_to(output.video, remote.fetch(operation, outcome.result))
         if await self._upstream_previews(operation, outcome.result, output):
             return
         try:
@@ -125,12 +122,7 @@ class RemoteRun:
         targets = {"thumbnail": output.thumbnail, "spritesheet": output.spritesheet}
         try:
             for variant, path in targets.items():
-                sink = await asyncio.to_thread(path.open, "wb")
-                try:
-                    async for chunk in fetch_preview(operation, result, variant):
-                        await asyncio.to_thread(sink.write, chunk)
-                finally:
-                    await asyncio.to_thread(sink.close)
+                await _stream_to(path, fetch_preview(operation, result, variant))
                 if path.stat().st_size == 0:
                     return False
         except errors.UpstreamError as exc:
@@ -157,3 +149,13 @@ class RemoteRun:
             await cancel(self.operation)
         except Exception:
             log.warning("could not cancel %s on %s", self.video.id, self.engine, exc_info=True)
+
+
+async def _stream_to(path: Path, chunks: AsyncIterator[bytes]) -> None:
+    """Write a download to a file as it arrives, off the event loop."""
+    sink = await asyncio.to_thread(path.open, "wb")
+    try:
+        async for chunk in chunks:
+            await asyncio.to_thread(sink.write, chunk)
+    finally:
+        await asyncio.to_thread(sink.close)
