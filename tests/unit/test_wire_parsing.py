@@ -68,3 +68,15 @@ def test_unsatisfiable_ranges(header: str) -> None:
     with pytest.raises(errors.RangeNotSatisfiable) as caught:
         content.parse_range(header, 1000)
     assert caught.value.headers["content-range"] == "bytes */1000"
+
+
+def test_a_failed_videos_error_shows_code_and_message_only() -> None:
+    from reelway.api import wire
+
+    stored = {
+        "code": "upstream_capacity",
+        "message": "Runway had no capacity. Engines tried before: p1 (upstream_unavailable).",
+        "attempts": [{"engine": "p1", "upstream": {"request_id": "req_9", "provider_code": "X"}}],
+    }
+    assert wire._error(stored) == {"code": stored["code"], "message": stored["message"]}
+    assert wire._error(None) is None
