@@ -69,6 +69,8 @@ class _ModelEntry(pydantic.BaseModel):
     route: list[str]
     weights: dict[str, pydantic.PositiveFloat] = {}
     price_per_second: dict[str, pydantic.NonNegativeFloat]
+    credits_per_second: dict[str, pydantic.NonNegativeInt] = {}
+    """Overrides of the catalogue-wide credits per second, by resolution class."""
     created: int = 1759708800  # 2025-10-06, the first Sora 2 snapshot
 
     @pydantic.model_validator(mode="after")
@@ -86,7 +88,7 @@ class _ModelEntry(pydantic.BaseModel):
             raise ValueError(f"default_size {self.default_size!r} is not in sizes")
         if self.default_seconds not in self.seconds:
             raise ValueError(f"default_seconds {self.default_seconds} is not in seconds")
-        for cls in self.price_per_second:
+        for cls in (*self.price_per_second, *self.credits_per_second):
             if cls not in RESOLUTION_CLASSES:
                 raise ValueError(f"price class {cls!r} is not one of {RESOLUTION_CLASSES}")
         for size in self.sizes:
@@ -175,8 +177,10 @@ class ModelSpec:
         return capability in self.capabilities
 
     def price_usd(self, width: int, height: int, seconds: int) -> float:
-        per_second = _price_class(self.price_per_second, resolution_class(width, height))
-        return round(per_second * seconds, 6)
+        return round(self.price_per_second_usd(width, height) * seconds, 6)
+
+    def price_per_second_usd(self, width: int, height: int) -> float:
+        return _price_class(self.price_per_second, resolution_class(width, height))
 
     def credits(self, width: int, height: int, seconds: int) -> int:
         return self.credits_per_second[resolution_class(width, height)] * seconds
@@ -262,7 +266,7 @@ def from_mapping(data: dict[str, Any]) -> Catalog:
             capabilities=frozenset(entry.capabilities),
             route=tuple(entry.route),
             price_per_second=dict(entry.price_per_second),
-            credits_per_second=dict(parsed.credits_per_second),
+            credits_per_second={**parsed.credits_per_second, **entry.credits_per_second},
             created=entry.created,
             weights=dict(entry.weights),
         )

@@ -9,15 +9,21 @@ docstring is the default message.  The tree::
     │   ├── InvalidRequest              400 invalid_request_error (malformed or disallowed input)
     │   │   ├── InvalidValue, MissingParameter, UnknownParameter, UnsupportedParameter
     │   │   ├── InvalidJson, InvalidMultipart, InvalidImage, ImageSizeMismatch, ImageTooLarge
-    │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter
+    │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter,
+    │   │   ├── ProjectExists
     │   ├── UnsupportedContentType      415
     │   ├── RequestTooLarge             413
     │   ├── RangeNotSatisfiable         416
     │   ├── AuthenticationFailed        401 (MissingApiKey, InvalidApiKey, ApiKeyRevoked)
-    │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, UnknownUrl)
+    │   ├── PermissionDenied            403 (AdminKeyRequired, ProjectDisabled,
+    │   │                               RelaxedNotAllowed)
+    │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, ProjectNotFound,
+    │   │                               ApiKeyNotFound, UnknownUrl)
     │   ├── ContentGone                 410 (VideoExpired)
     │   ├── IdempotencyKeyReused        422
     │   ├── QueueFull                   429
+    │   ├── RateLimited                 429 (RequestsPerMinuteExceeded, RequestsPerDayExceeded)
+    │   ├── QuotaExceeded               429 (InsufficientCredits, BudgetExceeded)
     │   └── MethodNotAllowed            405
     ├── NotImplementedYet               501, never retried
     ├── Unavailable                     503 with retry-after (ServerBusy, DatabaseUnavailable,
@@ -265,6 +271,18 @@ class ModelNotFound(NotFound):
     code = "model_not_found"
 
 
+class ProjectNotFound(NotFound):
+    """No project with this id or name exists."""
+
+    code = "project_not_found"
+
+
+class ApiKeyNotFound(NotFound):
+    """No API key with this id exists."""
+
+    code = "api_key_not_found"
+
+
 class UnknownUrl(NotFound):
     """No endpoint lives at this URL."""
 
@@ -298,6 +316,79 @@ class QueueFull(RequestError):
     http_status = 429
     error_type = "rate_limit_error"
     retryable = True
+
+
+class RateLimited(RequestError):
+    """Your project sent more generation requests than its tier allows."""
+
+    code = "rate_limit_exceeded"
+    http_status = 429
+    error_type = "requests"
+    retryable = True
+
+
+class RequestsPerMinuteExceeded(RateLimited):
+    """Your project reached its tier's generation requests per minute; retry after the reset."""
+
+    code = "rate_limit_requests_per_minute"
+
+
+class RequestsPerDayExceeded(RateLimited):
+    """Your project reached its tier's generation requests per day (UTC); retry tomorrow."""
+
+    code = "rate_limit_requests_per_day"
+    retryable = False
+
+
+class QuotaExceeded(RequestError):
+    """Your project cannot pay for this video."""
+
+    code = "insufficient_quota"
+    http_status = 429
+    error_type = "insufficient_quota"
+
+
+class InsufficientCredits(QuotaExceeded):
+    """Your plan's credits for this period would not cover this video."""
+
+    code = "insufficient_credits"
+
+
+class BudgetExceeded(QuotaExceeded):
+    """This video would take your project over its budget for this period."""
+
+    code = "budget_exceeded"
+
+
+class PermissionDenied(RequestError):
+    """This key may not do that."""
+
+    code = "permission_denied"
+    http_status = 403
+
+
+class AdminKeyRequired(PermissionDenied):
+    """This endpoint needs the deployment's admin key (REELWAY_ADMIN_KEY)."""
+
+    code = "admin_key_required"
+
+
+class ProjectDisabled(PermissionDenied):
+    """This project is disabled; ask the operator to enable it."""
+
+    code = "project_disabled"
+
+
+class RelaxedNotAllowed(PermissionDenied):
+    """This project's plan does not include relaxed mode."""
+
+    code = "relaxed_mode_not_allowed"
+
+
+class ProjectExists(InvalidRequest):
+    """A project with this name already exists."""
+
+    code = "project_exists"
 
 
 class MethodNotAllowed(RequestError):

@@ -22,6 +22,10 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+RELAXED_PRIORITY = -100
+"""Queue priority of relaxed-mode jobs: below every tier's, so they run only when nothing
+else waits, and the only priority a claim skips while the relaxed window is closed."""
+
 TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 
 _PUBLIC = {
@@ -144,6 +148,23 @@ class Project:
     id: str
     name: str
     created_at: float
+    tier: str | None = None
+    """None: the deployment's default tier."""
+    plan: str | None = None
+    budget_usd_micros: int | None = None
+    """Spend limit per billing period, in micro-dollars; None: no budget."""
+    relaxed: bool | None = None
+    """May ask for relaxed mode; None: as the plan says."""
+    requests_per_minute: int | None = None
+    """Overrides the tier's limit (an Enterprise contract, say)."""
+    requests_per_day: int | None = None
+    cycle_anchor: float | None = None
+    """When the billing cycle started; periods repeat monthly from it (None: created_at)."""
+    disabled_at: float | None = None
+
+    @property
+    def anchor(self) -> float:
+        return self.created_at if self.cycle_anchor is None else self.cycle_anchor
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Per-engine limits as data: what Reelway enforces for an engine across all workers."""
+"""Limits as data: what Reelway enforces for an engine across all workers, and the request
+windows it counts for a project."""
 
 from __future__ import annotations
 
@@ -26,3 +27,41 @@ class EngineLimits:
     @property
     def limited(self) -> bool:
         return self.max_concurrency is not None or bool(self.windows)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One counter: ``limit`` requests between ``start`` and ``start + seconds``."""
+
+    name: str
+    key: str
+    start: float
+    seconds: float
+    limit: int
+
+    @property
+    def end(self) -> float:
+        return self.start + self.seconds
+
+
+@dataclass(frozen=True)
+class Count:
+    window: Window
+    count: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.window.limit - self.count)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Granted: every window counted the request.  Refused: ``refused`` was full, and none
+    of the windows counted it."""
+
+    counts: tuple[Count, ...]
+    refused: Window | None = None
+
+    @property
+    def granted(self) -> bool:
+        return self.refused is None

@@ -10,15 +10,20 @@ import logging
 from dataclasses import dataclass
 
 from reelway import catalog, config_file
+from reelway.accounts import AccountService
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
+from reelway.policy import tiers
+from reelway.policy.relaxed import RelaxedWindow
 from reelway.service import VideoService
 from reelway.settings import Settings
 from reelway.storage import Storage, open_storage
+from reelway.store.accounts import AccountStore
 from reelway.store.database import Database
 from reelway.store.engines import EngineStore
 from reelway.store.keys import KeyStore
 from reelway.store.queue import QueueStore
+from reelway.store.ratelimits import Counters, DatabaseCounters, RedisCounters
 from reelway.store.videos import VideoStore
 from reelway.worker import orchestrate
 from reelway.worker.render_process import RenderProcesses
@@ -41,12 +46,15 @@ class Runtime:
     service: VideoService
     engines: EngineDirectory
     engine_store: EngineStore
+    accounts: AccountService
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool | None = None) -> Runtime:
         """Connect and bring the schema up to date (by default only for embedded SQLite)."""
         config = config_file.load(settings.config)
         models = config.apply(catalog.load(settings.catalog))
+        plans = tiers.load(settings.plans)
+        relaxed = RelaxedWindow.parse(settings.relaxed_window, settings.relaxed_timezone)
         engines = EngineDirectory(config.engines, settings.engine_options)
         await _check_engines(models, engines)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,8 +73,16 @@ class Runtime:
             await db.close()
             raise
         videos = VideoStore(db)
-        queue = QueueStore(db)
+        queue = QueueStore(
+            db,
+            charge_moderation=settings.charge_moderation_blocked,
+            relaxed_open=relaxed.is_open,
+        )
         keys = KeyStore(db)
+        counters: Counters = (
+            RedisCounters(settings.redis_url) if settings.redis_url else DatabaseCounters(db)
+        )
+        accounts = AccountService(plans, AccountStore(db), keys, counters, relaxed)
         storage = open_storage(
             settings.resolved_storage_url,
             s3_endpoint_url=settings.s3_endpoint_url,
@@ -74,9 +90,19 @@ class Runtime:
             s3_access_key_id=settings.s3_access_key_id,
             s3_secret_access_key=settings.s3_secret_access_key,
         )
-        service = VideoService(settings, models, videos, keys, storage)
+        service = VideoService(settings, models, videos, keys, storage, accounts)
         return cls(
-            settings, db, models, videos, queue, keys, storage, service, engines, EngineStore(db)
+            settings,
+            db,
+            models,
+            videos,
+            queue,
+            keys,
+            storage,
+            service,
+            engines,
+            EngineStore(db),
+            accounts,
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
@@ -103,6 +129,7 @@ class Runtime:
         return secret
 
     async def close(self) -> None:
+        await self.accounts.counters.close()
         await self.db.close()
 
 

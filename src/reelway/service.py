@@ -8,14 +8,16 @@ CLI and tests share one set of rules and one set of error messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from reelway import catalog, errors, idempotency, ids, images, inputs, jobs
+from reelway.accounts import AccountService, Admission, Schedule
 from reelway.settings import Settings
 from reelway.storage import Storage
 from reelway.store.keys import KeyStore
@@ -29,8 +31,11 @@ from reelway.store.videos import (
 
 log = logging.getLogger(__name__)
 
-CREATE_FIELDS = frozenset({"prompt", "model", "seconds", "size", "input_reference", "seed"})
-REMIX_FIELDS = frozenset({"prompt"})
+CREATE_FIELDS = frozenset(
+    {"prompt", "model", "seconds", "size", "input_reference", "seed", "service_tier"}
+)
+REMIX_FIELDS = frozenset({"prompt", "service_tier"})
+SERVICE_TIERS = ("default", "relaxed")
 NOT_YET_SUPPORTED = {
     "characters": "Character references are not supported by this server yet.",
 }
@@ -58,6 +63,8 @@ class Created:
 
     video: jobs.Video
     replayed: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The ``x-ratelimit-*`` headers of the request's counted windows."""
 
 
 @dataclass(frozen=True)
@@ -88,12 +95,14 @@ class VideoService:
         videos: VideoStore,
         keys: KeyStore,
         storage: Storage,
+        accounts: AccountService,
         on_enqueue: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.catalog = models
         self.videos = videos
         self.keys = keys
+        self.accounts = accounts
         self.storage = storage
         self.on_enqueue = on_enqueue
         self._queued_total: tuple[int, float] = (0, float("-inf"))
@@ -131,28 +140,36 @@ class VideoService:
         width, height = model.check_size(size)
         seconds = model.check_seconds(_seconds(params.get("seconds"), model.default_seconds))
         seed = _seed(params.get("seed"))
+        relaxed = _relaxed(params.get("service_tier"))
         await self._check_server_queue()
-        image = await self._reference_image(params.get("input_reference"), model, (width, height))
-        try:
-            if seed is None:
-                digest = image.sha256 if image else ""
-                seed = ids.stable_seed(model.name, prompt, size, seconds, digest)
-            return await self._enqueue(
-                caller,
-                request_id,
-                model_name=model_name,
-                model=model,
-                prompt=prompt,
-                size=size,
-                seconds=seconds,
-                seed=seed,
-                image=image,
-                key=key,
-                fingerprint=fingerprint,
+        admission = await self.accounts.admit(caller.project_id)
+        with _rate_headers_on_errors(admission):
+            schedule = self.accounts.schedule(admission, relaxed)
+            image = await self._reference_image(
+                params.get("input_reference"), model, (width, height)
             )
-        finally:
-            if image is not None:
-                image.file.close()
+            try:
+                if seed is None:
+                    digest = image.sha256 if image else ""
+                    seed = ids.stable_seed(model.name, prompt, size, seconds, digest)
+                return await self._enqueue(
+                    caller,
+                    request_id,
+                    admission,
+                    schedule,
+                    model_name=model_name,
+                    model=model,
+                    prompt=prompt,
+                    size=size,
+                    seconds=seconds,
+                    seed=seed,
+                    image=image,
+                    key=key,
+                    fingerprint=fingerprint,
+                )
+            finally:
+                if image is not None:
+                    image.file.close()
 
     async def remix(
         self,
@@ -168,6 +185,7 @@ class VideoService:
             return await self._replay(caller, taken, fingerprint)
         _check_fields(params, REMIX_FIELDS)
         prompt = _prompt(params.get("prompt"))
+        relaxed = _relaxed(params.get("service_tier"))
         source = await self.get(caller, video_id)
         _require_completed(source, "remix it")
         _require_files(source)
@@ -181,25 +199,32 @@ class VideoService:
             raise errors.UnsupportedParameter(
                 f"Model {model.name!r} does not support remix.", param="video_id"
             )
-        return await self._enqueue(
-            caller,
-            request_id,
-            model_name=source.model,
-            model=model,
-            prompt=prompt,
-            size=source.size,
-            seconds=int(source.seconds),
-            seed=source.seed,
-            image=None,
-            source=source,
-            key=key,
-            fingerprint=fingerprint,
-        )
+        await self._check_server_queue()
+        admission = await self.accounts.admit(caller.project_id)
+        with _rate_headers_on_errors(admission):
+            return await self._enqueue(
+                caller,
+                request_id,
+                admission,
+                self.accounts.schedule(admission, relaxed),
+                model_name=source.model,
+                model=model,
+                prompt=prompt,
+                size=source.size,
+                seconds=int(source.seconds),
+                seed=source.seed,
+                image=None,
+                source=source,
+                key=key,
+                fingerprint=fingerprint,
+            )
 
     async def _enqueue(
         self,
         caller: Caller,
         request_id: str | None,
+        admission: Admission,
+        schedule: Schedule,
         *,
         model_name: str,
         model: catalog.ModelSpec,
@@ -212,8 +237,6 @@ class VideoService:
         key: str | None = None,
         fingerprint: str = "",
     ) -> Created:
-        if source is not None:
-            await self._check_server_queue()
         video_id = ids.new_id("video")
         reference: str | None = None
         if image is not None:
@@ -236,7 +259,12 @@ class VideoService:
                 remixed_from_video_id=source.id if source else None,
                 request_id=request_id,
                 max_attempts=self.settings.max_attempts,
-                deadline_seconds=self.settings.job_deadline_seconds,
+                deadline_seconds=None if schedule.relaxed else self.settings.job_deadline_seconds,
+                priority=schedule.priority,
+                run_at=schedule.run_at,
+                reservation=self.accounts.reservation(
+                    admission, video_id, model, size, seconds, schedule.relaxed
+                ),
             )
             limit = self.settings.project_queue_limit
             outcome: jobs.Video | KeyTaken
@@ -264,7 +292,7 @@ class VideoService:
         self._queued_total = (self._queued_total[0] + 1, self._queued_total[1])
         log.debug("queued %s (%s %s %ss)", outcome.id, model.name, size, seconds)
         self.on_enqueue()
-        return Created(outcome)
+        return Created(outcome, headers=admission.headers)
 
     async def _replay(self, caller: Caller, taken: KeyTaken, fingerprint: str) -> Created:
         if taken.request_hash != fingerprint:
@@ -466,6 +494,29 @@ def _check_fields(params: Mapping[str, Any], allowed: frozenset[str]) -> None:
             f"Allowed parameters: {', '.join(sorted(allowed))}.",
             param=name,
         )
+
+
+def _relaxed(value: Any) -> bool:
+    """``service_tier``: Reelway's extension field; "relaxed" asks for relaxed mode."""
+    if value is None or value == "default":
+        return False
+    if value == "relaxed":
+        return True
+    raise errors.InvalidValue(
+        f"Invalid service_tier {errors.show(value)}. Allowed values: {', '.join(SERVICE_TIERS)}.",
+        param="service_tier",
+    )
+
+
+@contextlib.contextmanager
+def _rate_headers_on_errors(admission: Admission) -> Iterator[None]:
+    """A request refused after it was counted still says where its windows stand."""
+    try:
+        yield
+    except errors.ReelwayError as exc:
+        for name, value in admission.headers.items():
+            exc.headers.setdefault(name, value)
+        raise
 
 
 def _prompt(value: Any) -> str:

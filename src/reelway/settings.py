@@ -64,6 +64,7 @@ class Settings:
     """Sent as ``openai-poll-after-ms`` while a video is not finished."""
     shutdown_grace_seconds: float = 10.0
     remote_poll_seconds: float = 2.0
+    """How often a worker asks a remote engine how a job is going."""
     route_passes: int = 2
     """Times a job walks its model's route when every engine fails with something a later
     try may fix (outages, capacity, upstream rate limits)."""
@@ -71,7 +72,6 @@ class Settings:
     """Pause before the next walk over the route (times the walks done so far)."""
     config: Path | None = None
     """The engines-and-routes TOML file (``--config``)."""
-    """How often a worker asks a remote engine how a job is going."""
     max_request_bytes: int = 48 * 1024 * 1024
     max_image_bytes: int = 20 * 1024 * 1024
     image_fetch_timeout_seconds: float = 10.0
@@ -80,6 +80,19 @@ class Settings:
     auth_cache_seconds: float = 5.0
     """How long a verified API key is trusted before it is checked again."""
     log_level: str = "info"
+    admin_key: str = ""
+    """The key for the admin API (projects, keys, usage of every project); empty: no admin
+    API over HTTP (the CLI still works on the database)."""
+    plans: Path | None = None
+    """A tiers-and-plans TOML file replacing the built-in one."""
+    redis_url: str = ""
+    """Count request limits in Redis instead of the database (``redis://host:6379/0``)."""
+    charge_moderation_blocked: bool = True
+    """Charge a video refused by output moderation (it was generated); ``sentinel_block``
+    refusals before generation are never charged."""
+    relaxed_window: str = "22:00-06:00"
+    """When relaxed-mode jobs may start, in ``relaxed_timezone``."""
+    relaxed_timezone: str = "America/Los_Angeles"
     engine_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per-engine constructor options, e.g. ``{"animatic": {"fps": 24}}`` (JSON in the env)."""
 

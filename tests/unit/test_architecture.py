@@ -27,7 +27,11 @@ LAYERS = {
     "storage": {"jobs", "errors"},
     "store": {"jobs", "ids", "errors", "limits"},
     "config_file": {"catalog", "engines", "limits"},
+    "policy": {"errors", "catalog", "jobs", "limits"},
+    "accounts": {"catalog", "errors", "jobs", "limits", "policy", "store"},
     "service": {
+        "accounts",
+        "policy",
         "catalog",
         "errors",
         "ids",
@@ -53,6 +57,8 @@ LAYERS = {
         "service",
     },
     "runtime": {
+        "accounts",
+        "policy",
         "catalog",
         "config_file",
         "engines",
@@ -63,8 +69,30 @@ LAYERS = {
         "store",
         "worker",
     },
-    "api": {"errors", "ids", "jobs", "catalog", "service", "storage", "runtime", "inputs"},
-    "cli": {"errors", "jobs", "settings", "runtime", "service", "store", "api"},
+    "api": {
+        "errors",
+        "ids",
+        "jobs",
+        "catalog",
+        "service",
+        "storage",
+        "runtime",
+        "inputs",
+        "accounts",
+        "policy",
+        "store",
+    },
+    "cli": {
+        "errors",
+        "jobs",
+        "settings",
+        "runtime",
+        "service",
+        "store",
+        "api",
+        "accounts",
+        "policy",
+    },
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -56,8 +58,12 @@ class Routes:
             Route("/v1/models/{model}", self.model, methods=["GET"]),
         ]
 
-    def _video_response(self, video: jobs.Video, replayed: bool = False) -> JsonResponse:
-        headers = {} if video.is_terminal else {POLL_HEADER: self.poll_after_ms}
+    def _video_response(
+        self, video: jobs.Video, replayed: bool = False, extra: Mapping[str, str] | None = None
+    ) -> JsonResponse:
+        headers = dict(extra or {})
+        if not video.is_terminal:
+            headers[POLL_HEADER] = self.poll_after_ms
         if replayed:
             headers[REPLAYED_HEADER] = "true"
         return JsonResponse(wire.video(video), headers=headers)
@@ -71,7 +77,7 @@ class Routes:
             )
         finally:
             forms.close_uploads(params)
-        return self._video_response(created.video, created.replayed)
+        return self._video_response(created.video, created.replayed, created.headers)
 
     async def remix(self, request: Request) -> Response:
         caller = await self.auth(request)
@@ -86,7 +92,7 @@ class Routes:
             )
         finally:
             forms.close_uploads(params)
-        return self._video_response(created.video, created.replayed)
+        return self._video_response(created.video, created.replayed, created.headers)
 
     async def retrieve(self, request: Request) -> Response:
         caller = await self.auth(request)

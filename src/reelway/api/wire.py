@@ -12,8 +12,9 @@ def _seconds(value: float | None) -> int | None:
 
 
 def video(v: jobs.Video) -> dict[str, Any]:
-    """The Video object: always all 13 keys, ``null`` where empty."""
-    return {
+    """The Video object: always all 13 keys, ``null`` where empty; a relaxed-mode video also
+    says so (``service_tier``) and when its window let it start (``scheduled_at``)."""
+    found = {
         "id": v.id,
         "object": "video",
         "model": v.model,
@@ -28,6 +29,10 @@ def video(v: jobs.Video) -> dict[str, Any]:
         "remixed_from_video_id": v.remixed_from_video_id,
         "error": _error(v.error),
     }
+    if v.priority == jobs.RELAXED_PRIORITY:
+        found["service_tier"] = "relaxed"
+        found["scheduled_at"] = int(v.run_at)
+    return found
 
 
 def _error(error: dict[str, Any] | None) -> dict[str, Any] | None:

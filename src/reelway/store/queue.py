@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelway import jobs
-from reelway.store import rows
+from reelway.store import ledger, rows
 from reelway.store.database import Database
 from reelway.store.tables import usage as u
 from reelway.store.tables import videos as v
@@ -62,20 +62,34 @@ _HEARTBEAT = (
 class QueueStore:
     """Claims and fenced transitions of video jobs, as workers drive them."""
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], float] = time.time,
+        *,
+        charge_moderation: bool = False,
+        relaxed_open: Callable[[float], bool] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.charge_moderation = charge_moderation
+        """Whether a video refused by output moderation is charged (the operator's choice)."""
+        self.relaxed_open = relaxed_open
+        """Whether relaxed jobs may start at a given time; None: always."""
 
     async def claim(self, worker_id: str, lease_seconds: float) -> jobs.Video | None:
         """Take the most urgent runnable job under a fresh lease, or None."""
         now = self.clock()
+        runnable = [
+            v.c.status == S.QUEUED.value,
+            v.c.run_at <= now,
+            v.c.cancel_requested.is_(False),
+        ]
+        if self.relaxed_open is not None and not self.relaxed_open(now):
+            runnable.append(v.c.priority > jobs.RELAXED_PRIORITY)
         pick = (
             sa.select(v.c.seq)
-            .where(
-                v.c.status == S.QUEUED.value,
-                v.c.run_at <= now,
-                v.c.cancel_requested.is_(False),
-            )
+            .where(*runnable)
             .order_by(v.c.priority.desc(), v.c.run_at, v.c.seq)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -131,9 +145,12 @@ class QueueStore:
         engine: str,
         assets: dict[str, jobs.Asset],
         retention_seconds: float = 0.0,
+        billing: ledger.Settlement | None = None,
     ) -> jobs.Video:
-        """Mark the video completed and record its usage, in one transaction."""
+        """Mark the video completed, record its usage and settle its charge, in one
+        transaction; ``billing`` carries the real duration or the provider's cost if known."""
         now = self.clock()
+        settlement = billing or ledger.Settlement("completed")
         statement = (
             self._held(video_id, lease_token)
             .values(
@@ -149,8 +166,11 @@ class QueueStore:
             .returning(*v.c)
         )
 
-        def complete_and_record(conn: sa.Connection) -> jobs.Video | None:
+        def complete_and_record(
+            conn: sa.Connection,
+        ) -> tuple[jobs.Video | None, list[dict[str, Any]]]:
             done = rows.maybe_video(conn.execute(statement).first())
+            raised: list[dict[str, Any]] = []
             if done is not None:
                 # The primary key makes a second record for one video impossible.
                 conn.execute(
@@ -164,9 +184,13 @@ class QueueStore:
                         recorded_at=now,
                     )
                 )
-            return done
+                raised = ledger.settle(
+                    conn, done.id, settlement, now, charge_moderation=self.charge_moderation
+                )
+            return done, raised
 
-        found = await self.db.write(complete_and_record)
+        found, raised = await self.db.write(complete_and_record)
+        ledger.log_events(raised)
         if found is None:
             raise LeaseLost()
         return found
@@ -182,7 +206,8 @@ class QueueStore:
         }
         if engine is not None:
             values["engine"] = engine
-        return await self._finish(self._held(video_id, lease_token).values(values))
+        outcome = ledger.Settlement(str(error.get("code", "failed")))
+        return await self._finish(self._held(video_id, lease_token).values(values), outcome)
 
     async def acknowledge_cancel(self, video_id: str, lease_token: str) -> jobs.Video:
         """The worker stopped a job whose cancellation was requested."""
@@ -192,7 +217,8 @@ class QueueStore:
                 completed_at=self.clock(),
                 error=rows.error("cancelled", "The video was cancelled while it was rendering."),
                 **rows.no_lease(),
-            )
+            ),
+            ledger.Settlement("cancelled"),
         )
 
     async def release(self, video_id: str, lease_token: str) -> jobs.Video:
@@ -260,8 +286,28 @@ class QueueStore:
             )
         )
 
-    async def _finish(self, query: sa.Update) -> jobs.Video:
-        found = await self._returning(query)
+    async def _finish(
+        self, query: sa.Update, settlement: ledger.Settlement | None = None
+    ) -> jobs.Video:
+        """A fenced transition; one that ends the job settles its charge in the same
+        transaction."""
+        if settlement is None:
+            found = await self._returning(query)
+        else:
+            statement = query.returning(*v.c)
+            now = self.clock()
+
+            def end(conn: sa.Connection) -> tuple[jobs.Video | None, list[dict[str, Any]]]:
+                ended = rows.maybe_video(conn.execute(statement).first())
+                if ended is None:
+                    return None, []
+                raised = ledger.settle(
+                    conn, ended.id, settlement, now, charge_moderation=self.charge_moderation
+                )
+                return ended, raised
+
+            found, raised = await self.db.write(end)
+            ledger.log_events(raised)
         if found is None:
             raise LeaseLost()
         return found
@@ -331,13 +377,19 @@ class QueueStore:
             ),
         ]
 
-        def run(conn: sa.Connection) -> dict[str, list[str]]:
+        def run(conn: sa.Connection) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
             found: dict[str, list[str]] = {"requeued": [], "failed": [], "cancelled": []}
+            ended: list[tuple[str, str]] = []
             for kind, statement in statements:
-                found[kind].extend(conn.execute(statement.returning(v.c.id)).scalars().all())
-            return found
+                for video_id, error in conn.execute(statement.returning(v.c.id, v.c.error)):
+                    found[kind].append(video_id)
+                    if kind != "requeued":
+                        ended.append((video_id, str((error or {}).get("code", kind))))
+            raised = ledger.settle_many(conn, ended, now, charge_moderation=self.charge_moderation)
+            return found, raised
 
-        found = await self.db.write(run)
+        found, raised = await self.db.write(run)
+        ledger.log_events(raised)
         return ReapReport(
             requeued=tuple(found["requeued"]),
             failed=tuple(found["failed"]),

@@ -36,12 +36,3 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 def no_lease() -> dict[str, Any]:
     return {"lease_token": None, "lease_owner": None, "lease_expires_at": None}
-
-
-async def returning(db: Any, query: sa.Update) -> jobs.Video | None:
-    """Run a conditional UPDATE; the row after it, or None when nothing matched."""
-    statement = query.returning(*v.c)
-    result: jobs.Video | None = await db.write(
-        lambda conn: maybe_video(conn.execute(statement).first())
-    )
-    return result

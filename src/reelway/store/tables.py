@@ -28,6 +28,15 @@ projects = sa.Table(
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Accounts (migration 0005); NULL means "the default" for each.
+    sa.Column("tier", sa.String(50), nullable=True),
+    sa.Column("plan", sa.String(50), nullable=True),
+    sa.Column("budget_usd_micros", sa.BigInteger, nullable=True),
+    sa.Column("relaxed", sa.Boolean, nullable=True),
+    sa.Column("requests_per_minute", sa.Integer, nullable=True),
+    sa.Column("requests_per_day", sa.Integer, nullable=True),
+    sa.Column("cycle_anchor", sa.Float, nullable=True),
+    sa.Column("disabled_at", sa.Float, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -184,3 +193,70 @@ engine_calls = sa.Table(
     sa.Index("ix_engine_calls_engine_at", "engine", "at"),
 )
 """One row per submit granted to a rate-limited engine: the sliding windows count these."""
+
+rate_counters = sa.Table(
+    "rate_counters",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("window_start", sa.Float, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Index("ix_rate_counters_expires_at", "expires_at"),
+)
+"""Requests per fixed window (a project's minute or UTC day), shared by every API process."""
+
+charges = sa.Table(
+    "charges",
+    metadata,
+    sa.Column("video_id", sa.String(64), primary_key=True),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(100), nullable=False),
+    sa.Column("size", sa.String(20), nullable=False),
+    sa.Column("seconds", sa.Integer, nullable=False),
+    sa.Column("relaxed", sa.Boolean, nullable=False),
+    sa.Column("day", sa.String(10), nullable=False),
+    sa.Column("period_start", sa.Float, nullable=False),
+    sa.Column("credits_per_second", sa.Integer, nullable=False),
+    sa.Column("usd_micros_per_second", sa.BigInteger, nullable=False),
+    sa.Column("credits_reserved", sa.Integer, nullable=False),
+    sa.Column("usd_micros_reserved", sa.BigInteger, nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("credits_charged", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("usd_micros_charged", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("outcome", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("settled_at", sa.Float, nullable=True),
+    sa.Index("ix_charges_project_id_day", "project_id", "day"),
+    sa.Index("ix_charges_day", "day"),
+)
+"""The ledger: one row per accepted generation request, written in the job row's transaction
+(state ``reserved``) and settled or released in the transaction that ends the job."""
+
+balances = sa.Table(
+    "balances",
+    metadata,
+    sa.Column("project_id", sa.String(64), primary_key=True),
+    sa.Column("period_start", sa.Float, primary_key=True),
+    sa.Column("credits_reserved", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("credits_spent", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("usd_micros_reserved", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("usd_micros_spent", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("alert_level", sa.Integer, nullable=False, server_default="0"),
+)
+"""Per project and billing period: what is held for unfinished jobs and what was spent, so a
+reservation is one conditional UPDATE of one row; ``alert_level`` is the highest budget alert
+raised in the period."""
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("data", JsonType, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_events_project_id_seq", "project_id", "seq"),
+)
+"""Reelway's own events (budget alerts now; webhooks deliver them once they exist), written in
+the transaction of what caused them."""

@@ -3,6 +3,7 @@ and the upkeep of finished videos (purges, expiry).  The worker side is ``store.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -14,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway import jobs
-from reelway.store import rows
+from reelway.store import ledger, rows
 from reelway.store.database import Database
 from reelway.store.tables import idempotency_keys as ik
 from reelway.store.tables import queue_counts as qc
@@ -65,6 +66,10 @@ class NewVideo:
     priority: int = 0
     max_attempts: int = 3
     deadline_seconds: float | None = None
+    run_at: float | None = None
+    """Not before this time (relaxed jobs wait for their window); None: now."""
+    reservation: ledger.Reservation | None = None
+    """The cost to hold against the project's credits and budget, with the row."""
 
 
 # Statements on the request path, built once so SQLAlchemy compiles them once.
@@ -99,9 +104,12 @@ _QUEUED_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(qc.c.queued), 0))
 
 
 def _insert_keyed(
-    conn: sa.Connection, params: dict[str, Any], idempotency: IdempotencyKey | None
+    conn: sa.Connection,
+    params: dict[str, Any],
+    idempotency: IdempotencyKey | None,
+    reservation: ledger.Reservation | None = None,
 ) -> list[tuple[Any, ...]] | KeyTaken:
-    """The video (and its idempotency key) in one transaction."""
+    """The video, its idempotency key and its reservation, in one transaction."""
     if conn.dialect.name == "postgresql":
         # Serialise creates per project so the queue bound holds exactly (see _QUEUED_NOW).
         digest = hashlib.sha256(params["project_id"].encode()).digest()
@@ -143,14 +151,21 @@ def _insert_keyed(
                 )
             )
     inserted = [tuple(row) for row in conn.execute(_INSERT, params)]
-    if not inserted and idempotency is not None:
-        # The queue is full: the key must not stay pointing at a video that was never made.
-        conn.execute(
-            sa.delete(ik).where(
-                ik.c.project_id == params["project_id"], ik.c.key == idempotency.key
-            )
-        )
+    if not inserted:
+        # The queue is full: roll back, so that the key does not stay pointing at a video
+        # that was never made.
+        raise QueueLimitReached(params["project_id"])
+    if reservation is not None:
+        ledger.reserve(conn, reservation, params["created_at"])
     return inserted
+
+
+def _delete_and_release(statement: sa.Update, now: float, conn: sa.Connection) -> jobs.Video | None:
+    """The delete's update; a queued video it cancelled gives its reservation back."""
+    found = rows.maybe_video(conn.execute(statement).first())
+    if found is not None and found.status is S.CANCELLED:
+        ledger.settle(conn, found.id, ledger.Settlement("cancelled"), now)
+    return found
 
 
 class VideoStore:
@@ -194,17 +209,20 @@ class VideoStore:
             "progress": 0,
             "created_at": now,
             "priority": new.priority,
-            "run_at": now,
+            "run_at": now if new.run_at is None else max(now, new.run_at),
             "deadline_at": None if new.deadline_seconds is None else now + new.deadline_seconds,
             "attempts": 0,
             "max_attempts": new.max_attempts,
             "cancel_requested": False,
         }
         params = {**values, "queue_limit": queue_limit}
-        if idempotency is None and self.db.is_sqlite:
+        reservation = new.reservation
+        if idempotency is None and reservation is None and self.db.is_sqlite:
             inserted = await self.db.execute(_INSERT, params)  # group commit: the fast path
         else:
-            outcome = await self.db.write(lambda conn: _insert_keyed(conn, params, idempotency))
+            outcome = await self.db.write(
+                lambda conn: _insert_keyed(conn, params, idempotency, reservation)
+            )
             if isinstance(outcome, KeyTaken):
                 return outcome
             inserted = outcome
@@ -299,7 +317,9 @@ class VideoStore:
                 )
             else:
                 query = query.where(v.c.status == current.status.value).values(deleted_at=now)
-            found = await rows.returning(self.db, query)
+            found = await self.db.write(
+                functools.partial(_delete_and_release, query.returning(*v.c), now)
+            )
             if found is not None:
                 return found
         raise RuntimeError(f"video {video_id} kept changing state while being deleted")

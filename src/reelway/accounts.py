@@ -1,0 +1,275 @@
+"""Account use cases: admission of generation requests (rate limits, disabled projects),
+reservations, relaxed mode, project and key administration, and usage reports.
+
+The video service asks ``admit`` before it accepts a generation request and ``reservation``
+for what to hold with the job row; the admin API and the CLI call the rest.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reelway import catalog, errors, jobs
+from reelway.limits import Decision
+from reelway.policy import periods, pricing, ratelimit
+from reelway.policy.relaxed import RelaxedWindow
+from reelway.policy.tiers import Plan, Plans, Tier
+from reelway.store import ledger
+from reelway.store.accounts import AccountStore, Balance, UsageRow
+from reelway.store.keys import KeyStore
+from reelway.store.ratelimits import Counters
+
+PROJECT_NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A generation request let in: whose, under which tier, and its counted windows."""
+
+    project: jobs.Project
+    tier: Tier
+    plan: Plan | None
+    rate: Decision
+    now: float
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return ratelimit.headers(self.rate, self.now)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When and how urgently a new job may run."""
+
+    priority: int
+    run_at: float | None
+    relaxed: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A project's account as the admin API and CLI show it."""
+
+    project: jobs.Project
+    tier: Tier
+    plan: Plan | None
+    relaxed_allowed: bool
+    period: tuple[float, float]
+    balance: Balance
+
+
+class AccountService:
+    def __init__(
+        self,
+        plans: Plans,
+        accounts: AccountStore,
+        keys: KeyStore,
+        counters: Counters,
+        relaxed_window: RelaxedWindow,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.plans = plans
+        self.accounts = accounts
+        self.keys = keys
+        self.counters = counters
+        self.relaxed_window = relaxed_window
+        self.clock = clock
+
+    # ------------------------------------------------------------------ admission
+
+    async def admit(self, project_id: str) -> Admission:
+        """Count a generation request against its project's windows, or refuse it (429)."""
+        project = await self.accounts.require(project_id)
+        if project.disabled_at is not None:
+            raise errors.ProjectDisabled(
+                f"Project {project.name!r} is disabled; ask the operator to enable it."
+            )
+        tier = self.plans.tier(project.tier)
+        now = self.clock()
+        decision = await self.counters.take(ratelimit.windows(project, tier, now))
+        if decision.refused is not None:
+            window = decision.refused
+            count = decision.counts[0].count if decision.counts else window.limit
+            wait = max(0.001, window.end - now)
+            heads = ratelimit.refused_headers(window, count, now)
+            if window.name == "minute":
+                raise errors.RequestsPerMinuteExceeded(
+                    f"Rate limit reached: {window.limit} generation requests per minute for "
+                    f"project {project.name!r} (tier {tier.name}). Retry in "
+                    f"{ratelimit.duration(wait)}; polling and downloads are not limited.",
+                    retry_after=wait,
+                    headers=heads,
+                )
+            raise errors.RequestsPerDayExceeded(
+                f"Rate limit reached: {window.limit} generation requests per UTC day for "
+                f"project {project.name!r} (tier {tier.name}). The limit resets in "
+                f"{ratelimit.duration(wait)}.",
+                retry_after=wait,
+                headers=heads,
+            )
+        return Admission(project, tier, self.plans.plan(project.plan), decision, now)
+
+    def relaxed_allowed(self, project: jobs.Project) -> bool:
+        if project.relaxed is not None:
+            return project.relaxed
+        plan = self.plans.plan(project.plan)
+        return plan is not None and plan.relaxed
+
+    def schedule(self, admission: Admission, relaxed: bool) -> Schedule:
+        if not relaxed:
+            return Schedule(admission.tier.priority, None, relaxed=False)
+        if not self.relaxed_allowed(admission.project):
+            raise errors.RelaxedNotAllowed(
+                f"Project {admission.project.name!r} may not use relaxed mode; its plan "
+                "does not include it. Leave service_tier out, or ask the operator.",
+                param="service_tier",
+            )
+        opens = self.relaxed_window.next_open(admission.now)
+        return Schedule(jobs.RELAXED_PRIORITY, opens, relaxed=True)
+
+    def reservation(
+        self,
+        admission: Admission,
+        video_id: str,
+        model: catalog.ModelSpec,
+        size: str,
+        seconds: int,
+        relaxed: bool,
+    ) -> ledger.Reservation:
+        cost = pricing.estimate(model, size, seconds, relaxed=relaxed)
+        start, end = periods.cycle(admission.project.anchor, admission.now)
+        plan = admission.plan
+        return ledger.Reservation(
+            video_id=video_id,
+            project_id=admission.project.id,
+            model=model.name,
+            size=size,
+            seconds=seconds,
+            relaxed=relaxed,
+            period_start=start,
+            period_end=end,
+            credits_per_second=cost.credits_per_second,
+            usd_micros_per_second=cost.usd_micros_per_second,
+            credit_limit=None if plan is None else plan.monthly_credits,
+            budget_usd_micros=admission.project.budget_usd_micros,
+        )
+
+    # ------------------------------------------------------------------ administration
+
+    def check_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Project settings as the API or CLI send them, checked and in store units."""
+        checked: dict[str, Any] = {}
+        for name, value in changes.items():
+            if name == "tier":
+                if value is not None and value not in self.plans.tiers:
+                    raise errors.InvalidValue(
+                        f"Unknown tier {errors.show(value)}. Allowed values: "
+                        f"{', '.join(self.plans.tiers)}.",
+                        param="tier",
+                    )
+                checked["tier"] = value
+            elif name == "plan":
+                if value is not None and value not in self.plans.plans:
+                    allowed = ", ".join(self.plans.plans) or "none are configured"
+                    raise errors.InvalidValue(
+                        f"Unknown plan {errors.show(value)}. Allowed values: {allowed}.",
+                        param="plan",
+                    )
+                checked["plan"] = value
+            elif name == "budget_usd":
+                checked["budget_usd_micros"] = _money(value)
+            elif name in ("relaxed", "disabled"):
+                if value is not None and not isinstance(value, bool):
+                    raise errors.InvalidValue(f"{name} must be true, false or null.", param=name)
+                if name == "relaxed":
+                    checked["relaxed"] = value
+                else:
+                    checked["disabled_at"] = self.clock() if value else None
+            elif name in ("requests_per_minute", "requests_per_day"):
+                checked[name] = _positive_or_none(value, name)
+            else:
+                raise errors.UnknownParameter(
+                    f"Unknown parameter: {errors.show(name)}. Allowed parameters: tier, plan, "
+                    "budget_usd, relaxed, disabled, requests_per_minute, requests_per_day.",
+                    param=name,
+                )
+        if "plan" in checked:
+            checked["cycle_anchor"] = self.clock()  # a new plan starts a new cycle now
+        return checked
+
+    async def create_project(self, name: Any, settings: Mapping[str, Any]) -> jobs.Project:
+        if not isinstance(name, str) or not name.strip() or len(name) > PROJECT_NAME_MAX:
+            raise errors.InvalidValue(
+                f"name must be a non-empty string of at most {PROJECT_NAME_MAX} characters.",
+                param="name",
+            )
+        checked = self.check_settings(settings)
+        checked.pop("cycle_anchor", None)  # a new project's cycle starts at its creation
+        return await self.accounts.create_project(name.strip(), **checked)
+
+    async def update_project(self, id_or_name: str, changes: Mapping[str, Any]) -> jobs.Project:
+        project = await self.accounts.require(id_or_name)
+        checked = self.check_settings(changes)
+        if checked.get("plan", project.plan) == project.plan:
+            checked.pop("cycle_anchor", None)
+        return await self.accounts.update_project(project.id, checked)
+
+    async def summary(self, project: jobs.Project) -> Summary:
+        period = periods.cycle(project.anchor, self.clock())
+        return Summary(
+            project=project,
+            tier=self.plans.tier(project.tier),
+            plan=self.plans.plan(project.plan),
+            relaxed_allowed=self.relaxed_allowed(project),
+            period=period,
+            balance=await self.accounts.balance(project.id, period[0]),
+        )
+
+    async def usage(
+        self, project_id: str | None, first_day: str | None, last_day: str | None
+    ) -> list[UsageRow]:
+        now = self.clock()
+        last = _day(last_day, "end") if last_day else periods.utc_day(now)
+        first = _day(first_day, "start") if first_day else periods.utc_day(now - 29 * 86_400)
+        if first > last:
+            raise errors.InvalidValue("start must not be after end.", param="start")
+        return await self.accounts.usage(project_id, first, last)
+
+
+def _money(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e12:
+        raise errors.InvalidValue(
+            "budget_usd must be a number of US dollars >= 0, or null for no budget.",
+            param="budget_usd",
+        )
+    return pricing.to_micros(float(value))
+
+
+def _positive_or_none(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise errors.InvalidValue(f"{name} must be a whole number >= 1, or null.", param=name)
+    return value
+
+
+def _day(value: str, param: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise errors.InvalidValue(
+            f"{param} must be a UTC day such as 2026-11-22, got {errors.show(value)}.",
+            param=param,
+        )
+    return value

@@ -1,0 +1,282 @@
+"""Money in the job store: reserve with the job row, settle or release with its end.
+
+A reservation is one conditional UPDATE of the project's balance row for the period, so two
+processes creating at once cannot both take the last credits (PostgreSQL re-checks the
+WHERE clause against the row a concurrent transaction just committed; SQLite has one
+writer).  Settlement happens in the same transaction as the job's terminal transition and
+only from the ``reserved`` state, so a job is charged once however often workers crash or
+fail over.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from reelway import errors, ids
+from reelway.store.tables import balances as b
+from reelway.store.tables import charges as c
+from reelway.store.tables import events as e
+from reelway.store.tables import projects as p
+
+log = logging.getLogger("reelway.events")
+
+BUDGET_ALERTS = (50, 75, 90)
+"""Percentages of a project's budget that raise an event, each once per period."""
+BUDGET_ALERT_EVENT = "budget.threshold_reached"
+RESERVED, SETTLED, RELEASED = "reserved", "settled", "released"
+CHARGED_FAILURES = frozenset({"moderation_blocked"})
+"""Failure codes that may be charged (``REELWAY_CHARGE_MODERATION_BLOCKED``); every other
+failure, and cancellation, releases the reservation."""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """What a new job holds against its project's credits and budget."""
+
+    video_id: str
+    project_id: str
+    model: str
+    size: str
+    seconds: int
+    relaxed: bool
+    period_start: float
+    period_end: float
+    credits_per_second: int
+    usd_micros_per_second: int
+    credit_limit: int | None
+    """The plan's credits per period; None: credits are counted but not limited."""
+    budget_usd_micros: int | None
+
+    @property
+    def credits(self) -> int:
+        return self.credits_per_second * self.seconds
+
+    @property
+    def usd_micros(self) -> int:
+        return self.usd_micros_per_second * self.seconds
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """How a job ended, for its charge: ``billed_seconds`` (the real duration) and a
+    provider-reported cost replace the estimate when known."""
+
+    outcome: str
+    billed_seconds: int | None = None
+    cost_usd_micros: int | None = None
+
+
+def _upsert(conn: sa.Connection) -> Any:
+    return sqlite_insert if conn.dialect.name == "sqlite" else postgres_insert
+
+
+def _usd(micros: int) -> str:
+    return f"${micros / 1_000_000:,.2f}"
+
+
+def _day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+
+
+def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
+    """Hold the job's estimated cost, or raise InsufficientCredits / BudgetExceeded (the
+    caller's transaction then rolls back, job row included)."""
+    key = (b.c.project_id == r.project_id) & (b.c.period_start == r.period_start)
+    conn.execute(
+        _upsert(conn)(b)
+        .values(project_id=r.project_id, period_start=r.period_start)
+        .on_conflict_do_nothing(index_elements=[b.c.project_id, b.c.period_start])
+    )
+    update = sa.update(b).where(key)
+    if r.credit_limit is not None:
+        update = update.where(
+            b.c.credits_reserved + b.c.credits_spent + r.credits <= r.credit_limit
+        )
+    if r.budget_usd_micros is not None:
+        update = update.where(
+            b.c.usd_micros_reserved + b.c.usd_micros_spent + r.usd_micros <= r.budget_usd_micros
+        )
+    held = conn.execute(
+        update.values(
+            credits_reserved=b.c.credits_reserved + r.credits,
+            usd_micros_reserved=b.c.usd_micros_reserved + r.usd_micros,
+        ).returning(b.c.project_id)
+    ).first()
+    if held is None:
+        _refuse(conn, r, key)
+    conn.execute(
+        sa.insert(c).values(
+            video_id=r.video_id,
+            project_id=r.project_id,
+            model=r.model,
+            size=r.size,
+            seconds=r.seconds,
+            relaxed=r.relaxed,
+            day=_day(now),
+            period_start=r.period_start,
+            credits_per_second=r.credits_per_second,
+            usd_micros_per_second=r.usd_micros_per_second,
+            credits_reserved=r.credits,
+            usd_micros_reserved=r.usd_micros,
+            state=RESERVED,
+            created_at=now,
+        )
+    )
+
+
+def _refuse(conn: sa.Connection, r: Reservation, key: sa.ColumnElement[bool]) -> None:
+    row = conn.execute(sa.select(b).where(key)).one()
+    renews = _day(r.period_end)
+    if r.credit_limit is not None:
+        left = r.credit_limit - row.credits_spent - row.credits_reserved
+        if r.credits > left:
+            held = f", {row.credits_reserved:,} of them held by unfinished videos" * bool(
+                row.credits_reserved
+            )
+            raise errors.InsufficientCredits(
+                f"This video needs {r.credits:,} credits ({r.seconds}s at "
+                f"{r.credits_per_second}/s); your plan has {max(0, left):,} of "
+                f"{r.credit_limit:,} left this period{held}. Credits renew on {renews}. "
+                "Try a shorter or smaller video, or relaxed mode if your plan has it.",
+                param="seconds",
+            )
+    assert r.budget_usd_micros is not None
+    left = r.budget_usd_micros - row.usd_micros_spent - row.usd_micros_reserved
+    held = f", {_usd(row.usd_micros_reserved)} of it held by unfinished videos" * bool(
+        row.usd_micros_reserved
+    )
+    raise errors.BudgetExceeded(
+        f"This video costs {_usd(r.usd_micros)}; your project's budget has {_usd(max(0, left))} "
+        f"of {_usd(r.budget_usd_micros)} left this period{held}. The budget renews on "
+        f"{renews}; ask the operator to raise it.",
+        param="seconds",
+    )
+
+
+def settle(
+    conn: sa.Connection,
+    video_id: str,
+    settlement: Settlement,
+    now: float,
+    *,
+    charge_moderation: bool = False,
+) -> list[dict[str, Any]]:
+    """Charge or release a job's reservation; the budget alerts this raised, if any.
+
+    Does nothing for a job that has no open reservation (already settled, or made before
+    the ledger existed).
+    """
+    charge = conn.execute(
+        sa.select(c).where(c.c.video_id == video_id, c.c.state == RESERVED)
+    ).first()
+    if charge is None:
+        return []
+    charged = settlement.outcome == "completed" or (
+        charge_moderation and settlement.outcome in CHARGED_FAILURES
+    )
+    credits = usd = 0
+    if charged:
+        seconds = charge.seconds
+        if settlement.billed_seconds is not None:
+            seconds = max(0, min(seconds, settlement.billed_seconds))
+        credits = charge.credits_per_second * seconds
+        usd = charge.usd_micros_per_second * seconds
+        if settlement.cost_usd_micros is not None and not charge.relaxed:
+            usd = settlement.cost_usd_micros
+    done = conn.execute(
+        sa.update(c)
+        .where(c.c.video_id == video_id, c.c.state == RESERVED)
+        .values(
+            state=SETTLED if charged else RELEASED,
+            credits_charged=credits,
+            usd_micros_charged=usd,
+            outcome=settlement.outcome[:64],
+            settled_at=now,
+        )
+    )
+    if done.rowcount != 1:
+        return []
+    spent = conn.execute(
+        sa.update(b)
+        .where(b.c.project_id == charge.project_id, b.c.period_start == charge.period_start)
+        .values(
+            credits_reserved=b.c.credits_reserved - charge.credits_reserved,
+            usd_micros_reserved=b.c.usd_micros_reserved - charge.usd_micros_reserved,
+            credits_spent=b.c.credits_spent + credits,
+            usd_micros_spent=b.c.usd_micros_spent + usd,
+        )
+        .returning(b.c.usd_micros_spent, b.c.alert_level)
+    ).first()
+    if spent is None or usd == 0:
+        return []
+    return _budget_alerts(conn, charge.project_id, charge.period_start, spent, now)
+
+
+def _budget_alerts(
+    conn: sa.Connection, project_id: str, period_start: float, spent: Any, now: float
+) -> list[dict[str, Any]]:
+    budget = conn.execute(
+        sa.select(p.c.budget_usd_micros).where(p.c.id == project_id)
+    ).scalar_one_or_none()
+    if not budget:
+        return []
+    percent = spent.usd_micros_spent * 100 / budget
+    crossed = [t for t in BUDGET_ALERTS if spent.alert_level < t <= percent]
+    if not crossed:
+        return []
+    conn.execute(
+        sa.update(b)
+        .where(b.c.project_id == project_id, b.c.period_start == period_start)
+        .values(alert_level=max(crossed))
+    )
+    raised = []
+    for threshold in crossed:
+        event = {
+            "id": ids.new_id("evt"),
+            "project_id": project_id,
+            "type": BUDGET_ALERT_EVENT,
+            "created_at": now,
+            "data": {
+                "project_id": project_id,
+                "threshold_percent": threshold,
+                "budget_usd": budget / 1_000_000,
+                "spent_usd": spent.usd_micros_spent / 1_000_000,
+                "period_start": period_start,
+            },
+        }
+        conn.execute(sa.insert(e).values(event))
+        raised.append(event)
+    return raised
+
+
+def settle_many(
+    conn: sa.Connection, settlements: Iterable[tuple[str, str]], now: float, **options: Any
+) -> list[dict[str, Any]]:
+    """Settle (video id, outcome) pairs; for bulk transitions such as the reaper's."""
+    raised: list[dict[str, Any]] = []
+    for video_id, outcome in settlements:
+        raised.extend(settle(conn, video_id, Settlement(outcome), now, **options))
+    return raised
+
+
+def log_events(raised: Iterable[dict[str, Any]]) -> None:
+    """Say what was raised, once it is committed (webhooks will deliver it too)."""
+    for event in raised:
+        data = event["data"]
+        log.warning(
+            "%s: project %s has spent %.2f USD, %d%% of its %.2f USD budget (event %s)",
+            event["type"],
+            event["project_id"],
+            data["spent_usd"],
+            data["threshold_percent"],
+            data["budget_usd"],
+            event["id"],
+        )
