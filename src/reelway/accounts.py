@@ -7,6 +7,8 @@ for what to hold with the job row; the admin API and the CLI call the rest.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -183,8 +185,7 @@ class AccountService:
             elif name == "budget_usd":
                 checked["budget_usd_micros"] = _money(value)
             elif name in ("relaxed", "disabled"):
-                if value is not None and not isinstance(value, bool):
-                    raise errors.InvalidValue(f"{name} must be true, false or null.", param=name)
+                value = _bool_or_none(value, name)
                 if name == "relaxed":
                     checked["relaxed"] = value
                 else:
@@ -256,6 +257,14 @@ def _money(value: Any) -> int | None:
     return pricing.to_micros(float(value))
 
 
+def _bool_or_none(value: Any, name: str) -> bool | None:
+    if isinstance(value, str) and value.lower() in ("true", "false", "null"):
+        value = {"true": True, "false": False, "null": None}[value.lower()]
+    if value is not None and not isinstance(value, bool):
+        raise errors.InvalidValue(f"{name} must be true, false or null.", param=name)
+    return value
+
+
 def _positive_or_none(value: Any, name: str) -> int | None:
     if value is None:
         return None
@@ -273,3 +282,137 @@ def _day(value: str, param: str) -> str:
             param=param,
         )
     return value
+
+
+# ---------------------------------------------------------------------- presenting accounts
+
+USAGE_COLUMNS = (
+    "day",
+    "project_id",
+    "model",
+    "requests",
+    "completed",
+    "failed",
+    "in_progress",
+    "relaxed",
+    "seconds",
+    "credits",
+    "cost_usd",
+)
+
+
+def usage_records(found: list[UsageRow]) -> list[dict[str, Any]]:
+    """Usage rows as plain records (``cost_usd`` in dollars); ``failed`` counts cancelled
+    videos too, and ``in_progress`` those still holding a reservation."""
+    return [
+        {
+            "day": r.day,
+            "project_id": r.project_id,
+            "model": r.model,
+            "requests": r.requests,
+            "completed": r.completed,
+            "failed": r.failed,
+            "in_progress": r.in_progress,
+            "relaxed": r.relaxed,
+            "seconds": r.seconds,
+            "credits": r.credits,
+            "cost_usd": pricing.to_usd(r.usd_micros),
+        }
+        for r in found
+    ]
+
+
+def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any]:
+    totals: dict[str, Any] = {
+        name: sum(r[name] for r in records) for name in USAGE_COLUMNS[3:] if name != "cost_usd"
+    }
+    totals["cost_usd"] = round(sum(r["cost_usd"] for r in records), 6)
+    return totals
+
+
+def usage_csv(records: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=USAGE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return buffer.getvalue()
+
+
+def summary_record(summary: Summary) -> dict[str, Any]:
+    """A project with its effective limits and the current period's balance."""
+    project, tier, plan, balance = summary.project, summary.tier, summary.plan, summary.balance
+    credit_limit = None if plan is None else plan.monthly_credits
+    budget = project.budget_usd_micros
+    return {
+        "object": "organization.project",
+        "id": project.id,
+        "name": project.name,
+        "created_at": int(project.created_at),
+        "status": "disabled" if project.disabled_at is not None else "active",
+        "tier": tier.name,
+        "plan": None if plan is None else plan.name,
+        "budget_usd": None if budget is None else pricing.to_usd(budget),
+        "relaxed": summary.relaxed_allowed,
+        "requests_per_minute": project.requests_per_minute or tier.requests_per_minute,
+        "requests_per_day": project.requests_per_day or tier.requests_per_day,
+        "period": {
+            "start": int(summary.period[0]),
+            "end": int(summary.period[1]),
+            "credits_limit": credit_limit,
+            "credits_spent": balance.credits_spent,
+            "credits_reserved": balance.credits_reserved,
+            "credits_remaining": None
+            if credit_limit is None
+            else max(0, credit_limit - balance.credits_spent - balance.credits_reserved),
+            "spent_usd": pricing.to_usd(balance.usd_micros_spent),
+            "reserved_usd": pricing.to_usd(balance.usd_micros_reserved),
+            "budget_used_percent": None
+            if not budget
+            else round(balance.usd_micros_spent * 100 / budget, 2),
+        },
+    }
+
+
+class KeyAdmin:
+    """API keys of a project, for the admin API and the CLI."""
+
+    def __init__(self, accounts: AccountStore, keys: KeyStore) -> None:
+        self.accounts = accounts
+        self.keys = keys
+
+    async def create(self, project: str, name: Any) -> tuple[jobs.ApiKey, str]:
+        found = await self.accounts.require(project)
+        if name is None:
+            name = "default"
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise errors.InvalidValue("name must be a non-empty string.", param="name")
+        return await self.keys.create_key(found.id, name.strip())
+
+    async def list(self, project: str) -> list[jobs.ApiKey]:
+        found = await self.accounts.require(project)
+        return [key for key, _ in await self.keys.list_keys(found.id)]
+
+    async def revoke(self, project: str, key_id: str) -> jobs.ApiKey:
+        found = await self.accounts.require(project)
+        owned = {key.id for key in await self.list(found.id)}
+        revoked = await self.keys.revoke_key(key_id) if key_id in owned else None
+        if revoked is None:
+            raise errors.ApiKeyNotFound(
+                f"No API key {errors.show(key_id)} in project {found.name!r}.", param="key_id"
+            )
+        return revoked
+
+
+def key_record(key: jobs.ApiKey, secret: str | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "object": "organization.project.api_key",
+        "id": key.id,
+        "project_id": key.project_id,
+        "name": key.name,
+        "redacted_value": key.hint,
+        "created_at": int(key.created_at),
+        "revoked_at": None if key.revoked_at is None else int(key.revoked_at),
+    }
+    if secret is not None:
+        record["value"] = secret  # shown once, at creation
+    return record

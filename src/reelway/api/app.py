@@ -13,8 +13,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from reelway import __version__, errors
+from reelway import __version__, accounts, errors
 from reelway.api import errors as api_errors
+from reelway.api.admin import AdminRoutes
 from reelway.api.auth import Authenticator
 from reelway.api.middleware import Edge
 from reelway.api.responses import JsonResponse
@@ -43,15 +44,22 @@ def create_app(runtime: Runtime) -> ASGIApp:
         finally:
             await worker.stop(settings.shutdown_grace_seconds)
 
+    auth = Authenticator(runtime.service, settings.auth_cache_seconds)
+    admin = AdminRoutes(
+        runtime.accounts,
+        accounts.KeyAdmin(runtime.accounts.accounts, runtime.keys),
+        auth,
+        settings.admin_key,
+    )
     routes = Routes(
         runtime.service,
-        Authenticator(runtime.service, settings.auth_cache_seconds),
+        auth,
         poll_after_ms=settings.poll_after_ms,
         max_file_bytes=settings.max_image_bytes,
         redirect_seconds=settings.presign_seconds if settings.storage_redirect else None,
     )
     app = Starlette(
-        routes=[*routes.routes(), Route("/health", health, methods=["GET"])],
+        routes=[*routes.routes(), *admin.routes(), Route("/health", health, methods=["GET"])],
         exception_handlers={
             errors.ReelwayError: api_errors.reelway_error,
             HTTPException: api_errors.http_error,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reelway import __version__
-from reelway.cli import doctor, generate, keys, serve
+from reelway.cli import doctor, generate, keys, projects, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,6 +18,8 @@ cli.add_command(serve.serve)
 cli.add_command(serve.worker)
 cli.add_command(serve.migrate)
 cli.add_command(keys.keys)
+cli.add_command(projects.projects)
+cli.add_command(projects.usage)
 cli.add_command(generate.generate)
 cli.add_command(doctor.doctor)
 
