@@ -34,6 +34,7 @@ REQUIRED = {"text_to_video": ("model", "promptText"), "image_to_video": ("model"
 RATIO = re.compile(r"^\d+:\d+$")
 IMAGE = re.compile(r"^(https://.+|data:image/(png|jpeg|webp);base64,[A-Za-z0-9+/]+=*)$")
 VAGUE = "An unexpected error occurred."
+CREDITS_PER_SECOND = 5  # what a finished task reports as its cost (Runway's gen4_turbo)
 
 
 def _error(status: int, message: str) -> Reply:
@@ -176,6 +177,7 @@ class FakeRunway(FakeServer):
         elif status == "SUCCEEDED":
             empty = job.outcome.kind == "empty_output"
             task["output"] = [] if empty else [self._sign(job)]
+            task["cost"] = {"credits": CREDITS_PER_SECOND * int(job.body["duration"])}
         elif status == "FAILED" and job.outcome.kind == "moderated":
             task["failure"] = job.outcome.message or "Content moderation rejected the output."
             task["failureCode"] = job.outcome.code or "SAFETY.OUTPUT.VIDEO"

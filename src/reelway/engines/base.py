@@ -104,6 +104,8 @@ class Succeeded:
     """Done; ``result`` is whatever ``fetch`` needs to download the video."""
 
     result: dict[str, Any]
+    cost_usd: float | None = None
+    """What the provider says the video cost, when it says (settles the charge)."""
 
 
 @dataclass(frozen=True)

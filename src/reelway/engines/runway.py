@@ -26,6 +26,7 @@ from reelway.engines.http import ProviderClient, require
 log = logging.getLogger(__name__)
 
 PROVIDER = "Runway"
+USD_PER_CREDIT = 0.01
 STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"})
 SEED_RANGE = 2**32
 DATA_URI_LIMIT = 5 * 1024 * 1024
@@ -201,7 +202,7 @@ class RunwayEngine:
                 return base.Pending(progress=max(0, min(100, int(progress * 100))))
             return base.Pending()
         if status == "SUCCEEDED":
-            return base.Succeeded({"output": self._output(task)})
+            return base.Succeeded({"output": self._output(task)}, cost_usd=_cost_usd(task))
         if status == "CANCELLED":
             return base.Failed(
                 errors.UpstreamCancelled(
@@ -360,3 +361,12 @@ PROVIDER_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (
     ),
 )
 """What Runway says -> the Reelway error (rendered in docs/errors.md, checked by a test)."""
+
+
+def _cost_usd(task: dict[str, Any]) -> float | None:
+    """A finished task's ``cost.credits`` in dollars (a Runway credit is one cent)."""
+    cost = task.get("cost")
+    credits = cost.get("credits") if isinstance(cost, dict) else None
+    if isinstance(credits, bool) or not isinstance(credits, int | float) or credits < 0:
+        return None
+    return credits * USD_PER_CREDIT

@@ -213,6 +213,7 @@ async def _attempt(
     try:
         await _supervise(ctx, video, token, render, progress, stopping)
         await render
+        billing = None if remote_run is None else await remote_run.billing(output.video)
         assets = await _store_outputs(ctx, video, token, output)
     except _Stop as stop:
         if stop.outcome in ("cancelled", "deadline") and remote_run is not None:
@@ -230,7 +231,7 @@ async def _attempt(
         await _through_outage(
             ctx,
             lambda: ctx.store.complete(
-                video.id, token, engine, assets, ctx.settings.retention_seconds
+                video.id, token, engine, assets, ctx.settings.retention_seconds, billing
             ),
         )
     except LeaseLost:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from reelway import errors, jobs
 from reelway.engines import base
 from reelway.media import previews, probe
+from reelway.store import ledger
 
 if TYPE_CHECKING:
     from reelway.worker.orchestrate import JobContext
@@ -48,6 +50,7 @@ class RemoteRun:
         self.engine = engine
         self.remote = remote
         self.call_id = call_id
+        self.cost_usd: float | None = None
         self.operation: base.Operation | None = (
             video.operation if video.engine == engine and video.operation else None
         )
@@ -101,6 +104,7 @@ class RemoteRun:
             if outcome.progress is not None:
                 progress(outcome.progress)
             await asyncio.sleep(max(poll_seconds, outcome.retry_after or 0.0))
+        self.cost_usd = outcome.cost_usd
         await _stream_to(output.video, remote.fetch(operation, outcome.result))
         if await self._upstream_previews(operation, outcome.result, output):
             return
@@ -133,6 +137,16 @@ class RemoteRun:
         except Exception as exc:
             raise self._unplayable(exc) from exc
         return True
+
+    async def billing(self, video_file: Path) -> ledger.Settlement:
+        """How to charge the finished video: its real duration (a provider may deliver a
+        shorter clip than asked for; 0.1 s of slack) and the provider's cost if reported."""
+        info = await asyncio.to_thread(probe.probe, video_file)
+        return ledger.Settlement(
+            "completed",
+            billed_seconds=max(1, math.ceil(info.duration - 0.1)),
+            cost_usd_micros=None if self.cost_usd is None else round(self.cost_usd * 1_000_000),
+        )
 
     def _unplayable(self, exc: Exception) -> errors.UpstreamError:
         return errors.UpstreamGenerationFailed(
