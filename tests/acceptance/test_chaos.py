@@ -100,6 +100,13 @@ def test_killing_workers_loses_and_repeats_nothing(
     assert max(completions.values()) == 1, "no job was completed twice"
     usage = deployment.query("SELECT video_id, count(*) FROM usage GROUP BY video_id")
     assert len(usage) == JOBS and {n for _, n in usage} == {1}, "usage recorded once per job"
+    charges = deployment.query(
+        "SELECT state, outcome, COUNT(*) FROM charges GROUP BY state, outcome"
+    )
+    assert [tuple(c) for c in charges] == [("settled", "completed", JOBS)], "charged once each"
+    (spent,) = deployment.query("SELECT SUM(credits_spent), SUM(credits_reserved) FROM balances")
+    (charged,) = deployment.query("SELECT SUM(credits_charged) FROM charges")
+    assert tuple(spent) == (charged[0], 0), "balances agree with the ledger; nothing left held"
     requeued = sum(w.output.count("requeued") for w in everyone)
     assert requeued > 0, "no killed worker's job was ever taken over"
 

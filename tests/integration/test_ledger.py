@@ -20,6 +20,7 @@ from reelway.store.videos import VideoStore
 from tests.integration.conftest import Clock, new_video
 
 PERIOD = (1_799_000_000.0, 1_801_000_000.0)
+ALERTS = sa.select(events.c.data).where(events.c.type == ledger.BUDGET_ALERT_EVENT)
 USD = 1_000_000
 
 
@@ -50,9 +51,7 @@ def reservation(
     )
 
 
-async def queue_one(
-    videos: VideoStore, project_id: str, n: int, **options: object
-) -> jobs.Video:
+async def queue_one(videos: VideoStore, project_id: str, n: int, **options: object) -> jobs.Video:
     video_id = f"video_{n:04d}"
     return await videos.insert(
         new_video(project_id, n, reservation=reservation(project_id, video_id, **options))  # type: ignore[arg-type]
@@ -177,7 +176,7 @@ async def test_credits_and_budget_refuse_with_distinct_errors_and_roll_back_the_
     db: Database, videos: VideoStore, project_id: str
 ) -> None:
     await queue_one(videos, project_id, 1, credit_limit=100)
-    with pytest.raises(errors.InsufficientCredits, match="needs 64 credits.*36 of 100 left"):
+    with pytest.raises(errors.InsufficientCredits, match=r"needs 64 credits.*36 of 100 left"):
         await queue_one(videos, project_id, 2, credit_limit=100)
     await queue_one(videos, project_id, 3, budget_usd=0.80)
     with pytest.raises(errors.BudgetExceeded, match=r"costs \$0.40.*\$0.00 of \$0.80 left"):
@@ -225,7 +224,8 @@ async def test_budget_alerts_are_raised_once_each_per_period(
         job = await queue.claim("w", 30)
         assert job is not None and job.lease_token is not None
         await queue.complete(job.id, job.lease_token, "animatic", {})
-        query = sa.select(events.c.data).where(events.c.type == ledger.BUDGET_ALERT_EVENT)
-        found = await db.read(lambda conn: [r[0] for r in conn.execute(query).all()])
+        found = await db.read(
+            lambda conn: [r[0] for r in conn.execute(ALERTS).all()]  # noqa: B023
+        )
         raised_after.append(sorted(d["threshold_percent"] for d in found))
     assert raised_after == [[], [], [50], [50, 75], [50, 75, 90]]

@@ -330,4 +330,3 @@ async def test_redis_counters_across_processes(
     redis_counters: RedisCounters, redis_prefix: str
 ) -> None:
     await many_processes_grant_exactly_the_limit(redis_counters, "redis", REDIS_URL, redis_prefix)
-

@@ -117,6 +117,12 @@ async def test_a_capacity_failure_after_acceptance_completes_on_the_next_provide
     assert attempt["engine"] == "p1" and attempt["code"] == "upstream_capacity"
     assert attempt["upstream"]["provider_code"] == "server_busy"
     assert p1.calls["poll"] >= 1, "p1 had accepted the job before it failed"
+    # One charge for the video, though two providers had it.
+    project = await rt.accounts.accounts.require("routing")
+    summary = await rt.accounts.summary(project)
+    assert summary.balance.credits_spent > 0 and summary.balance.credits_reserved == 0
+    (row,) = await rt.accounts.usage(project.id, None, None)
+    assert (row.requests, row.completed, row.credits) == (1, 1, summary.balance.credits_spent)
 
 
 async def test_moderation_on_the_first_provider_never_touches_the_second(

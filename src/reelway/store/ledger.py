@@ -96,11 +96,12 @@ def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
         .on_conflict_do_nothing(index_elements=[b.c.project_id, b.c.period_start])
     )
     update = sa.update(b).where(key)
-    if r.credit_limit is not None:
+    # A free video (relaxed mode) fits even in an overspent period.
+    if r.credit_limit is not None and r.credits > 0:
         update = update.where(
             b.c.credits_reserved + b.c.credits_spent + r.credits <= r.credit_limit
         )
-    if r.budget_usd_micros is not None:
+    if r.budget_usd_micros is not None and r.usd_micros > 0:
         update = update.where(
             b.c.usd_micros_reserved + b.c.usd_micros_spent + r.usd_micros <= r.budget_usd_micros
         )
