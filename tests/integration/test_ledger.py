@@ -224,8 +224,6 @@ async def test_budget_alerts_are_raised_once_each_per_period(
         job = await queue.claim("w", 30)
         assert job is not None and job.lease_token is not None
         await queue.complete(job.id, job.lease_token, "animatic", {})
-        found = await db.read(
-            lambda conn: [r[0] for r in conn.execute(ALERTS).all()]  # noqa: B023
-        )
+        found = await db.read(lambda conn: [r[0] for r in conn.execute(ALERTS).all()])
         raised_after.append(sorted(d["threshold_percent"] for d in found))
     assert raised_after == [[], [], [50], [50, 75], [50, 75, 90]]

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import queue
 import secrets
+import time
 from collections.abc import AsyncIterator, Iterator
 from multiprocessing.synchronize import Barrier
 from typing import Any
@@ -24,9 +25,12 @@ from tests.backends import Deployment
 from tests.integration.conftest import Clock
 
 REDIS_URL = os.environ.get("REELWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-MINUTE_START = 1_800_000_000.0  # a UTC minute in 2027, so Redis keys do not expire mid-test
-DAY_START = 1_799_971_200.0  # the UTC day that minute is in
+# A UTC day a year ahead, so that Redis keys (which expire when their window ends) outlive
+# the test, and a minute in it.
+DAY_START = float((int(time.time()) // 86_400 + 365) * 86_400)
+MINUTE_START = DAY_START + 8 * 3600 + 20 * 60
 PROCESS_SECONDS = 120.0
+CONCURRENT_TAKES = 5  # per process, so that takes also overlap within each process
 
 
 def minute(limit: int, start: float = MINUTE_START, project: str = "proj_a") -> Window:
@@ -138,33 +142,38 @@ def _take_in_child(
     kind: str,
     url: str,
     prefix: str,
-    windows: list[Window],
+    requests: list[list[Window]],
     tries: int,
     barrier: Barrier,
     results: Any,
 ) -> None:
-    """One process's share of the contention: ``tries`` takes, one after another."""
+    """One process's share of the contention: ``tries`` of each request, a few at a time."""
     try:
-        granted = asyncio.run(_take_repeatedly(kind, url, prefix, windows, tries, barrier))
+        granted = asyncio.run(_take_repeatedly(kind, url, prefix, requests, tries, barrier))
         results.put(("ok", granted))
     except BaseException as exc:
         results.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
 async def _take_repeatedly(
-    kind: str, url: str, prefix: str, windows: list[Window], tries: int, barrier: Barrier
-) -> list[dict[str, int]]:
+    kind: str, url: str, prefix: str, requests: list[list[Window]], tries: int, barrier: Barrier
+) -> list[list[dict[str, int]]]:
     db = Database(url) if kind == "database" else None
     counters: Counters = DatabaseCounters(db) if db is not None else RedisCounters(url, prefix)
     try:
         # Connect before the start line, so that every process takes at the same time.
         await counters.take([Window("warm-up", f"warmup-{os.getpid()}:rpm", 0.0, 60.0, 1)])
         await asyncio.to_thread(barrier.wait, 60)
-        granted = []
-        for _ in range(tries):
-            decision = await counters.take(windows)
-            if decision.granted:
-                granted.append({c.window.name: c.count for c in decision.counts})
+        granted: list[list[dict[str, int]]] = [[] for _ in requests]
+        for batch in range(0, tries, CONCURRENT_TAKES):
+            taking = min(CONCURRENT_TAKES, tries - batch)
+            decisions = await asyncio.gather(
+                *(counters.take(windows) for _ in range(taking) for windows in requests)
+            )
+            for n, decision in enumerate(decisions):
+                if decision.granted:
+                    counts = {c.window.name: c.count for c in decision.counts}
+                    granted[n % len(requests)].append(counts)
         return granted
     finally:
         await counters.close()
@@ -173,16 +182,16 @@ async def _take_repeatedly(
 
 
 def _take_in_processes(
-    kind: str, url: str, prefix: str, windows: list[Window], processes: int, tries: int
-) -> list[dict[str, int]]:
-    """Every grant made by ``processes`` spawned processes, as {window name: count}."""
+    kind: str, url: str, prefix: str, requests: list[list[Window]], processes: int, tries: int
+) -> list[list[dict[str, int]]]:
+    """Every grant made by ``processes`` spawned processes, per request, as {window: count}."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
     results = context.Queue()
     children = [
         context.Process(
             target=_take_in_child,
-            args=(kind, url, prefix, windows, tries, barrier, results),
+            args=(kind, url, prefix, requests, tries, barrier, results),
             daemon=True,
         )
         for _ in range(processes)
@@ -201,21 +210,35 @@ def _take_in_processes(
                 child.join()
     failures = [detail for status, detail in outcomes if status == "error"]
     assert not failures, failures
-    return [grant for _, grants in outcomes for grant in grants]
+    return [
+        [grant for _, per_request in outcomes for grant in per_request[n]]
+        for n in range(len(requests))
+    ]
 
 
 async def many_processes_grant_exactly_the_limit(
     counters: Counters, kind: str, url: str, prefix: str = ""
 ) -> None:
-    """4 processes x 15 tries at a minute of 20 (and a day of 100, counted first): exactly
-    20 grants, each with its own count, and the 40 refusals left no trace in the day."""
-    windows = [minute(20, project="proj_mp"), day(100, project="proj_mp")]
-    grants = await asyncio.to_thread(_take_in_processes, kind, url, prefix, windows, 4, 15)
-    assert sorted(g["minute"] for g in grants) == list(range(1, 21))
-    assert sorted(g["day"] for g in grants) == list(range(1, 21))
-    after = await counters.take([windows[1]])
-    assert after.counts == (Count(windows[1], 21),)
-    assert (await counters.take([windows[0]])).refused == windows[0]
+    """4 processes x 15 tries of two requests, at once:
+
+    - windows of 20, 14, 9 and 5 alone: exactly the limit granted in each, each grant with its
+      own count (a check-then-count race would grant more, at the moment a limit is reached);
+    - a minute of 20 with a day of 100, which is counted first (key order) and so holds its
+      row lock or key while the minute is checked: again exactly 20, and the 40 refusals by
+      the minute left no trace in the day.
+    """
+    alone = [[minute(limit, project=f"proj_one_{limit}")] for limit in (20, 14, 9, 5)]
+    both = [minute(20, project="proj_mp"), day(100, project="proj_mp")]
+    *singles, paired = await asyncio.to_thread(
+        _take_in_processes, kind, url, prefix, [*alone, both], 4, 15
+    )
+    for (window,), single in zip(alone, singles, strict=True):
+        assert sorted(g["minute"] for g in single) == list(range(1, window.limit + 1))
+        assert (await counters.take([window])).refused == window
+    assert sorted(g["minute"] for g in paired) == list(range(1, 21))
+    assert sorted(g["day"] for g in paired) == list(range(1, 21))
+    assert (await counters.take([both[1]])).counts == (Count(both[1], 21),)
+    assert (await counters.take([both[0]])).refused == both[0]
 
 
 # ---------------------------------------------------------------------- the database
@@ -318,7 +341,7 @@ async def test_redis_keys_expire_a_second_after_their_window(
     try:
         keys = sorted(k.decode() for k in client.scan_iter(match=f"{redis_prefix}*"))
         assert len(keys) == 3
-        expiries = sorted(int(client.pexpiretime(k)) for k in keys)  # type: ignore[arg-type]
+        expiries = sorted(int(client.pexpiretime(k)) for k in keys)
     finally:
         client.close()
     minute_end = int((MINUTE_START + 60) * 1000) + 1000

@@ -18,15 +18,17 @@ from reelway.policy.relaxed import RelaxedWindow
 LA = ZoneInfo("America/Los_Angeles")
 
 
-def utc(*fields: int) -> float:
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
     """A UTC wall-clock time as UNIX seconds."""
-    return datetime(*fields, tzinfo=UTC).timestamp()  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
 
 
-def local(*fields: int, fold: int = 0) -> float:
+def local(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, fold: int = 0
+) -> float:
     """A Los Angeles wall-clock time as UNIX seconds (``fold=1``: the repeated hour's second
     pass when clocks go back)."""
-    return datetime(*fields, tzinfo=LA, fold=fold).timestamp()  # type: ignore[misc]
+    return datetime(year, month, day, hour, minute, second, tzinfo=LA, fold=fold).timestamp()
 
 
 # ---------------------------------------------------------------------- periods
@@ -183,10 +185,6 @@ def test_a_window_within_one_day() -> None:
     assert window.closes_after(utc(2026, 6, 10, 2)) == utc(2026, 6, 10, 5)
 
 
-@pytest.mark.xfail(
-    reason="src bug: next_open compares wall times, so a start in the repeated hour can be "
-    "returned although it has already passed (see the report)",
-)
 def test_next_open_is_never_in_the_past_when_the_start_is_in_the_repeated_hour() -> None:
     """01:30 happens at 08:30 and 09:30 UTC on 2026-11-01; at 09:10 UTC (01:10 PST) the next
     opening is 09:30 UTC, not the 08:30 UTC that is already gone."""
@@ -209,7 +207,7 @@ def test_next_open_is_never_in_the_past_when_the_start_is_in_the_repeated_hour()
     ],
 )
 def test_bad_windows_are_refused_with_the_reason(window: str, zone: str, problem: str) -> None:
-    with pytest.raises(ValueError, match="relaxed window|time zone") as caught:
+    with pytest.raises(ValueError, match="relaxed window") as caught:
         RelaxedWindow.parse(window, zone)
     assert problem in str(caught.value)
 
@@ -425,7 +423,7 @@ def test_relaxed_jobs_cost_nothing() -> None:
 
 
 def test_micro_dollars_do_not_drift() -> None:
-    """Three 10-cent seconds are exactly 300,000 micros, where the floats give 0.30000000000000004."""
+    """Three 10-cent seconds are exactly 300,000 micros (the floats give 0.30000000000000004)."""
     assert pricing.to_micros(0.1) * 3 == 300_000
     assert pricing.to_micros(0.1 * 3) == 300_000
     assert pricing.to_usd(1_234_567) == pytest.approx(1.234567)

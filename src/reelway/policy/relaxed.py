@@ -53,16 +53,25 @@ class RelaxedWindow:
         """``ts`` itself when the window is open, else when it next opens."""
         if self.is_open(ts):
             return ts
-        local = datetime.fromtimestamp(ts, self.zone)
-        opening = datetime.combine(local.date(), self.start, self.zone)
-        if opening <= local:
-            opening = datetime.combine(local.date() + timedelta(days=1), self.start, self.zone)
-        return opening.timestamp()
+        return min(c for c in self._instants(ts, self.start) if self.is_open(c))
 
     def closes_after(self, ts: float) -> float:
         """When the window that is open at ``ts`` closes."""
+        return min(self._instants(ts, self.end))
+
+    def _instants(self, ts: float, at: time) -> list[float]:
+        """Every instant after ``ts`` in the next two days whose local time is ``at``.
+
+        Both readings of a wall-clock time in the hour that repeats when clocks go back are
+        included (comparing aware datetimes of one zone ignores ``fold``), so the answer is
+        never in the past.
+        """
         local = datetime.fromtimestamp(ts, self.zone)
-        closing = datetime.combine(local.date(), self.end, self.zone)
-        if closing <= local:
-            closing = datetime.combine(local.date() + timedelta(days=1), self.end, self.zone)
-        return closing.timestamp()
+        found = (
+            datetime.combine(local.date() + timedelta(days=days), at, self.zone)
+            .replace(fold=fold)
+            .timestamp()
+            for days in (0, 1, 2)
+            for fold in (0, 1)
+        )
+        return [c for c in found if c > ts]
