@@ -8,6 +8,7 @@ compete for the CPU; the numbers are the API path: auth, parsing, validation, SQ
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import statistics
 import subprocess
@@ -34,7 +35,10 @@ KEY_LINE = re.compile(r"^\s+(sk-rw-\S+)$", re.M)
 def _process(args: list[str], log: Path) -> Iterator[tuple[int, str]]:
     """A server whose output goes to a file (a full pipe would stall it mid-benchmark)."""
     with log.open("w") as sink:
-        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, text=True)
+        # Creates pile up unrendered (no workers): lift the queue bounds so that they all count.
+        env = {**os.environ, "REELWAY_QUEUE_LIMIT": "100000000"}
+        env["REELWAY_PROJECT_QUEUE_LIMIT"] = "100000000"
+        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, text=True, env=env)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
