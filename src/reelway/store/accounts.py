@@ -30,6 +30,9 @@ EDITABLE = frozenset(
     }
 )
 _PROJECT_FIELDS = [f.name for f in fields(jobs.Project)]
+_SELECT_PROJECT = sa.select(*(p.c[name] for name in _PROJECT_FIELDS))
+_BY_ID = _SELECT_PROJECT.where(p.c.id == sa.bindparam("key"))
+_BY_NAME = _SELECT_PROJECT.where(p.c.name == sa.bindparam("key"))
 
 
 def _project(row: Any) -> jobs.Project:
@@ -112,9 +115,11 @@ class AccountStore:
         return _project(row)
 
     async def get(self, id_or_name: str) -> jobs.Project | None:
-        query = sa.select(p).where(sa.or_(p.c.id == id_or_name, p.c.name == id_or_name))
-        row = await self.db.read(lambda conn: conn.execute(query).first())
-        return None if row is None else _project(row)
+        for statement in (_BY_ID, _BY_NAME):  # ids first: every create asks by id
+            found = await self.db.read_rows(statement, {"key": id_or_name})
+            if found:
+                return jobs.Project(**dict(zip(_PROJECT_FIELDS, found[0], strict=True)))
+        return None
 
     async def require(self, id_or_name: str) -> jobs.Project:
         found = await self.get(id_or_name)

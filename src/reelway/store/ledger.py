@@ -86,50 +86,88 @@ def _day(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
 
 
+NO_LIMIT = 2**62
+"""Stands for "no credit limit" or "no budget" in the prebuilt reservation statement."""
+
+# Built once: SQLAlchemy then compiles each once, and a create pays for execution only.
+_HOLD = (
+    sa.update(b)
+    .where(
+        b.c.project_id == sa.bindparam("p_id"),
+        b.c.period_start == sa.bindparam("p_start"),
+        sa.or_(
+            sa.bindparam("credits", type_=sa.BigInteger) == 0,
+            b.c.credits_reserved + b.c.credits_spent + sa.bindparam("credits", type_=sa.BigInteger)
+            <= sa.bindparam("credit_limit", type_=sa.BigInteger),
+        ),
+        sa.or_(
+            sa.bindparam("usd", type_=sa.BigInteger) == 0,
+            b.c.usd_micros_reserved
+            + b.c.usd_micros_spent
+            + sa.bindparam("usd", type_=sa.BigInteger)
+            <= sa.bindparam("budget", type_=sa.BigInteger),
+        ),
+    )
+    .values(
+        credits_reserved=b.c.credits_reserved + sa.bindparam("credits", type_=sa.BigInteger),
+        usd_micros_reserved=b.c.usd_micros_reserved + sa.bindparam("usd", type_=sa.BigInteger),
+    )
+    .returning(b.c.project_id)
+)
+_CHARGE = sa.insert(c)  # its VALUES come from the parameters (compiled once per dialect)
+_BALANCE_ROWS: dict[str, Any] = {}
+
+
+def _open_balance(conn: sa.Connection) -> Any:
+    dialect = conn.dialect.name
+    if dialect not in _BALANCE_ROWS:
+        _BALANCE_ROWS[dialect] = (
+            _upsert(conn)(b)
+            .values(
+                project_id=sa.bindparam("project_id"), period_start=sa.bindparam("period_start")
+            )
+            .on_conflict_do_nothing(index_elements=[b.c.project_id, b.c.period_start])
+        )
+    return _BALANCE_ROWS[dialect]
+
+
 def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
     """Hold the job's estimated cost, or raise InsufficientCredits / BudgetExceeded (the
-    caller's transaction then rolls back, job row included)."""
-    key = (b.c.project_id == r.project_id) & (b.c.period_start == r.period_start)
-    conn.execute(
-        _upsert(conn)(b)
-        .values(project_id=r.project_id, period_start=r.period_start)
-        .on_conflict_do_nothing(index_elements=[b.c.project_id, b.c.period_start])
-    )
-    update = sa.update(b).where(key)
-    # A free video (relaxed mode) fits even in an overspent period.
-    if r.credit_limit is not None and r.credits > 0:
-        update = update.where(
-            b.c.credits_reserved + b.c.credits_spent + r.credits <= r.credit_limit
-        )
-    if r.budget_usd_micros is not None and r.usd_micros > 0:
-        update = update.where(
-            b.c.usd_micros_reserved + b.c.usd_micros_spent + r.usd_micros <= r.budget_usd_micros
-        )
+    caller's transaction then rolls back, job row included).  A free video (relaxed mode)
+    fits even in an overspent period."""
+    key = {"p_id": r.project_id, "p_start": r.period_start}
+    conn.execute(_open_balance(conn), {"project_id": r.project_id, "period_start": r.period_start})
     held = conn.execute(
-        update.values(
-            credits_reserved=b.c.credits_reserved + r.credits,
-            usd_micros_reserved=b.c.usd_micros_reserved + r.usd_micros,
-        ).returning(b.c.project_id)
+        _HOLD,
+        {
+            **key,
+            "credits": r.credits,
+            "usd": r.usd_micros,
+            "credit_limit": NO_LIMIT if r.credit_limit is None else r.credit_limit,
+            "budget": NO_LIMIT if r.budget_usd_micros is None else r.budget_usd_micros,
+        },
     ).first()
     if held is None:
-        _refuse(conn, r, key)
+        where = (b.c.project_id == r.project_id) & (b.c.period_start == r.period_start)
+        _refuse(conn, r, where)
     conn.execute(
-        sa.insert(c).values(
-            video_id=r.video_id,
-            project_id=r.project_id,
-            model=r.model,
-            size=r.size,
-            seconds=r.seconds,
-            relaxed=r.relaxed,
-            day=_day(now),
-            period_start=r.period_start,
-            credits_per_second=r.credits_per_second,
-            usd_micros_per_second=r.usd_micros_per_second,
-            credits_reserved=r.credits,
-            usd_micros_reserved=r.usd_micros,
-            state=RESERVED,
-            created_at=now,
-        )
+        _CHARGE,
+        {
+            "video_id": r.video_id,
+            "project_id": r.project_id,
+            "model": r.model,
+            "size": r.size,
+            "seconds": r.seconds,
+            "relaxed": r.relaxed,
+            "day": _day(now),
+            "period_start": r.period_start,
+            "credits_per_second": r.credits_per_second,
+            "usd_micros_per_second": r.usd_micros_per_second,
+            "credits_reserved": r.credits,
+            "usd_micros_reserved": r.usd_micros,
+            "state": RESERVED,
+            "created_at": now,
+        },
     )
 
 
