@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from reelway import errors, ids, jobs
+from reelway.store import rows
 from reelway.store.database import Database
 from reelway.store.tables import balances as b
 from reelway.store.tables import charges as c
@@ -29,18 +30,9 @@ EDITABLE = frozenset(
         "disabled_at",
     }
 )
-_PROJECT_FIELDS = [f.name for f in fields(jobs.Project)]
-_SELECT_PROJECT = sa.select(*(p.c[name] for name in _PROJECT_FIELDS))
+_SELECT_PROJECT = sa.select(*(p.c[name] for name in rows.PROJECT_FIELDS))
 _BY_ID = _SELECT_PROJECT.where(p.c.id == sa.bindparam("key"))
 _BY_NAME = _SELECT_PROJECT.where(p.c.name == sa.bindparam("key"))
-
-
-def _project(row: Any) -> jobs.Project:
-    m = row._mapping
-    values = {name: m[name] for name in _PROJECT_FIELDS}
-    if values["relaxed"] is not None:
-        values["relaxed"] = bool(values["relaxed"])
-    return jobs.Project(**values)
 
 
 @dataclass(frozen=True)
@@ -91,7 +83,7 @@ class AccountStore:
                 )
             row = conn.execute(sa.insert(p).values(values).returning(*p.c)).one()
             conn.execute(sa.insert(qc).values(project_id=values["id"], queued=0))
-            return _project(row)
+            return rows.project_from(row)
 
         try:
             return await self.db.write(create)
@@ -112,13 +104,13 @@ class AccountStore:
             raise errors.ProjectNotFound(
                 f"No project with id {errors.show(project_id)}.", param="project_id"
             )
-        return _project(row)
+        return rows.project_from(row)
 
     async def get(self, id_or_name: str) -> jobs.Project | None:
         for statement in (_BY_ID, _BY_NAME):  # ids first: every create asks by id
             found = await self.db.read_rows(statement, {"key": id_or_name})
             if found:
-                return jobs.Project(**dict(zip(_PROJECT_FIELDS, found[0], strict=True)))
+                return rows.project(found[0])
         return None
 
     async def require(self, id_or_name: str) -> jobs.Project:
@@ -131,7 +123,9 @@ class AccountStore:
 
     async def list_projects(self) -> list[jobs.Project]:
         query = sa.select(p).order_by(p.c.created_at, p.c.name)
-        return await self.db.read(lambda conn: [_project(r) for r in conn.execute(query).all()])
+        return await self.db.read(
+            lambda conn: [rows.project_from(r) for r in conn.execute(query).all()]
+        )
 
     async def balance(self, project_id: str, period_start: float) -> Balance:
         query = sa.select(b).where(b.c.project_id == project_id, b.c.period_start == period_start)

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelway import ids, jobs
+from reelway.store import rows
 from reelway.store.database import Database
 from reelway.store.tables import api_keys as k
 from reelway.store.tables import projects as p
@@ -17,10 +18,6 @@ from reelway.store.tables import queue_counts as qc
 
 _BY_HASH = sa.select(k).where(k.c.key_hash == sa.bindparam("digest"))
 _KEY_COLUMNS = [c.name for c in k.c]
-
-
-def _project(row: sa.Row[Any]) -> jobs.Project:
-    return jobs.Project(**row._mapping)
 
 
 def _key(m: Mapping[Any, Any]) -> jobs.ApiKey:
@@ -42,7 +39,7 @@ class KeyStore:
     async def project_by_name(self, name: str) -> jobs.Project | None:
         query = sa.select(p).where(p.c.name == name)
         row = await self.db.read(lambda conn: conn.execute(query).first())
-        return None if row is None else _project(row)
+        return None if row is None else rows.project_from(row)
 
     async def ensure_project(self, name: str) -> tuple[jobs.Project, bool]:
         """The project called ``name``, created if missing; True when it was created."""
@@ -51,7 +48,7 @@ class KeyStore:
         def get_or_create(conn: sa.Connection) -> tuple[jobs.Project, bool]:
             row = conn.execute(sa.select(p).where(p.c.name == name)).first()
             if row is not None:
-                return _project(row), False
+                return rows.project_from(row), False
             conn.execute(
                 sa.insert(p).values(id=fresh.id, name=fresh.name, created_at=fresh.created_at)
             )
@@ -59,10 +56,6 @@ class KeyStore:
             return fresh, True
 
         return await self.db.write(get_or_create)
-
-    async def list_projects(self) -> list[jobs.Project]:
-        query = sa.select(p).order_by(p.c.created_at)
-        return await self.db.read(lambda conn: [_project(r) for r in conn.execute(query).all()])
 
     async def create_key(self, project_id: str, name: str = "default") -> tuple[jobs.ApiKey, str]:
         """A new key for the project: the record and the secret, which is never stored."""
@@ -93,8 +86,8 @@ class KeyStore:
         if project_id is not None:
             query = query.where(k.c.project_id == project_id)
         ordered = query.order_by(k.c.created_at)
-        rows = await self.db.read(lambda conn: conn.execute(ordered).all())
-        return [(_key(r._mapping), str(r.project_name)) for r in rows]
+        found = await self.db.read(lambda conn: conn.execute(ordered).all())
+        return [(_key(r._mapping), str(r.project_name)) for r in found]
 
     async def revoke_key(self, key_id: str) -> jobs.ApiKey | None:
         query = (
@@ -109,10 +102,10 @@ class KeyStore:
     async def authenticate(self, secret: str) -> jobs.ApiKey | None:
         """The key record for a presented secret, or None; revoked keys are returned too."""
         digest = ids.hash_api_key(secret)
-        rows = await self.db.read_rows(_BY_HASH, {"digest": digest})
-        if not rows:
+        matches = await self.db.read_rows(_BY_HASH, {"digest": digest})
+        if not matches:
             return None
-        row = dict(zip(_KEY_COLUMNS, rows[0], strict=True))
+        row = dict(zip(_KEY_COLUMNS, matches[0], strict=True))
         if not hmac.compare_digest(row["key_hash"], digest):
             return None
         return _key(row)

@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway import errors, ids
+from reelway.store import rows
 from reelway.store.tables import balances as b
 from reelway.store.tables import charges as c
 from reelway.store.tables import events as e
@@ -74,10 +73,6 @@ class Settlement:
     cost_usd_micros: int | None = None
 
 
-def _upsert(conn: sa.Connection) -> Any:
-    return sqlite_insert if conn.dialect.name == "sqlite" else postgres_insert
-
-
 def _usd(micros: int) -> str:
     return f"${micros / 1_000_000:,.2f}"
 
@@ -122,7 +117,7 @@ def _open_balance(conn: sa.Connection) -> Any:
     dialect = conn.dialect.name
     if dialect not in _BALANCE_ROWS:
         _BALANCE_ROWS[dialect] = (
-            _upsert(conn)(b)
+            rows.upsert(conn)(b)
             .values(
                 project_id=sa.bindparam("project_id"), period_start=sa.bindparam("period_start")
             )

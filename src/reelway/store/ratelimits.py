@@ -13,10 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway.limits import Count, Decision, Window
+from reelway.store import rows
 from reelway.store.database import Database
 from reelway.store.tables import rate_counters as rc
 
@@ -68,7 +67,7 @@ class DatabaseCounters:
 
 
 def _take(conn: sa.Connection, windows: Sequence[Window]) -> list[Count]:
-    upsert = sqlite_insert if conn.dialect.name == "sqlite" else postgres_insert
+    upsert = rows.upsert(conn)
     counts = []
     for window in windows:
         statement = (

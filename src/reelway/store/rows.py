@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway import jobs
 from reelway.store.tables import videos as v
@@ -36,3 +39,24 @@ def error(code: str, message: str) -> dict[str, Any]:
 
 def no_lease() -> dict[str, Any]:
     return {"lease_token": None, "lease_owner": None, "lease_expires_at": None}
+
+
+def upsert(conn: sa.Connection) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_*`` (SQLite and PostgreSQL share it)."""
+    return sqlite_insert if conn.dialect.name == "sqlite" else postgres_insert
+
+
+PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(jobs.Project))
+
+
+def project(values: Sequence[Any]) -> jobs.Project:
+    """A projects row (its columns in ``PROJECT_FIELDS`` order) as a Project."""
+    found = dict(zip(PROJECT_FIELDS, values, strict=True))
+    if found["relaxed"] is not None:
+        found["relaxed"] = bool(found["relaxed"])  # SQLite gives 0/1
+    return jobs.Project(**found)
+
+
+def project_from(row: sa.Row[Any]) -> jobs.Project:
+    """A project from a row selected with (at least) every projects column."""
+    return project([row._mapping[name] for name in PROJECT_FIELDS])

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgres_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway import jobs
 from reelway.store import ledger, rows
@@ -118,7 +116,7 @@ def _insert_keyed(
         )
     if idempotency is not None:
         now = params["created_at"]
-        upsert = sqlite_insert if conn.dialect.name == "sqlite" else postgres_insert
+        upsert = rows.upsert(conn)
         claimed = conn.execute(
             upsert(ik)
             .values(
