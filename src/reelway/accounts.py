@@ -230,6 +230,10 @@ class AccountService:
             balance=await self.accounts.balance(project.id, period[0]),
         )
 
+    async def record(self, project: jobs.Project) -> dict[str, Any]:
+        """The project as the admin API and the CLI show it (``summary_record``)."""
+        return summary_record(await self.summary(project))
+
     async def usage(
         self, project_id: str | None, first_day: str | None, last_day: str | None
     ) -> list[UsageRow]:
@@ -394,7 +398,7 @@ class KeyAdmin:
 
     async def revoke(self, project: str, key_id: str) -> jobs.ApiKey:
         found = await self.accounts.require(project)
-        owned = {key.id for key in await self.list(found.id)}
+        owned = {key.id for key, _ in await self.keys.list_keys(found.id)}
         revoked = await self.keys.revoke_key(key_id) if key_id in owned else None
         if revoked is None:
             raise errors.ApiKeyNotFound(

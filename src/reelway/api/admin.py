@@ -70,20 +70,19 @@ class AdminRoutes:
         return await forms.read_params(request, max_file_bytes=ADMIN_BODY_BYTES)
 
     async def _project_record(self, id_or_name: str) -> dict[str, Any]:
-        project = await self.service.accounts.require(id_or_name)
-        return accounts.summary_record(await self.service.summary(project))
+        return await self.service.record(await self.service.accounts.require(id_or_name))
 
     async def create_project(self, request: Request) -> Response:
         self._require_admin(request)
         body = await self._body(request)
         settings = {k: v for k, v in body.items() if k != "name"}
         project = await self.service.create_project(body.get("name"), settings)
-        return JsonResponse(await self._project_record(project.id))
+        return JsonResponse(await self.service.record(project))
 
     async def list_projects(self, request: Request) -> Response:
         self._require_admin(request)
         found = await self.service.accounts.list_projects()
-        data = [accounts.summary_record(await self.service.summary(p)) for p in found]
+        data = [await self.service.record(p) for p in found]
         return JsonResponse({"object": "list", "data": data, "has_more": False})
 
     async def get_project(self, request: Request) -> Response:
@@ -94,7 +93,7 @@ class AdminRoutes:
         self._require_admin(request)
         body = await self._body(request)
         project = await self.service.update_project(request.path_params["project"], body)
-        return JsonResponse(await self._project_record(project.id))
+        return JsonResponse(await self.service.record(project))
 
     async def create_key(self, request: Request) -> Response:
         self._require_admin(request)

@@ -75,8 +75,7 @@ def _with_runtime(data_dir: Path | None, work: Callable[[Runtime], Awaitable[T]]
 
 
 async def _record(runtime: Runtime, id_or_name: str) -> dict[str, Any]:
-    project = await runtime.accounts.accounts.require(id_or_name)
-    return accounts.summary_record(await runtime.accounts.summary(project))
+    return await runtime.accounts.record(await runtime.accounts.accounts.require(id_or_name))
 
 
 def _show(record: dict[str, Any], as_json: bool) -> None:
@@ -121,7 +120,7 @@ def create(name: str, as_json: bool, data_dir: Path | None, **values: Any) -> No
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         project = await runtime.accounts.create_project(name, _changes(values))
-        return await _record(runtime, project.id)
+        return await runtime.accounts.record(project)
 
     _show(_with_runtime(data_dir, work), as_json)
 
@@ -139,7 +138,7 @@ def update(name: str, as_json: bool, data_dir: Path | None, **values: Any) -> No
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         project = await runtime.accounts.update_project(name, changes)
-        return await _record(runtime, project.id)
+        return await runtime.accounts.record(project)
 
     _show(_with_runtime(data_dir, work), as_json)
 
@@ -165,7 +164,7 @@ def list_projects(as_json: bool, data_dir: Path | None) -> None:
 
     async def work(runtime: Runtime) -> list[dict[str, Any]]:
         found = await runtime.accounts.accounts.list_projects()
-        return [accounts.summary_record(await runtime.accounts.summary(p)) for p in found]
+        return [await runtime.accounts.record(p) for p in found]
 
     records = _with_runtime(data_dir, work)
     if as_json:

@@ -66,26 +66,45 @@ class DatabaseCounters:
         return None
 
 
-def _take(conn: sa.Connection, windows: Sequence[Window]) -> list[Count]:
-    upsert = rows.upsert(conn)
-    counts = []
-    for window in windows:
-        statement = (
-            upsert(rc)
-            .values(key=window.key, window_start=window.start, count=1, expires_at=window.end)
+_TAKES: dict[str, Any] = {}
+_CURRENT = sa.select(rc.c["count"]).where(
+    rc.c.key == sa.bindparam("w_key"), rc.c.window_start == sa.bindparam("w_start")
+)
+
+
+def _take_statement(conn: sa.Connection) -> Any:
+    """One conditional upsert per dialect, built once: a counted request pays execution only."""
+    dialect = conn.dialect.name
+    if dialect not in _TAKES:
+        _TAKES[dialect] = (
+            rows.upsert(conn)(rc)
             .on_conflict_do_update(
                 index_elements=[rc.c.key, rc.c.window_start],
                 set_={"count": rc.c["count"] + 1},
-                where=rc.c["count"] + 1 <= window.limit,
+                where=rc.c["count"] + 1 <= sa.bindparam("limit", type_=sa.Integer),
             )
             .returning(rc.c["count"])
         )
-        taken = conn.execute(statement).scalar()
+    return _TAKES[dialect]
+
+
+def _take(conn: sa.Connection, windows: Sequence[Window]) -> list[Count]:
+    statement = _take_statement(conn)
+    counts = []
+    for window in windows:
+        taken = conn.execute(
+            statement,
+            {
+                "key": window.key,
+                "window_start": window.start,
+                "count": 1,
+                "expires_at": window.end,
+                "limit": window.limit,
+            },
+        ).scalar()
         if taken is None:
             current = conn.execute(
-                sa.select(rc.c["count"]).where(
-                    rc.c.key == window.key, rc.c.window_start == window.start
-                )
+                _CURRENT, {"w_key": window.key, "w_start": window.start}
             ).scalar_one()
             raise _Full(window, int(current))  # rolls back the windows counted so far
         counts.append(Count(window, int(taken)))
