@@ -268,6 +268,9 @@ async def test_an_input_image_goes_inline_as_base64(fake: FakeVeo, tmp_path: Pat
 
 async def test_progress_in_the_operations_metadata_is_reported(fake: FakeVeo) -> None:
     engine = gemini_engine(fake)
+    # A job that never finishes: the unscripted second poll must find it still running however
+    # slowly the test machine gets there (the default job finishes after 0.05 s).
+    fake.next_outcome(server.Outcome("never"))
     try:
         operation = await engine.submit(contract.REQUEST)
         fake.script(
