@@ -247,6 +247,19 @@ def _admin_session(server: harness.Server, admin: httpx.Client) -> None:
     )
     bad = admin.post(f"/projects/{project['id']}", json={"tier": "platinum"}).json()["error"]
     assert (bad["code"], bad["param"]) == ("invalid_value", "tier")
+    for method, path, body, status, code, param in [
+        ("POST", "/projects/studio", {"budget_usd": -5}, 400, "invalid_value", "budget_usd"),
+        ("POST", "/projects/studio", {"colour": "red"}, 400, "unknown_parameter", "colour"),
+        ("POST", "/projects", {"name": ""}, 400, "invalid_value", "name"),
+        ("GET", "/projects/nowhere", None, 404, "project_not_found", "project_id"),
+        ("DELETE", "/projects/studio/api_keys/key_nope", None, 404, "api_key_not_found", "key_id"),
+        ("GET", "/usage?format=xml", None, 400, "invalid_value", "format"),
+        ("GET", "/usage?start=22-11-2026", None, 400, "invalid_value", "start"),
+    ]:
+        answer = admin.request(method, path, json=body)
+        error = answer.json()["error"]
+        assert (answer.status_code, error["code"], error["param"]) == (status, code, param), path
+        assert answer.headers["x-request-id"]
     updated = admin.post("/projects/studio", json={"relaxed": True, "budget_usd": None}).json()
     assert updated["relaxed"] is True and updated["budget_usd"] is None
 
