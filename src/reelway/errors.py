@@ -10,7 +10,7 @@ docstring is the default message.  The tree::
     │   │   ├── InvalidValue, MissingParameter, UnknownParameter, UnsupportedParameter
     │   │   ├── InvalidJson, InvalidMultipart, InvalidImage, ImageSizeMismatch, ImageTooLarge
     │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter,
-    │   │   ├── ProjectExists
+    │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation)
     │   ├── UnsupportedContentType      415
     │   ├── RequestTooLarge             413
     │   ├── RangeNotSatisfiable         416
@@ -27,11 +27,12 @@ docstring is the default message.  The tree::
     │   └── MethodNotAllowed            405
     ├── NotImplementedYet               501, never retried
     ├── Unavailable                     503 with retry-after (ServerBusy, DatabaseUnavailable,
-    │                                   StorageUnavailable)
+    │                                   StorageUnavailable, ModerationUnavailable)
     ├── InternalError                   500
     └── JobFailure                      recorded on a failed video's ``error``, never raised to HTTP
         ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError, AssetsMissing,
-        ├── NoEngineAvailable, ModerationBlocked, InputBlocked (sentinel_block)
+        ├── NoEngineAvailable, ModerationBlocked, InputBlocked (sentinel_block),
+        ├── OutputModerationFailed
         └── UpstreamError               a hosted provider failed; ``failover`` says whether the
                                         next engine on the route may take the job
 
@@ -61,16 +62,23 @@ class ReelwayError(Exception):
         param: str | None = None,
         retry_after: float | None = None,
         headers: Mapping[str, str] | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> None:
         self.message = message or _default_message(type(self))
         self.param = param
         self.retry_after = retry_after
         self.headers: dict[str, str] = dict(headers or {})
+        self.details: dict[str, str] = dict(details or {})
+        """Reelway's additions beside OpenAI's four keys (a moderation ``category`` and
+        ``stage``); absent from the envelope when empty, so other errors keep their shape."""
         super().__init__(self.message)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Errors cross process boundaries (render children); keep the keyword arguments.
-        return (_rebuild, (type(self), self.message, self.param, self.retry_after, self.headers))
+        return (
+            _rebuild,
+            (type(self), self.message, self.param, self.retry_after, self.headers, self.details),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The body of OpenAI's error envelope: ``{"message", "type", "param", "code"}``."""
@@ -79,6 +87,7 @@ class ReelwayError(Exception):
             "type": self.error_type,
             "param": self.param,
             "code": self.code,
+            **self.details,
         }
 
 
@@ -88,8 +97,9 @@ def _rebuild(
     param: str | None,
     retry_after: float | None,
     headers: dict[str, str],
+    details: dict[str, str] | None = None,
 ) -> ReelwayError:
-    return cls(message, param=param, retry_after=retry_after, headers=headers)
+    return cls(message, param=param, retry_after=retry_after, headers=headers, details=details)
 
 
 def _rebuild_upstream(
@@ -186,6 +196,13 @@ class ImageTooLarge(InvalidRequest):
     """The image is larger than this server accepts."""
 
     code = "image_too_large"
+
+
+class ContentBlocked(InvalidRequest):
+    """This server's moderation refused the prompt or the input image before generation;
+    nothing was charged."""
+
+    code = "sentinel_block"
 
 
 class ImageFetchFailed(InvalidRequest):
@@ -426,6 +443,13 @@ class ServerBusy(Unavailable):
     code = "server_busy"
 
 
+class ModerationUnavailable(Unavailable):
+    """The moderation service this server relies on did not answer; nothing was queued or
+    charged."""
+
+    code = "moderation_unavailable"
+
+
 class DatabaseUnavailable(Unavailable):
     """The database cannot be reached right now; retry after the time given."""
 
@@ -498,6 +522,12 @@ class ModerationBlocked(JobFailure):
     """The provider's safety system refused the generated video."""
 
     code = "moderation_blocked"
+
+
+class OutputModerationFailed(JobFailure):
+    """The generated video could not be checked: the moderation service did not answer."""
+
+    code = "moderation_unavailable"
 
 
 class InputBlocked(JobFailure):
