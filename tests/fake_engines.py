@@ -5,15 +5,23 @@ from __future__ import annotations
 import os
 import time
 
+import numpy as np
+
 from reelway import catalog, errors
 from reelway.engines import base
+from reelway.media import previews
+from reelway.media.encode import Mp4Writer
 
 INFO = base.EngineInfo(name="fake", capabilities=frozenset({catalog.Capability.REMIX}))
 
 
 def _write_outputs(output: base.RenderOutput) -> None:
-    for path in (output.video, output.thumbnail, output.spritesheet):
-        path.write_bytes(b"not really media, but the worker only stores files")
+    """Tiny real media (a 64x36 half-second MP4 and its previews): the worker signs what it
+    stores, and a signer parses the file it signs."""
+    with Mp4Writer(output.video, 64, 36, fps=8, audio=False) as writer:
+        for shade in range(4):
+            writer.write_frame(np.full((36, 64, 3), 60 + 40 * shade, np.uint8))
+    previews.previews_from_video(output.video, output.thumbnail, output.spritesheet)
 
 
 class SlowEngine:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image
+
+from reelway.media import provenance
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Mp4Facts:
     audio_channels: int | None
     first_frame: np.ndarray
     faststart: bool
+    provenance: provenance.Report
 
 
 def top_level_atoms(data: bytes) -> list[str]:
@@ -39,8 +44,12 @@ def top_level_atoms(data: bytes) -> list[str]:
     return atoms
 
 
-def decode_mp4(data: bytes) -> Mp4Facts:
-    """Decode every frame (which fails loudly on a broken file)."""
+def decode_mp4(data: bytes, *, signed: bool = True) -> Mp4Facts:
+    """Decode every frame (which fails loudly on a broken file); a file Reelway served must
+    also carry a valid C2PA manifest saying an AI model made it (``signed``)."""
+    report = read_provenance(data, "video/mp4")
+    if signed:
+        assert_signed(report)
     with av.open(io.BytesIO(data), "r") as container:
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
@@ -64,8 +73,28 @@ def decode_mp4(data: bytes) -> Mp4Facts:
             audio_channels=audio.codec_context.channels if audio else None,
             first_frame=first if first is not None else np.zeros((1, 1, 3), np.uint8),
             faststart=_moov_before_mdat(data),
+            provenance=report,
         )
     return facts
+
+
+def read_provenance(data: bytes, mime: str) -> provenance.Report:
+    suffix = {"video/mp4": ".mp4", "image/webp": ".webp", "image/jpeg": ".jpg"}[mime]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"served{suffix}"
+        path.write_bytes(data)
+        return provenance.read(path, mime)
+
+
+def assert_signed(report: provenance.Report) -> None:
+    """Valid (the development CA is not a trust anchor here), made by Reelway, and stating an
+    AI model as the source."""
+    assert report.state in ("Valid", "Trusted"), (report.state, report.failures)
+    assert report.generator and report.generator.startswith("Reelway"), report.generator
+    assert any(a.startswith("c2pa.actions") for a in report.assertions), report.assertions
+    assert "org.reelway.generation" in report.assertions, report.assertions
+    assert report.digital_source_type == provenance.TRAINED_ALGORITHMIC_MEDIA
+    assert report.generation and report.generation.get("video_id", "").startswith("video_")
 
 
 def _moov_before_mdat(data: bytes) -> bool:

@@ -60,6 +60,7 @@ class Summary:
     tier: Tier
     plan: Plan | None
     relaxed_allowed: bool
+    watermark: bool
     period: tuple[float, float]
     balance: Balance
 
@@ -73,6 +74,8 @@ class AccountService:
         counters: Counters,
         relaxed_window: RelaxedWindow,
         clock: Callable[[], float] = time.time,
+        *,
+        watermark: bool = False,
     ) -> None:
         self.plans = plans
         self.accounts = accounts
@@ -80,6 +83,8 @@ class AccountService:
         self.counters = counters
         self.relaxed_window = relaxed_window
         self.clock = clock
+        self.watermark_default = watermark
+        """The deployment's choice (``REELWAY_WATERMARK``), under the plan's and project's."""
 
     # ------------------------------------------------------------------ admission
 
@@ -120,6 +125,15 @@ class AccountService:
             return project.relaxed
         plan = self.plans.plan(project.plan)
         return plan is not None and plan.relaxed
+
+    def watermark(self, project: jobs.Project) -> bool:
+        """Whether the project's new videos carry a visible watermark."""
+        if project.watermark is not None:
+            return project.watermark
+        plan = self.plans.plan(project.plan)
+        if plan is not None and plan.watermark is not None:
+            return plan.watermark
+        return self.watermark_default
 
     def schedule(self, admission: Admission, relaxed: bool) -> Schedule:
         if not relaxed:
@@ -184,10 +198,10 @@ class AccountService:
                 checked["plan"] = value
             elif name == "budget_usd":
                 checked["budget_usd_micros"] = _money(value)
-            elif name in ("relaxed", "disabled"):
+            elif name in ("relaxed", "disabled", "watermark"):
                 value = _bool_or_none(value, name)
-                if name == "relaxed":
-                    checked["relaxed"] = value
+                if name in ("relaxed", "watermark"):
+                    checked[name] = value
                 else:
                     checked["disabled_at"] = self.clock() if value else None
             elif name in ("requests_per_minute", "requests_per_day"):
@@ -195,7 +209,8 @@ class AccountService:
             else:
                 raise errors.UnknownParameter(
                     f"Unknown parameter: {errors.show(name)}. Allowed parameters: tier, plan, "
-                    "budget_usd, relaxed, disabled, requests_per_minute, requests_per_day.",
+                    "budget_usd, relaxed, watermark, disabled, requests_per_minute, "
+                    "requests_per_day.",
                     param=name,
                 )
         if "plan" in checked:
@@ -226,6 +241,7 @@ class AccountService:
             tier=self.plans.tier(project.tier),
             plan=self.plans.plan(project.plan),
             relaxed_allowed=self.relaxed_allowed(project),
+            watermark=self.watermark(project),
             period=period,
             balance=await self.accounts.balance(project.id, period[0]),
         )
@@ -357,6 +373,7 @@ def summary_record(summary: Summary) -> dict[str, Any]:
         "plan": None if plan is None else plan.name,
         "budget_usd": None if budget is None else pricing.to_usd(budget),
         "relaxed": summary.relaxed_allowed,
+        "watermark": summary.watermark,
         "requests_per_minute": project.requests_per_minute or tier.requests_per_minute,
         "requests_per_day": project.requests_per_day or tier.requests_per_day,
         "period": {

@@ -110,6 +110,8 @@ class Video:
     """When the files were deleted because the video expired."""
     engine_attempts: list[dict[str, Any]] | None
     """Engines that failed this video before the current one (failover history)."""
+    watermark: bool
+    """Whether the finished video carries a visible watermark (decided at creation)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -161,6 +163,8 @@ class Project:
     cycle_anchor: float | None = None
     """When the billing cycle started; periods repeat monthly from it (None: created_at)."""
     disabled_at: float | None = None
+    watermark: bool | None = None
+    """A visible watermark on its videos; None: as the plan, then the deployment, says."""
 
     @property
     def anchor(self) -> float:

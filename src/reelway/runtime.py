@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from reelway import catalog, config_file
+from reelway import catalog, config_file, safety
 from reelway.accounts import AccountService
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
+from reelway.media import provenance, watermark
 from reelway.policy import tiers
+from reelway.policy.moderation import Moderation
 from reelway.policy.relaxed import RelaxedWindow
 from reelway.service import VideoService
 from reelway.settings import Settings
@@ -25,7 +27,7 @@ from reelway.store.keys import KeyStore
 from reelway.store.queue import QueueStore
 from reelway.store.ratelimits import Counters, DatabaseCounters, RedisCounters
 from reelway.store.videos import VideoStore
-from reelway.worker import orchestrate
+from reelway.worker import finishing, orchestrate
 from reelway.worker.render_process import RenderProcesses
 from reelway.worker.runner import Worker
 
@@ -47,18 +49,21 @@ class Runtime:
     engines: EngineDirectory
     engine_store: EngineStore
     accounts: AccountService
+    moderation: Moderation
+    _signer: provenance.Signer | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, migrate: bool | None = None) -> Runtime:
         """Connect and bring the schema up to date (by default only for embedded SQLite)."""
         config = config_file.load(settings.config)
-        models = config.apply(catalog.load(settings.catalog))
+        models = load_catalog(settings, config)
         plans = tiers.load(settings.plans)
         relaxed = RelaxedWindow.parse(settings.relaxed_window, settings.relaxed_timezone)
         engines = EngineDirectory(config.engines, settings.engine_options)
         await _check_engines(models, engines)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        moderation = safety.moderation(settings)
         db = Database(
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
@@ -82,7 +87,9 @@ class Runtime:
         counters: Counters = (
             RedisCounters(settings.redis_url) if settings.redis_url else DatabaseCounters(db)
         )
-        accounts = AccountService(plans, AccountStore(db), keys, counters, relaxed)
+        accounts = AccountService(
+            plans, AccountStore(db), keys, counters, relaxed, watermark=settings.watermark
+        )
         storage = open_storage(
             settings.resolved_storage_url,
             s3_endpoint_url=settings.s3_endpoint_url,
@@ -90,7 +97,7 @@ class Runtime:
             s3_access_key_id=settings.s3_access_key_id,
             s3_secret_access_key=settings.s3_secret_access_key,
         )
-        service = VideoService(settings, models, videos, keys, storage, accounts)
+        service = VideoService(settings, models, videos, keys, storage, accounts, moderation)
         return cls(
             settings,
             db,
@@ -103,10 +110,18 @@ class Runtime:
             engines,
             EngineStore(db),
             accounts,
+            moderation,
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
         preload = [self.engines.module(name) for name in self.catalog.engines()]
+        finisher = finishing.Finisher(
+            moderation=self.moderation,
+            signer=self.signer(),
+            mark=watermark.Watermark(
+                text=self.settings.watermark_text, position=self.settings.watermark_position
+            ),
+        )
         ctx = orchestrate.JobContext(
             settings=self.settings,
             catalog=self.catalog,
@@ -115,10 +130,18 @@ class Runtime:
             renders=RenderProcesses(preload),
             engines=self.engines,
             engine_store=self.engine_store,
+            finisher=finisher,
         )
         worker = Worker(ctx, self.service, concurrency=concurrency, reaper=reaper)
         self.service.on_enqueue = worker.notify
         return worker
+
+    def signer(self) -> provenance.Signer:
+        """The C2PA signer, made when a worker first needs it (the development CA is created
+        then, not by every CLI command)."""
+        if self._signer is None:
+            self._signer = safety.signer(self.settings)
+        return self._signer
 
     async def ensure_first_key(self) -> str | None:
         """On an empty data dir: a default project and a development key (returned once)."""
@@ -129,8 +152,17 @@ class Runtime:
         return secret
 
     async def close(self) -> None:
+        await self.moderation.close()
         await self.accounts.counters.close()
         await self.db.close()
+
+
+def load_catalog(
+    settings: Settings, config: config_file.ConfigFile | None = None
+) -> catalog.Catalog:
+    """The served models: the catalogue file with the config file's routes applied."""
+    config = config or config_file.load(settings.config)
+    return config.apply(catalog.load(settings.catalog))
 
 
 async def _check_engines(models: catalog.Catalog, engines: EngineDirectory) -> None:

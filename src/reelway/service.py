@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 
 from reelway import catalog, errors, idempotency, ids, images, inputs, jobs
 from reelway.accounts import AccountService, Admission, Schedule
+from reelway.policy import preflight, pricing
+from reelway.policy.moderation import Moderation
 from reelway.settings import Settings
 from reelway.storage import Storage
 from reelway.store.keys import KeyStore
@@ -35,6 +37,7 @@ CREATE_FIELDS = frozenset(
     {"prompt", "model", "seconds", "size", "input_reference", "seed", "service_tier"}
 )
 REMIX_FIELDS = frozenset({"prompt", "service_tier"})
+PREFLIGHT_FIELDS = frozenset({"prompt", "model", "seconds", "size", "service_tier"})
 SERVICE_TIERS = ("default", "relaxed")
 NOT_YET_SUPPORTED = {
     "characters": "Character references are not supported by this server yet.",
@@ -96,9 +99,11 @@ class VideoService:
         keys: KeyStore,
         storage: Storage,
         accounts: AccountService,
+        moderation: Moderation | None = None,
         on_enqueue: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
+        self.moderation = moderation or Moderation()
         self.catalog = models
         self.videos = videos
         self.keys = keys
@@ -145,6 +150,7 @@ class VideoService:
         admission = await self.accounts.admit(caller.project_id)
         with _rate_headers_on_errors(admission):
             schedule = self.accounts.schedule(admission, relaxed)
+            await self.moderation.screen_prompt(prompt)
             image = await self._reference_image(
                 params.get("input_reference"), model, (width, height)
             )
@@ -202,11 +208,13 @@ class VideoService:
         await self._check_server_queue()
         admission = await self.accounts.admit(caller.project_id)
         with _rate_headers_on_errors(admission):
+            schedule = self.accounts.schedule(admission, relaxed)
+            await self.moderation.screen_prompt(prompt)
             return await self._enqueue(
                 caller,
                 request_id,
                 admission,
-                self.accounts.schedule(admission, relaxed),
+                schedule,
                 model_name=source.model,
                 model=model,
                 prompt=prompt,
@@ -265,6 +273,7 @@ class VideoService:
                 reservation=self.accounts.reservation(
                     admission, video_id, model, size, seconds, schedule.relaxed
                 ),
+                watermark=self.accounts.watermark(admission.project),
             )
             limit = self.settings.project_queue_limit
             outcome: jobs.Video | KeyTaken
@@ -344,13 +353,18 @@ class VideoService:
                 param=param,
             )
         try:
-            return await asyncio.to_thread(
+            checked = await asyncio.to_thread(
                 images.check,
                 source,
                 param=param,
                 max_bytes=self.settings.max_image_bytes,
                 expected_size=size,
             )
+            if self.moderation.input_image:
+                data = await asyncio.to_thread(checked.file.read)
+                checked.file.seek(0)
+                await self.moderation.screen_input_image(data, param=param)
+            return checked
         except BaseException:
             source.close()
             raise
@@ -466,6 +480,11 @@ class VideoService:
             await self.purge(video)
         return len(pending)
 
+    # ------------------------------------------------------------------ preflight
+
+    async def preflight(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return await check_prompt(self.catalog, self.moderation, params)
+
     # ------------------------------------------------------------------ models
 
     def models(self) -> tuple[catalog.ModelSpec, ...]:
@@ -478,6 +497,39 @@ class VideoService:
                 f"The model {errors.show(name)} does not exist.", param="model"
             )
         return model
+
+
+async def check_prompt(
+    models: catalog.Catalog, moderation: Moderation, params: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The preflight: what a create with these parameters would meet, without creating it.
+
+    Shared by ``POST /v1/videos/preflight`` and ``reelway lint``; nothing is counted, queued or
+    charged.  Parameters are validated exactly as a create validates them.
+    """
+    _check_fields(params, PREFLIGHT_FIELDS)
+    prompt = _prompt(params.get("prompt"))
+    model_name = _optional_string(params, "model") or "sora-2"
+    model = models.resolve(model_name)
+    size = _optional_string(params, "size") or model.default_size
+    model.check_size(size)
+    seconds = model.check_seconds(_seconds(params.get("seconds"), model.default_seconds))
+    relaxed = _relaxed(params.get("service_tier"))
+    review = preflight.review(prompt, seconds=seconds)
+    cost = pricing.estimate(model, size, seconds, relaxed=relaxed)
+    return {
+        "object": "video.preflight",
+        "model": model.name,
+        "size": size,
+        "seconds": str(seconds),
+        "moderation": await moderation.preflight(prompt),
+        **review.to_dict(),
+        "estimate": {
+            "credits": cost.credits,
+            "cost_usd": cost.usd,
+            "relaxed": cost.relaxed,
+        },
+    }
 
 
 # ---------------------------------------------------------------------- validation helpers

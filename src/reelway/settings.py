@@ -93,6 +93,38 @@ class Settings:
     relaxed_window: str = "22:00-06:00"
     """When relaxed-mode jobs may start, in ``relaxed_timezone``."""
     relaxed_timezone: str = "America/Los_Angeles"
+    moderation_detail: str = "category"
+    """What a moderation refusal tells the user: ``full`` (category and the matched words),
+    ``category``, or ``generic`` (neither; the operator's log still has both)."""
+    moderation_prompt_rules: bool = True
+    """Refuse prompts that match the prompt rules (real people, characters, brands, violence,
+    adult content)."""
+    moderation_rules: Path | None = None
+    """A prompt-rules TOML file replacing the built-in ``moderation_rules.toml``."""
+    moderation_faces: bool = True
+    """Refuse input images that show a human face (OpenCV's face detector)."""
+    moderation_url: str = ""
+    """Base URL of an OpenAI-compatible moderation API (``…/v1``); empty: no hosted backend."""
+    moderation_api_key: str = ""
+    moderation_model: str = "omni-moderation-latest"
+    moderation_stages: str = "prompt,input_image,output"
+    """Which stages the hosted backend checks (comma-separated)."""
+    moderation_timeout_seconds: float = 10.0
+    moderation_output_frames: int = 4
+    """Frames sampled from each finished video for output moderation (when a backend checks
+    the output stage)."""
+    moderation_backends: str = ""
+    """Third-party backends, ``module:factory`` comma-separated; ``factory(settings)`` returns
+    an object with ``name`` and ``check_text`` and/or ``check_image``."""
+    c2pa_cert: Path | None = None
+    """PEM chain (signing certificate first) for C2PA manifests; empty: a development CA is
+    generated in ``data_dir/c2pa`` on first start."""
+    c2pa_key: Path | None = None
+    """The PKCS#8 PEM private key of ``c2pa_cert``."""
+    watermark: bool = False
+    """Put a visible watermark on every video, unless a project or plan says otherwise."""
+    watermark_text: str = "AI-generated"
+    watermark_position: str = "bottom-right"
     engine_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per-engine constructor options, e.g. ``{"animatic": {"fps": 24}}`` (JSON in the env)."""
 
@@ -190,5 +222,19 @@ def _check(settings: Settings) -> None:
         problems.append("poll_after_ms must be >= 0")
     if not 0 < settings.port < 65536 and settings.port != 0:
         problems.append("port must be 0..65535")
+    if settings.moderation_detail not in ("full", "category", "generic"):
+        problems.append("moderation_detail must be full, category or generic")
+    stages = {s.strip() for s in settings.moderation_stages.split(",") if s.strip()}
+    if not stages <= {"prompt", "input_image", "output"}:
+        problems.append("moderation_stages may list only prompt, input_image and output")
+    if not 0 <= settings.moderation_output_frames <= 32:
+        problems.append("moderation_output_frames must be 0..32")
+    if (settings.c2pa_cert is None) != (settings.c2pa_key is None):
+        problems.append("c2pa_cert and c2pa_key must be given together")
+    corners = ("top-left", "top-right", "bottom-left", "bottom-right")
+    if settings.watermark_position not in corners:
+        problems.append(f"watermark_position must be one of {', '.join(corners)}")
+    if not settings.watermark_text.strip():
+        problems.append("watermark_text must not be empty")
     if problems:
         raise ValueError("invalid settings: " + "; ".join(problems))

@@ -27,7 +27,8 @@ LAYERS = {
     "storage": {"jobs", "errors"},
     "store": {"jobs", "ids", "errors", "limits"},
     "config_file": {"catalog", "engines", "limits"},
-    "policy": {"errors", "catalog", "jobs", "limits"},
+    "policy": {"errors", "catalog", "jobs", "limits", "prompting"},
+    "safety": {"media", "policy", "settings"},
     "accounts": {"catalog", "errors", "jobs", "limits", "policy", "store"},
     "service": {
         "accounts",
@@ -54,9 +55,12 @@ LAYERS = {
         "engines",
         "limits",
         "media",
+        "policy",
         "service",
     },
     "runtime": {
+        "safety",
+        "media",
         "accounts",
         "policy",
         "catalog",
@@ -92,6 +96,8 @@ LAYERS = {
         "api",
         "accounts",
         "policy",
+        "safety",
+        "media",
     },
 }
 

@@ -46,6 +46,7 @@ class Routes:
         return [
             Route("/v1/videos/{video_id}", self.retrieve, methods=["GET"]),
             Route("/v1/videos", self.create, methods=["POST"]),
+            Route("/v1/videos/preflight", self.preflight, methods=["POST"]),
             Route("/v1/videos", self.list, methods=["GET"]),
             Route("/v1/videos/{video_id}", self.delete, methods=["DELETE"]),
             Route("/v1/videos/edits", unimplemented, methods=["POST"]),
@@ -93,6 +94,15 @@ class Routes:
         finally:
             forms.close_uploads(params)
         return self._video_response(created.video, created.replayed, created.headers)
+
+    async def preflight(self, request: Request) -> Response:
+        """Reelway's addition: check a prompt and parameters without creating a video."""
+        await self.auth(request)
+        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
+        try:
+            return JsonResponse(await self.service.preflight(params))
+        finally:
+            forms.close_uploads(params)
 
     async def retrieve(self, request: Request) -> Response:
         caller = await self.auth(request)

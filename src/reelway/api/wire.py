@@ -40,7 +40,11 @@ def _error(error: dict[str, Any] | None) -> dict[str, Any] | None:
     ids stay with the operator (``reelway doctor``)."""
     if error is None:
         return None
-    return {"code": error.get("code"), "message": error.get("message")}
+    shown = {"code": error.get("code"), "message": error.get("message")}
+    for extra in ("category", "stage"):  # a moderation refusal says what and where
+        if extra in error:
+            shown[extra] = error[extra]
+    return shown
 
 
 def video_list(videos: list[jobs.Video], has_more: bool) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reelway import __version__
-from reelway.cli import doctor, generate, keys, projects, serve
+from reelway.cli import doctor, generate, keys, lint, projects, provenance, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +22,8 @@ cli.add_command(projects.projects)
 cli.add_command(projects.usage)
 cli.add_command(generate.generate)
 cli.add_command(doctor.doctor)
+cli.add_command(lint.lint)
+cli.add_command(provenance.provenance)
 
 
 def main() -> None:

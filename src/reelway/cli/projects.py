@@ -30,6 +30,11 @@ def account_options(update: bool) -> Callable[[Callable[..., Any]], Callable[...
                 default=None,
                 help="May ask for relaxed mode (default: as the plan says).",
             ),
+            click.option(
+                "--watermark/--no-watermark",
+                default=None,
+                help="A visible watermark on its videos (default: as the plan, then the server).",
+            ),
             click.option("--rpm", type=int, default=None, help="Override the tier's per minute."),
             click.option("--rpd", type=int, default=None, help="Override the tier's per day."),
         ]
@@ -51,6 +56,7 @@ def account_options(update: bool) -> Callable[[Callable[..., Any]], Callable[...
 
 def _changes(values: dict[str, Any]) -> dict[str, Any]:
     names = {"tier": "tier", "plan": "plan", "budget_usd": "budget_usd", "relaxed": "relaxed"}
+    names |= {"watermark": "watermark"}
     names |= {"rpm": "requests_per_minute", "rpd": "requests_per_day", "disabled": "disabled"}
     changes = {names[k]: v for k, v in values.items() if k in names and v is not None}
     for flag, name in (("no_plan", "plan"), ("no_budget", "budget_usd"), ("default_tier", "tier")):
@@ -96,7 +102,8 @@ def _show(record: dict[str, Any], as_json: bool) -> None:
     click.echo(f"{record['name']} ({record['id']}) {record['status']}")
     click.echo(
         f"  tier {record['tier']} ({limits}), plan {record['plan'] or '-'}, "
-        f"relaxed {'yes' if record['relaxed'] else 'no'}"
+        f"relaxed {'yes' if record['relaxed'] else 'no'}, "
+        f"watermark {'yes' if record['watermark'] else 'no'}"
     )
     click.echo(
         f"  budget {budget}; this period ${period['spent_usd']:,.2f} spent, "

@@ -34,6 +34,7 @@ class _PlanEntry(pydantic.BaseModel):
     description: str = ""
     monthly_credits: pydantic.NonNegativeInt
     relaxed: bool = False
+    watermark: bool | None = None
 
 
 class _PlansFile(pydantic.BaseModel):
@@ -57,12 +58,14 @@ class Tier:
 
 @dataclass(frozen=True)
 class Plan:
-    """Monthly credits and whether relaxed mode is included."""
+    """Monthly credits, whether relaxed mode is included, and the watermark choice."""
 
     name: str
     description: str
     monthly_credits: int
     relaxed: bool
+    watermark: bool | None = None
+    """A visible watermark on its projects' videos; None: as the deployment says."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ def from_mapping(data: dict[str, Any]) -> Plans:
                 description=p.description,
                 monthly_credits=p.monthly_credits,
                 relaxed=p.relaxed,
+                watermark=p.watermark,
             )
             for name, p in parsed.plans.items()
         },

@@ -28,6 +28,7 @@ EDITABLE = frozenset(
         "requests_per_day",
         "cycle_anchor",
         "disabled_at",
+        "watermark",
     }
 )
 _SELECT_PROJECT = sa.select(*(p.c[name] for name in rows.PROJECT_FIELDS))

@@ -18,6 +18,7 @@ S = jobs.JobStatus
 _COLUMNS = [c.name for c in v.c]
 _STATUS = _COLUMNS.index("status")
 _CANCEL = _COLUMNS.index("cancel_requested")
+_WATERMARK = _COLUMNS.index("watermark")
 
 
 def video(row: Sequence[Any]) -> jobs.Video:
@@ -25,6 +26,7 @@ def video(row: Sequence[Any]) -> jobs.Video:
     values = list(row)
     values[_STATUS] = S(values[_STATUS])
     values[_CANCEL] = bool(values[_CANCEL])
+    values[_WATERMARK] = bool(values[_WATERMARK])
     return jobs.video_from_row(values)
 
 
@@ -52,8 +54,9 @@ PROJECT_FIELDS = tuple(f.name for f in dataclasses.fields(jobs.Project))
 def project(values: Sequence[Any]) -> jobs.Project:
     """A projects row (its columns in ``PROJECT_FIELDS`` order) as a Project."""
     found = dict(zip(PROJECT_FIELDS, values, strict=True))
-    if found["relaxed"] is not None:
-        found["relaxed"] = bool(found["relaxed"])  # SQLite gives 0/1
+    for flag in ("relaxed", "watermark"):
+        if found[flag] is not None:
+            found[flag] = bool(found[flag])  # SQLite gives 0/1
     return jobs.Project(**found)
 
 

@@ -37,6 +37,8 @@ projects = sa.Table(
     sa.Column("requests_per_day", sa.Integer, nullable=True),
     sa.Column("cycle_anchor", sa.Float, nullable=True),
     sa.Column("disabled_at", sa.Float, nullable=True),
+    # Safety (migration 0006): a visible watermark; NULL: as the plan, then the deployment, says.
+    sa.Column("watermark", sa.Boolean, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -94,6 +96,8 @@ videos = sa.Table(
     sa.Column("assets_deleted_at", sa.Float, nullable=True),
     # Engines tried before the current one, with how each failed (failover history).
     sa.Column("engine_attempts", JsonType, nullable=True),
+    # Decided at creation from the project, plan and deployment (migration 0006).
+    sa.Column("watermark", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_videos_project_id_seq", "project_id", "seq"),
     sa.Index(
         "ix_videos_running",

@@ -68,6 +68,7 @@ class NewVideo:
     """Not before this time (relaxed jobs wait for their window); None: now."""
     reservation: ledger.Reservation | None = None
     """The cost to hold against the project's credits and budget, with the row."""
+    watermark: bool = False
 
 
 # Statements on the request path, built once so SQLAlchemy compiles them once.
@@ -80,7 +81,7 @@ _INSERTED = (
     "id", "project_id", "model", "catalog_model", "prompt", "size", "seconds", "seed",
     "input_reference", "remixed_from_video_id", "request_id", "status", "progress",
     "created_at", "priority", "run_at", "deadline_at", "attempts", "max_attempts",
-    "cancel_requested",
+    "cancel_requested", "watermark",
 )  # fmt: skip
 # The row goes in only while the project has fewer than queue_limit videos queued.  SQLite
 # runs one writer at a time; on PostgreSQL creates of one project take an advisory lock first
@@ -212,6 +213,7 @@ class VideoStore:
             "attempts": 0,
             "max_attempts": new.max_attempts,
             "cancel_requested": False,
+            "watermark": new.watermark,
         }
         params = {**values, "queue_limit": queue_limit}
         reservation = new.reservation

@@ -25,7 +25,7 @@ from reelway.settings import Settings
 from reelway.storage import Storage
 from reelway.store.engines import EngineStore
 from reelway.store.queue import Heartbeat, LeaseLost, QueueStore
-from reelway.worker import remote_job, routing
+from reelway.worker import finishing, remote_job, routing
 from reelway.worker.render_process import RenderProcesses
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class JobContext:
     renders: RenderProcesses
     engines: EngineDirectory
     engine_store: EngineStore
+    finisher: finishing.Finisher
     remotes: dict[str, base.RemoteEngine | None] = field(default_factory=dict)
 
     def remote_engine(self, name: str) -> base.RemoteEngine | None:
@@ -214,6 +215,8 @@ async def _attempt(
         await _supervise(ctx, video, token, render, progress, stopping)
         await render
         billing = None if remote_run is None else await remote_run.billing(output.video)
+        _check_outputs(output)
+        await ctx.finisher.finish(video, engine, output, remote=remote_run is not None)
         assets = await _store_outputs(ctx, video, token, output)
     except _Stop as stop:
         if stop.outcome in ("cancelled", "deadline") and remote_run is not None:
@@ -340,6 +343,16 @@ async def _request(
     )
 
 
+def _check_outputs(output: base.RenderOutput) -> None:
+    for name, path in (
+        ("video", output.video),
+        ("thumbnail", output.thumbnail),
+        ("spritesheet", output.spritesheet),
+    ):
+        if not path.is_file():
+            raise errors.EngineRuntimeError(f"The engine did not write its {name} file.")
+
+
 async def _store_outputs(
     ctx: JobContext, video: jobs.Video, token: str, output: base.RenderOutput
 ) -> dict[str, jobs.Asset]:
@@ -351,8 +364,6 @@ async def _store_outputs(
     assets: dict[str, jobs.Asset] = {}
     for name, path in files.items():
         filename, content_type = OUTPUTS[name]
-        if not path.is_file():
-            raise errors.EngineRuntimeError(f"The engine did not write its {name} file.")
         key = f"videos/{video.id}/{token[:8]}/{filename}"
         assets[name] = await ctx.storage.put_file(key, path, content_type)
     return assets
@@ -392,6 +403,6 @@ async def _fail(
     failure: errors.ReelwayError,
     engine: str | None,
 ) -> None:
-    error = {"code": failure.code, "message": failure.message}
+    error = {"code": failure.code, "message": failure.message, **failure.details}
     log.warning("video %s failed: %s: %s", video.id, failure.code, failure.message)
     await _through_outage(ctx, lambda: ctx.store.fail(video.id, token, error, engine))

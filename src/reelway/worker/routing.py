@@ -162,6 +162,7 @@ class Route:
             tried = ", ".join(f"{a['engine']} ({a['code']})" for a in others)
             message = f"{message} Engines tried before: {tried}."
         error: dict[str, Any] = {"code": failure.code, "message": message[:1000]}
+        error.update(failure.details)  # a moderation refusal's category and stage
         if self.attempts:
             error["attempts"] = self.attempts
         return error

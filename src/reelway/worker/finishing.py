@@ -1,0 +1,105 @@
+"""What happens to an engine's files before they are stored: output moderation, the visible
+watermark, and C2PA signing.
+
+The order matters: moderation looks at what the engine made; the watermark changes pixels, so
+it comes before signing; signing is last so the manifest's hashes cover the served bytes.  A
+hosted provider's original file becomes the manifest's parent ingredient, which keeps the
+provider's own C2PA manifest (if it had one) inside Reelway's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import reelway
+from reelway import errors, jobs
+from reelway.engines import base
+from reelway.media import frames, previews, provenance, watermark
+from reelway.policy.moderation import Moderation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Finisher:
+    moderation: Moderation
+    signer: provenance.Signer | None
+    mark: watermark.Watermark
+
+    async def finish(
+        self, video: jobs.Video, engine: str, output: base.RenderOutput, *, remote: bool
+    ) -> None:
+        """Raise ``errors.ModerationBlocked`` (or ``OutputModerationFailed``) to refuse."""
+        if self.moderation.checks_output:
+            sampled = await asyncio.to_thread(
+                frames.sample, output.video, self.moderation.output_frames
+            )
+            await self.moderation.screen_output(sampled)
+        try:
+            await self._mark_and_sign(video, engine, output, remote=remote)
+        except Exception as exc:  # a library's own error: record it, never crash the worker
+            raise errors.EngineRuntimeError(
+                f"Finishing the video (watermark, C2PA signing) failed: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    async def _mark_and_sign(
+        self, video: jobs.Video, engine: str, output: base.RenderOutput, *, remote: bool
+    ) -> None:
+        edits: list[str] = []
+        provider: Path | None = None
+        if remote:
+            # Keep the provider's bytes untouched: they are the manifest's parent ingredient.
+            provider = output.video.with_name("provider" + output.video.suffix)
+            os.replace(output.video, provider)
+        current = provider or output.video
+        if video.watermark:
+            marked = output.video.with_name("marked" + output.video.suffix)
+            await asyncio.to_thread(watermark.apply_to_video, current, marked, self.mark)
+            for image in (output.thumbnail, output.spritesheet):
+                await asyncio.to_thread(watermark.apply_to_image, image, self.mark)
+            edits.append("watermark")
+            current = marked
+        if self.signer is None:
+            if current != output.video:
+                os.replace(current, output.video)
+            return
+        claim = provenance.Claim(
+            title=f"{video.id}.mp4",
+            model=video.catalog_model,
+            engine=engine,
+            video_id=video.id,
+            reelway_version=reelway.__version__,
+        )
+        await asyncio.to_thread(
+            self.signer.sign, current, output.video, "video/mp4", claim, provider, edits
+        )
+        try:
+            await self._sign_previews(video, engine, output)
+        except Exception as exc:
+            if not remote:
+                raise
+            # A provider's previews may be in a form c2pa cannot sign: make ours instead.
+            log.info("remaking the previews of %s to sign them (%s)", video.id, exc)
+            await asyncio.to_thread(
+                previews.previews_from_video, output.video, output.thumbnail, output.spritesheet
+            )
+            await self._sign_previews(video, engine, output)
+        log.debug("finished %s (%s)", video.id, ", ".join(edits) or "signed")
+
+    async def _sign_previews(
+        self, video: jobs.Video, engine: str, output: base.RenderOutput
+    ) -> None:
+        assert self.signer is not None
+        for image, mime in ((output.thumbnail, "image/webp"), (output.spritesheet, "image/jpeg")):
+            claim = provenance.Claim(
+                title=image.name,
+                model=video.catalog_model,
+                engine=engine,
+                video_id=video.id,
+                reelway_version=reelway.__version__,
+            )
+            await asyncio.to_thread(self.signer.sign, image, image, mime, claim, None, ())
