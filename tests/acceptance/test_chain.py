@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import openai
 
-from tests import backends, harness
+from tests import backends, harness, media_checks
 from tests.acceptance.conftest import sdk_client
 
 
@@ -51,13 +53,22 @@ def test_a_reelway_in_front_of_a_reelway(
         assert done.status == "completed", done.error
         (made_by_b,) = b.videos.list().data
         assert made_by_b.prompt == "a lighthouse at dusk"
-        assert a.videos.download_content(video.id).content == (
-            b.videos.download_content(made_by_b.id).content
-        )
-        for variant in ("thumbnail", "spritesheet"):
-            assert a.videos.download_content(video.id, variant=variant).content == (
-                b.videos.download_content(made_by_b.id, variant=variant).content
-            )
+        # A re-signs B's file with B's file as the parent ingredient: the pixels are B's, the
+        # manifest is A's, and B's manifest is kept inside it.
+        from_a = media_checks.decode_mp4(a.videos.download_content(video.id).content)
+        from_b = media_checks.decode_mp4(b.videos.download_content(made_by_b.id).content)
+        assert np.array_equal(from_a.first_frame, from_b.first_frame)
+        assert (from_a.frames, from_a.duration) == (from_b.frames, from_b.duration)
+        assert (from_a.provenance.generation or {})["video_id"] == video.id
+        assert (from_b.provenance.generation or {})["video_id"] == made_by_b.id
+        (parent,) = from_a.provenance.ingredients
+        assert parent["relationship"] == "parentOf" and parent["has_manifest"], parent
+        assert parent["validation_state"] == "Valid", parent
+        assert (parent["generator"] or "").startswith("Reelway"), parent
+        download: Any = a.videos.download_content
+        for variant, mime in (("thumbnail", "image/webp"), ("spritesheet", "image/jpeg")):
+            image = download(video.id, variant=variant).content
+            media_checks.assert_signed(media_checks.read_provenance(image, mime))
 
         remix = a.videos.remix(video.id, prompt="the same lighthouse in a storm")
         remixed = _wait(a, remix.id)
