@@ -88,11 +88,14 @@ def test_content_variants_ranges_and_etags(server, client: openai.OpenAI) -> Non
     thumb = client.videos.download_content(video.id, variant="thumbnail")
     assert thumb.response.headers["content-type"] == "image/webp"
     assert media_checks.decode_image(thumb.content, "WEBP").size[0] > 0
+    media_checks.assert_signed(media_checks.read_provenance(thumb.content, "image/webp"))
     sprites = client.videos.download_content(video.id, variant="spritesheet")
     assert sprites.response.headers["content-type"] == "image/jpeg"
     media_checks.decode_image(sprites.content, "JPEG")
+    media_checks.assert_signed(media_checks.read_provenance(sprites.content, "image/jpeg"))
     full = client.videos.download_content(video.id, variant="video")
     assert full.response.headers["content-type"] == "video/mp4"
+    media_checks.decode_mp4(full.content)
     size = len(full.content)
 
     url = f"{server.base_url}/videos/{video.id}/content"
