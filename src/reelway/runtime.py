@@ -13,7 +13,7 @@ from reelway import catalog, config_file, safety
 from reelway.accounts import AccountService
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
-from reelway.media import provenance, watermark
+from reelway.media import provenance
 from reelway.policy import tiers
 from reelway.policy.moderation import Moderation
 from reelway.policy.relaxed import RelaxedWindow
@@ -64,6 +64,7 @@ class Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         moderation = safety.moderation(settings)
+        safety.mark(settings)
         db = Database(
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
@@ -118,9 +119,7 @@ class Runtime:
         finisher = finishing.Finisher(
             moderation=self.moderation,
             signer=self.signer(),
-            mark=watermark.Watermark(
-                text=self.settings.watermark_text, position=self.settings.watermark_position
-            ),
+            mark=safety.mark(self.settings),
         )
         ctx = orchestrate.JobContext(
             settings=self.settings,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 
-from reelway.media import certificates, provenance
+from reelway.media import certificates, provenance, watermark
 from reelway.policy import faces, hosted_moderation, prompt_rules
 from reelway.policy.moderation import ImageBackend, Moderation, TextBackend
 from reelway.settings import Settings
@@ -70,6 +70,16 @@ def _third_party(spec: str, settings: Settings) -> object:
             f"moderation backend {spec!r} has neither check_text nor check_image (and a name)"
         )
     return backend
+
+
+def mark(settings: Settings) -> watermark.Watermark:
+    """The deployment's watermark, checked at start-up so a bad setting names itself."""
+    try:
+        return watermark.Watermark(
+            text=settings.watermark_text, position=settings.watermark_position
+        )
+    except ValueError as exc:
+        raise ValueError(f"REELWAY_WATERMARK_TEXT / REELWAY_WATERMARK_POSITION: {exc}") from None
 
 
 def signer(settings: Settings) -> provenance.Signer:

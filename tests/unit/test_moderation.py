@@ -111,7 +111,7 @@ def test_a_broken_rules_file_is_refused_with_where_and_why(
 # ---------------------------------------------------------------------- faces
 
 
-@pytest.mark.parametrize(("width", "height"), [(256, 256), (1280, 720), (720, 1280)])
+@pytest.mark.parametrize(("width", "height"), [(256, 256), (1280, 720), (720, 1280), (1792, 1024)])
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
 async def test_a_face_is_found_in_every_format_and_shape(width: int, height: int, fmt: str) -> None:
     detector = faces.FaceDetector()
@@ -266,3 +266,14 @@ def _solid(color: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 64), color).save(out, "PNG")
     return out.getvalue()
+
+
+async def test_a_backend_that_breaks_refuses_clearly_instead_of_letting_content_through() -> None:
+    class Broken:
+        name = "broken"
+
+        async def check_text(self, text: str) -> list[Finding]:
+            raise KeyError("bug in a third-party backend")
+
+    with pytest.raises(errors.ModerationUnavailable, match="backend broken failed: KeyError"):
+        await Moderation(prompt=[RULES, Broken()]).screen_prompt("a calm lake")

@@ -26,7 +26,7 @@ ADVICE = (
     "Input images may not show human faces; use an image without people, or generate the "
     "person from the prompt instead."
 )
-MAX_SIDE = 640
+MAX_SIDE = 512
 """Images are scaled down to this before detection: faster, and the cascade needs no more."""
 MIN_FACE_FRACTION = 0.06
 """Faces smaller than this fraction of the shorter side are ignored (crowds far away)."""

@@ -98,11 +98,11 @@ class Moderation:
 
     async def review_prompt(self, text: str) -> list[Finding]:
         """Every backend's findings on a prompt (the preflight shows them all)."""
-        return await _gather([backend.check_text(text) for backend in self.prompt])
+        return await _gather([_guarded(b.name, b.check_text(text)) for b in self.prompt])
 
     async def review_image(self, image: bytes, stage: Stage) -> list[Finding]:
         backends = self.input_image if stage is Stage.INPUT_IMAGE else self.output
-        return await _gather([backend.check_image(image, stage) for backend in backends])
+        return await _gather([_guarded(b.name, b.check_image(image, stage)) for b in backends])
 
     async def preflight(self, text: str) -> dict[str, Any]:
         """The prompt's findings as a preflight shows them, at the operator's detail level."""
@@ -215,6 +215,18 @@ class Moderation:
             closer = getattr(backend, "close", None)
             if closer is not None:
                 await closer()
+
+
+async def _guarded(name: str, call: Awaitable[Sequence[Finding]]) -> Sequence[Finding]:
+    """A backend that breaks (a third-party one raising anything) counts as unavailable: the
+    stage refuses clearly instead of answering 500 or letting content through."""
+    try:
+        return await call
+    except BackendUnavailable:
+        raise
+    except Exception as exc:
+        log.exception("moderation backend %s failed", name)
+        raise BackendUnavailable(f"backend {name} failed: {type(exc).__name__}") from exc
 
 
 async def _gather(calls: Sequence[Awaitable[Sequence[Finding]]]) -> list[Finding]:

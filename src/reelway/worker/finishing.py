@@ -35,9 +35,15 @@ class Finisher:
     ) -> None:
         """Raise ``errors.ModerationBlocked`` (or ``OutputModerationFailed``) to refuse."""
         if self.moderation.checks_output:
-            sampled = await asyncio.to_thread(
-                frames.sample, output.video, self.moderation.output_frames
-            )
+            try:
+                sampled = await asyncio.to_thread(
+                    frames.sample, output.video, self.moderation.output_frames
+                )
+            except Exception as exc:
+                raise errors.EngineRuntimeError(
+                    f"The video's frames could not be read for moderation: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
             await self.moderation.screen_output(sampled)
         try:
             await self._mark_and_sign(video, engine, output, remote=remote)
@@ -78,7 +84,7 @@ class Finisher:
             self.signer.sign, current, output.video, "video/mp4", claim, provider, edits
         )
         try:
-            await self._sign_previews(video, engine, output)
+            await self._sign_previews(video, engine, output, edits)
         except Exception as exc:
             if not remote:
                 raise
@@ -87,11 +93,11 @@ class Finisher:
             await asyncio.to_thread(
                 previews.previews_from_video, output.video, output.thumbnail, output.spritesheet
             )
-            await self._sign_previews(video, engine, output)
+            await self._sign_previews(video, engine, output, edits)
         log.debug("finished %s (%s)", video.id, ", ".join(edits) or "signed")
 
     async def _sign_previews(
-        self, video: jobs.Video, engine: str, output: base.RenderOutput
+        self, video: jobs.Video, engine: str, output: base.RenderOutput, edits: list[str]
     ) -> None:
         assert self.signer is not None
         for image, mime in ((output.thumbnail, "image/webp"), (output.spritesheet, "image/jpeg")):
@@ -102,4 +108,4 @@ class Finisher:
                 video_id=video.id,
                 reelway_version=reelway.__version__,
             )
-            await asyncio.to_thread(self.signer.sign, image, image, mime, claim, None, ())
+            await asyncio.to_thread(self.signer.sign, image, image, mime, claim, None, edits)
