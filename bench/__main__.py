@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, each printing ratios against a baseline from the same run."""
 
-from bench import bench_animatic, bench_api, bench_queue, bench_routing
+from bench import bench_animatic, bench_api, bench_queue, bench_routing, bench_safety
 
 if __name__ == "__main__":
     bench_api.main()
@@ -10,3 +10,5 @@ if __name__ == "__main__":
     bench_queue.main()
     print()
     bench_routing.main()
+    print()
+    bench_safety.main()
