@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -15,13 +17,26 @@ from reelway.media.encode import Mp4Writer
 INFO = base.EngineInfo(name="fake", capabilities=frozenset({catalog.Capability.REMIX}))
 
 
+def _tiny_media() -> tuple[bytes, bytes, bytes]:
+    """A 64x36 half-second MP4 and its previews, made once per process (at import, so the
+    render processes' forkserver makes it before forking)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = base.RenderOutput(*(Path(folder) / name for name in ("v.mp4", "t.webp", "s.jpg")))
+        with Mp4Writer(out.video, 64, 36, fps=8, audio=False) as writer:
+            for shade in range(4):
+                writer.write_frame(np.full((36, 64, 3), 60 + 40 * shade, np.uint8))
+        previews.previews_from_video(out.video, out.thumbnail, out.spritesheet)
+        return out.video.read_bytes(), out.thumbnail.read_bytes(), out.spritesheet.read_bytes()
+
+
+_MEDIA = _tiny_media()
+
+
 def _write_outputs(output: base.RenderOutput) -> None:
-    """Tiny real media (a 64x36 half-second MP4 and its previews): the worker signs what it
-    stores, and a signer parses the file it signs."""
-    with Mp4Writer(output.video, 64, 36, fps=8, audio=False) as writer:
-        for shade in range(4):
-            writer.write_frame(np.full((36, 64, 3), 60 + 40 * shade, np.uint8))
-    previews.previews_from_video(output.video, output.thumbnail, output.spritesheet)
+    """Tiny real media: the worker signs what it stores, and a signer parses what it signs."""
+    paths = (output.video, output.thumbnail, output.spritesheet)
+    for path, data in zip(paths, _MEDIA, strict=True):
+        path.write_bytes(data)
 
 
 class SlowEngine:
