@@ -17,7 +17,7 @@ import pytest
 
 from tests import backends, harness
 
-JOBS = 500
+JOBS = 300
 WORKERS = 3
 KILL_EVERY_SECONDS = 4.0
 LIMIT_SECONDS = 240
