@@ -13,7 +13,7 @@ from reelway import catalog, config_file, safety
 from reelway.accounts import AccountService
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
-from reelway.media import provenance
+from reelway.media import provenance, watermark
 from reelway.policy import tiers
 from reelway.policy.moderation import Moderation
 from reelway.policy.relaxed import RelaxedWindow
@@ -50,6 +50,7 @@ class Runtime:
     engine_store: EngineStore
     accounts: AccountService
     moderation: Moderation
+    mark: watermark.Watermark
     _signer: provenance.Signer | None = None
 
     @classmethod
@@ -64,7 +65,7 @@ class Runtime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         moderation = safety.moderation(settings)
-        safety.mark(settings)
+        mark = safety.mark(settings)  # checked at start-up, used by workers
         db = Database(
             settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
         )
@@ -112,6 +113,7 @@ class Runtime:
             EngineStore(db),
             accounts,
             moderation,
+            mark,
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
@@ -119,7 +121,7 @@ class Runtime:
         finisher = finishing.Finisher(
             moderation=self.moderation,
             signer=self.signer(),
-            mark=safety.mark(self.settings),
+            mark=self.mark,
         )
         ctx = orchestrate.JobContext(
             settings=self.settings,

@@ -84,14 +84,11 @@ def mark(settings: Settings) -> watermark.Watermark:
 
 def signer(settings: Settings) -> provenance.Signer:
     """The operator's certificate, or a development CA made on first start (said loudly)."""
-    if settings.c2pa_cert is not None and settings.c2pa_key is not None:
-        credentials = certificates.load(settings.c2pa_cert, settings.c2pa_key)
-    else:
-        directory = settings.data_dir / "c2pa"
-        credentials = certificates.development(directory)
+    credentials = certificates.resolve(settings.c2pa_cert, settings.c2pa_key, settings.data_dir)
+    if credentials.development:
         log.warning(
             "C2PA: signing with a development certificate from %s; readers will report it as "
             "untrusted. Set REELWAY_C2PA_CERT and REELWAY_C2PA_KEY to sign with your own.",
-            directory,
+            settings.data_dir / "c2pa",
         )
     return provenance.Signer(credentials)

@@ -139,11 +139,9 @@ class VideoService:
             return await self._replay(caller, taken, fingerprint)
         _check_fields(params, CREATE_FIELDS)
         prompt = _prompt(params.get("prompt"))
-        model_name = _optional_string(params, "model") or "sora-2"
-        model = self.catalog.resolve(model_name)
-        size = _optional_string(params, "size") or model.default_size
-        width, height = model.check_size(size)
-        seconds = model.check_seconds(_seconds(params.get("seconds"), model.default_seconds))
+        model_name, model, size, (width, height), seconds = _model_size_seconds(
+            self.catalog, params
+        )
         seed = _seed(params.get("seed"))
         relaxed = _relaxed(params.get("service_tier"))
         await self._check_server_queue()
@@ -509,11 +507,7 @@ async def check_prompt(
     """
     _check_fields(params, PREFLIGHT_FIELDS)
     prompt = _prompt(params.get("prompt"))
-    model_name = _optional_string(params, "model") or "sora-2"
-    model = models.resolve(model_name)
-    size = _optional_string(params, "size") or model.default_size
-    model.check_size(size)
-    seconds = model.check_seconds(_seconds(params.get("seconds"), model.default_seconds))
+    _, model, size, _, seconds = _model_size_seconds(models, params)
     relaxed = _relaxed(params.get("service_tier"))
     review = preflight.review(prompt, seconds=seconds)
     cost = pricing.estimate(model, size, seconds, relaxed=relaxed)
@@ -546,6 +540,19 @@ def _check_fields(params: Mapping[str, Any], allowed: frozenset[str]) -> None:
             f"Allowed parameters: {', '.join(sorted(allowed))}.",
             param=name,
         )
+
+
+def _model_size_seconds(
+    models: catalog.Catalog, params: Mapping[str, Any]
+) -> tuple[str, catalog.ModelSpec, str, tuple[int, int], int]:
+    """The model as asked for (name or alias) and served, and a size (with its width and
+    height) and length it allows; create and preflight validate alike."""
+    model_name = _optional_string(params, "model") or "sora-2"
+    model = models.resolve(model_name)
+    size = _optional_string(params, "size") or model.default_size
+    dimensions = model.check_size(size)
+    seconds = model.check_seconds(_seconds(params.get("seconds"), model.default_seconds))
+    return model_name, model, size, dimensions, seconds
 
 
 def _relaxed(value: Any) -> bool:

@@ -15,9 +15,10 @@ named as ``module:factory`` in ``REELWAY_MODERATION_BACKENDS``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -45,14 +46,6 @@ class Finding:
     """What tripped it: the matched words, a face count, a hosted score; operator-facing."""
     advice: str | None = None
     """What the user can do instead."""
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {
-            "category": self.category,
-            "backend": self.backend,
-            "evidence": self.evidence,
-            "advice": self.advice,
-        }
 
 
 @runtime_checkable
@@ -106,12 +99,8 @@ class Moderation:
 
     async def preflight(self, text: str) -> dict[str, Any]:
         """The prompt's findings as a preflight shows them, at the operator's detail level."""
-        try:
+        with _unavailable_before_generation():
             findings = await self.review_prompt(text)
-        except BackendUnavailable as exc:
-            raise errors.ModerationUnavailable(
-                f"The moderation service did not answer ({exc}). Retry shortly.", retry_after=5.0
-            ) from None
         shown: list[dict[str, Any]] = []
         if self.detail != "generic":
             for finding in findings:
@@ -126,26 +115,14 @@ class Moderation:
 
     async def screen_prompt(self, text: str, *, param: str = "prompt") -> None:
         """Raise ``sentinel_block`` when any backend objects to the prompt."""
-        try:
+        with _unavailable_before_generation():
             findings = await self.review_prompt(text)
-        except BackendUnavailable as exc:
-            raise errors.ModerationUnavailable(
-                f"The moderation service did not answer ({exc}); nothing was queued or "
-                "charged. Retry shortly.",
-                retry_after=5.0,
-            ) from None
         if findings:
             raise self.blocked_before(findings[0], Stage.PROMPT, param)
 
     async def screen_input_image(self, image: bytes, *, param: str) -> None:
-        try:
+        with _unavailable_before_generation():
             findings = await self.review_image(image, Stage.INPUT_IMAGE)
-        except BackendUnavailable as exc:
-            raise errors.ModerationUnavailable(
-                f"The moderation service did not answer ({exc}); nothing was queued or "
-                "charged. Retry shortly.",
-                retry_after=5.0,
-            ) from None
         if findings:
             raise self.blocked_before(findings[0], Stage.INPUT_IMAGE, param)
 
@@ -181,7 +158,7 @@ class Moderation:
             )
         message = (
             f"The {what} was refused before generation: category {finding.category}"
-            + (f" ({finding.evidence})" if self.detail == "full" and finding.evidence else "")
+            + self._evidence(finding)
             + ". Nothing was charged."
             + (f" {finding.advice}" if finding.advice else "")
         )
@@ -203,18 +180,35 @@ class Moderation:
             )
         message = (
             f"The generated video was refused by moderation: category {finding.category}"
-            + (f" ({finding.evidence})" if self.detail == "full" and finding.evidence else "")
+            + self._evidence(finding)
             + ". Change the prompt; retrying the same prompt will likely be refused again."
         )
         return errors.ModerationBlocked(
             message, details={"category": finding.category, "stage": Stage.OUTPUT.value}
         )
 
+    def _evidence(self, finding: Finding) -> str:
+        """The matched words, shown to users only at ``full`` detail."""
+        return f" ({finding.evidence})" if self.detail == "full" and finding.evidence else ""
+
     async def close(self) -> None:
         for backend in {id(b): b for b in (*self.prompt, *self.input_image, *self.output)}.values():
             closer = getattr(backend, "close", None)
             if closer is not None:
                 await closer()
+
+
+@contextlib.contextmanager
+def _unavailable_before_generation() -> Iterator[None]:
+    """A backend without an answer refuses the request as a retryable 503 (never a pass)."""
+    try:
+        yield
+    except BackendUnavailable as exc:
+        raise errors.ModerationUnavailable(
+            f"The moderation service did not answer ({exc}); nothing was queued or "
+            "charged. Retry shortly.",
+            retry_after=5.0,
+        ) from None
 
 
 async def _guarded(name: str, call: Awaitable[Sequence[Finding]]) -> Sequence[Finding]:

@@ -73,13 +73,7 @@ class Finisher:
             if current != output.video:
                 os.replace(current, output.video)
             return
-        claim = provenance.Claim(
-            title=f"{video.id}.mp4",
-            model=video.catalog_model,
-            engine=engine,
-            video_id=video.id,
-            reelway_version=reelway.__version__,
-        )
+        claim = _claim(video, engine, f"{video.id}.mp4")
         await asyncio.to_thread(
             self.signer.sign, current, output.video, "video/mp4", claim, provider, edits
         )
@@ -101,11 +95,15 @@ class Finisher:
     ) -> None:
         assert self.signer is not None
         for image, mime in ((output.thumbnail, "image/webp"), (output.spritesheet, "image/jpeg")):
-            claim = provenance.Claim(
-                title=image.name,
-                model=video.catalog_model,
-                engine=engine,
-                video_id=video.id,
-                reelway_version=reelway.__version__,
-            )
+            claim = _claim(video, engine, image.name)
             await asyncio.to_thread(self.signer.sign, image, image, mime, claim, None, edits)
+
+
+def _claim(video: jobs.Video, engine: str, title: str) -> provenance.Claim:
+    return provenance.Claim(
+        title=title,
+        model=video.catalog_model,
+        engine=engine,
+        video_id=video.id,
+        reelway_version=reelway.__version__,
+    )

@@ -343,12 +343,13 @@ async def _request(
     )
 
 
+def _files(output: base.RenderOutput) -> dict[str, Path]:
+    """The engine's files by variant name (the keys of ``OUTPUTS``)."""
+    return {"video": output.video, "thumbnail": output.thumbnail, "spritesheet": output.spritesheet}
+
+
 def _check_outputs(output: base.RenderOutput) -> None:
-    for name, path in (
-        ("video", output.video),
-        ("thumbnail", output.thumbnail),
-        ("spritesheet", output.spritesheet),
-    ):
+    for name, path in _files(output).items():
         if not path.is_file():
             raise errors.EngineRuntimeError(f"The engine did not write its {name} file.")
 
@@ -356,13 +357,8 @@ def _check_outputs(output: base.RenderOutput) -> None:
 async def _store_outputs(
     ctx: JobContext, video: jobs.Video, token: str, output: base.RenderOutput
 ) -> dict[str, jobs.Asset]:
-    files = {
-        "video": output.video,
-        "thumbnail": output.thumbnail,
-        "spritesheet": output.spritesheet,
-    }
     assets: dict[str, jobs.Asset] = {}
-    for name, path in files.items():
+    for name, path in _files(output).items():
         filename, content_type = OUTPUTS[name]
         key = f"videos/{video.id}/{token[:8]}/{filename}"
         assets[name] = await ctx.storage.put_file(key, path, content_type)
