@@ -23,11 +23,11 @@ LAYERS = {
     "inputs": {"errors"},
     "idempotency": {"errors"},
     "engines": {"errors", "catalog", "prompting", "media", "ids", "limits"},
-    "media": {"errors", "catalog", "prompting"},
+    "media": {"errors", "catalog", "prompting", "images"},
     "storage": {"jobs", "errors"},
     "store": {"jobs", "ids", "errors", "limits"},
     "config_file": {"catalog", "engines", "limits"},
-    "policy": {"errors", "catalog", "jobs", "limits", "prompting"},
+    "policy": {"errors", "catalog", "jobs", "limits", "prompting", "images"},
     "safety": {"media", "policy", "settings"},
     "accounts": {"catalog", "errors", "jobs", "limits", "policy", "store"},
     "service": {

@@ -8,6 +8,8 @@ from typing import Any
 
 import av
 
+from reelway.media import previews
+
 MAX_SIDE = 768
 """Moderation services look at small images; sending 1080p frames only costs bandwidth."""
 QUALITY = 85
@@ -22,10 +24,7 @@ def sample(path: Path | str, count: int) -> list[bytes]:
             raise ValueError(f"{path} has no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        total = stream.frames or 0
-        if not total and stream.duration and stream.time_base and stream.average_rate:
-            total = round(float(stream.duration * stream.time_base * stream.average_rate))
-        last = max(0, total - 1)
+        last = previews.frame_count(container, stream) - 1
         wanted = sorted({round(i * last / max(1, count - 1)) for i in range(count)})
         picked: list[bytes] = []
         final: Any = None

@@ -136,6 +136,19 @@ def _image(frame: av.VideoFrame) -> Image.Image:
     return image
 
 
+def frame_count(container: Any, stream: Any) -> int:
+    """Frames in a video stream: the container's count, else duration times frame rate."""
+    if stream.frames:
+        return int(stream.frames)
+    rate = float(stream.average_rate or 0)
+    seconds = (
+        float(stream.duration * stream.time_base)
+        if stream.duration is not None and stream.time_base is not None
+        else (container.duration or 0) / av.time_base
+    )
+    return max(1, round(seconds * rate))
+
+
 def previews_from_video(
     mp4_path: Path | str, thumbnail_path: Path | str, spritesheet_path: Path | str
 ) -> None:
@@ -145,15 +158,7 @@ def previews_from_video(
             raise ValueError(f"{mp4_path} has no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        count = stream.frames
-        if not count:
-            rate = float(stream.average_rate or 0)
-            seconds = (
-                float(stream.duration * stream.time_base)
-                if stream.duration is not None and stream.time_base is not None
-                else (container.duration or 0) / av.time_base
-            )
-            count = max(1, round(seconds * rate))
+        count = frame_count(container, stream)
         width, height = stream.codec_context.width, stream.codec_context.height
         collector = PreviewCollector(count, width, height)
         last: av.VideoFrame | None = None

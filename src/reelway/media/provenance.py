@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import c2pa
 
+from reelway import images
 from reelway.media.certificates import CertificateError, Credentials
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -309,13 +310,8 @@ def guess_mime(path: Path) -> str:
         head = f.read(16)
     if head[4:8] == b"ftyp":
         return "video/mp4"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:3] == b"\xff\xd8\xff":
-        return "image/jpeg"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image/png"
-    return "application/octet-stream"
+    kind = images.sniff(head)
+    return images.FORMATS[kind] if kind else "application/octet-stream"
 
 
 _PROBE_CLAIM = Claim("probe", "probe", "probe", "probe", "0")

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from reelway import images
 from reelway.policy.moderation import BackendUnavailable, Finding, Stage
 
 NAME = "hosted"
@@ -53,7 +54,8 @@ class HostedModeration:
         return await self._check(text)
 
     async def check_image(self, image: bytes, stage: Stage) -> list[Finding]:
-        url = f"data:{_mime(image)};base64,{base64.b64encode(image).decode('ascii')}"
+        mime = images.FORMATS[images.sniff(image[:12]) or "jpeg"]
+        url = f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
         return await self._check([{"type": "image_url", "image_url": {"url": url}}])
 
     async def _check(self, value: object) -> list[Finding]:
@@ -125,11 +127,3 @@ def _findings(result: Mapping[str, Any]) -> list[Finding]:
         evidence = f"{raw} {score:.2f}" if isinstance(score, int | float) else raw
         found[name] = Finding(name, NAME, evidence, ADVICE.get(name))
     return list(found.values())
-
-
-def _mime(image: bytes) -> str:
-    if image.startswith(b"\x89PNG"):
-        return "image/png"
-    if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/jpeg"
