@@ -12,13 +12,12 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pydantic
 
-from reelway import errors
+from reelway import datafiles, errors
 
 SIZE_PATTERN = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
 RESOLUTION_CLASSES = ("480p", "720p", "1080p")
@@ -237,14 +236,9 @@ class Catalog:
 
 def load(path: Path | None = None) -> Catalog:
     """Read and check a catalogue file; the packaged default when ``path`` is None."""
-    if path is None:
-        text = resources.files("reelway").joinpath("catalog.toml").read_text("utf-8")
-        source = "the built-in catalogue"
-    else:
-        text = path.read_text("utf-8")
-        source = str(path)
+    source = "the built-in catalogue" if path is None else str(path)
     try:
-        return from_mapping(tomllib.loads(text))
+        return from_mapping(datafiles.read_toml(path, "reelway", "catalog.toml"))
     except (tomllib.TOMLDecodeError, pydantic.ValidationError, ValueError) as exc:
         raise ValueError(f"invalid model catalogue in {source}: {exc}") from exc
 

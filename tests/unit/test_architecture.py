@@ -16,7 +16,8 @@ LAYERS = {
     "limits": set(),
     "ids": set(),
     "prompting": set(),
-    "catalog": {"errors"},
+    "datafiles": set(),
+    "catalog": {"errors", "datafiles"},
     "jobs": set(),
     "settings": set(),
     "images": {"errors"},
@@ -27,7 +28,7 @@ LAYERS = {
     "storage": {"jobs", "errors"},
     "store": {"jobs", "ids", "errors", "limits"},
     "config_file": {"catalog", "engines", "limits"},
-    "policy": {"errors", "catalog", "jobs", "limits", "prompting", "images"},
+    "policy": {"errors", "catalog", "jobs", "limits", "prompting", "images", "datafiles"},
     "safety": {"media", "policy", "settings"},
     "accounts": {"catalog", "errors", "jobs", "limits", "policy", "store"},
     "service": {

@@ -12,10 +12,10 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reelway import datafiles
 from reelway.policy.moderation import Finding
 
 NAME = "rules"
@@ -84,18 +84,12 @@ def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
 
 def load(path: Path | None = None) -> PromptRules:
     """The operator's rules file, or the shipped defaults."""
-    if path is None:
-        raw = resources.files("reelway.policy").joinpath("moderation_rules.toml").read_text()
-        where = "the shipped moderation_rules.toml"
-    else:
-        try:
-            raw = path.read_text("utf-8")
-        except OSError as exc:
-            raise RulesError(f"cannot read moderation rules {path}: {exc.strerror}") from None
-        where = str(path)
+    where = "the shipped moderation_rules.toml" if path is None else str(path)
     try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as exc:
+        data = datafiles.read_toml(path, "reelway.policy", "moderation_rules.toml")
+    except OSError as exc:
+        raise RulesError(f"cannot read moderation rules {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RulesError(f"{where} is not valid TOML: {exc}") from None
     return PromptRules(parse(data, where))
 

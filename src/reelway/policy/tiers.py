@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pydantic
+
+from reelway import datafiles
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
 
@@ -88,14 +89,9 @@ class Plans:
 
 def load(path: Path | None = None) -> Plans:
     """Read and check a plans file; the packaged default when ``path`` is None."""
-    if path is None:
-        text = resources.files("reelway.policy").joinpath("plans.toml").read_text("utf-8")
-        source = "the built-in plans"
-    else:
-        text = path.read_text("utf-8")
-        source = str(path)
+    source = "the built-in plans" if path is None else str(path)
     try:
-        return from_mapping(tomllib.loads(text))
+        return from_mapping(datafiles.read_toml(path, "reelway.policy", "plans.toml"))
     except (tomllib.TOMLDecodeError, pydantic.ValidationError, ValueError) as exc:
         raise ValueError(f"invalid tiers and plans in {source}: {exc}") from exc
 
