@@ -260,7 +260,91 @@ events = sa.Table(
     sa.Column("type", sa.String(100), nullable=False),
     sa.Column("data", JsonType, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # What the event is about (a video id, an endpoint id…), for doctor (migration 0007).
+    sa.Column("subject_id", sa.String(64), nullable=True),
     sa.Index("ix_events_project_id_seq", "project_id", "seq"),
+    sa.Index("ix_events_subject_id", "subject_id"),
 )
-"""Reelway's own events (budget alerts now; webhooks deliver them once they exist), written in
-the transaction of what caused them."""
+"""Every event (a video's end, budget alerts, a disabled endpoint), written in the transaction
+of what caused them; the webhook outbox rows are written beside them."""
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("event_types", JsonType, nullable=False),
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("previous_secret", sa.String(200), nullable=True),
+    sa.Column("previous_secret_expires_at", sa.Float, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("failing_since", sa.Float, nullable=True),
+    sa.Column("disabled_at", sa.Float, nullable=True),
+    sa.Column("disabled_reason", sa.Text, nullable=True),
+    sa.Index("ix_webhook_endpoints_project_id_seq", "project_id", "seq"),
+)
+"""A project's webhook receivers; the secret is kept to sign with (never logged)."""
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("endpoint_id", sa.String(64), nullable=False),
+    sa.Column("project_id", sa.String(64), nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("lease_token", sa.String(64), nullable=True),
+    sa.Column("lease_expires_at", sa.Float, nullable=True),
+    sa.Column("last_attempt_at", sa.Float, nullable=True),
+    sa.Column("last_status_code", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("finished_at", sa.Float, nullable=True),
+    sa.Index("ix_webhook_deliveries_endpoint_id_seq", "endpoint_id", "seq"),
+    sa.Index("ix_webhook_deliveries_event_id", "event_id"),
+    sa.Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
+"""The outbox: one row per (event, endpoint), written in the event's transaction; its ``id``
+is the ``webhook-id`` of every attempt, and the exact body is kept so each attempt sends the
+same bytes."""
+
+metric_totals = sa.Table(
+    "metric_totals",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("labels", sa.String(500), primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+)
+"""Deployment-wide counters and histogram buckets (``labels`` is canonical JSON), bumped in
+the transaction of what they count, so every process reports the same exact numbers."""
+
+request_log = sa.Table(
+    "request_log",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("method", sa.String(10), nullable=False),
+    sa.Column("path", sa.String(300), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("project_id", sa.String(64), nullable=True),
+    sa.Column("code", sa.String(100), nullable=True),
+    sa.Column("param", sa.String(200), nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Index("ix_request_log_at", "at"),
+)
+"""Refused API requests (status 400 and up), kept for a while so ``reelway doctor`` can
+explain a request id that created no video."""
