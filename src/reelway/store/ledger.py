@@ -18,18 +18,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reelway import errors, ids
-from reelway.store import rows
+from reelway import errors
+from reelway.store import outbox, rows, stats
 from reelway.store.tables import balances as b
 from reelway.store.tables import charges as c
-from reelway.store.tables import events as e
 from reelway.store.tables import projects as p
 
 log = logging.getLogger("reelway.events")
 
 BUDGET_ALERTS = (50, 75, 90)
 """Percentages of a project's budget that raise an event, each once per period."""
-BUDGET_ALERT_EVENT = "budget.threshold_reached"
+BUDGET_ALERT_EVENT = outbox.BUDGET_THRESHOLD
 RESERVED, SETTLED, RELEASED = "reserved", "settled", "released"
 CHARGED_FAILURES = frozenset({"moderation_blocked"})
 """Failure codes that may be charged (``REELWAY_CHARGE_MODERATION_BLOCKED``); every other
@@ -238,6 +237,7 @@ def settle(
     )
     if done.rowcount != 1:
         return []
+    stats.charged(conn, charge.model, credits, usd)
     spent = conn.execute(
         sa.update(b)
         .where(b.c.project_id == charge.project_id, b.c.period_start == charge.period_start)
@@ -271,24 +271,23 @@ def _budget_alerts(
         .where(b.c.project_id == project_id, b.c.period_start == period_start)
         .values(alert_level=max(crossed))
     )
-    raised = []
-    for threshold in crossed:
-        event = {
-            "id": ids.new_id("evt"),
-            "project_id": project_id,
-            "type": BUDGET_ALERT_EVENT,
-            "created_at": now,
-            "data": {
+    return [
+        outbox.emit(
+            conn,
+            project_id=project_id,
+            event_type=BUDGET_ALERT_EVENT,
+            data={
                 "project_id": project_id,
                 "threshold_percent": threshold,
                 "budget_usd": budget / 1_000_000,
                 "spent_usd": spent.usd_micros_spent / 1_000_000,
                 "period_start": period_start,
             },
-        }
-        conn.execute(sa.insert(e).values(event))
-        raised.append(event)
-    return raised
+            now=now,
+            subject_id=project_id,
+        )
+        for threshold in crossed
+    ]
 
 
 def settle_many(

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelway import jobs
-from reelway.store import ledger, rows
+from reelway.store import ledger, outbox, rows
 from reelway.store.database import Database
 from reelway.store.tables import usage as u
 from reelway.store.tables import videos as v
@@ -187,6 +187,7 @@ class QueueStore:
                 raised = ledger.settle(
                     conn, done.id, settlement, now, charge_moderation=self.charge_moderation
                 )
+                outbox.video_ended(conn, done, now)
             return done, raised
 
         found, raised = await self.db.write(complete_and_record)
@@ -304,6 +305,7 @@ class QueueStore:
                 raised = ledger.settle(
                     conn, ended.id, settlement, now, charge_moderation=self.charge_moderation
                 )
+                outbox.video_ended(conn, ended, now)
                 return ended, raised
 
             found, raised = await self.db.write(end)
@@ -379,13 +381,21 @@ class QueueStore:
 
         def run(conn: sa.Connection) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
             found: dict[str, list[str]] = {"requeued": [], "failed": [], "cancelled": []}
-            ended: list[tuple[str, str]] = []
+            ended: list[jobs.Video] = []
             for kind, statement in statements:
-                for video_id, error in conn.execute(statement.returning(v.c.id, v.c.error)):
-                    found[kind].append(video_id)
+                for row in conn.execute(statement.returning(*v.c)):
+                    video = rows.video(row)
+                    found[kind].append(video.id)
                     if kind != "requeued":
-                        ended.append((video_id, str((error or {}).get("code", kind))))
-            raised = ledger.settle_many(conn, ended, now, charge_moderation=self.charge_moderation)
+                        ended.append(video)
+            raised = ledger.settle_many(
+                conn,
+                [(video.id, str((video.error or {}).get("code", "failed"))) for video in ended],
+                now,
+                charge_moderation=self.charge_moderation,
+            )
+            for video in ended:
+                outbox.video_ended(conn, video, now)
             return found, raised
 
         found, raised = await self.db.write(run)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelway import jobs
-from reelway.store import ledger, rows
+from reelway.store import ledger, outbox, rows
 from reelway.store.database import Database
 from reelway.store.tables import idempotency_keys as ik
 from reelway.store.tables import queue_counts as qc
@@ -164,6 +164,7 @@ def _delete_and_release(statement: sa.Update, now: float, conn: sa.Connection) -
     found = rows.maybe_video(conn.execute(statement).first())
     if found is not None and found.status is S.CANCELLED:
         ledger.settle(conn, found.id, ledger.Settlement("cancelled"), now)
+        outbox.video_ended(conn, found, now)
     return found
 
 
