@@ -130,6 +130,8 @@ sa.Index(
     postgresql_where=sa.text("expires_at IS NOT NULL AND assets_deleted_at IS NULL"),
 )
 
+sa.Index("ix_videos_completed_at", videos.c.completed_at)
+
 queue_counts = sa.Table(
     "queue_counts",
     metadata,

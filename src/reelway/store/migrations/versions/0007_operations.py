@@ -22,6 +22,8 @@ SeqType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    # The dashboard's throughput and recent failures read videos by when they ended.
+    op.create_index("ix_videos_completed_at", "videos", ["completed_at"])
     op.add_column("events", sa.Column("subject_id", sa.String(64), nullable=True))
     op.create_index("ix_events_subject_id", "events", ["subject_id"])
     op.create_table(
@@ -112,5 +114,6 @@ def downgrade() -> None:
     op.drop_index("ix_webhook_endpoints_project_id_seq", table_name="webhook_endpoints")
     op.drop_table("webhook_endpoints")
     op.drop_index("ix_events_subject_id", table_name="events")
+    op.drop_index("ix_videos_completed_at", table_name="videos")
     with op.batch_alter_table("events") as batch:
         batch.drop_column("subject_id")
