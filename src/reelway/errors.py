@@ -10,7 +10,8 @@ docstring is the default message.  The tree::
     │   │   ├── InvalidValue, MissingParameter, UnknownParameter, UnsupportedParameter
     │   │   ├── InvalidJson, InvalidMultipart, InvalidImage, ImageSizeMismatch, ImageTooLarge
     │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter,
-    │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation)
+    │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation),
+│   │   ├── WebhookUrlNotAllowed
     │   ├── UnsupportedContentType      415
     │   ├── RequestTooLarge             413
     │   ├── RangeNotSatisfiable         416
@@ -18,7 +19,7 @@ docstring is the default message.  The tree::
     │   ├── PermissionDenied            403 (AdminKeyRequired, ProjectDisabled,
     │   │                               RelaxedNotAllowed)
     │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, ProjectNotFound,
-    │   │                               ApiKeyNotFound, UnknownUrl)
+    │   │                               ApiKeyNotFound, UnknownUrl, WebhookEndpointNotFound)
     │   ├── ContentGone                 410 (VideoExpired)
     │   ├── IdempotencyKeyReused        422
     │   ├── QueueFull                   429
@@ -211,6 +212,13 @@ class ImageFetchFailed(InvalidRequest):
     code = "image_fetch_failed"
 
 
+class WebhookUrlNotAllowed(InvalidRequest):
+    """The webhook URL is not one this server delivers to: it must be http(s), and its host
+    must resolve to a public address unless the operator allows private networks."""
+
+    code = "webhook_url_not_allowed"
+
+
 class VideoNotReady(InvalidRequest):
     """The video has not finished rendering yet; poll it until its status is completed."""
 
@@ -304,6 +312,12 @@ class UnknownUrl(NotFound):
     """No endpoint lives at this URL."""
 
     code = "unknown_url"
+
+
+class WebhookEndpointNotFound(NotFound):
+    """No webhook endpoint with this id exists in your project."""
+
+    code = "webhook_endpoint_not_found"
 
 
 class ContentGone(RequestError):

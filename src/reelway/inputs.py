@@ -148,7 +148,7 @@ async def _resolve(host: str, port: int | None, *, param: str, allow_private: bo
         ) from None
     for info in infos:
         address = str(info[4][0])
-        if allow_private or _is_public(address):
+        if allow_private or is_public_address(address):
             return address
     raise errors.ImageFetchFailed(
         f"{param}: {host!r} resolves to a private, loopback or link-local address, which this "
@@ -158,7 +158,9 @@ async def _resolve(host: str, port: int | None, *, param: str, allow_private: bo
     )
 
 
-def _is_public(address: str) -> bool:
+def is_public_address(address: str) -> bool:
+    """Whether an address is on the public internet (not private, loopback, link-local,
+    multicast or reserved)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped

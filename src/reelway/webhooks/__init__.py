@@ -1,0 +1,1 @@
+"""Webhooks: endpoints a project registers, Standard Webhooks signing, and delivery."""

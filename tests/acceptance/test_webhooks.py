@@ -1,0 +1,298 @@
+"""Webhooks end to end: endpoints managed with the official SDK, deliveries to a receiver on
+loopback verified with ``client.webhooks.verify_signature`` and ``unwrap``, retries, secret
+rotation, disabling, and private addresses refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from tests import backends, harness
+from tests.acceptance.conftest import SERVER_ENV, sdk_client
+from tests.conftest import deployment_for
+from tests.fakes.receiver import Received, Receiver
+
+HOOK_ENV = {
+    **SERVER_ENV,
+    "REELWAY_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
+    "REELWAY_WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3,0.3,0.3",
+    "REELWAY_WEBHOOK_TIMEOUT_SECONDS": "1",
+    "REELWAY_WEBHOOK_POLL_SECONDS": "0.1",
+    "REELWAY_WEBHOOK_DISABLE_AFTER_SECONDS": "1.5",
+}
+
+
+def _catalog(path: Path) -> Path:
+    path.write_text(
+        '[credits_per_second]\n"480p" = 4\n"720p" = 16\n"1080p" = 40\n'
+        '[models."tiny"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
+        'default_seconds = 1\nroute = ["animatic"]\n[models."tiny".price_per_second]\n'
+        '"480p" = 0.01\n'
+        '[models."broken"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
+        'default_seconds = 1\nroute = ["tests.fake_engines:FailingEngine"]\n'
+        '[models."broken".price_per_second]\n"480p" = 0.01\n'
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    fake = Receiver(slow_seconds=2.5)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="module", params=backends.BACKENDS)
+def hooks(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_missing: str | None,
+    moto: backends.MotoServer,
+) -> Iterator[harness.Server]:
+    """A server that delivers to loopback, retries quickly and disables quickly."""
+    folder = tmp_path_factory.mktemp(f"hooks-{request.param}")
+    deployment = deployment_for(request, request.param, folder / "data", postgres_missing, moto)
+    env = {**HOOK_ENV, "REELWAY_CATALOG": str(_catalog(folder / "catalog.toml"))}
+    srv = harness.Server(deployment, env)
+    try:
+        yield srv
+    finally:
+        code = srv.terminate()
+        assert code == 0, srv.output
+        assert "Traceback" not in srv.output, srv.output
+
+
+@pytest.fixture
+def hook_client(hooks: harness.Server, request: pytest.FixtureRequest) -> Iterator[openai.OpenAI]:
+    with sdk_client(hooks, hooks.create_key(f"h-{request.node.name[:40]}")) as sdk:
+        yield sdk
+
+
+def _endpoint(
+    client: openai.OpenAI, receiver: Receiver, name: str, types: list[str] | None = None
+) -> Any:
+    return client.webhooks.create(
+        name=name,
+        url=receiver.url(name),
+        event_types=types or ["video.completed", "video.failed"],  # type: ignore[list-item]
+    )
+
+
+def _verify(client: openai.OpenAI, delivery: Received, secret: str) -> Any:
+    client.webhooks.verify_signature(delivery.body, delivery.headers, secret=secret)
+    return client.webhooks.unwrap(delivery.body, delivery.headers, secret=secret)
+
+
+def _wait_video(client: openai.OpenAI, video_id: str, limit: float = 60) -> Any:
+    deadline = time.monotonic() + limit
+    while True:
+        video = client.videos.retrieve(video_id)
+        if video.status in ("completed", "failed"):
+            return video
+        assert time.monotonic() < deadline, f"{video_id} still {video.status}"
+        time.sleep(0.1)
+
+
+def test_completed_and_failed_videos_are_delivered_signed_as_the_sdk_verifies(
+    hook_client: openai.OpenAI, receiver: Receiver
+) -> None:
+    endpoint = _endpoint(hook_client, receiver, "basic")
+    assert endpoint.signing_secret.startswith("whsec_")
+    assert endpoint.object == "webhook_endpoint"
+    assert endpoint.signing_secret_hint == "whsec_..." + endpoint.signing_secret[-4:]
+    good = hook_client.videos.create(model="tiny", prompt="a red kite over a green hill")
+    bad = hook_client.videos.create(model="broken", prompt="please refuse this one")
+    assert _wait_video(hook_client, good.id).status == "completed"
+    assert _wait_video(hook_client, bad.id).status == "failed"
+
+    deliveries = receiver.wait_for("basic", count=2)
+    assert len(deliveries) == 2
+    by_type = {}
+    for delivery in deliveries:
+        event = _verify(hook_client, delivery, endpoint.signing_secret)
+        by_type[event.type] = delivery
+        assert delivery.headers["webhook-timestamp"].isdigit()
+        assert abs(int(delivery.headers["webhook-timestamp"]) - time.time()) < 60
+        assert delivery.headers["webhook-id"].startswith("wh_")
+        assert delivery.headers["content-type"] == "application/json"
+        body = delivery.event
+        assert set(body) == {"id", "object", "created_at", "type", "data"}
+        assert body["object"] == "event" and body["id"].startswith("evt_")
+        assert isinstance(body["created_at"], int)
+    assert by_type.keys() == {"video.completed", "video.failed"}
+    assert by_type["video.completed"].event["data"] == {"id": good.id}
+    assert by_type["video.failed"].event["data"] == {"id": bad.id}
+    # The receiver reads the video for details, as OpenAI's guide says.
+    assert hook_client.videos.retrieve(by_type["video.failed"].event["data"]["id"]).error
+    # A wrong secret fails verification: the signature really is checked.
+    with pytest.raises(openai.InvalidWebhookSignatureError):
+        hook_client.webhooks.verify_signature(
+            deliveries[0].body, deliveries[0].headers, secret="whsec_" + "QUFBQQ==" * 4
+        )
+
+
+def test_failed_attempts_are_retried_with_the_same_webhook_id(
+    hooks: harness.Server, hook_client: openai.OpenAI, receiver: Receiver
+) -> None:
+    receiver.plans["flaky"] = ["500", "slow", "503"]
+    endpoint = _endpoint(hook_client, receiver, "flaky", ["video.completed"])
+    video = hook_client.videos.create(model="tiny", prompt="a paper boat on a pond")
+    attempts = receiver.wait_for("flaky", count=4, timeout=60)
+    assert [a.answered for a in attempts] == ["500", "slow", "503", "200"]
+    assert len({a.headers["webhook-id"] for a in attempts}) == 1
+    assert len({a.body for a in attempts}) == 1
+    for attempt in attempts:
+        assert _verify(hook_client, attempt, endpoint.signing_secret).data.id == video.id
+    time.sleep(1.0)
+    assert len(receiver.for_endpoint("flaky")) == 4, "a delivered event was sent again"
+    listing = hooks.cli("webhooks", "deliveries", "--endpoint", endpoint.id, "--json")
+    assert '"status": "delivered"' in listing and '"attempts": 4' in listing
+
+
+def test_a_rotation_signs_with_both_secrets_during_its_overlap(
+    hook_client: openai.OpenAI, receiver: Receiver
+) -> None:
+    endpoint = _endpoint(hook_client, receiver, "rotate", ["video.completed"])
+    old = endpoint.signing_secret
+    rotated = hook_client.webhooks.rotate_secret(
+        endpoint.id, keep_old_secret_active_for_24_hours=True
+    )
+    new = rotated.signing_secret
+    assert new != old and new.startswith("whsec_")
+    first = hook_client.videos.create(model="tiny", prompt="a lighthouse at dusk")
+    (during,) = receiver.wait_for("rotate", lambda r: first.id in r.body)
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    assert _verify(hook_client, during, old).data.id == first.id
+    assert _verify(hook_client, during, new).data.id == first.id
+
+    newest = hook_client.webhooks.rotate_secret(endpoint.id).signing_secret
+    second = hook_client.videos.create(model="tiny", prompt="a lighthouse at dawn")
+    (after,) = receiver.wait_for("rotate", lambda r: second.id in r.body)
+    assert _verify(hook_client, after, newest).data.id == second.id
+    for stale in (old, new):
+        with pytest.raises(openai.InvalidWebhookSignatureError):
+            hook_client.webhooks.verify_signature(after.body, after.headers, secret=stale)
+
+
+def test_an_endpoint_failing_for_too_long_is_disabled_and_an_event_says_so(
+    hook_client: openai.OpenAI, receiver: Receiver
+) -> None:
+    receiver.plans["down"] = ["500"] * 50
+    down = _endpoint(hook_client, receiver, "down", ["video.completed"])
+    watcher = _endpoint(hook_client, receiver, "watcher", ["webhook_endpoint.disabled"])
+    hook_client.videos.create(model="tiny", prompt="a windmill in the rain")
+    (notice,) = receiver.wait_for("watcher", timeout=60)
+    event = _verify(hook_client, notice, watcher.signing_secret)
+    assert event.type == "webhook_endpoint.disabled"
+    assert notice.event["data"]["id"] == down.id
+    assert "failed" in notice.event["data"]["reason"]
+    found = hook_client.webhooks.retrieve(down.id)
+    assert found.model_extra and found.model_extra["status"] == "disabled"
+    attempts = len(receiver.for_endpoint("down"))
+    assert attempts >= 2
+    hook_client.videos.create(model="tiny", prompt="another windmill")
+    time.sleep(1.5)
+    assert len(receiver.for_endpoint("down")) == attempts, "a disabled endpoint got a delivery"
+
+    enabled = hook_client.webhooks.update(down.id, extra_body={"enabled": True})
+    assert enabled.model_extra and enabled.model_extra["status"] == "enabled"
+
+    receiver.plans["gone"] = ["410"]
+    gone = _endpoint(hook_client, receiver, "gone", ["video.completed"])
+    hook_client.videos.create(model="tiny", prompt="a kite that is gone")
+    receiver.wait_for("gone")
+    deadline = time.monotonic() + 10
+    while (hook_client.webhooks.retrieve(gone.id).model_extra or {})["status"] != "disabled":
+        assert time.monotonic() < deadline, "410 Gone did not disable the endpoint"
+        time.sleep(0.1)
+
+
+def test_endpoints_are_managed_with_the_sdk_and_scoped_to_the_project(
+    hooks: harness.Server, hook_client: openai.OpenAI, receiver: Receiver
+) -> None:
+    created = [_endpoint(hook_client, receiver, f"crud{n}") for n in range(3)]
+    got = hook_client.webhooks.retrieve(created[0].id)
+    assert got.url == receiver.url("crud0") and got.name == "crud0"
+    assert not hasattr(got, "signing_secret") or getattr(got, "signing_secret", None) is None
+
+    page = hook_client.webhooks.list(limit=2)
+    assert [e.id for e in page.data] == [created[2].id, created[1].id]
+    assert page.has_more
+    assert [e.id for e in page.get_next_page().data] == [created[0].id]
+    assert [e.id for e in hook_client.webhooks.list()] == [c.id for c in reversed(created)]
+
+    before = hook_client.webhooks.retrieve(created[1].id).updated_at
+    same = hook_client.webhooks.update(created[1].id, name="crud1")
+    assert same.updated_at == before
+    renamed = hook_client.webhooks.update(
+        created[1].id, name="renamed", event_types=["video.failed"]
+    )
+    assert renamed.name == "renamed" and renamed.event_types == ["video.failed"]
+
+    result = hook_client.webhooks.test(created[2].id, event_type="video.completed")
+    assert result.status_code == 200 and result.webhook_endpoint_id == created[2].id
+    (sample,) = receiver.wait_for("crud2")
+    assert _verify(hook_client, sample, created[2].signing_secret).type == "video.completed"
+
+    types = hook_client.webhooks.event_types.list()
+    assert types.data == [
+        "video.completed",
+        "video.failed",
+        "budget.threshold_reached",
+        "webhook_endpoint.disabled",
+    ]
+
+    deleted = hook_client.webhooks.delete(created[0].id)
+    assert deleted.deleted and deleted.object == "webhook_endpoint.deleted"
+    with pytest.raises(openai.NotFoundError) as missing:
+        hook_client.webhooks.retrieve(created[0].id)
+    assert missing.value.code == "webhook_endpoint_not_found"
+    assert missing.value.response.headers["x-request-id"]
+
+    with sdk_client(hooks, hooks.create_key("someone-else")) as other:
+        with pytest.raises(openai.NotFoundError):
+            other.webhooks.retrieve(created[1].id)
+        assert list(other.webhooks.list()) == []
+
+    with pytest.raises(openai.BadRequestError) as unknown:
+        hook_client.webhooks.create(
+            name="x",
+            url=receiver.url("x"),
+            event_types=["batch.completed"],
+        )
+    assert unknown.value.code == "invalid_value" and unknown.value.param == "event_types"
+    with pytest.raises(openai.BadRequestError) as nameless:
+        hook_client.webhooks.create(name="", url=receiver.url("x"), event_types=["video.completed"])
+    assert nameless.value.param == "name"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.10/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://0.0.0.0/hook",
+        "ftp://example.com/hook",
+        "http://user:pass@example.com/hook",
+        "not a url",
+    ],
+)
+def test_private_and_malformed_urls_are_refused_by_default(
+    server: harness.Server, client: openai.OpenAI, url: str
+) -> None:
+    if server.deployment.name != backends.BACKENDS[0]:
+        pytest.skip(f"covered on {backends.BACKENDS[0]}; nothing here depends on the backend")
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.webhooks.create(name="internal", url=url, event_types=["video.completed"])
+    assert refused.value.code == "webhook_url_not_allowed"
+    assert refused.value.param == "url"
+    assert refused.value.response.headers["x-request-id"]
