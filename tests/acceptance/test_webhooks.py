@@ -20,10 +20,10 @@ from tests.fakes.receiver import Received, Receiver
 HOOK_ENV = {
     **SERVER_ENV,
     "REELWAY_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
-    "REELWAY_WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,0.3,0.3,0.3",
+    "REELWAY_WEBHOOK_RETRY_SCHEDULE": "0.3,0.3,0.3,1,1,1,1,1,1",
     "REELWAY_WEBHOOK_TIMEOUT_SECONDS": "1",
     "REELWAY_WEBHOOK_POLL_SECONDS": "0.1",
-    "REELWAY_WEBHOOK_DISABLE_AFTER_SECONDS": "1.5",
+    "REELWAY_WEBHOOK_DISABLE_AFTER_SECONDS": "4",
 }
 
 
@@ -79,7 +79,7 @@ def _endpoint(
     return client.webhooks.create(
         name=name,
         url=receiver.url(name),
-        event_types=types or ["video.completed", "video.failed"],  # type: ignore[list-item]
+        event_types=types or ["video.completed", "video.failed"],  # type: ignore[arg-type]
     )
 
 

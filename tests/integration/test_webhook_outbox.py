@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -42,8 +43,8 @@ async def _finish(videos: VideoStore, queue: QueueStore, project_id: str, n: int
     return job.id
 
 
-async def _rows(db: Database, table: sa.Table) -> list[sa.Row[object]]:
-    return await db.read(lambda conn: conn.execute(sa.select(table)).all())
+async def _rows(db: Database, table: sa.Table) -> list[Any]:
+    return await db.read(lambda conn: list(conn.execute(sa.select(table)).all()))
 
 
 async def test_a_job_end_queues_its_event_for_each_subscribed_endpoint(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import Any
 
 import openai
 import pytest
@@ -43,9 +44,8 @@ def test_the_sdk_verifies_every_secret_of_a_rotation_overlap() -> None:
     client = openai.OpenAI(api_key="unused", base_url="http://127.0.0.1:9")
     for secret in (old, new):
         client.webhooks.verify_signature(VECTOR_BODY, headers, secret=secret)
-        assert client.webhooks.unwrap(VECTOR_BODY, headers, secret=secret).type == (
-            "video.completed"
-        )
+        event: Any = client.webhooks.unwrap(VECTOR_BODY, headers, secret=secret)
+        assert event.type == "video.completed"
     with pytest.raises(openai.InvalidWebhookSignatureError):
         client.webhooks.verify_signature(VECTOR_BODY, headers, secret=signing.new_secret())
     with pytest.raises(openai.InvalidWebhookSignatureError):

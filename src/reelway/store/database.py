@@ -27,6 +27,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from reelway import errors
+from reelway.store import stats
 from reelway.store.sqlite import Query, Rows, SqliteRunner
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class Database:
 
     async def write(self, query: Query[T]) -> T:
         """Run a query in one transaction that holds the write lock; commit on success."""
+        query = stats.gathering(query)
         try:
             if self._sqlite is not None:
                 return await self._sqlite.write(query)

@@ -11,8 +11,8 @@ Histogram observations are stored per bucket (not cumulative); ``metrics`` adds 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -47,6 +47,8 @@ CREDITS = "reelway_credits_charged_total"
 WEBHOOK_ATTEMPTS = "reelway_webhook_attempts_total"
 WEBHOOK_EVENTS = "reelway_webhook_events_total"
 
+T = TypeVar("T")
+
 HISTOGRAMS = (QUEUED_SECONDS, GENERATING_SECONDS, TOTAL_SECONDS)
 
 
@@ -55,12 +57,41 @@ def label_key(labels: Mapping[str, str]) -> str:
     return json.dumps(dict(sorted(labels.items())), separators=(",", ":"))
 
 
+_PENDING = "reelway.pending_totals"
+
+
 def bump(conn: sa.Connection, increments: Iterable[tuple[str, Mapping[str, str], float]]) -> None:
-    """Add to totals, creating rows as needed (sorted, so two writers never deadlock)."""
-    merged: dict[tuple[str, str], float] = {}
+    """Add to totals in this transaction.
+
+    Inside ``Database.write`` the increments are gathered and applied once, sorted, just
+    before the commit: every transaction then locks total rows in one global order, so two
+    job ends (or the reaper ending many) can never deadlock on them.
+    """
+    pending: dict[tuple[str, str], float] | None = conn.info.get(_PENDING)
+    merged: dict[tuple[str, str], float] = {} if pending is None else pending
     for name, labels, amount in increments:
         key = (name, label_key(labels))
         merged[key] = merged.get(key, 0.0) + amount
+    if pending is None:
+        _apply(conn, merged)
+
+
+def gathering(query: Callable[[sa.Connection], T]) -> Callable[[sa.Connection], T]:
+    """``query`` with its totals applied in one sorted batch at its end."""
+
+    def run(conn: sa.Connection) -> T:
+        conn.info[_PENDING] = {}
+        try:
+            result = query(conn)
+            _apply(conn, conn.info[_PENDING])
+            return result
+        finally:
+            conn.info.pop(_PENDING, None)
+
+    return run
+
+
+def _apply(conn: sa.Connection, merged: dict[tuple[str, str], float]) -> None:
     for (name, labels_json), amount in sorted(merged.items()):
         statement = rows.upsert(conn)(mt).values(name=name, labels=labels_json, value=amount)
         conn.execute(
@@ -134,10 +165,15 @@ def webhook_event(conn: sa.Connection, event_type: str) -> None:
     bump(conn, [(WEBHOOK_EVENTS, {"event_type": event_type}, 1.0)])
 
 
+def parse_labels(labels: str) -> dict[str, str]:
+    """A row's ``labels`` column back as a dict (the inverse of ``label_key``)."""
+    parsed: Any = json.loads(labels)
+    return {str(k): str(v) for k, v in parsed.items()}
+
+
 def read_totals(conn: sa.Connection) -> list[tuple[str, dict[str, str], float]]:
     """Every total as (name, labels, value)."""
-    found: list[tuple[str, dict[str, str], float]] = []
-    for name, labels, value in conn.execute(sa.select(mt.c.name, mt.c.labels, mt.c.value)):
-        parsed: Any = json.loads(labels)
-        found.append((str(name), {str(k): str(v) for k, v in parsed.items()}, float(value)))
-    return found
+    return [
+        (str(name), parse_labels(labels), float(value))
+        for name, labels, value in conn.execute(sa.select(mt.c.name, mt.c.labels, mt.c.value))
+    ]
