@@ -10,7 +10,7 @@ PORT ?= 8000
 
 NODE_SDK := tests/node/node_modules/openai/package.json
 
-.PHONY: serve test lint format bench clean venv node-sdk
+.PHONY: serve test lint format bench clean venv node-sdk browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ venv: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/reelway serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) node-sdk
+test: $(STAMP) node-sdk browser
 	$(BIN)/python -m pytest
 
 # The Node SDK test is skipped (with its reason) when npm is missing or cannot install.
@@ -33,6 +33,19 @@ $(NODE_SDK): tests/node/package.json
 		npm install --prefix tests/node --no-package-lock --no-audit --no-fund --loglevel=error \
 			|| echo "npm install failed: the Node SDK test will be skipped"; \
 	else echo "npm not found: the Node SDK test will be skipped"; fi
+
+# The dashboard's browser test drives Debian's chromium with chromium-driver; when they are
+# missing and cannot be installed (not root, no apt, no network) that test is skipped with its
+# reason.
+APT_BROWSER := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	chromium chromium-driver >/dev/null 2>&1
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			$(APT_BROWSER) || { apt-get update -qq >/dev/null 2>&1 && $(APT_BROWSER); } \
+				|| echo "chromium install failed: the dashboard browser test will be skipped"; \
+		else echo "chromium not found: the dashboard browser test will be skipped"; fi; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

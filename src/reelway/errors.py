@@ -11,7 +11,7 @@ docstring is the default message.  The tree::
     │   │   ├── InvalidJson, InvalidMultipart, InvalidImage, ImageSizeMismatch, ImageTooLarge
     │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter,
     │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation),
-│   │   ├── WebhookUrlNotAllowed
+    │   │   ├── WebhookUrlNotAllowed
     │   ├── UnsupportedContentType      415
     │   ├── RequestTooLarge             413
     │   ├── RangeNotSatisfiable         416

@@ -18,7 +18,7 @@ from reelway.policy import tiers
 from reelway.policy.moderation import Moderation
 from reelway.policy.relaxed import RelaxedWindow
 from reelway.service import VideoService
-from reelway.settings import Settings
+from reelway.settings import Settings, retry_schedule
 from reelway.storage import Storage, open_storage
 from reelway.store.accounts import AccountStore
 from reelway.store.database import Database
@@ -27,6 +27,9 @@ from reelway.store.keys import KeyStore
 from reelway.store.queue import QueueStore
 from reelway.store.ratelimits import Counters, DatabaseCounters, RedisCounters
 from reelway.store.videos import VideoStore
+from reelway.store.webhooks import WebhookStore
+from reelway.webhooks.dispatcher import Dispatcher
+from reelway.webhooks.endpoints import WebhookEndpoints
 from reelway.worker import finishing, orchestrate
 from reelway.worker.render_process import RenderProcesses
 from reelway.worker.runner import Worker
@@ -51,6 +54,8 @@ class Runtime:
     accounts: AccountService
     moderation: Moderation
     mark: watermark.Watermark
+    webhook_store: WebhookStore
+    webhooks: WebhookEndpoints
     _signer: provenance.Signer | None = None
 
     @classmethod
@@ -100,6 +105,11 @@ class Runtime:
             s3_secret_access_key=settings.s3_secret_access_key,
         )
         service = VideoService(settings, models, videos, keys, storage, accounts, moderation)
+        webhook_store = WebhookStore(
+            db,
+            retry_schedule=retry_schedule(settings),
+            disable_after_seconds=settings.webhook_disable_after_seconds,
+        )
         return cls(
             settings,
             db,
@@ -114,6 +124,12 @@ class Runtime:
             accounts,
             moderation,
             mark,
+            webhook_store,
+            WebhookEndpoints(
+                webhook_store,
+                allow_private=settings.webhook_allow_private_networks,
+                timeout_seconds=settings.webhook_timeout_seconds,
+            ),
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
@@ -133,7 +149,21 @@ class Runtime:
             engine_store=self.engine_store,
             finisher=finisher,
         )
-        worker = Worker(ctx, self.service, concurrency=concurrency, reaper=reaper)
+        dispatcher = Dispatcher(
+            self.webhook_store,
+            concurrency=self.settings.webhook_concurrency,
+            timeout_seconds=self.settings.webhook_timeout_seconds,
+            poll_seconds=self.settings.webhook_poll_seconds,
+            allow_private=self.settings.webhook_allow_private_networks,
+        )
+        worker = Worker(
+            ctx,
+            self.service,
+            concurrency=concurrency,
+            reaper=reaper,
+            background=[dispatcher.run],
+            on_job_end=dispatcher.notify,
+        )
         self.service.on_enqueue = worker.notify
         return worker
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from reelway import catalog, errors, idempotency, ids, images, inputs, jobs
+from reelway import catalog, errors, idempotency, ids, images, inputs, jobs, logs
 from reelway.accounts import AccountService, Admission, Schedule
 from reelway.policy import preflight, pricing
 from reelway.policy.moderation import Moderation
@@ -244,6 +244,7 @@ class VideoService:
         fingerprint: str = "",
     ) -> Created:
         video_id = ids.new_id("video")
+        logs.video_id.set(video_id)  # this request's log lines name the video from here on
         reference: str | None = None
         if image is not None:
             reference = f"videos/{video_id}/input.{image.extension}"

@@ -77,12 +77,34 @@ class Settings:
     image_fetch_timeout_seconds: float = 10.0
     fetch_allow_private_networks: bool = False
     """Allow ``input_reference.image_url`` to point at loopback or private addresses."""
+    webhook_allow_private_networks: bool = False
+    """Allow webhook endpoints on loopback, private or link-local addresses."""
+    webhook_timeout_seconds: float = 10.0
+    """How long a receiver has to answer one delivery attempt."""
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,50400,72000,86400"
+    """Seconds to wait before each retry of a failed delivery (about three days in all)."""
+    webhook_disable_after_seconds: float = 3 * 24 * 3600.0
+    """An endpoint failing every attempt for this long is disabled."""
+    webhook_concurrency: int = 8
+    """Deliveries one process sends at once."""
+    webhook_poll_seconds: float = 1.0
+    """How often an idle process looks for due deliveries."""
     auth_cache_seconds: float = 5.0
     """How long a verified API key is trusted before it is checked again."""
     log_level: str = "info"
+    log_format: str = "text"
+    """``text`` (one readable line per record) or ``json`` (one JSON object per line)."""
+    request_log_days: float = 7.0
+    """How long refused API requests are kept for ``reelway doctor REQUEST_ID``."""
+    ready_worker_seconds: float = 0.0
+    """``/ready`` wants a worker seen this recently; 0: three reap intervals."""
+    ready_require_workers: bool = True
+    """Whether ``/ready`` fails when no worker was seen (false for API-only pools)."""
     admin_key: str = ""
     """The key for the admin API (projects, keys, usage of every project); empty: no admin
     API over HTTP (the CLI still works on the database)."""
+    metrics_token: str = ""
+    """When set, ``GET /metrics`` asks for ``Authorization: Bearer <token>``; empty: open."""
     plans: Path | None = None
     """A tiers-and-plans TOML file replacing the built-in one."""
     redis_url: str = ""
@@ -236,5 +258,28 @@ def _check(settings: Settings) -> None:
         problems.append(f"watermark_position must be one of {', '.join(corners)}")
     if not settings.watermark_text.strip():
         problems.append("watermark_text must not be empty")
+    try:
+        retry_schedule(settings)
+    except ValueError as exc:
+        problems.append(str(exc))
+    if settings.log_format not in ("text", "json"):
+        problems.append("log_format must be text or json")
+    if settings.request_log_days < 0 or settings.ready_worker_seconds < 0:
+        problems.append("request_log_days and ready_worker_seconds must be >= 0")
+    if settings.webhook_timeout_seconds <= 0 or settings.webhook_concurrency < 1:
+        problems.append("webhook_timeout_seconds must be > 0 and webhook_concurrency >= 1")
     if problems:
         raise ValueError("invalid settings: " + "; ".join(problems))
+
+
+def retry_schedule(settings: Settings) -> tuple[float, ...]:
+    """The webhook retry delays, parsed; the first attempt is immediate."""
+    try:
+        delays = tuple(float(part) for part in settings.webhook_retry_schedule.split(","))
+    except ValueError:
+        raise ValueError(
+            "webhook_retry_schedule must be comma-separated seconds, e.g. 5,300,1800"
+        ) from None
+    if any(delay < 0 for delay in delays):
+        raise ValueError("webhook_retry_schedule delays must be >= 0")
+    return delays

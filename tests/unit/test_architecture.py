@@ -20,6 +20,7 @@ LAYERS = {
     "catalog": {"errors", "datafiles"},
     "jobs": set(),
     "settings": set(),
+    "logs": set(),
     "images": {"errors"},
     "inputs": {"errors"},
     "idempotency": {"errors"},
@@ -32,6 +33,7 @@ LAYERS = {
     "safety": {"media", "policy", "settings"},
     "accounts": {"catalog", "errors", "jobs", "limits", "policy", "store"},
     "service": {
+        "logs",
         "accounts",
         "policy",
         "catalog",
@@ -46,6 +48,7 @@ LAYERS = {
         "idempotency",
     },
     "worker": {
+        "logs",
         "catalog",
         "errors",
         "ids",
@@ -59,7 +62,9 @@ LAYERS = {
         "policy",
         "service",
     },
+    "webhooks": {"errors", "ids", "inputs", "store"},
     "runtime": {
+        "webhooks",
         "safety",
         "media",
         "accounts",
@@ -74,7 +79,11 @@ LAYERS = {
         "store",
         "worker",
     },
+    "metrics": {"catalog", "jobs", "store"},
     "api": {
+        "logs",
+        "metrics",
+        "webhooks",
         "errors",
         "ids",
         "jobs",
@@ -88,6 +97,9 @@ LAYERS = {
         "store",
     },
     "cli": {
+        "logs",
+        "config_file",
+        "webhooks",
         "errors",
         "jobs",
         "settings",

@@ -13,22 +13,32 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from reelway import __version__, accounts, errors
+from reelway import __version__, accounts, errors, metrics
 from reelway.api import errors as api_errors
 from reelway.api.admin import AdminRoutes
 from reelway.api.auth import Authenticator
-from reelway.api.middleware import Edge
+from reelway.api.dashboard import DashboardRoutes
+from reelway.api.health import Readiness, WorkerPolicy
+from reelway.api.metrics import HttpMetrics, MetricsRoute
+from reelway.api.middleware import Edge, Refusals
 from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
+from reelway.api.webhooks import WebhookRoutes
 from reelway.runtime import Runtime
+from reelway.store.diagnosis import RequestLog
+from reelway.store.health import HealthStore
+from reelway.store.observe import ObserveStore
 
 
 async def health(_request: Request) -> Response:
     return JsonResponse({"status": "ok", "version": __version__})
 
 
-def create_app(runtime: Runtime) -> ASGIApp:
-    """The ASGI app; its lifespan runs ``settings.workers`` render slots in this process."""
+def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
+    """The ASGI app; its lifespan runs ``settings.workers`` render slots in this process.
+
+    ``access_log``: one line per request (method, path, status, duration, request id).
+    """
     settings = runtime.settings
     worker = runtime.worker(settings.workers)
 
@@ -58,8 +68,23 @@ def create_app(runtime: Runtime) -> ASGIApp:
         max_file_bytes=settings.max_image_bytes,
         redirect_seconds=settings.presign_seconds if settings.storage_redirect else None,
     )
+    process = metrics.ProcessMetrics()
+    exporter = metrics.Exporter(
+        ObserveStore(runtime.db),
+        runtime.catalog,
+        process,
+        reap_interval_seconds=settings.reap_interval_seconds,
+    )
     app = Starlette(
-        routes=[*routes.routes(), *admin.routes(), Route("/health", health, methods=["GET"])],
+        routes=[
+            *routes.routes(),
+            *admin.routes(),
+            *DashboardRoutes(runtime, auth).routes(),
+            *WebhookRoutes(runtime.webhooks, auth).routes(),
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", _readiness(runtime).endpoint, methods=["GET"]),
+            *MetricsRoute(exporter, settings.metrics_token).routes(),
+        ],
         exception_handlers={
             errors.ReelwayError: api_errors.reelway_error,
             HTTPException: api_errors.http_error,
@@ -67,4 +92,24 @@ def create_app(runtime: Runtime) -> ASGIApp:
         },
         lifespan=lifespan,
     )
-    return Edge(app, settings.max_request_bytes)
+    edge = Edge(
+        app,
+        settings.max_request_bytes,
+        access=access_log,
+        refusals=Refusals(RequestLog(runtime.db)),
+    )
+    return HttpMetrics(edge, app.routes, process)
+
+
+def _readiness(runtime: Runtime) -> Readiness:
+    settings = runtime.settings
+    return Readiness(
+        HealthStore(runtime.db),
+        runtime.videos,
+        runtime.storage,
+        queue_limit=settings.queue_limit,
+        workers=WorkerPolicy(
+            within_seconds=settings.ready_worker_seconds or 3 * settings.reap_interval_seconds,
+            required=settings.ready_require_workers,
+        ),
+    )

@@ -32,9 +32,12 @@ class Authenticator:
         digest = ids.hash_api_key(secret)
         now = time.monotonic()
         cached = self._cache.get(digest)
+        state = request.scope.setdefault("state", {})  # the project, for the request log
         if cached is not None and cached[1] > now:
+            state["project_id"] = cached[0].project_id
             return cached[0]
         caller = await self.service.authenticate(secret)
+        state["project_id"] = caller.project_id
         if self.cache_seconds > 0:
             if len(self._cache) >= MAX_CACHED_KEYS:
                 self._cache.clear()

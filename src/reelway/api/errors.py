@@ -25,9 +25,16 @@ def render(exc: errors.ReelwayError) -> JsonResponse:
     return JsonResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
 
 
-async def reelway_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.ReelwayError)
+def answer(request: Request, exc: errors.ReelwayError) -> JsonResponse:
+    """``render``, and the error kept on the request's state for the request log (the edge
+    middleware records refused requests for ``reelway doctor``)."""
+    request.scope.setdefault("state", {})["error"] = exc
     return render(exc)
+
+
+async def reelway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.ReelwayError)
+    return answer(request, exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -35,18 +42,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     where = f"{request.method} {request.url.path}"
     if exc.status_code == 404:
-        return render(errors.UnknownUrl(f"Invalid URL ({where})."))
+        return answer(request, errors.UnknownUrl(f"Invalid URL ({where})."))
     if exc.status_code == 405:
-        return render(errors.MethodNotAllowed(f"Method not allowed ({where})."))
-    return render(errors.InvalidRequest(str(exc.detail)))
+        return answer(request, errors.MethodNotAllowed(f"Method not allowed ({where})."))
+    return answer(request, errors.InvalidRequest(str(exc.detail)))
 
 
 async def unexpected_error(request: Request, exc: Exception) -> Response:
     request_id = request.scope.get("state", {}).get("request_id")
     log.exception("unexpected error handling %s %s", request.method, request.url.path)
-    return render(
+    return answer(
+        request,
         errors.InternalError(
             "The server hit an unexpected error; this is a bug in Reelway. "
             f"Quote request id {request_id} when you report it."
-        )
+        ),
     )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import json
 import logging
-from collections.abc import Callable, Coroutine
+import re
+import urllib.parse
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from reelway import config_file, logs
 from reelway import settings as settings_module
 from reelway.settings import Settings
 
@@ -38,13 +43,73 @@ def load_settings(**overrides: Any) -> Settings:
         raise click.UsageError(str(exc)) from None
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+SECRET_SETTINGS = ("admin_key", "s3_secret_access_key", "moderation_api_key", "metrics_token")
+"""Settings whose values are masked wherever they appear in a log line."""
+URL_SETTINGS = ("database_url", "redis_url", "moderation_url", "s3_endpoint_url")
+"""Settings that may carry a password (``scheme://user:password@host``)."""
+_SECRET_OPTION = re.compile(r"key|secret|token|password|credential", re.IGNORECASE)
+
+
+def setup_logging(settings: Settings) -> None:
+    """Every log line through one handler: ``REELWAY_LOG_FORMAT`` (text or JSON), the
+    request and video ids, and the deployment's secrets masked (see ``reelway.logs``)."""
+    logs.configure(settings.log_level, settings.log_format, secret_values(settings))
     # Schema upgrades are worth one line at most; alembic narrates every step at INFO.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
+
+
+def show_first_key(settings: Settings, secret: str, where: str) -> None:
+    """Show the development key made on an empty data dir, once, on stdout: a block of text,
+    or one JSON line when the logs are JSON.  Not through logging, which would mask it."""
+    text = "Created project 'default' and a development API key (shown only once)"
+    if settings.log_format == "json":
+        line = {
+            "ts": datetime.datetime.now(datetime.UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": "warning",
+            "logger": "reelway.cli",
+            "message": f"{text}; use it as OPENAI_API_KEY with base_url {where}",
+            "api_key": secret,
+        }
+        click.echo(json.dumps(line))
+        return
+    click.echo(f"\n{text}:\n\n    {secret}\n\nUse it as OPENAI_API_KEY with base_url {where}\n")
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The secrets this deployment was given: secret settings, passwords in URLs, and the
+    credentials among the engines' options (config file and ``REELWAY_ENGINE_OPTIONS``)."""
+    found = [str(getattr(settings, name)) for name in SECRET_SETTINGS]
+    for name in URL_SETTINGS:
+        try:
+            password = urllib.parse.urlsplit(str(getattr(settings, name))).password
+        except ValueError:
+            password = None
+        if password:
+            found.extend((password, urllib.parse.unquote(password)))
+    found.extend(_credentials(settings.engine_options))
+    try:
+        engines = config_file.load(settings.config).engines
+    except (OSError, ValueError):
+        engines = {}  # start-up reports a broken config file, with the reason
+    for spec in engines.values():
+        found.extend(_credentials(spec.options))
+    return [value for value in found if value]
+
+
+def _credentials(value: Any, secret: bool = False) -> Iterator[str]:
+    """String values under credential-like keys (``api_key``, ``access_token``…), at any
+    depth; everything inside such a key when it holds a table."""
+    if isinstance(value, str):
+        if secret:
+            yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _credentials(item, secret or bool(_SECRET_OPTION.search(str(key))))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _credentials(item, secret)
 
 
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:

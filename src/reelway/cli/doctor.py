@@ -1,31 +1,43 @@
-"""``reelway doctor [VIDEO_ID | REQUEST_ID]``: why a video failed, for the operator.
+"""``reelway doctor [VIDEO_ID | REQUEST_ID]``: what happened to a video or a request, in words.
 
 The API shows a failed video's code and message only; the provider's own status, code,
 message and request id, and every engine the job went through, are kept for this command.
-Without an argument it shows each engine's shared state (circuit breaker, back-off).
+For a video it tells the story (created, queued for how long, started, each engine tried and
+how it failed, finished), the error's cause and what to do about it, the charge, and the
+events and webhook deliveries it raised.  A request id that created no video is looked up in
+the log of refused requests (kept ``REELWAY_REQUEST_LOG_DAYS`` days).  Without an argument it
+shows each engine's shared state (circuit breaker, back-off).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from reelway import jobs
+from reelway import errors, jobs
+from reelway.cli import remedies
 from reelway.cli.common import config_option, data_dir_option, load_settings, run
 from reelway.runtime import Runtime
+from reelway.store.diagnosis import Charge, Delivery, Diagnosis, RefusedRequest, RequestLog
+
+INDENT = " " * 11
+WIDTH = 100
 
 
 @click.command()
 @click.argument("ident", required=False)
 @data_dir_option
 @config_option
-@click.option("--json", "as_json", is_flag=True, help="Print the raw record as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON.")
 def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_json: bool) -> None:
-    """Explain a video (by video id or the request id that created it), or engine health."""
+    """Explain a video (by its id or the request id that created it), a refused request (by
+    its request id), or, without an argument, each engine's health."""
     settings = load_settings(data_dir=data_dir, config=config)
 
     async def main() -> None:
@@ -35,25 +47,42 @@ def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_jso
                 _health(await runtime.engine_store.health(), sorted(runtime.catalog.engines()))
                 return
             video = await runtime.queue.source(ident) or await runtime.videos.by_request_id(ident)
-            if video is None:
-                raise click.ClickException(f"no video with id or request id {ident!r}")
+            if video is not None:
+                found = await Diagnosis(runtime.db).video(video.id)
+                report = _video_report(video, found.charge, found.events)
+                if as_json:
+                    click.echo(json.dumps(report, indent=2, default=str))
+                else:
+                    _explain(video, report)
+                return
+            refused = await RequestLog(runtime.db).get(ident)
+            if refused is None:
+                raise click.ClickException(
+                    f"no video and no refused request with id {ident!r}. Video ids start with "
+                    "'video_'; request ids ('req_…', the x-request-id header) are found when "
+                    "they created a video, or were refused in the last "
+                    f"{settings.request_log_days:g} days (REELWAY_REQUEST_LOG_DAYS); other "
+                    "requests that succeeded are not recorded."
+                )
+            record = _request_record(refused)
             if as_json:
-                click.echo(json.dumps(_record(video), indent=2, default=str))
+                click.echo(json.dumps(record, indent=2, default=str))
             else:
-                _explain(video)
+                _explain_request(record)
         finally:
             await runtime.close()
 
     run(main)
 
 
-def _when(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return datetime.datetime.fromtimestamp(value, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+# --------------------------------------------------------------------------- a video
 
 
-def _record(video: jobs.Video) -> dict[str, Any]:
+def _video_report(
+    video: jobs.Video, charge: Charge | None, events: tuple[Any, ...]
+) -> dict[str, Any]:
+    """Everything known about the video, as JSON-ready data (``--json`` prints it)."""
+    code = (video.error or {}).get("code")
     return {
         "id": video.id,
         "project_id": video.project_id,
@@ -69,35 +98,233 @@ def _record(video: jobs.Video) -> dict[str, Any]:
         "completed_at": video.completed_at,
         "error": video.error,
         "engine_attempts": video.engine_attempts,
+        "timeline": _timeline(video),
+        "cause": _cause(code) if code else None,
+        "remedy": remedies.for_failure(code) if code else None,
+        "charge": None if charge is None else {**vars(charge), "summary": _charge(charge)},
+        "events": [
+            {
+                "id": event.id,
+                "type": event.type,
+                "created_at": event.created_at,
+                "deliveries": [
+                    {**vars(delivery), "summary": _delivery(delivery)}
+                    for delivery in event.deliveries
+                ],
+            }
+            for event in events
+        ],
     }
 
 
-def _explain(video: jobs.Video) -> None:
+def _history(video: jobs.Video) -> list[dict[str, Any]]:
+    """Every engine attempt (and route-retry marker) recorded on the video."""
+    return list((video.error or {}).get("attempts") or video.engine_attempts or [])
+
+
+def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
+    """The video's story as ``{"at", "event", …}`` steps, oldest first."""
+    steps: list[dict[str, Any]] = [
+        {
+            "at": video.created_at,
+            "event": "created",
+            "text": f"created (request {video.request_id})",
+        }
+    ]
+    if video.started_at is not None:
+        waited = video.started_at - video.created_at
+        steps.append(
+            {
+                "at": video.started_at,
+                "event": "started",
+                "text": f"started by a worker after {_took(waited)} in the queue",
+                "queued_seconds": round(waited, 3),
+            }
+        )
+    elif video.status is jobs.JobStatus.QUEUED:
+        now = time.time()
+        text = f"queued for {_took(now - video.created_at)} so far"
+        if video.run_at > now:
+            text += f"; it may start from {_when(video.run_at)} (deferred)"
+        steps.append({"at": None, "event": "queued", "text": text})
+    number = 0
+    for attempt in _history(video):
+        if not attempt.get("engine"):
+            steps.append(
+                {
+                    "at": attempt.get("at"),
+                    "event": "route_retry",
+                    "text": "every engine on the route failed; it went back to the queue to "
+                    f"walk the route again (pass {int(attempt.get('pass', 0)) + 1})",
+                }
+            )
+            continue
+        number += 1
+        steps.append(
+            {
+                "at": attempt.get("at"),
+                "event": "attempt",
+                "number": number,
+                "engine": attempt["engine"],
+                "code": attempt.get("code"),
+                "message": attempt.get("message", ""),
+                "upstream": attempt.get("upstream") or {},
+                "text": f"attempt {number}  {attempt['engine']}: {attempt.get('code')}",
+            }
+        )
+    if video.status is jobs.JobStatus.RUNNING:
+        steps.append(
+            {
+                "at": None,
+                "event": "running",
+                "text": f"rendering on {video.engine or 'an engine being chosen'} (claim "
+                f"{video.attempts} of {video.max_attempts}, worker {video.lease_owner})",
+            }
+        )
+    if video.completed_at is not None:
+        outcome = {
+            jobs.JobStatus.SUCCEEDED: f"completed on {video.engine}",
+            jobs.JobStatus.FAILED: f"failed: {(video.error or {}).get('code')}",
+            jobs.JobStatus.CANCELLED: "cancelled",
+        }.get(video.status, video.status.value)
+        steps.append(
+            {
+                "at": video.completed_at,
+                "event": "finished",
+                "text": f"{outcome}, {_took(video.completed_at - video.created_at)} after it "
+                "was created",
+            }
+        )
+    for at, what in (
+        (video.deleted_at, "deleted by its owner"),
+        (video.assets_deleted_at, "files deleted: the video expired"),
+    ):
+        if at is not None:
+            steps.append({"at": at, "event": "deleted", "text": what})
+    return steps
+
+
+def _explain(video: jobs.Video, report: dict[str, Any]) -> None:
     click.echo(f"video      {video.id}  (project {video.project_id}, request {video.request_id})")
     click.echo(f"model      {video.model}  {video.size}  {video.seconds}s")
     click.echo(f"status     {video.status.value} (API: {video.public_status})")
     click.echo(f"engine     {video.engine or '-'}  operation {json.dumps(video.operation)}")
-    click.echo(f"created    {_when(video.created_at)}")
-    click.echo(f"started    {_when(video.started_at)}")
-    click.echo(f"finished   {_when(video.completed_at)}")
+    click.echo("")
+    click.echo("what happened")
+    for step in report["timeline"]:
+        at = _when(step["at"]) if step["at"] is not None else "now".ljust(23)
+        offset = "" if step["at"] is None else f" (+{_took(step['at'] - video.created_at)})"
+        click.echo(f"  {at}{offset}  {step['text']}")
+        if step["event"] == "attempt":
+            if step["message"]:
+                click.echo(f"{INDENT}{step['message']}")
+            _provider(step["upstream"])
+    click.echo("")
     if video.error:
-        click.echo(f"error      {video.error.get('code')}: {video.error.get('message')}")
-    history = (video.error or {}).get("attempts") or video.engine_attempts or []
-    for number, attempt in enumerate(a for a in history if a.get("engine")):
-        click.echo(
-            f"attempt {number + 1}  {attempt['engine']}: {attempt['code']} at "
-            f"{_when(attempt.get('at'))}\n           {attempt.get('message', '')}"
+        _say("error", f"{video.error.get('code')}: {video.error.get('message')}")
+        _say("cause", report["cause"])
+        _say("what to do", report["remedy"])
+    elif video.status is jobs.JobStatus.SUCCEEDED:
+        click.echo("result     completed: the files are ready to download")
+    charge = report["charge"]
+    click.echo(f"charge     {charge['summary'] if charge else 'none recorded'}")
+    if not report["events"]:
+        click.echo("events     none (an unfinished or cancelled video raises none)")
+    for n, event in enumerate(report["events"]):
+        label = "events" if n == 0 else ""
+        click.echo(f"{label:10} {_when(event['created_at'])}  {event['type']}  {event['id']}")
+        if not event["deliveries"]:
+            click.echo(f"{INDENT}  no webhook endpoint of the project subscribes to it")
+        for delivery in event["deliveries"]:
+            click.echo(f"{INDENT}  webhook {delivery['id']}: {delivery['summary']}")
+
+
+def _provider(upstream: dict[str, Any]) -> None:
+    facts = [
+        f"{key}={upstream[key]}"
+        for key in ("http_status", "provider_code", "request_id", "transport")
+        if upstream.get(key) is not None
+    ]
+    if facts:
+        click.echo(f"{INDENT}provider: {', '.join(facts)}")
+    if upstream.get("provider_message"):
+        click.echo(f"{INDENT}provider said: {upstream['provider_message']}")
+
+
+def _cause(code: str) -> str:
+    """What the code means: the error class's own description."""
+    return errors.job_failure_for(code, "").message
+
+
+def _charge(charge: Charge) -> str:
+    held = f"{charge.credits_reserved} credits, {_usd(charge.usd_micros_reserved)}"
+    relaxed = " (relaxed mode)" if charge.relaxed else ""
+    if charge.state == "settled":
+        return (
+            f"charged {charge.credits_charged} credits, {_usd(charge.usd_micros_charged)}"
+            f"{relaxed} at {_when(charge.settled_at)}"
         )
-        upstream = attempt.get("upstream") or {}
-        facts = [
-            f"{key}={upstream[key]}"
-            for key in ("http_status", "provider_code", "request_id", "transport")
-            if upstream.get(key) is not None
-        ]
-        if facts:
-            click.echo(f"           provider: {', '.join(facts)}")
-        if upstream.get("provider_message"):
-            click.echo(f"           provider said: {upstream['provider_message']}")
+    if charge.state == "released":
+        return (
+            f"nothing charged ({charge.outcome or 'released'}); the {held} held were released"
+            f" at {_when(charge.settled_at)}"
+        )
+    return f"{held} held{relaxed} until the video ends (state {charge.state})"
+
+
+def _delivery(delivery: Delivery) -> str:
+    tries = f"{delivery.attempts} attempt{'s' if delivery.attempts != 1 else ''}"
+    last = []
+    if delivery.last_status_code is not None:
+        last.append(f"HTTP {delivery.last_status_code}")
+    if delivery.last_error:
+        last.append(delivery.last_error)
+    answer = f", last answer: {'; '.join(last)}" if last else ""
+    where = f"to endpoint {delivery.endpoint_id}"
+    if delivery.status == "delivered":
+        return f"delivered {where} after {tries}{answer}"
+    if delivery.status == "pending":
+        return f"pending {where}: {tries} so far{answer}; next at {_when(delivery.next_attempt_at)}"
+    if delivery.status == "sending":
+        return f"being sent {where} now ({tries} before{answer})"
+    if delivery.status == "failed":
+        return f"gave up {where} after {tries}{answer}"
+    return f"{delivery.status} {where} ({tries}{answer})"
+
+
+# --------------------------------------------------------------------------- a request
+
+
+def _request_record(refused: RefusedRequest) -> dict[str, Any]:
+    return {
+        **vars(refused),
+        "cause": _request_cause(refused.code),
+        "remedy": remedies.for_request(refused.code, refused.status),
+    }
+
+
+def _request_cause(code: str | None) -> str | None:
+    for cls in errors.all_error_classes():
+        if cls.code == code and not issubclass(cls, errors.JobFailure):
+            return cls().message
+    return None
+
+
+def _explain_request(record: dict[str, Any]) -> None:
+    project = record["project_id"] or "unknown (the caller was not authenticated)"
+    param = f" (param {record['param']})" if record["param"] else ""
+    click.echo(f"request    {record['request_id']}  refused, no video was created")
+    click.echo(f"at         {_when(record['at'])}")
+    click.echo(f"call       {record['method']} {record['path']}")
+    click.echo(f"answer     {record['status']} {record['code'] or '-'}{param}")
+    click.echo(f"project    {project}")
+    _say("message", record["message"] or "-")
+    if record["cause"]:
+        _say("cause", record["cause"])
+    _say("what to do", record["remedy"])
+
+
+# --------------------------------------------------------------------------- engines
 
 
 def _health(states: list[Any], engines: list[str]) -> None:
@@ -113,3 +340,40 @@ def _health(states: list[Any], engines: list[str]) -> None:
         )
         detail = "; ".join(x for x in (opened, blocked) if x) or "healthy"
         click.echo(f"{engine:24} consecutive failures {state.failures}; {detail}")
+
+
+# --------------------------------------------------------------------------- words
+
+
+def _say(label: str, text: str) -> None:
+    """``label`` then ``text``, wrapped under itself."""
+    click.echo(
+        textwrap.fill(
+            text,
+            width=WIDTH,
+            initial_indent=f"{label:10} ",
+            subsequent_indent=INDENT,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+    )
+
+
+def _when(value: float | None) -> str:
+    if value is None:
+        return "-"
+    moment = datetime.datetime.fromtimestamp(value, datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d} UTC"
+
+
+def _took(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+    return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+
+
+def _usd(micros: int) -> str:
+    return f"${micros / 1_000_000:,.2f}"

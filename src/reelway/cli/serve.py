@@ -19,6 +19,7 @@ from reelway.cli.common import (
     load_settings,
     run,
     setup_logging,
+    show_first_key,
 )
 from reelway.runtime import Runtime
 from reelway.settings import Settings
@@ -51,7 +52,7 @@ def serve(
     settings = load_settings(
         host=host, port=port, data_dir=data_dir, workers=workers, config=config
     )
-    setup_logging(settings.log_level)
+    setup_logging(settings)
     run(lambda: _serve(settings, access_log))
 
 
@@ -65,17 +66,13 @@ async def _serve(settings: Settings, access_log: bool) -> None:
                 if settings.port
                 else "the address below plus /v1"
             )
-            click.echo(
-                "\nCreated project 'default' and a development API key (shown only once):\n\n"
-                f"    {secret}\n\n"
-                f"Use it as OPENAI_API_KEY with base_url {where}\n",
-            )
+            show_first_key(settings, secret, where)
         config = uvicorn.Config(
-            create_app(runtime),
+            create_app(runtime, access_log=access_log),
             host=settings.host,
             port=settings.port,
             log_config=None,
-            access_log=access_log,
+            access_log=False,  # the app logs its own, with the request id and duration
             lifespan="on",
             timeout_graceful_shutdown=5,
         )
@@ -94,7 +91,7 @@ async def _serve(settings: Settings, access_log: bool) -> None:
 def worker(data_dir: Path | None, config: Path | None, concurrency: int | None) -> None:
     """Run render workers in this process (beside a 'reelway serve' on the same data)."""
     settings = load_settings(data_dir=data_dir, config=config)
-    setup_logging(settings.log_level)
+    setup_logging(settings)
     run(lambda: _worker(settings, concurrency or max(1, settings.workers)))
 
 
@@ -115,7 +112,7 @@ async def _worker(settings: Settings, concurrency: int) -> None:
 def migrate(data_dir: Path | None) -> None:
     """Create or upgrade the database schema."""
     settings = load_settings(data_dir=data_dir)
-    setup_logging(settings.log_level)
+    setup_logging(settings)
 
     async def main() -> None:
         runtime = await Runtime.open(settings, migrate=True)

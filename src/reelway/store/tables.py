@@ -319,6 +319,12 @@ webhook_deliveries = sa.Table(
         sqlite_where=sa.text("status = 'pending'"),
         postgresql_where=sa.text("status = 'pending'"),
     ),
+    sa.Index(
+        "ix_webhook_deliveries_sending",
+        "lease_expires_at",
+        sqlite_where=sa.text("status = 'sending'"),
+        postgresql_where=sa.text("status = 'sending'"),
+    ),
 )
 """The outbox: one row per (event, endpoint), written in the event's transaction; its ``id``
 is the ``webhook-id`` of every attempt, and the exact body is kept so each attempt sends the

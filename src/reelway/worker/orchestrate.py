@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reelway import catalog, errors, jobs
+from reelway import catalog, errors, jobs, logs
 from reelway.engines import base
 from reelway.engines.directory import EngineDirectory
 from reelway.settings import Settings
@@ -81,14 +81,15 @@ async def run_job(ctx: JobContext, video: jobs.Video, stopping: asyncio.Event) -
     assert video.lease_token is not None
     token = video.lease_token
     workdir = ctx.settings.tmp_dir / f"{video.id}-{token[:8]}"
-    try:
-        workdir.mkdir(parents=True, exist_ok=True)
-        return await _run(ctx, video, token, workdir, stopping)
-    except LeaseLost:
-        log.warning("lost the lease on %s; another worker has it now", video.id)
-        return "lease_lost"
-    finally:
-        await asyncio.to_thread(shutil.rmtree, workdir, True)
+    with logs.bound(video=video.id):  # every line about this job, here and below, names it
+        try:
+            workdir.mkdir(parents=True, exist_ok=True)
+            return await _run(ctx, video, token, workdir, stopping)
+        except LeaseLost:
+            log.warning("lost the lease on %s; another worker has it now", video.id)
+            return "lease_lost"
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
 
 
 async def _run(

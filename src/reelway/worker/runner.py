@@ -13,9 +13,12 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
-from reelway import errors, ids, jobs
+from reelway import errors, ids, jobs, logs
 from reelway.service import VideoService
+from reelway.store.diagnosis import RequestLog
 from reelway.store.queue import LeaseLost
 from reelway.worker import orchestrate
 
@@ -33,11 +36,17 @@ class Worker:
         *,
         concurrency: int,
         reaper: bool = True,
+        background: Sequence[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = (),
+        on_job_end: Callable[[], None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.service = service
         self.concurrency = concurrency
         self.reaper = reaper
+        self.background = tuple(background)
+        """Loops that live as long as the worker (webhook delivery), stopped with it."""
+        self.on_job_end = on_job_end
+        """Called after each job this worker handled (to deliver its webhook at once)."""
         self.id = f"{socket.gethostname()}:{os.getpid()}:{ids.new_id('w')[2:10]}"
         self.started_at = time.time()
         self.wake = asyncio.Event()
@@ -59,6 +68,8 @@ class Worker:
         ]
         if self.reaper:
             self._tasks.append(asyncio.create_task(self._reap_loop(), name="worker-reaper"))
+        for loop in self.background:
+            self._tasks.append(asyncio.create_task(loop(self.stopping), name="worker-background"))
         log.info("worker %s started with %d slot(s)", self.id, self.concurrency)
 
     async def stop(self, grace_seconds: float) -> None:
@@ -123,6 +134,14 @@ class Worker:
 
     async def _process(self, video: jobs.Video) -> None:
         try:
+            with logs.bound(video=video.id):
+                await self._run(video)
+        finally:
+            if self.on_job_end is not None:
+                self.on_job_end()
+
+    async def _run(self, video: jobs.Video) -> None:
+        try:
             await orchestrate.run_job(self.ctx, video, self._abandon)
         except asyncio.CancelledError:
             raise
@@ -154,6 +173,8 @@ class Worker:
 
     async def _reap_loop(self) -> None:
         interval = self.ctx.settings.reap_interval_seconds
+        request_log = RequestLog(self.ctx.store.db)
+        pruned_at = float("-inf")  # refused requests are pruned once a minute at most
         while not self.stopping.is_set():
             try:
                 report = await self.ctx.store.reap()
@@ -171,6 +192,9 @@ class Worker:
                 await self.ctx.store.worker_seen(
                     self.id, socket.gethostname(), os.getpid(), self.started_at
                 )
+                if time.monotonic() - pruned_at >= 60.0:
+                    pruned_at = time.monotonic()
+                    await request_log.prune(self.ctx.settings.request_log_days * 86400)
             except errors.DatabaseUnavailable:
                 log.warning("reaper: database unavailable; trying again in %.0fs", interval)
             except Exception:

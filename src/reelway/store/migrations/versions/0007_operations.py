@@ -82,6 +82,13 @@ def upgrade() -> None:
         sqlite_where=sa.text("status = 'pending'"),
         postgresql_where=sa.text("status = 'pending'"),
     )
+    op.create_index(
+        "ix_webhook_deliveries_sending",
+        "webhook_deliveries",
+        ["lease_expires_at"],
+        sqlite_where=sa.text("status = 'sending'"),
+        postgresql_where=sa.text("status = 'sending'"),
+    )
     op.create_table(
         "metric_totals",
         sa.Column("name", sa.String(100), primary_key=True),
@@ -107,6 +114,7 @@ def downgrade() -> None:
     op.drop_index("ix_request_log_at", table_name="request_log")
     op.drop_table("request_log")
     op.drop_table("metric_totals")
+    op.drop_index("ix_webhook_deliveries_sending", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_due", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_event_id", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_endpoint_id_seq", table_name="webhook_deliveries")

@@ -1,0 +1,161 @@
+"""``/ready``: whether this process can do its work (``/health`` only says it is alive).
+
+It needs no key, and checks, concurrently and each within ``CHECK_SECONDS``:
+
+- ``database``: a trivial query answers (with its latency);
+- ``storage``: a probe file can be written and deleted;
+- ``workers``: some worker checked in lately (workers do on every reaper pass);
+- ``queue``: the deployment's queue is below ``REELWAY_QUEUE_LIMIT`` (at the limit, creates
+  answer 503 ``server_busy``).
+
+The body says what is wrong in words, never an exception's text (it may name hosts and
+paths, and the endpoint needs no key): those go to the log.  An answer is reused for
+``CACHE_SECONDS`` and concurrent probes share one run, so probing is cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reelway import errors
+from reelway.api.responses import JsonResponse
+from reelway.storage import Storage
+from reelway.store.health import HealthStore
+from reelway.store.videos import VideoStore
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 3.0
+CACHE_SECONDS = 1.0
+
+Check = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WorkerPolicy:
+    within_seconds: float
+    """A worker must have checked in this recently."""
+    required: bool = True
+    """False: report the workers, but do not fail readiness for them."""
+
+
+class Readiness:
+    def __init__(
+        self,
+        health_store: HealthStore,
+        videos: VideoStore,
+        storage: Storage,
+        *,
+        queue_limit: int,
+        workers: WorkerPolicy,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.health_store = health_store
+        self.videos = videos
+        self.storage = storage
+        self.queue_limit = queue_limit
+        self.workers = workers
+        self.clock = clock
+        self._last: tuple[float, bool, dict[str, Check]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def endpoint(self, _request: Request) -> Response:
+        ready, checks = await self.check()
+        return JsonResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+            headers={"cache-control": "no-store"},
+        )
+
+    async def check(self) -> tuple[bool, dict[str, Check]]:
+        """Whether every check passes, and what each found (a recent answer is reused)."""
+        async with self._lock:
+            now = time.monotonic()
+            if self._last is not None and now - self._last[0] < CACHE_SECONDS:
+                return self._last[1], self._last[2]
+            probes = {
+                "database": self._database(),
+                "storage": self._storage(),
+                "workers": self._workers(),
+                "queue": self._queue(),
+            }
+            results = await asyncio.gather(*(_bounded(n, p) for n, p in probes.items()))
+            checks = dict(zip(probes, results, strict=True))
+            ready = all(check["ok"] for check in checks.values())
+            self._last = (time.monotonic(), ready, checks)
+            return ready, checks
+
+    async def _database(self) -> Check:
+        latency_ms = round(await self.health_store.ping() * 1000, 1)
+        return {"ok": True, "detail": f"answered in {latency_ms} ms", "latency_ms": latency_ms}
+
+    async def _storage(self) -> Check:
+        await self.storage.check_writable()
+        return {"ok": True, "detail": "writable"}
+
+    async def _workers(self) -> Check:
+        within = self.workers.within_seconds
+        seen = await self.health_store.workers_seen(self.clock() - within)
+        check: Check = {"ok": seen.recent > 0, "seen": seen.recent, "within_seconds": within}
+        if seen.recent:
+            check["detail"] = f"{seen.recent} worker(s) seen in the last {within:g} s"
+        elif seen.last_seen_at is None:
+            check["detail"] = (
+                "no worker has checked in: start 'reelway worker' (or serve with --workers)"
+            )
+        else:
+            ago = self.clock() - seen.last_seen_at
+            check["detail"] = (
+                f"no worker seen in the last {within:g} s (the last one {ago:.0f} s ago): "
+                "are the workers running and reaching the database?"
+            )
+        if not check["ok"] and not self.workers.required:
+            check["ok"] = True
+            check["detail"] += " (not required: REELWAY_READY_REQUIRE_WORKERS=false)"
+        return check
+
+    async def _queue(self) -> Check:
+        queued = await self.videos.queued_total()
+        check: Check = {"queued": queued, "limit": self.queue_limit}
+        if queued >= self.queue_limit:
+            check.update(
+                ok=False,
+                detail=f"the queue is full ({queued} of {self.queue_limit}): creates answer "
+                "503 server_busy until workers catch up",
+            )
+        else:
+            check.update(ok=True, detail=f"{queued} queued of {self.queue_limit}")
+        return check
+
+
+_FAILURES = {
+    "database": "the database did not answer",
+    "storage": "cannot write to storage",
+    "workers": "cannot tell: the database did not answer",
+    "queue": "cannot tell: the database did not answer",
+}
+
+
+async def _bounded(name: str, probe: Awaitable[Check]) -> Check:
+    """Run one check within ``CHECK_SECONDS``; a failure is a check that says so."""
+    try:
+        return await asyncio.wait_for(probe, CHECK_SECONDS)
+    except TimeoutError:
+        log.warning("ready: the %s check took longer than %.0f s", name, CHECK_SECONDS)
+        return {"ok": False, "detail": f"{_FAILURES[name]} within {CHECK_SECONDS:g} s"}
+    except Exception as exc:
+        log.warning("ready: the %s check failed: %s", name, repr(exc))
+        kind = (
+            "unavailable"
+            if isinstance(exc, errors.DatabaseUnavailable | errors.StorageUnavailable)
+            else type(exc).__name__
+        )
+        return {"ok": False, "detail": f"{_FAILURES[name]} ({kind})"}

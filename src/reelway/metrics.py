@@ -1,0 +1,284 @@
+"""Prometheus metrics: what ``GET /metrics`` says, and the per-process HTTP counters.
+
+Two kinds of numbers, kept apart on purpose:
+
+- **Deployment-wide** (jobs, costs, queue, engines, workers, webhooks): read from the
+  database at scrape time (``store.observe``), so every API process reports the same exact
+  totals, whichever process accepted, rendered or delivered what they count.
+- **Per process** (``reelway_http_*``, build info, start time): prometheus-client's own
+  metrics in a registry owned by one app (``ProcessMetrics``), never the global one.
+
+``collect()`` is synchronous and the database is not, so a scrape reads its snapshot first
+(``Exporter.render``) and then renders a collector over it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from reelway import __version__, catalog, jobs
+from reelway.store import stats
+from reelway.store.observe import ObserveStore, Snapshot
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+"""The text format ``generate_latest`` writes (prometheus-client's ``CONTENT_TYPE_LATEST``
+names a newer version than it writes since 0.22)."""
+
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+"""Request durations: polls answer in about a millisecond, uploads and downloads in seconds."""
+
+WORKER_WINDOW_SECONDS = 30.0
+"""The least time since a worker's last check-in for ``reelway_workers_seen`` to count it."""
+
+OTHER_ROUTE = "other"
+"""The ``route`` label of a request that matched no route (a 404): never the raw path, so a
+scanner cannot make a series per URL."""
+OTHER_METHOD = "OTHER"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+_FINISH_LABELS = ("model", "engine", "status")
+_COUNTERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        stats.JOBS_FINISHED,
+        "Videos that reached a terminal state; status is completed, failed or cancelled, code "
+        "the error code (empty when completed); engine is empty if none was tried.",
+        (*_FINISH_LABELS, "code"),
+    ),
+    (
+        stats.COST_USD,
+        "US dollars charged for finished videos (the catalogue price, or the provider's cost).",
+        ("model",),
+    ),
+    (stats.CREDITS, "Credits charged for finished videos.", ("model",)),
+    (stats.WEBHOOK_EVENTS, "Events raised (each may go to several endpoints).", ("event_type",)),
+    (
+        stats.WEBHOOK_ATTEMPTS,
+        "Webhook delivery attempts; outcome is delivered, failed (will be retried) or gave_up.",
+        ("event_type", "outcome"),
+    ),
+)
+_HISTOGRAMS: tuple[tuple[str, str], ...] = (
+    (stats.QUEUED_SECONDS, "Seconds from acceptance to the first worker's claim."),
+    (stats.GENERATING_SECONDS, "Seconds from the first claim to the end (render, upload)."),
+    (stats.TOTAL_SECONDS, "Seconds from acceptance to the end, by how the video ended."),
+)
+_IN_FLIGHT_STATUSES = (jobs.JobStatus.QUEUED.value, jobs.JobStatus.RUNNING.value)
+
+
+class ProcessMetrics:
+    """This process's own metrics, in a registry of its own (one per app)."""
+
+    def __init__(self, start_time: float | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter(
+            "reelway_http_requests",
+            "HTTP requests this process answered, by route template and status.",
+            ("method", "route", "status"),
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "reelway_http_request_duration_seconds",
+            "Seconds this process took to answer, by route template (to the last byte).",
+            ("method", "route"),
+            buckets=HTTP_BUCKETS,
+            registry=self.registry,
+        )
+        Gauge(
+            "reelway_build_info",
+            "Always 1; the version label says which Reelway this process runs.",
+            ("version",),
+            registry=self.registry,
+        ).labels(__version__).set(1)
+        Gauge(
+            "reelway_process_start_time_seconds",
+            "When this process started (UNIX seconds).",
+            registry=self.registry,
+        ).set(time.time() if start_time is None else start_time)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one answered request (a dict lookup once its label set has been seen)."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            label = method if method in _METHODS else OTHER_METHOD
+            children = (
+                self.requests.labels(label, route, str(status)),
+                self.duration.labels(label, route),
+            )
+            if method in _METHODS:  # a made-up method is not worth a cache entry
+                self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def collect(self) -> Iterator[Metric]:
+        """The registry's families without the ``_created`` series (one more series per label
+        set that the text format shows as a gauge and no one asked for)."""
+        for metric in self.registry.collect():
+            metric.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield metric
+
+
+class DeploymentCollector(Collector):
+    """The deployment-wide families of one snapshot."""
+
+    def __init__(self, snapshot: Snapshot, models: Sequence[str] = ()) -> None:
+        self.snapshot = snapshot
+        self.models = tuple(models)
+        """Catalogue models: reported at zero before their first video."""
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.snapshot
+        by_name: dict[str, list[tuple[dict[str, str], float]]] = defaultdict(list)
+        for name, labels, value in snap.totals:
+            by_name[name].append((labels, value))
+        models = sorted(
+            {*self.models, *snap.created, *(model for model, _ in snap.in_flight)} - {""}
+        )
+
+        created = CounterMetricFamily(
+            "reelway_jobs_created",
+            "Videos accepted: finished plus queued or running (read in one statement).",
+            labels=("model",),
+        )
+        for model in models:
+            created.add_metric((model,), snap.created.get(model, 0.0))
+        yield created
+        for name, doc, labelnames in _COUNTERS:
+            counter = CounterMetricFamily(name, doc, labels=labelnames)
+            for labels, value in sorted(by_name[name], key=lambda row: _key(row[0], labelnames)):
+                counter.add_metric(_key(labels, labelnames), value)
+            yield counter
+        for name, doc in _HISTOGRAMS:
+            yield _histogram(name, doc, by_name)
+
+        in_flight = GaugeMetricFamily(
+            "reelway_jobs_in_flight",
+            "Videos queued or running now, by model and status.",
+            labels=("model", "status"),
+        )
+        for model in models:
+            for status in _IN_FLIGHT_STATUSES:
+                in_flight.add_metric((model, status), snap.in_flight.get((model, status), 0))
+        yield in_flight
+        depth = GaugeMetricFamily(
+            "reelway_queue_depth",
+            "Queued videos: runnable now, waiting for a later time (a retry or an engine's "
+            "limit), or relaxed (due, but they start only in the relaxed window).",
+            labels=("state",),
+        )
+        depth.add_metric(("runnable",), snap.queue_runnable)
+        depth.add_metric(("waiting",), snap.queue_waiting)
+        depth.add_metric(("relaxed",), snap.queue_relaxed)
+        yield depth
+        yield GaugeMetricFamily(
+            "reelway_queue_oldest_runnable_age_seconds",
+            "How long the longest-waiting runnable video has been due (0 when none is).",
+            value=snap.oldest_runnable_age,
+        )
+        yield from _engine_families(snap)
+        yield GaugeMetricFamily(
+            "reelway_workers_seen",
+            "Processes running the worker loop (every 'reelway serve' and 'reelway worker') "
+            "that checked in recently.",
+            value=snap.workers,
+        )
+        yield GaugeMetricFamily(
+            "reelway_webhook_outbox_pending",
+            "Webhook deliveries waiting for their first attempt or a retry.",
+            value=snap.webhooks_pending,
+        )
+        yield GaugeMetricFamily(
+            "reelway_webhook_outbox_oldest_pending_age_seconds",
+            "Age of the oldest pending webhook delivery (0 when none is).",
+            value=snap.oldest_webhook_age,
+        )
+
+
+def _key(labels: dict[str, str], names: Sequence[str]) -> tuple[str, ...]:
+    return tuple(labels.get(name, "") for name in names)
+
+
+def _histogram(
+    name: str, doc: str, by_name: dict[str, list[tuple[dict[str, str], float]]]
+) -> HistogramMetricFamily:
+    """Stored per-bucket counts made cumulative over every bound (``+Inf`` last)."""
+    counts: dict[tuple[str, ...], dict[float, float]] = defaultdict(lambda: defaultdict(float))
+    sums: dict[tuple[str, ...], float] = defaultdict(float)
+    for labels, value in by_name[name + "_bucket"]:
+        counts[_key(labels, _FINISH_LABELS)][float(labels.get("le", "+Inf"))] += value
+    for labels, value in by_name[name + "_sum"]:
+        sums[_key(labels, _FINISH_LABELS)] += value
+    family = HistogramMetricFamily(name, doc, labels=_FINISH_LABELS)
+    for key in sorted(counts.keys() | sums.keys()):
+        per_bound = counts[key]
+        bounds = sorted({*stats.DURATION_BUCKETS, *per_bound, float("inf")})
+        cumulative, total = [], 0.0
+        for bound in bounds:
+            total += per_bound.get(bound, 0.0)
+            cumulative.append(("+Inf" if bound == float("inf") else repr(float(bound)), total))
+        family.add_metric(key, cumulative, sums[key])
+    return family
+
+
+def _engine_families(snap: Snapshot) -> Iterator[Metric]:
+    failures = GaugeMetricFamily(
+        "reelway_engine_consecutive_failures",
+        "Failures in a row that count towards the engine's circuit breaker.",
+        labels=("engine",),
+    )
+    circuit = GaugeMetricFamily(
+        "reelway_engine_circuit_open",
+        "1 while the engine's circuit breaker is open (workers use the next engine).",
+        labels=("engine",),
+    )
+    backoff = GaugeMetricFamily(
+        "reelway_engine_provider_backoff",
+        "1 while the provider has asked every worker to wait (Retry-After).",
+        labels=("engine",),
+    )
+    for engine in snap.engines:
+        failures.add_metric((engine.engine,), engine.failures)
+        circuit.add_metric((engine.engine,), 1.0 if engine.circuit_open else 0.0)
+        backoff.add_metric((engine.engine,), 1.0 if engine.backoff else 0.0)
+    yield from (failures, circuit, backoff)
+
+
+class _Scrape(Collector):
+    def __init__(self, *parts: Collector | ProcessMetrics) -> None:
+        self.parts = parts
+
+    def collect(self) -> Iterable[Metric]:
+        for part in self.parts:
+            yield from part.collect()
+
+
+class Exporter:
+    """Renders ``/metrics``: the database snapshot, then this process's own metrics."""
+
+    def __init__(
+        self,
+        store: ObserveStore,
+        models: catalog.Catalog,
+        process: ProcessMetrics,
+        *,
+        reap_interval_seconds: float,
+    ) -> None:
+        self.store = store
+        self.models = tuple(model.name for model in models.models)
+        self.engines = tuple(sorted(models.engines()))
+        self.process = process
+        self.worker_window_seconds = max(WORKER_WINDOW_SECONDS, 3 * reap_interval_seconds)
+        """A worker checks in once per reaper pass; three missed passes and it is not seen."""
+
+    async def render(self) -> bytes:
+        snapshot = await self.store.snapshot(self.engines, self.worker_window_seconds)
+        return generate_latest(_Scrape(DeploymentCollector(snapshot, self.models), self.process))

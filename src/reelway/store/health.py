@@ -1,0 +1,41 @@
+"""What ``/ready`` asks the database: does it answer, and which workers checked in lately."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from reelway.store.database import Database
+from reelway.store.tables import workers as w
+
+
+@dataclass(frozen=True)
+class WorkersSeen:
+    recent: int
+    """Workers seen since the time asked about."""
+    last_seen_at: float | None
+    """The latest check-in of any worker still registered; None: none is."""
+
+
+class HealthStore:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def ping(self) -> float:
+        """Run a trivial query; how long it took, in seconds."""
+        started = time.perf_counter()
+        await self.db.read(lambda conn: conn.execute(sa.text("SELECT 1")).scalar())
+        return time.perf_counter() - started
+
+    async def workers_seen(self, since: float) -> WorkersSeen:
+        """Workers update ``seen_at`` on every reaper pass (and deregister when they stop)."""
+        query = sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((w.c.seen_at >= since, 1), else_=0)), 0),
+            sa.func.max(w.c.seen_at),
+        )
+        recent, last = (await self.db.read(lambda conn: conn.execute(query).one()))[:2]
+        return WorkersSeen(int(recent), None if last is None else float(last))
