@@ -11,12 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from reelway import errors, jobs
-from reelway.store import ledger
+from reelway.store import ledger, stats
 from reelway.store.accounts import AccountStore
 from reelway.store.database import Database
 from reelway.store.queue import LeaseLost, QueueStore
-from reelway.store.tables import charges, events
+from reelway.store.tables import charges, events, webhook_deliveries
 from reelway.store.videos import VideoStore
+from reelway.store.webhooks import WebhookStore
 from tests.integration.conftest import Clock, new_video
 
 PERIOD = (1_799_000_000.0, 1_801_000_000.0)
@@ -227,3 +228,26 @@ async def test_budget_alerts_are_raised_once_each_per_period(
         found = await db.read(lambda conn: [r[0] for r in conn.execute(ALERTS).all()])
         raised_after.append(sorted(d["threshold_percent"] for d in found))
     assert raised_after == [[], [], [50], [50, 75], [50, 75, 90]]
+
+
+async def test_a_budget_alert_is_delivered_to_subscribed_endpoints_with_its_cost_counted(
+    db: Database, videos: VideoStore, queue: QueueStore, project_id: str
+) -> None:
+    hooks = WebhookStore(db)
+    await hooks.create(
+        project_id, "we_money", "money", "http://h/", ["budget.threshold_reached"], "whsec_A"
+    )
+    await AccountStore(db).update_project(project_id, {"budget_usd_micros": 2 * USD})
+    for n in range(1, 4):  # $1.20 of $2.00: the 50% alert
+        await queue_one(videos, project_id, n, budget_usd=2.0)
+        job = await queue.claim("w", 30)
+        assert job is not None and job.lease_token is not None
+        await queue.complete(job.id, job.lease_token, "animatic", {})
+    sent = await db.read(
+        lambda conn: conn.execute(sa.select(webhook_deliveries.c.payload)).scalars().all()
+    )
+    assert len(sent) == 1 and '"threshold_percent":50' in sent[0]
+    assert '"type":"budget.threshold_reached"' in sent[0]
+    totals = await db.read(stats.read_totals)
+    cost = sum(value for name, _, value in totals if name == stats.COST_USD)
+    assert cost == pytest.approx(1.2)
