@@ -1,6 +1,13 @@
 """``make bench``: every benchmark, each printing ratios against a baseline from the same run."""
 
-from bench import bench_animatic, bench_api, bench_queue, bench_routing, bench_safety
+from bench import (
+    bench_animatic,
+    bench_api,
+    bench_operations,
+    bench_queue,
+    bench_routing,
+    bench_safety,
+)
 
 if __name__ == "__main__":
     bench_api.main()
@@ -12,3 +19,5 @@ if __name__ == "__main__":
     bench_routing.main()
     print()
     bench_safety.main()
+    print()
+    bench_operations.main()
