@@ -40,8 +40,9 @@ def _catalog(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    """A receiver of its own for each test, so deliveries of one never count for another."""
     fake = Receiver(slow_seconds=2.5)
     yield fake
     fake.close()
