@@ -21,7 +21,7 @@ JOBS = 300
 WORKERS = 3
 KILL_EVERY_SECONDS = 4.0
 LIMIT_SECONDS = 240
-COMPLETED = re.compile(r"reelway\.worker\.orchestrate: completed (video_\w+)")
+COMPLETED = re.compile(r"reelway\.worker\.orchestrate(?: \[[^\]]*\])?: completed (video_\w+)")
 
 
 def _tiny_catalog(path: Path) -> Path:
