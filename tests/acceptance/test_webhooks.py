@@ -4,6 +4,9 @@ rotation, disabling, and private addresses refused."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,8 @@ from tests.acceptance.conftest import SERVER_ENV, sdk_client
 from tests.conftest import deployment_for
 from tests.fakes.receiver import Received, Receiver
 
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+NODE_SDK = NODE_DIR / "node_modules" / "openai" / "package.json"
 HOOK_ENV = {
     **SERVER_ENV,
     "REELWAY_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
@@ -130,11 +135,37 @@ def test_completed_and_failed_videos_are_delivered_signed_as_the_sdk_verifies(
     assert by_type["video.failed"].event["data"] == {"id": bad.id}
     # The receiver reads the video for details, as OpenAI's guide says.
     assert hook_client.videos.retrieve(by_type["video.failed"].event["data"]["id"]).error
+    _node_verifies(deliveries, endpoint.signing_secret, {good.id, bad.id})
     # A wrong secret fails verification: the signature really is checked.
     with pytest.raises(openai.InvalidWebhookSignatureError):
         hook_client.webhooks.verify_signature(
             deliveries[0].body, deliveries[0].headers, secret="whsec_" + "QUFBQQ==" * 4
         )
+
+
+def _node_verifies(deliveries: list[Received], secret: str, video_ids: set[str]) -> None:
+    """The Node SDK's ``webhooks.verifySignature`` and ``unwrap`` accept the same deliveries
+    (checked where node and the SDK are installed, as ``make test`` does)."""
+    if shutil.which("node") is None or not NODE_SDK.exists():
+        return
+    request = {
+        "deliveries": [{"body": d.body, "headers": d.headers} for d in deliveries],
+        "secret": secret,
+        "wrongSecret": "whsec_" + "QUFBQQ==" * 4,
+    }
+    result = subprocess.run(
+        ["node", str(NODE_DIR / "webhooks.mjs")],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    verified = json.loads(result.stdout.strip().splitlines()[-1])["verified"]
+    assert {v["id"] for v in verified} == video_ids
+    assert {v["type"] for v in verified} == {"video.completed", "video.failed"}
+    assert all(v["wrongSecretRefused"] for v in verified)
 
 
 def test_failed_attempts_are_retried_with_the_same_webhook_id(
