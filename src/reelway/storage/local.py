@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path, PurePosixPath
@@ -87,7 +88,8 @@ class LocalStorage:
         return await asyncio.to_thread(walk)
 
     async def check_writable(self) -> None:
-        probe = self.root / ".write-probe"
+        # A name of its own: processes probing at once must not delete each other's file.
+        probe = self.root / f".write-probe-{os.getpid()}-{secrets.token_hex(4)}"
         await asyncio.to_thread(probe.write_bytes, b"ok")
         await asyncio.to_thread(probe.unlink)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime
 import hashlib
+import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -160,7 +162,7 @@ class S3Storage:
         return sorted(str(meta["path"]) for meta in batches)
 
     async def check_writable(self) -> None:
-        probe = ".write-probe"
+        probe = f".write-probe-{os.getpid()}-{secrets.token_hex(4)}"
         await self._write(lambda: obstore.put_async(self.store, probe, b"ok"))
         await self._call(lambda: obstore.delete_async(self.store, probe))
 
