@@ -82,7 +82,7 @@ STATUS_ERRORS: tuple[tuple[frozenset[int] | None, type[errors.UpstreamError], st
     (
         frozenset({401, 402, 403}),
         errors.UpstreamAuthFailed,
-        "The operator's {provider} credentials or account need attention.",
+        "The credentials or account the operator set for this provider need attention.",
     ),
     (frozenset({429}), errors.UpstreamRateLimited, "The provider's rate limit was reached."),
     (frozenset({408, 504}), errors.UpstreamTimeout, "The provider timed out."),
