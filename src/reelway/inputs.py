@@ -16,7 +16,7 @@ import ipaddress
 import socket
 import tempfile
 from typing import BinaryIO
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -76,13 +76,9 @@ async def _fetch(url: str, *, param: str, max_bytes: int, allow_private: bool) -
             if not host:
                 raise errors.InvalidValue(f"{param} has no host: {url!r}.", param=param)
             address = await _resolve(host, parts.port, param=param, allow_private=allow_private)
-            netloc = f"[{address}]" if ":" in address else address
-            if parts.port:
-                netloc += f":{parts.port}"
-            pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
             request = client.build_request(
                 "GET",
-                pinned,
+                pinned_url(parts, address),
                 headers={"Host": parts.netloc.rsplit("@", 1)[-1], "Accept": "image/*"},
                 extensions={"sni_hostname": host} if parts.scheme == "https" else {},
             )
@@ -137,19 +133,35 @@ def spooled_file() -> BinaryIO:
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # type: ignore[return-value]
 
 
-async def _resolve(host: str, port: int | None, *, param: str, allow_private: bool) -> str:
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            host, port or 443, type=socket.SOCK_STREAM
-        )
-    except OSError:
-        raise errors.ImageFetchFailed(
-            f"{param}: the host {host!r} could not be resolved.", param=param
-        ) from None
+async def allowed_address(host: str, port: int, *, allow_private: bool) -> str | None:
+    """The first address ``host`` resolves to that may be connected to (a public one, unless
+    private networks are allowed), or None; ``OSError`` when it does not resolve."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     for info in infos:
         address = str(info[4][0])
         if allow_private or is_public_address(address):
             return address
+    return None
+
+
+def pinned_url(parts: SplitResult, address: str) -> str:
+    """The URL with its host replaced by the address checked, so the connection goes where
+    the check looked (send the original host as ``Host`` and, for https, the SNI name)."""
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+async def _resolve(host: str, port: int | None, *, param: str, allow_private: bool) -> str:
+    try:
+        address = await allowed_address(host, port or 443, allow_private=allow_private)
+    except OSError:
+        raise errors.ImageFetchFailed(
+            f"{param}: the host {host!r} could not be resolved.", param=param
+        ) from None
+    if address is not None:
+        return address
     raise errors.ImageFetchFailed(
         f"{param}: {host!r} resolves to a private, loopback or link-local address, which this "
         "server does not fetch (operators can allow it with "

@@ -9,8 +9,7 @@ followed: a receiver that moved must be updated.
 from __future__ import annotations
 
 import asyncio
-import socket
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -54,13 +53,11 @@ async def resolve(url: str, *, allow_private: bool) -> str:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        address = await inputs.allowed_address(host, port, allow_private=allow_private)
     except OSError:
         raise Refused(f"the host {host!r} could not be resolved") from None
-    for info in infos:
-        address = str(info[4][0])
-        if allow_private or inputs.is_public_address(address):
-            return address
+    if address is not None:
+        return address
     raise Refused(
         f"{host!r} resolves to a private, loopback or link-local address, which this server "
         "does not deliver to (operators can allow it with "
@@ -93,13 +90,9 @@ async def post(
     except Refused as exc:
         return Outcome(None, str(exc))
     parts = urlsplit(url)
-    netloc = f"[{address}]" if ":" in address else address
-    if parts.port:
-        netloc += f":{parts.port}"
-    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
     request = client.build_request(
         "POST",
-        pinned,
+        inputs.pinned_url(parts, address),
         content=body.encode("utf-8"),
         headers={
             **headers,
