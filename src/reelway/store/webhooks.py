@@ -116,6 +116,14 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(*row)
 
 
+def _owned(conn: sa.Connection, project_id: str, endpoint_id: str) -> Endpoint | None:
+    """The project's endpoint with this id, as it is now."""
+    row = conn.execute(
+        sa.select(*we.c).where(we.c.id == endpoint_id, we.c.project_id == project_id)
+    ).first()
+    return None if row is None else _endpoint(row)
+
+
 class WebhookStore:
     """Endpoints a project registers, and the outbox rows workers deliver."""
 
@@ -157,14 +165,14 @@ class WebhookStore:
 
         def insert(conn: sa.Connection) -> Endpoint:
             conn.execute(sa.insert(we).values(values))
-            return _endpoint(conn.execute(sa.select(*we.c).where(we.c.id == endpoint_id)).one())
+            created = _owned(conn, project_id, endpoint_id)
+            assert created is not None
+            return created
 
         return await self.db.write(insert)
 
     async def get(self, project_id: str, endpoint_id: str) -> Endpoint | None:
-        statement = sa.select(*we.c).where(we.c.id == endpoint_id, we.c.project_id == project_id)
-        found = await self.db.read(lambda conn: conn.execute(statement).first())
-        return None if found is None else _endpoint(found)
+        return await self.db.read(lambda conn: _owned(conn, project_id, endpoint_id))
 
     async def owner(self, endpoint_id: str) -> str | None:
         """The project an endpoint belongs to (for the operator's CLI, which has no key)."""
@@ -197,12 +205,9 @@ class WebhookStore:
         ``updated_at``); ``enable`` turns a disabled endpoint back on."""
 
         def run(conn: sa.Connection) -> Endpoint | None:
-            row = conn.execute(
-                sa.select(*we.c).where(we.c.id == endpoint_id, we.c.project_id == project_id)
-            ).first()
-            if row is None:
+            current = _owned(conn, project_id, endpoint_id)
+            if current is None:
                 return None
-            current = _endpoint(row)
             values = {
                 key: value
                 for key, value in changes.items()
@@ -215,7 +220,7 @@ class WebhookStore:
                 values.update(disabled_at=None, disabled_reason=None, failing_since=None)
             if values:
                 conn.execute(sa.update(we).where(we.c.id == endpoint_id).values(values))
-            return _endpoint(conn.execute(sa.select(*we.c).where(we.c.id == endpoint_id)).one())
+            return _owned(conn, project_id, endpoint_id)
 
         return await self.db.write(run)
 
@@ -226,12 +231,9 @@ class WebhookStore:
         now = self.clock()
 
         def run(conn: sa.Connection) -> Endpoint | None:
-            row = conn.execute(
-                sa.select(*we.c).where(we.c.id == endpoint_id, we.c.project_id == project_id)
-            ).first()
-            if row is None:
+            current = _owned(conn, project_id, endpoint_id)
+            if current is None:
                 return None
-            current = _endpoint(row)
             keep = keep_old_seconds > 0
             conn.execute(
                 sa.update(we)
@@ -243,7 +245,7 @@ class WebhookStore:
                     updated_at=now,
                 )
             )
-            return _endpoint(conn.execute(sa.select(*we.c).where(we.c.id == endpoint_id)).one())
+            return _owned(conn, project_id, endpoint_id)
 
         return await self.db.write(run)
 

@@ -74,13 +74,7 @@ class WebhookEndpoints:
         return wire(endpoint, secret=True)
 
     async def get(self, project_id: str, endpoint_id: str) -> Endpoint:
-        found = await self.store.get(project_id, endpoint_id)
-        if found is None:
-            raise errors.WebhookEndpointNotFound(
-                f"No webhook endpoint found with id {errors.show(endpoint_id)}.",
-                param="webhook_endpoint_id",
-            )
-        return found
+        return _found(await self.store.get(project_id, endpoint_id), endpoint_id)
 
     async def list(
         self, project_id: str, *, after: str | None, limit: str | int | None
@@ -121,12 +115,11 @@ class WebhookEndpoints:
                 param="enabled",
             )
         updated = await self.store.update(project_id, endpoint_id, changes, enable=bool(enabled))
-        assert updated is not None
-        return wire(updated)
+        return wire(_found(updated, endpoint_id))
 
     async def delete(self, project_id: str, endpoint_id: str) -> dict[str, Any]:
         if not await self.store.delete(project_id, endpoint_id):
-            await self.get(project_id, endpoint_id)  # raises the 404
+            raise _not_found(endpoint_id)
         return {"id": endpoint_id, "object": "webhook_endpoint.deleted", "deleted": True}
 
     async def rotate(
@@ -141,10 +134,7 @@ class WebhookEndpoints:
         if params.get("keep_old_secret_seconds") is not None:
             keep = _seconds(params["keep_old_secret_seconds"])
         rotated = await self.store.rotate(project_id, endpoint_id, signing.new_secret(), keep)
-        if rotated is None:
-            await self.get(project_id, endpoint_id)
-        assert rotated is not None
-        return wire(rotated, secret=True)
+        return wire(_found(rotated, endpoint_id), secret=True)
 
     async def test(
         self, project_id: str, endpoint_id: str, params: Mapping[str, Any]
@@ -185,6 +175,19 @@ class WebhookEndpoints:
     @staticmethod
     def event_types() -> dict[str, Any]:
         return {"object": "list", "data": list(EVENT_TYPES)}
+
+
+def _not_found(endpoint_id: str) -> errors.WebhookEndpointNotFound:
+    return errors.WebhookEndpointNotFound(
+        f"No webhook endpoint found with id {errors.show(endpoint_id)}.",
+        param="webhook_endpoint_id",
+    )
+
+
+def _found(endpoint: Endpoint | None, endpoint_id: str) -> Endpoint:
+    if endpoint is None:
+        raise _not_found(endpoint_id)
+    return endpoint
 
 
 def _only(params: Mapping[str, Any], allowed: set[str]) -> None:
