@@ -8,14 +8,15 @@ import json
 import logging
 import re
 import urllib.parse
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from reelway import config_file, logs
+from reelway import config_file, errors, logs
 from reelway import settings as settings_module
+from reelway.runtime import Runtime
 from reelway.settings import Settings
 
 T = TypeVar("T")
@@ -120,3 +121,20 @@ def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run(main())
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main())
+
+
+def with_runtime(data_dir: Path | None, work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run ``work`` on a runtime opened on the data dir, closed afterwards; Reelway's errors
+    become the command's error message."""
+    settings = load_settings(data_dir=data_dir)
+
+    async def main() -> T:
+        runtime = await Runtime.open(settings)
+        try:
+            return await work(runtime)
+        except errors.ReelwayError as exc:
+            raise click.ClickException(exc.message) from None
+        finally:
+            await runtime.close()
+
+    return run(main)

@@ -4,14 +4,14 @@ relaxed mode), administered on the database directly."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from reelway import accounts, errors
-from reelway.cli.common import data_dir_option, load_settings, run
+from reelway import accounts
+from reelway.cli.common import data_dir_option, with_runtime
 from reelway.runtime import Runtime
 
 T = TypeVar("T")
@@ -65,21 +65,6 @@ def _changes(values: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _with_runtime(data_dir: Path | None, work: Callable[[Runtime], Awaitable[T]]) -> T:
-    settings = load_settings(data_dir=data_dir)
-
-    async def main() -> T:
-        runtime = await Runtime.open(settings)
-        try:
-            return await work(runtime)
-        except errors.ReelwayError as exc:
-            raise click.ClickException(exc.message) from None
-        finally:
-            await runtime.close()
-
-    return run(main)
-
-
 async def _record(runtime: Runtime, id_or_name: str) -> dict[str, Any]:
     return await runtime.accounts.record(await runtime.accounts.accounts.require(id_or_name))
 
@@ -129,7 +114,7 @@ def create(name: str, as_json: bool, data_dir: Path | None, **values: Any) -> No
         project = await runtime.accounts.create_project(name, _changes(values))
         return await runtime.accounts.record(project)
 
-    _show(_with_runtime(data_dir, work), as_json)
+    _show(with_runtime(data_dir, work), as_json)
 
 
 @projects.command("update")
@@ -147,7 +132,7 @@ def update(name: str, as_json: bool, data_dir: Path | None, **values: Any) -> No
         project = await runtime.accounts.update_project(name, changes)
         return await runtime.accounts.record(project)
 
-    _show(_with_runtime(data_dir, work), as_json)
+    _show(with_runtime(data_dir, work), as_json)
 
 
 @projects.command("show")
@@ -160,7 +145,7 @@ def show(name: str, as_json: bool, data_dir: Path | None) -> None:
     async def work(runtime: Runtime) -> dict[str, Any]:
         return await _record(runtime, name)
 
-    _show(_with_runtime(data_dir, work), as_json)
+    _show(with_runtime(data_dir, work), as_json)
 
 
 @projects.command("list")
@@ -173,7 +158,7 @@ def list_projects(as_json: bool, data_dir: Path | None) -> None:
         found = await runtime.accounts.accounts.list_projects()
         return [await runtime.accounts.record(p) for p in found]
 
-    records = _with_runtime(data_dir, work)
+    records = with_runtime(data_dir, work)
     if as_json:
         click.echo(json.dumps(records, indent=2))
         return
@@ -214,7 +199,7 @@ def usage(
             project_id = (await runtime.accounts.accounts.require(project)).id
         return accounts.usage_records(await runtime.accounts.usage(project_id, start, end))
 
-    records = _with_runtime(data_dir, work)
+    records = with_runtime(data_dir, work)
     if output == "csv":
         click.echo(accounts.usage_csv(records), nl=False)
     elif output == "json":

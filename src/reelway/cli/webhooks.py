@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from reelway import errors
-from reelway.cli.common import data_dir_option, load_settings, run
+from reelway.cli.common import data_dir_option, with_runtime
 from reelway.runtime import Runtime
 from reelway.webhooks.endpoints import EVENT_TYPES
 
 T = TypeVar("T")
-
-
-def _with_runtime(data_dir: Path | None, work: Callable[[Runtime], Awaitable[T]]) -> T:
-    settings = load_settings(data_dir=data_dir)
-
-    async def main() -> T:
-        runtime = await Runtime.open(settings)
-        try:
-            return await work(runtime)
-        except errors.ReelwayError as exc:
-            raise click.ClickException(exc.message) from None
-        finally:
-            await runtime.close()
-
-    return run(main)
 
 
 async def _owner(runtime: Runtime, endpoint_id: str) -> str:
@@ -79,7 +62,7 @@ def create(
         params = {"name": name, "url": url, "event_types": list(events)}
         _echo(await runtime.webhooks.create(project_id, params))
 
-    _with_runtime(data_dir, work)
+    with_runtime(data_dir, work)
 
 
 @webhooks.command("list")
@@ -97,7 +80,7 @@ def list_endpoints(project: str, data_dir: Path | None) -> None:
                 f"{endpoint['url']}  {','.join(endpoint['event_types'])}"
             )
 
-    _with_runtime(data_dir, work)
+    with_runtime(data_dir, work)
 
 
 @webhooks.command("delete")
@@ -109,7 +92,7 @@ def delete(endpoint_id: str, data_dir: Path | None) -> None:
     async def work(runtime: Runtime) -> None:
         _echo(await runtime.webhooks.delete(await _owner(runtime, endpoint_id), endpoint_id))
 
-    _with_runtime(data_dir, work)
+    with_runtime(data_dir, work)
 
 
 @webhooks.command("rotate")
@@ -129,7 +112,7 @@ def rotate(endpoint_id: str, keep_old_seconds: float, data_dir: Path | None) -> 
         params = {"keep_old_secret_seconds": keep_old_seconds}
         _echo(await runtime.webhooks.rotate(project_id, endpoint_id, params))
 
-    _with_runtime(data_dir, work)
+    with_runtime(data_dir, work)
 
 
 @webhooks.command("enable")
@@ -142,7 +125,7 @@ def enable(endpoint_id: str, data_dir: Path | None) -> None:
         project_id = await _owner(runtime, endpoint_id)
         _echo(await runtime.webhooks.update(project_id, endpoint_id, {"enabled": True}))
 
-    _with_runtime(data_dir, work)
+    with_runtime(data_dir, work)
 
 
 @webhooks.command("test")
@@ -156,7 +139,7 @@ def test(endpoint_id: str, event: str, data_dir: Path | None) -> None:
         project_id = await _owner(runtime, endpoint_id)
         _echo(await runtime.webhooks.test(project_id, endpoint_id, {"event_type": event}))
 
-    _with_runtime(data_dir, work)
+    with_runtime(data_dir, work)
 
 
 @webhooks.command("deliveries")
@@ -199,4 +182,4 @@ def deliveries(endpoint_id: str, limit: int, as_json: bool, data_dir: Path | Non
                 f"last={answer}  {upcoming}"
             )
 
-    _with_runtime(data_dir, work)
+    with_runtime(data_dir, work)
