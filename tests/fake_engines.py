@@ -32,6 +32,21 @@ def _tiny_media() -> tuple[bytes, bytes, bytes]:
 _MEDIA = _tiny_media()
 
 
+def tiny_and_broken_catalog(path: Path) -> Path:
+    """A catalogue of two 64x64, one-second models: ``tiny`` (the animatic engine) and
+    ``broken`` (``FailingEngine``: a prompt saying "refuse" fails its video)."""
+    path.write_text(
+        '[credits_per_second]\n"480p" = 4\n"720p" = 16\n"1080p" = 40\n'
+        '[models."tiny"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
+        'default_seconds = 1\nroute = ["animatic"]\n[models."tiny".price_per_second]\n'
+        '"480p" = 0.01\n'
+        '[models."broken"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
+        'default_seconds = 1\nroute = ["tests.fake_engines:FailingEngine"]\n'
+        '[models."broken".price_per_second]\n"480p" = 0.01\n'
+    )
+    return path
+
+
 def _write_outputs(output: base.RenderOutput) -> None:
     """Tiny real media: the worker signs what it stores, and a signer parses what it signs."""
     paths = (output.video, output.thumbnail, output.spritesheet)

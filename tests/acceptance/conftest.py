@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import openai
@@ -41,6 +42,17 @@ def server(
 
 def sdk_client(server: harness.Server, key: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=60)
+
+
+def finished(client: openai.OpenAI, video_id: str, limit: float) -> openai.types.Video:
+    """The video once it is completed or failed (its last state in the assertion if not)."""
+    deadline = time.monotonic() + limit
+    while True:
+        video = client.videos.retrieve(video_id)
+        if video.status in ("completed", "failed"):
+            return video
+        assert time.monotonic() < deadline, video
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

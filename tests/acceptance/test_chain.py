@@ -3,25 +3,13 @@ official SDK against A gets B's video, B's previews and a real upstream remix.""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openai
 
 from tests import backends, harness, media_checks
-from tests.acceptance.conftest import sdk_client
-
-
-def _wait(client: openai.OpenAI, video_id: str, limit: float = 90) -> openai.types.Video:
-    deadline = time.monotonic() + limit
-    while True:
-        video = client.videos.retrieve(video_id)
-        if video.status in ("completed", "failed"):
-            return video
-        assert time.monotonic() < deadline, video
-        time.sleep(0.2)
+from tests.acceptance.conftest import finished, sdk_client
 
 
 def test_a_reelway_in_front_of_a_reelway(
@@ -49,7 +37,7 @@ def test_a_reelway_in_front_of_a_reelway(
         sdk_client(server, upstream_key) as b,
     ):
         video = a.videos.create(prompt="a lighthouse at dusk", model="sora-2", seconds="4")
-        done = _wait(a, video.id)
+        done = finished(a, video.id, 90)
         assert done.status == "completed", done.error
         (made_by_b,) = b.videos.list().data
         assert made_by_b.prompt == "a lighthouse at dusk"
@@ -71,7 +59,7 @@ def test_a_reelway_in_front_of_a_reelway(
             media_checks.assert_signed(media_checks.read_provenance(image, mime))
 
         remix = a.videos.remix(video.id, prompt="the same lighthouse in a storm")
-        remixed = _wait(a, remix.id)
+        remixed = finished(a, remix.id, 90)
         assert remixed.status == "completed", remixed.error
         assert remixed.remixed_from_video_id == video.id
         upstream_remixes = [v for v in b.videos.list().data if v.remixed_from_video_id]

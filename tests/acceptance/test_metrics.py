@@ -13,7 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from reelway import __version__
-from tests import backends, harness
+from tests import backends, fake_engines, harness
 from tests.acceptance.conftest import sdk_client
 from tests.unit.test_metrics_docs import documented
 
@@ -24,19 +24,6 @@ PER_PROCESS = (
     "reelway_process_start_time_seconds",
 )
 TOKEN = "metrics-s3cret"
-
-
-def _catalog(path: Path) -> Path:
-    path.write_text(
-        '[credits_per_second]\n"480p" = 4\n"720p" = 16\n"1080p" = 40\n'
-        '[models."tiny"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
-        'default_seconds = 1\nroute = ["animatic"]\n[models."tiny".price_per_second]\n'
-        '"480p" = 0.01\n'
-        '[models."broken"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
-        'default_seconds = 1\nroute = ["tests.fake_engines:FailingEngine"]\n'
-        '[models."broken".price_per_second]\n"480p" = 0.01\n'
-    )
-    return path
 
 
 def scrape(server: harness.Server, token: str | None = None) -> tuple[str, Samples]:
@@ -82,7 +69,7 @@ def test_metrics_match_what_happened_and_every_api_process_agrees(
     deployment: backends.Deployment, processes: list[harness.Process], tmp_path: Path
 ) -> None:
     env = {
-        "REELWAY_CATALOG": str(_catalog(tmp_path / "catalog.toml")),
+        "REELWAY_CATALOG": str(fake_engines.tiny_and_broken_catalog(tmp_path / "catalog.toml")),
         "REELWAY_WORKERS": "2",
         "REELWAY_AUTH_CACHE_SECONDS": "0",
     }

@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import openai
 import pytest
 
 from tests import backends, harness, media_checks
-from tests.acceptance.conftest import SERVER_ENV, sdk_client
+from tests.acceptance.conftest import SERVER_ENV, finished, sdk_client
 from tests.faces import face_image, landscape_image
 from tests.fakes.moderation import FakeModeration
 from tests.fakes.server import fault
@@ -40,16 +39,6 @@ SEED_PROMPTS = [
     "depth of field keeps focus on the cat while blurring a cozy living room background. "
     "Slow-motion capture at 120fps equivalent, naturalistic color grading, documentary style.",
 ]
-
-
-def _wait(client: openai.OpenAI, video_id: str, limit: float = 120) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        video = client.videos.retrieve(video_id)
-        if video.status in ("completed", "failed"):
-            return video
-        assert time.monotonic() < deadline, video
-        time.sleep(0.2)
 
 
 def _blocked(call: Any, param: str) -> dict[str, Any]:
@@ -121,7 +110,7 @@ def test_a_face_is_refused_a_clean_image_passes_and_every_file_is_signed(
         seconds="4",
         input_reference=("valley.png", landscape_image(1280, 720)),
     )
-    done = _wait(fresh_client, video.id)
+    done = finished(fresh_client, video.id, 120)
     assert done.status == "completed", done.error
     data = fresh_client.videos.download_content(video.id).content
     facts = media_checks.decode_mp4(data)  # asserts a valid C2PA manifest
@@ -147,7 +136,7 @@ def test_a_download_verifies_with_the_cli_and_is_trusted_with_the_development_ro
 ) -> None:
     _one_backend(server)
     video = client.videos.create(prompt="paper boats on a pond, overhead shot", seconds="4")
-    assert _wait(client, video.id).status == "completed"
+    assert finished(client, video.id, 120).status == "completed"
     path = tmp_path / "video.mp4"
     path.write_bytes(client.videos.download_content(video.id).content)
     verified = subprocess.run(
@@ -251,8 +240,8 @@ def test_a_watermarked_project_gets_marked_videos_still_signed(
     with sdk_client(server, marked_key) as marked_client:
         marked = marked_client.videos.create(prompt=prompt, seconds="4", extra_body={"seed": 7})
         plain = fresh_client.videos.create(prompt=prompt, seconds="4", extra_body={"seed": 7})
-        assert _wait(marked_client, marked.id).status == "completed"
-        assert _wait(fresh_client, plain.id).status == "completed"
+        assert finished(marked_client, marked.id, 120).status == "completed"
+        assert finished(fresh_client, plain.id, 120).status == "completed"
         with_mark = media_checks.decode_mp4(
             marked_client.videos.download_content(marked.id).content
         )
@@ -307,14 +296,14 @@ def test_a_hosted_backend_refuses_before_and_after_generation(
         assert (body["category"], body["stage"]) == ("violence", "prompt")
 
         clean = client.videos.create(prompt="a lighthouse at dawn", seconds="4")
-        assert _wait(client, clean.id).status == "completed"
+        assert finished(client, clean.id, 120).status == "completed"
         images = [i for i in moderation_service.inputs if isinstance(i, list)]
         assert len(images) == 3, "three sampled frames of the finished video were checked"
         media_checks.decode_mp4(client.videos.download_content(clean.id).content)
 
         moderation_service.image_category = "violence/graphic"
         refused = client.videos.create(prompt="a lighthouse at dusk", seconds="4")
-        failed = _wait(client, refused.id)
+        failed = finished(client, refused.id, 120)
         assert failed.status == "failed"
         error = failed.error.model_dump() if failed.error else {}
         assert error["code"] == "moderation_blocked"

@@ -15,8 +15,8 @@ from typing import Any
 import openai
 import pytest
 
-from tests import backends, harness
-from tests.acceptance.conftest import SERVER_ENV, sdk_client
+from tests import backends, fake_engines, harness
+from tests.acceptance.conftest import SERVER_ENV, finished, sdk_client
 from tests.conftest import deployment_for
 from tests.fakes.receiver import Received, Receiver
 
@@ -30,19 +30,6 @@ HOOK_ENV = {
     "REELWAY_WEBHOOK_POLL_SECONDS": "0.1",
     "REELWAY_WEBHOOK_DISABLE_AFTER_SECONDS": "4",
 }
-
-
-def _catalog(path: Path) -> Path:
-    path.write_text(
-        '[credits_per_second]\n"480p" = 4\n"720p" = 16\n"1080p" = 40\n'
-        '[models."tiny"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
-        'default_seconds = 1\nroute = ["animatic"]\n[models."tiny".price_per_second]\n'
-        '"480p" = 0.01\n'
-        '[models."broken"]\nsizes = ["64x64"]\nseconds = [1]\ndefault_size = "64x64"\n'
-        'default_seconds = 1\nroute = ["tests.fake_engines:FailingEngine"]\n'
-        '[models."broken".price_per_second]\n"480p" = 0.01\n'
-    )
-    return path
 
 
 @pytest.fixture
@@ -63,7 +50,10 @@ def hooks(
     """A server that delivers to loopback, retries quickly and disables quickly."""
     folder = tmp_path_factory.mktemp(f"hooks-{request.param}")
     deployment = deployment_for(request, request.param, folder / "data", postgres_missing, moto)
-    env = {**HOOK_ENV, "REELWAY_CATALOG": str(_catalog(folder / "catalog.toml"))}
+    env = {
+        **HOOK_ENV,
+        "REELWAY_CATALOG": str(fake_engines.tiny_and_broken_catalog(folder / "catalog.toml")),
+    }
     srv = harness.Server(deployment, env)
     try:
         yield srv
@@ -94,16 +84,6 @@ def _verify(client: openai.OpenAI, delivery: Received, secret: str) -> Any:
     return client.webhooks.unwrap(delivery.body, delivery.headers, secret=secret)
 
 
-def _wait_video(client: openai.OpenAI, video_id: str, limit: float = 60) -> Any:
-    deadline = time.monotonic() + limit
-    while True:
-        video = client.videos.retrieve(video_id)
-        if video.status in ("completed", "failed"):
-            return video
-        assert time.monotonic() < deadline, f"{video_id} still {video.status}"
-        time.sleep(0.1)
-
-
 def test_completed_and_failed_videos_are_delivered_signed_as_the_sdk_verifies(
     hook_client: openai.OpenAI, receiver: Receiver
 ) -> None:
@@ -113,8 +93,8 @@ def test_completed_and_failed_videos_are_delivered_signed_as_the_sdk_verifies(
     assert endpoint.signing_secret_hint == "whsec_..." + endpoint.signing_secret[-4:]
     good = hook_client.videos.create(model="tiny", prompt="a red kite over a green hill")
     bad = hook_client.videos.create(model="broken", prompt="please refuse this one")
-    assert _wait_video(hook_client, good.id).status == "completed"
-    assert _wait_video(hook_client, bad.id).status == "failed"
+    assert finished(hook_client, good.id, 60).status == "completed"
+    assert finished(hook_client, bad.id, 60).status == "failed"
 
     deliveries = receiver.wait_for("basic", count=2)
     assert len(deliveries) == 2
