@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from reelway import settings as settings_module
+from reelway.runtime import Runtime
 from reelway.store.database import Database
 from reelway.store.keys import KeyStore
 from reelway.store.queue import QueueStore
 from reelway.store.videos import NewVideo, VideoStore
 from tests.backends import Deployment
+from tests.fake_provider import catalog_for
+from tests.fakes.openai import FakeOpenAI
 
 
 class Clock:
@@ -84,3 +89,59 @@ def new_video(project_id: str, n: int, **changes: object) -> NewVideo:
     }
     fields.update(changes)
     return NewVideo(**fields)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- two fake providers
+
+KEY = "sk-routing-test"
+
+
+@pytest.fixture
+def providers(clip: bytes) -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
+    first, second = FakeOpenAI(clip, api_key=KEY), FakeOpenAI(clip, api_key=KEY)
+    yield first, second
+    first.close()
+    second.close()
+
+
+Open = Callable[..., Any]
+
+
+@pytest.fixture
+async def open_runtime(
+    tmp_path: Path,
+    deployment: Deployment,
+    providers: tuple[FakeOpenAI, FakeOpenAI],
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Open]:
+    monkeypatch.setenv("P_KEY", KEY)  # the config file names it as env:P_KEY
+    opened: list[Runtime] = []
+
+    async def open_with(route: list[str], p1_extra: str = "", **overrides: Any) -> Runtime:
+        p1, p2 = providers
+        config = tmp_path / "reelway.toml"
+        config.write_text(
+            f'[engines.p1]\ntype = "openai_compat"\nbase_url = "{p1.v1}"\n'
+            f'api_key = "env:P_KEY"\ntimeout = 5\n{p1_extra}\n'
+            f'[engines.p2]\ntype = "openai_compat"\nbase_url = "{p2.v1}"\napi_key = "env:P_KEY"\n'
+            f'[models."remote"]\nroute = {route!r}\n'.replace("'", '"')
+        )
+        settings = settings_module.from_env(
+            deployment.env,
+            data_dir=deployment.data_dir,
+            catalog=catalog_for("animatic", tmp_path / "catalog.toml"),
+            config=config,
+            remote_poll_seconds=0.05,
+            claim_poll_seconds=0.05,
+            heartbeat_seconds=0.2,
+            lease_seconds=5.0,
+            route_retry_seconds=0.2,
+            **overrides,
+        )
+        rt = await Runtime.open(settings, migrate=True)
+        opened.append(rt)
+        return rt
+
+    yield open_with
+    for rt in opened:
+        await rt.close()

@@ -7,75 +7,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from reelway import jobs
-from reelway import settings as settings_module
 from reelway.cli.doctor import doctor
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from reelway.store import tables
 from reelway.store.diagnosis import RefusedRequest, RequestLog
 from tests.backends import Deployment
-from tests.fake_provider import catalog_for
 from tests.fakes import server
 from tests.fakes.openai import FakeOpenAI
-
-KEY = "sk-doctor-test-key"
-Open = Callable[..., Any]
-
-
-@pytest.fixture
-def providers(clip: bytes) -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
-    first, second = FakeOpenAI(clip, api_key=KEY), FakeOpenAI(clip, api_key=KEY)
-    yield first, second
-    first.close()
-    second.close()
-
-
-@pytest.fixture
-async def open_runtime(
-    tmp_path: Path,
-    deployment: Deployment,
-    providers: tuple[FakeOpenAI, FakeOpenAI],
-    monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[Open]:
-    monkeypatch.setenv("P_KEY", KEY)
-    opened: list[Runtime] = []
-
-    async def open_with(route: list[str]) -> Runtime:
-        p1, p2 = providers
-        config = tmp_path / "reelway.toml"
-        config.write_text(
-            f'[engines.p1]\ntype = "openai_compat"\nbase_url = "{p1.v1}"\n'
-            'api_key = "env:P_KEY"\ntimeout = 5\n'
-            f'[engines.p2]\ntype = "openai_compat"\nbase_url = "{p2.v1}"\napi_key = "env:P_KEY"\n'
-            f'[models."remote"]\nroute = {json.dumps(route)}\n'
-        )
-        settings = settings_module.from_env(
-            deployment.env,
-            data_dir=deployment.data_dir,
-            catalog=catalog_for("animatic", tmp_path / "catalog.toml"),
-            config=config,
-            remote_poll_seconds=0.05,
-            claim_poll_seconds=0.05,
-            heartbeat_seconds=0.2,
-            lease_seconds=5.0,
-            route_passes=1,
-        )
-        rt = await Runtime.open(settings, migrate=True)
-        opened.append(rt)
-        return rt
-
-    yield open_with
-    for rt in opened:
-        await rt.close()
+from tests.integration.conftest import Open
 
 
 async def _make(rt: Runtime, request_id: str, webhook: bool = False) -> jobs.Video:
@@ -126,7 +71,7 @@ async def _doctor(deployment: Deployment, *args: str) -> Result:
 async def test_a_completed_video_tells_its_story(
     open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI], deployment: Deployment
 ) -> None:
-    rt = await open_runtime(["p1"])
+    rt = await open_runtime(["p1"], route_passes=1)
     video = await _make(rt, "req_doctor_completed", webhook=True)
     assert video.status is jobs.JobStatus.SUCCEEDED, video.error
     for ident in (video.id, "req_doctor_completed"):
@@ -160,7 +105,7 @@ async def test_a_failed_over_video_shows_each_engine_and_what_its_provider_said(
 ) -> None:
     p1, _ = providers
     p1.script("create", server.fault(503, {"error": {"message": "overloaded, try later"}}))
-    rt = await open_runtime(["p1", "p2"])
+    rt = await open_runtime(["p1", "p2"], route_passes=1)
     video = await _make(rt, "req_doctor_failover")
     assert video.status is jobs.JobStatus.SUCCEEDED and video.engine == "p2", video.error
     result = await _doctor(deployment, video.id)
@@ -177,7 +122,7 @@ async def test_a_failed_video_gets_its_cause_and_what_to_do(
 ) -> None:
     p1, _ = providers
     p1.script("create", server.fault(401, {"error": {"message": "Incorrect API key provided"}}))
-    rt = await open_runtime(["p1"])
+    rt = await open_runtime(["p1"], route_passes=1)
     video = await _make(rt, "req_doctor_failed")
     assert video.status is jobs.JobStatus.FAILED
     assert video.error is not None and video.error["code"] == "upstream_auth_failed"
@@ -199,7 +144,7 @@ async def test_a_failed_video_gets_its_cause_and_what_to_do(
 
 
 async def test_a_refused_request_is_explained(open_runtime: Open, deployment: Deployment) -> None:
-    rt = await open_runtime(["p1"])
+    rt = await open_runtime(["p1"], route_passes=1)
     await RequestLog(rt.db).record(
         RefusedRequest(
             request_id="req_doctor_refused",
@@ -230,7 +175,7 @@ async def test_a_refused_request_is_explained(open_runtime: Open, deployment: De
 
 
 async def test_an_unknown_id_is_a_clear_error(open_runtime: Open, deployment: Deployment) -> None:
-    await open_runtime(["p1"])
+    await open_runtime(["p1"], route_passes=1)
     result = await _doctor(deployment, "req_nobody_knows")
     assert result.exit_code == 1
     assert "no video and no refused request with id 'req_nobody_knows'" in result.output
