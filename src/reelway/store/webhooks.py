@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from reelway.store import outbox, stats
 from reelway.store.database import Database
-from reelway.store.tables import events as e
 from reelway.store.tables import webhook_deliveries as d
 from reelway.store.tables import webhook_endpoints as we
 
@@ -429,34 +428,3 @@ class WebhookStore:
             subject_id=endpoint.id,
             exclude_endpoint=endpoint.id,
         )
-
-    async def events_about(self, subject_id: str) -> list[dict[str, Any]]:
-        """Events raised about a video (or an endpoint), oldest first, each with its
-        deliveries."""
-
-        def run(conn: sa.Connection) -> list[dict[str, Any]]:
-            found = []
-            for row in conn.execute(
-                sa.select(e.c.id, e.c.type, e.c.created_at)
-                .where(e.c.subject_id == subject_id)
-                .order_by(e.c.seq)
-            ):
-                deliveries = [
-                    _delivery(r)
-                    for r in conn.execute(
-                        sa.select(*_DELIVERY_COLUMNS)
-                        .where(d.c.event_id == row.id)
-                        .order_by(d.c.seq)
-                    )
-                ]
-                found.append(
-                    {
-                        "id": row.id,
-                        "type": row.type,
-                        "created_at": row.created_at,
-                        "deliveries": deliveries,
-                    }
-                )
-            return found
-
-        return await self.db.read(run)
