@@ -9,6 +9,7 @@ docstring is the default message.  The tree::
     │   ├── InvalidRequest              400 invalid_request_error (malformed or disallowed input)
     │   │   ├── InvalidValue, MissingParameter, UnknownParameter, UnsupportedParameter
     │   │   ├── InvalidJson, InvalidMultipart, InvalidImage, ImageSizeMismatch, ImageTooLarge
+    │   │   ├── TooManyFields, FieldNameTooLong, NestingTooDeep (bounds on a body's shape)
     │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter,
     │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation),
     │   │   ├── WebhookUrlNotAllowed
@@ -179,6 +180,24 @@ class InvalidMultipart(InvalidRequest):
     """The multipart/form-data body could not be parsed."""
 
     code = "invalid_multipart"
+
+
+class TooManyFields(InvalidRequest):
+    """The body has more fields (form) or values (JSON) than this server reads."""
+
+    code = "too_many_fields"
+
+
+class FieldNameTooLong(InvalidRequest):
+    """A form field's name is longer than this server reads."""
+
+    code = "field_name_too_long"
+
+
+class NestingTooDeep(InvalidRequest):
+    """A parameter nests objects or lists deeper than this server reads."""
+
+    code = "nesting_too_deep"
 
 
 class InvalidImage(InvalidRequest):
