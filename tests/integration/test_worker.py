@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from reelway import settings as settings_module
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from reelway.worker.runner import Worker
+from tests import waiting
 from tests.backends import Deployment
 
 ENGINES = {
@@ -67,15 +67,17 @@ async def _caller(rt: Runtime) -> Caller:
     return Caller(project_id=project.id, key_id="test")
 
 
-async def _until(rt: Runtime, caller: Caller, video_id: str, done: set[str], limit: float = 30):
-    deadline = time.monotonic() + limit
-    while True:
-        video = await rt.videos.get(video_id, include_deleted=True)
-        assert video is not None
-        if video.status in done:
-            return video
-        assert time.monotonic() < deadline, f"still {video.status}"
-        await asyncio.sleep(0.05)
+async def _until(
+    rt: Runtime, caller: Caller, video_id: str, done: set[str], limit: float = 30
+) -> jobs.Video:
+    video = await waiting.until_async(
+        lambda: rt.videos.get(video_id, include_deleted=True),
+        lambda video: video is None or video.status in done,
+        limit=limit,
+        what=f"{video_id} to be {' or '.join(sorted(done))}",
+    )
+    assert video is not None, f"{video_id} vanished"
+    return video
 
 
 async def test_progress_rises_and_files_are_stored(runtime: Runtime, worker: Worker) -> None:
@@ -84,11 +86,16 @@ async def test_progress_rises_and_files_are_stored(runtime: Runtime, worker: Wor
         await runtime.service.create(caller, {"prompt": "p", "model": "slow", "seconds": "2"})
     ).video
     seen: list[int] = []
-    while (current := await runtime.service.get(caller, video.id)).status is not (
-        jobs.JobStatus.SUCCEEDED
-    ):
+
+    def succeeded(current: jobs.Video) -> bool:
+        if current.status is jobs.JobStatus.SUCCEEDED:
+            return True
         seen.append(current.progress)
-        await asyncio.sleep(0.05)
+        return False
+
+    current = await waiting.until_async(
+        lambda: runtime.service.get(caller, video.id), succeeded, limit=30, what="the render"
+    )
     assert seen == sorted(seen) and 0 < max(seen) < 100, seen
     assert current.progress == 100 and current.engine == ENGINES["slow"]
     for variant in ("video", "thumbnail", "spritesheet"):
@@ -144,9 +151,12 @@ async def test_deleting_a_rendering_video_kills_the_render(
     stopped = await _until(runtime, caller, video.id, {"cancelled"})
     assert time.monotonic() - started < 2.0, "the worker did not stop at its next beat"
     assert stopped.error is not None and stopped.error["code"] == "cancelled"
-    await asyncio.sleep(0.5)
-    purged = await runtime.videos.get(video.id, include_deleted=True)
-    assert purged is not None and purged.purged_at is not None
+    await waiting.until_async(
+        lambda: runtime.videos.get(video.id, include_deleted=True),
+        lambda purged: purged is not None and purged.purged_at is not None,
+        limit=10,
+        what="the cancelled video's files to be purged",
+    )
 
 
 async def test_a_job_past_its_deadline_is_stopped(tmp_path: Path, deployment: Deployment) -> None:
