@@ -8,6 +8,7 @@ for what to hold with the job row; the admin API and the CLI call the rest.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 import time
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reelway import catalog, errors, jobs
+from reelway import catalog, errors, jobs, numeric
 from reelway.limits import Decision
 from reelway.policy import periods, pricing, ratelimit
 from reelway.policy.relaxed import RelaxedWindow
@@ -26,6 +27,8 @@ from reelway.store.keys import KeyStore
 from reelway.store.ratelimits import Counters
 
 PROJECT_NAME_MAX = 200
+MAX_REQUESTS_LIMIT = 2**31 - 1
+"""The largest per-project request limit: the database column is a 32-bit integer."""
 
 
 @dataclass(frozen=True)
@@ -288,10 +291,12 @@ def _bool_or_none(value: Any, name: str) -> bool | None:
 def _positive_or_none(value: Any, name: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise errors.InvalidValue(f"{name} must be a whole number >= 1, or null.", param=name)
+    if isinstance(value, str):
+        value = numeric.whole(value, 1, MAX_REQUESTS_LIMIT)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_REQUESTS_LIMIT:
+        raise errors.InvalidValue(
+            f"{name} must be a whole number from 1 to {MAX_REQUESTS_LIMIT}, or null.", param=name
+        )
     return value
 
 
@@ -301,6 +306,14 @@ def _day(value: str, param: str) -> str:
             f"{param} must be a UTC day such as 2026-11-22, got {errors.show(value)}.",
             param=param,
         )
+    try:
+        datetime.date.fromisoformat(value)  # the shape alone lets 2026-99-99 through
+    except ValueError:
+        raise errors.InvalidValue(
+            f"{param} is not a valid date: {errors.show(value)} (YYYY-MM-DD, a UTC day such "
+            "as 2026-11-22).",
+            param=param,
+        ) from None
     return value
 
 

@@ -20,7 +20,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from reelway import errors
+from reelway import errors, numeric
 
 MAX_REDIRECTS = 3
 SPOOL_BYTES = 1024 * 1024
@@ -35,7 +35,10 @@ async def load_image_url(
     url = url.strip()
     if url[:5].lower() == "data:":
         return io.BytesIO(decode_data_url(url, param=param, max_bytes=max_bytes))
-    scheme = urlsplit(url).scheme.lower()
+    try:
+        scheme = split_url(url).scheme.lower()
+    except ValueError as exc:
+        raise errors.InvalidValue(f"{param} {exc}.", param=param) from None
     if scheme not in {"http", "https"}:
         raise errors.InvalidValue(
             f"{param} must be an http(s) URL or a base64 data URL, got scheme {scheme!r}.",
@@ -71,7 +74,18 @@ def decode_data_url(url: str, *, param: str, max_bytes: int) -> bytes:
 async def _fetch(url: str, *, param: str, max_bytes: int, allow_private: bool) -> BinaryIO:
     async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            parts = urlsplit(url)
+            try:
+                parts = split_url(url)
+            except ValueError as exc:  # only a redirect's Location can get here
+                raise errors.ImageFetchFailed(
+                    f"{param}: the image's server redirected to a URL that {exc}.", param=param
+                ) from None
+            if parts.scheme.lower() not in {"http", "https"}:
+                raise errors.ImageFetchFailed(
+                    f"{param}: the image's server redirected to a {parts.scheme!r} URL; only "
+                    "http(s) is fetched.",
+                    param=param,
+                )
             host = parts.hostname
             if not host:
                 raise errors.InvalidValue(f"{param} has no host: {url!r}.", param=param)
@@ -106,10 +120,11 @@ async def _fetch(url: str, *, param: str, max_bytes: int, allow_private: bool) -
 
 async def _read_capped(response: httpx.Response, *, param: str, max_bytes: int) -> BinaryIO:
     """Spool the body to a temporary file (in memory only while it is small)."""
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
+    declared = response.headers.get("content-length") or ""
+    if numeric.is_digits(declared) and numeric.capped(declared, max_bytes + 1) > max_bytes:
         raise errors.ImageTooLarge(
-            f"{param} is {declared} bytes; the limit is {max_bytes} bytes.", param=param
+            f"{param} is {errors.show(declared, 30)} bytes; the limit is {max_bytes} bytes.",
+            param=param,
         )
     spool = spooled_file()
     total = 0
@@ -126,6 +141,26 @@ async def _read_capped(response: httpx.Response, *, param: str, max_bytes: int) 
         raise
     spool.seek(0)
     return spool
+
+
+def split_url(url: str) -> SplitResult:
+    """``urlsplit`` with the checks it leaves for later: a broken bracketed IPv6 host, and a
+    port that is not a number from 1 to 65535 (``.port`` raises ValueError for those, deep
+    inside whoever reads it first).  ValueError's message completes "<the URL> ..."."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValueError(
+            "is not a valid URL (a bracketed IPv6 host must be a complete address, such as "
+            "http://[2001:db8::1]/)"
+        ) from None
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("has a port that is not a number from 1 to 65535")
+    return parts
 
 
 def spooled_file() -> BinaryIO:
@@ -170,12 +205,46 @@ async def _resolve(host: str, port: int | None, *, param: str, allow_private: bo
     )
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+"""The well-known NAT64 prefix (RFC 6052): the last 32 bits are the IPv4 address reached."""
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+"""NAT64 for local use (RFC 8215): a network's own translator, never public."""
+_EMBEDDED_LOW_32 = (
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated), also :: and ::1
+    ipaddress.IPv6Network("::ffff:0:0/96"),  # IPv4-mapped
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # SIIT, IPv4-translated (RFC 6145)
+    _NAT64,
+)
+
+
 def is_public_address(address: str) -> bool:
     """Whether an address is on the public internet (not private, loopback, link-local,
-    multicast or reserved)."""
+    site-local, multicast or reserved).
+
+    ``is_global`` alone calls many IPv6 addresses public that lead to a private IPv4 one
+    (``64:ff9b::a9fe:a9fe`` reaches 169.254.169.254 through NAT64): an IPv6 address that
+    embeds an IPv4 address is judged by that IPv4 address.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local or ip in _NAT64_LOCAL or ip.teredo is not None:
+            return False  # Teredo relays to whatever sits behind the client's NAT
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return _is_public(embedded)
+    return _is_public(ip)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a 6to4, NAT64, SIIT, IPv4-mapped or -compatible address leads to."""
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in _EMBEDDED_LOW_32):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
 
 

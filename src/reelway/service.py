@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from reelway import catalog, errors, idempotency, ids, images, inputs, jobs, logs
+from reelway import catalog, errors, idempotency, ids, images, inputs, jobs, logs, numeric
 from reelway.accounts import AccountService, Admission, Schedule
 from reelway.policy import preflight, pricing
 from reelway.policy.moderation import Moderation
@@ -633,8 +633,9 @@ def _seed(value: Any) -> int | None:
 def _limit(value: str | None) -> int:
     if value is None or value == "":
         return DEFAULT_LIST_LIMIT
-    if value.isascii() and value.isdigit() and int(value) <= MAX_LIST_LIMIT:
-        return int(value)
+    count = numeric.whole(value, 0, MAX_LIST_LIMIT)
+    if count is not None:
+        return count
     raise errors.InvalidValue(
         f"Invalid limit {errors.show(value)}. Allowed values: integers from 0 to {MAX_LIST_LIMIT}.",
         param="limit",

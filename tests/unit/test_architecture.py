@@ -15,6 +15,7 @@ LAYERS = {
     "errors": set(),
     "limits": set(),
     "ids": set(),
+    "numeric": set(),
     "prompting": set(),
     "datafiles": set(),
     "catalog": {"errors", "datafiles"},
@@ -22,7 +23,7 @@ LAYERS = {
     "settings": set(),
     "logs": set(),
     "images": {"errors"},
-    "inputs": {"errors"},
+    "inputs": {"errors", "numeric"},
     "idempotency": {"errors"},
     "engines": {"errors", "catalog", "prompting", "media", "ids", "limits"},
     "media": {"errors", "catalog", "prompting", "images"},
@@ -31,7 +32,7 @@ LAYERS = {
     "config_file": {"catalog", "engines", "limits"},
     "policy": {"errors", "catalog", "jobs", "limits", "prompting", "images", "datafiles"},
     "safety": {"media", "policy", "settings"},
-    "accounts": {"catalog", "errors", "jobs", "limits", "policy", "store"},
+    "accounts": {"catalog", "errors", "jobs", "limits", "numeric", "policy", "store"},
     "service": {
         "logs",
         "accounts",
@@ -46,6 +47,7 @@ LAYERS = {
         "storage",
         "store",
         "idempotency",
+        "numeric",
     },
     "worker": {
         "logs",
@@ -62,7 +64,7 @@ LAYERS = {
         "policy",
         "service",
     },
-    "webhooks": {"errors", "ids", "inputs", "store"},
+    "webhooks": {"errors", "ids", "inputs", "numeric", "store"},
     "runtime": {
         "webhooks",
         "safety",
@@ -95,6 +97,7 @@ LAYERS = {
         "accounts",
         "policy",
         "store",
+        "numeric",
     },
     "cli": {
         "logs",

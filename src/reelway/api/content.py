@@ -7,7 +7,7 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from reelway import errors, jobs
+from reelway import errors, jobs, numeric
 from reelway.storage import Storage
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -29,12 +29,12 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if not first and not last:
         return None
     if not first:
-        length = int(last)
+        length = numeric.capped(last, size)
         if length == 0:
             raise _unsatisfiable(size)
-        return max(0, size - length), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+        return size - length, size - 1
+    start = numeric.capped(first, size)  # a number past the end is past the end, however long
+    end = numeric.capped(last, size) if last else size - 1
     if last and end < start:
         return None
     if start >= size:

@@ -33,7 +33,10 @@ def check_syntax(url: str) -> str:
         raise errors.WebhookUrlNotAllowed(
             f"url is longer than {MAX_URL_LENGTH} characters.", param="url"
         )
-    parts = urlsplit(url)
+    try:
+        parts = inputs.split_url(url)
+    except ValueError as exc:
+        raise errors.WebhookUrlNotAllowed(f"url {exc}.", param="url") from None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise errors.WebhookUrlNotAllowed(
             f"url must be an absolute http(s) URL with a host, got {errors.show(url)}.",
@@ -49,7 +52,10 @@ def check_syntax(url: str) -> str:
 
 async def resolve(url: str, *, allow_private: bool) -> str:
     """The address to connect to for ``url``, or ``Refused``."""
-    parts = urlsplit(url)
+    try:
+        parts = inputs.split_url(url)  # stored before URLs were checked this closely
+    except ValueError as exc:
+        raise Refused(f"the URL {exc}") from None
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     try:
@@ -84,7 +90,8 @@ async def post(
     timeout_seconds: float,
     allow_private: bool,
 ) -> Outcome:
-    """POST the body once; never raises for the receiver's failures."""
+    """POST the body once; never raises for the receiver's failures (whatever the HTTP
+    client raises while sending is one)."""
     try:
         address = await resolve(url, allow_private=allow_private)
     except Refused as exc:
@@ -114,6 +121,12 @@ async def post(
         return Outcome(None, f"no answer within {timeout_seconds:g}s")
     except httpx.HTTPError as exc:
         return Outcome(None, f"{type(exc).__name__}: {exc}"[:300])
+    except Exception as exc:
+        # A receiver hanging up at an awkward moment can surface from inside the HTTP stack
+        # as something other than an httpx error (httpcore on uvloop raises AttributeError
+        # when the socket is reset just after connecting): still the receiver's failure, so
+        # a failed attempt to retry, not a bug of ours to log with a traceback.
+        return Outcome(None, f"connection failed ({type(exc).__name__}: {exc})"[:300])
     if response.is_success:
         return Outcome(response.status_code)
     text = excerpt.decode("utf-8", "replace").strip().replace("\n", " ")
