@@ -10,7 +10,7 @@ docstring is the default message.  The tree::
     │   │   ├── InvalidValue, MissingParameter, UnknownParameter, UnsupportedParameter
     │   │   ├── InvalidJson, InvalidMultipart, InvalidImage, ImageSizeMismatch, ImageTooLarge
     │   │   ├── TooManyFields, FieldNameTooLong, NestingTooDeep (bounds on a body's shape)
-    │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter,
+    │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter (DuplicateHeader),
     │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation),
     │   │   ├── WebhookUrlNotAllowed
     │   ├── UnsupportedContentType      415
@@ -168,6 +168,12 @@ class DuplicateParameter(InvalidRequest):
     """A parameter was sent more than once."""
 
     code = "duplicate_parameter"
+
+
+class DuplicateHeader(DuplicateParameter):
+    """A header that may appear once (such as Authorization) was sent more than once."""
+
+    code = "duplicate_header"
 
 
 class InvalidJson(InvalidRequest):

@@ -20,7 +20,20 @@ from PIL import Image, UnidentifiedImageError
 from reelway import errors
 
 FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+_NAMES = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP"}
 _HASH_CHUNK = 256 * 1024
+_HEAD_BYTES = 64
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "PDF"),
+    (b"GIF87a", "GIF image"),
+    (b"GIF89a", "GIF image"),
+    (b"II*\x00", "TIFF image"),
+    (b"MM\x00*", "TIFF image"),
+    (b"PK\x03\x04", "ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"RIFF", "RIFF file (WAV or AVI, not WebP)"),
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,35 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def looks_like(head: bytes, size: int) -> str:
+    """A few words on what a file that is not a PNG, JPEG or WebP seems to be, from its first
+    bytes: for an error message, so a client learns what it actually sent."""
+    for signature, name in _SIGNATURES:
+        if head.startswith(signature):
+            return name
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
+            return "HEIF/AVIF image"
+        return "MP4/QuickTime video"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<svg", b"<?xml")):
+        return "SVG/XML text"
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "HTML page"
+    if text.startswith((b"{", b"[")):
+        return "JSON text"
+    if text.startswith(b"data:"):
+        return "a data URL sent as file content"
+    try:
+        decoded = head.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = ""
+    if decoded and all(c.isprintable() or c in "\t\r\n" for c in decoded):
+        return "text"
+    return f"{size} bytes of unknown data"
+
+
 def check_bytes(
     data: bytes, *, param: str, max_bytes: int, expected_size: tuple[int, int]
 ) -> CheckedImage:
@@ -72,10 +114,12 @@ def check(
         raise errors.ImageTooLarge(
             f"{param} is {size} bytes; the limit is {max_bytes} bytes.", param=param
         )
-    kind = sniff(source.read(12))
+    head = source.read(_HEAD_BYTES)
+    kind = sniff(head)
     if kind is None:
         raise errors.InvalidImage(
-            f"{param} is not a PNG, JPEG or WebP image (checked by its content, not its name).",
+            f"{param} is not an image Reelway can read (it looks like: "
+            f"{looks_like(head, size)}, judged by its bytes); send a PNG, JPEG or WebP.",
             param=param,
         )
     source.seek(0)
@@ -94,9 +138,12 @@ def check(
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise errors.ImageTooLarge(f"{param} has too many pixels.", param=param) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        # Never the exception's text: PIL's names the file object (a Python repr).
         raise errors.InvalidImage(
-            f"{param} looks like {kind.upper()} but could not be decoded ({exc}).", param=param
+            f"{param} starts like a {_NAMES[kind]} image but is damaged or truncated, so it "
+            f"could not be decoded ({size} bytes); send a complete PNG, JPEG or WebP.",
+            param=param,
         ) from None
     source.seek(0)
     return CheckedImage(

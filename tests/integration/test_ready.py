@@ -154,3 +154,26 @@ async def test_a_queue_at_its_bound_is_not_ready(
     assert checks["queue"]["detail"].startswith("the queue is full (2 of 2)")
     ready, checks = await _readiness(db, clock, tmp_path / "files", queue_limit=3).check()
     assert ready and checks["queue"]["queued"] == 2
+
+
+async def test_open_metrics_on_a_public_bind_is_a_warning_that_does_not_fail_readiness(
+    db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    await _worker_seen(db, clock)
+    quiet = await _readiness(db, clock, tmp_path / "files").check()
+    assert "metrics" not in quiet[1], "no entry while /metrics is protected or on loopback"
+    readiness = health.Readiness(
+        HealthStore(db, clock),
+        VideoStore(db, clock),
+        LocalStorage(tmp_path / "files"),
+        queue_limit=100,
+        workers=health.WorkerPolicy(WITHIN),
+        metrics_open_on="0.0.0.0",
+        clock=clock,
+    )
+    ready, checks = await readiness.check()
+    assert ready, checks
+    assert checks["metrics"]["ok"] is True and checks["metrics"]["warning"] is True
+    assert "unauthenticated" in checks["metrics"]["detail"]
+    assert "0.0.0.0" in checks["metrics"]["detail"]
+    assert "REELWAY_METRICS_TOKEN" in checks["metrics"]["detail"]

@@ -51,7 +51,7 @@ class AdminRoutes:
         ]
 
     def _require_admin(self, request: Request) -> None:
-        authorization = headers.get(request, b"authorization") or ""
+        authorization = headers.authorization(request) or ""
         scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise errors.MissingApiKey("Send the admin key as 'Authorization: Bearer <key>'.")

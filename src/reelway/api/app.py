@@ -19,7 +19,7 @@ from reelway.api.admin import AdminRoutes
 from reelway.api.auth import Authenticator
 from reelway.api.dashboard import DashboardRoutes
 from reelway.api.health import Readiness, WorkerPolicy
-from reelway.api.metrics import HttpMetrics, MetricsRoute
+from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
 from reelway.api.middleware import Edge, Refusals
 from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
@@ -111,5 +111,8 @@ def _readiness(runtime: Runtime) -> Readiness:
         workers=WorkerPolicy(
             within_seconds=settings.ready_worker_seconds or 3 * settings.reap_interval_seconds,
             required=settings.ready_require_workers,
+        ),
+        metrics_open_on=(
+            settings.host if open_to_network(settings.host, settings.metrics_token) else None
         ),
     )

@@ -20,7 +20,7 @@ class Authenticator:
         self._cache: dict[str, tuple[Caller, float]] = {}
 
     async def __call__(self, request: Request) -> Caller:
-        authorization = headers.get(request, b"authorization")
+        authorization = headers.authorization(request)
         if not authorization:
             raise errors.MissingApiKey(
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'."

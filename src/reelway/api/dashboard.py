@@ -124,7 +124,7 @@ class DashboardRoutes:
 
     async def viewer(self, request: Request) -> Viewer:
         """The admin key, or a project API key; 401 for anything else."""
-        authorization = headers.get(request, b"authorization") or ""
+        authorization = headers.authorization(request) or ""
         scheme, _, secret = authorization.partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:

@@ -6,7 +6,10 @@ It needs no key, and checks, concurrently and each within ``CHECK_SECONDS``:
 - ``storage``: a probe file can be written and deleted;
 - ``workers``: some worker checked in lately (workers do on every reaper pass);
 - ``queue``: the deployment's queue is below ``REELWAY_QUEUE_LIMIT`` (at the limit, creates
-  answer 503 ``server_busy``).
+  answer 503 ``server_busy``);
+- ``metrics``, only when ``/metrics`` is open to the network (no ``REELWAY_METRICS_TOKEN`` and
+  a bind beyond loopback): a warning that never fails readiness, since a balancer taking
+  every process out for it would turn a configuration risk into an outage.
 
 The body says what is wrong in words, never an exception's text (it may name hosts and
 paths, and the endpoint needs no key): those go to the log.  An answer is reused for
@@ -26,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reelway import errors
+from reelway.api import metrics
 from reelway.api.responses import JsonResponse
 from reelway.storage import Storage
 from reelway.store.health import HealthStore
@@ -56,6 +60,7 @@ class Readiness:
         *,
         queue_limit: int,
         workers: WorkerPolicy,
+        metrics_open_on: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.health_store = health_store
@@ -63,6 +68,8 @@ class Readiness:
         self.storage = storage
         self.queue_limit = queue_limit
         self.workers = workers
+        self.metrics_open_on = metrics_open_on
+        """The address served on, when /metrics is unauthenticated beyond loopback."""
         self.clock = clock
         self._last: tuple[float, bool, dict[str, Check]] | None = None
         self._lock = asyncio.Lock()
@@ -90,6 +97,12 @@ class Readiness:
             results = await asyncio.gather(*(_bounded(n, p) for n, p in probes.items()))
             checks = dict(zip(probes, results, strict=True))
             ready = all(check["ok"] for check in checks.values())
+            if self.metrics_open_on is not None:
+                checks["metrics"] = {
+                    "ok": True,
+                    "warning": True,
+                    "detail": metrics.OPEN_WARNING.format(host=self.metrics_open_on),
+                }
             self._last = (time.monotonic(), ready, checks)
             return ready, checks
 

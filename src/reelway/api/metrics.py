@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import time
 from collections.abc import Sequence
 
@@ -18,6 +19,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelway import errors, metrics
 from reelway.api import headers
+
+OPEN_WARNING = (
+    "/metrics is unauthenticated and this server listens on {host}, not only loopback: anyone "
+    "who reaches the port reads deployment-wide spend, videos and queue depth. Set "
+    "REELWAY_METRICS_TOKEN, or listen on 127.0.0.1 behind a proxy."
+)
+
+
+def open_to_network(host: str, token: str) -> bool:
+    """Whether ``/metrics`` answers anyone who reaches the port: no token is set and the
+    server listens beyond loopback (an address such as 0.0.0.0, or a name that may resolve
+    to any interface)."""
+    if token:
+        return False
+    if host.lower() == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return True
 
 
 class MetricsRoute:
@@ -36,7 +57,7 @@ class MetricsRoute:
 
     def _check_token(self, request: Request) -> None:
         assert self._digest is not None
-        scheme, _, secret = (headers.get(request, b"authorization") or "").partition(" ")
+        scheme, _, secret = (headers.authorization(request) or "").partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise errors.MissingApiKey(
                 "This server's /metrics needs 'Authorization: Bearer <REELWAY_METRICS_TOKEN>'."

@@ -12,6 +12,7 @@ import click
 import uvicorn
 
 from reelway import errors
+from reelway.api import metrics as metrics_api
 from reelway.api.app import create_app
 from reelway.cli.common import (
     config_option,
@@ -58,6 +59,7 @@ def serve(
 
 async def _serve(settings: Settings, access_log: bool) -> None:
     runtime = await _open(settings)
+    warn_if_metrics_open(settings)
     try:
         secret = await runtime.ensure_first_key()
         if secret is not None:
@@ -123,6 +125,12 @@ def migrate(data_dir: Path | None) -> None:
             await runtime.close()
 
     run(main)
+
+
+def warn_if_metrics_open(settings: Settings) -> None:
+    """Say loudly, at start-up, that /metrics is readable by anyone who reaches the port."""
+    if metrics_api.open_to_network(settings.host, settings.metrics_token):
+        log.warning(metrics_api.OPEN_WARNING.format(host=settings.host))
 
 
 class _Server(uvicorn.Server):
