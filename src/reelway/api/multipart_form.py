@@ -17,10 +17,11 @@ from typing import Any, BinaryIO
 import multipart
 
 from reelway import errors, inputs
+from reelway.api import body_shape
 from reelway.service import Upload
 
-MAX_FIELDS = 64
-MAX_TEXT_PART_BYTES = 256 * 1024
+MAX_FIELDS = body_shape.MAX_FIELDS
+MAX_TEXT_PART_BYTES = body_shape.MAX_TEXT_BYTES
 MAX_PART_HEADER_BYTES = 4096
 WHOLE_BODY_BYTES = 1024 * 1024
 _DISPOSITION = re.compile(
@@ -94,7 +95,10 @@ async def _parse_streaming(
     boundary: str, head: list[bytes], rest: AsyncIterator[bytes], checker: _Checker
 ) -> list[tuple[str, Any]]:
     parser = multipart.PushMultipartParser(
-        boundary, max_header_size=MAX_PART_HEADER_BYTES, max_segment_count=MAX_FIELDS
+        # One segment more than ours: our own count names the first field over the limit.
+        boundary,
+        max_header_size=MAX_PART_HEADER_BYTES,
+        max_segment_count=MAX_FIELDS + 1,
     )
     parts: list[tuple[str, Any]] = []
     segment: multipart.MultipartSegment | None = None
@@ -108,6 +112,10 @@ async def _parse_streaming(
             if isinstance(event, multipart.MultipartSegment):
                 if not event.name:
                     raise errors.InvalidMultipart("A multipart part has no name.")
+                # Before any of the part is read: a hostile name costs nothing more.
+                body_shape.check_field_name(event.name)
+                if len(parts) >= MAX_FIELDS:
+                    raise body_shape.too_many_fields(event.name)
                 segment, text, size = event, bytearray(), 0
                 spool = inputs.spooled_file() if event.filename is not None else None
             elif event is not None:
