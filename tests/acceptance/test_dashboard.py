@@ -24,7 +24,7 @@ import openai
 import pytest
 
 from tests import backends, harness
-from tests.acceptance.conftest import sdk_client
+from tests.acceptance.conftest import finished, sdk_client
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -55,6 +55,49 @@ api_key = "unused"
 [models."sora-2-pro"]
 route = ["gone"]
 """
+
+# Chromium phones home by default (accounts, autofill, component and extension updates, the
+# default search engine's start page): DNS lookups of Google and DuckDuckGo hosts.  A test must
+# send nothing off the machine, so every name resolves to nothing but localhost and 127.0.0.1
+# (the rules apply to literal addresses too), and the services that would try are switched
+# off.  Checked by tracing the test with `strace -f -e trace=connect,sendto,sendmmsg`: no DNS
+# query and no peer off loopback, except the network stack's IPv6 reachability check (in
+# Chromium and chromedriver), a connect() on a UDP socket that only asks the kernel for a route
+# and sends nothing; no switch turns it off.
+DISABLED_FEATURES = (
+    "AutofillServerCommunication",
+    "CertificateTransparencyComponentUpdater",
+    "DialMediaRouteProvider",
+    "MediaRouter",
+    "NetworkTimeServiceQuerying",
+    "OptimizationHints",
+    "OptimizationHintsFetching",
+    "Translate",
+)
+OFFLINE_ARGUMENTS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--no-pings",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--disable-search-engine-choice-screen",
+    f"--disable-features={','.join(DISABLED_FEATURES)}",
+)
+OFFLINE_PREFERENCES = {
+    "net.network_prediction_options": 2,  # no DNS prefetch or preconnect
+    "search.suggest_enabled": False,
+    "safebrowsing.enabled": False,
+    "translate.enabled": False,
+    "signin.allowed": False,
+}
 
 
 @dataclass
@@ -115,9 +158,9 @@ def _seed(server: harness.Server) -> Seeded:
         made.append(studio.videos.create(model="broken", prompt="please refuse this"))
         made.append(studio.videos.create(model="sora-2-pro", prompt="a lighthouse"))
         theirs = other.videos.create(prompt="a paper boat on a pond", size="1280x720")
-        finished = [studio.videos.poll(v.id, poll_interval_ms=200) for v in made]
-        assert [v.status for v in finished] == ["completed"] * 3 + ["failed"] * 2
-        assert other.videos.poll(theirs.id, poll_interval_ms=200).status == "completed"
+        ended = [finished(studio, v.id) for v in made]
+        assert [v.status for v in ended] == ["completed"] * 3 + ["failed"] * 2
+        assert finished(other, theirs.id).status == "completed"
     return Seeded(server, keys["studio"], keys["other"], [v.id for v in made], theirs.id)
 
 
@@ -184,13 +227,14 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         "--no-sandbox",
         "--disable-dev-shm-usage",
         "--disable-gpu",
-        "--no-first-run",
         "--mute-audio",
         "--autoplay-policy=no-user-gesture-required",
         "--window-size=1440,1000",
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+        *OFFLINE_ARGUMENTS,
     ):
         options.add_argument(argument)
+    options.add_experimental_option("prefs", OFFLINE_PREFERENCES)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SE_OFFLINE", "true")  # Selenium Manager: never download anything
