@@ -134,7 +134,7 @@ class VideoService:
         idempotency_key: str | None = None,
     ) -> Created:
         key = idempotency.check_key(idempotency_key)
-        fingerprint = idempotency.request_hash("create", params) if key else ""
+        fingerprint = await idempotency.fingerprint("create", params) if key else ""
         if key and (taken := await self.videos.find_key(caller.project_id, key)):
             return await self._replay(caller, taken, fingerprint)
         _check_fields(params, CREATE_FIELDS)
@@ -184,7 +184,7 @@ class VideoService:
         idempotency_key: str | None = None,
     ) -> Created:
         key = idempotency.check_key(idempotency_key)
-        fingerprint = idempotency.request_hash(f"remix:{video_id}", params) if key else ""
+        fingerprint = await idempotency.fingerprint(f"remix:{video_id}", params) if key else ""
         if key and (taken := await self.videos.find_key(caller.project_id, key)):
             return await self._replay(caller, taken, fingerprint)
         _check_fields(params, REMIX_FIELDS)
