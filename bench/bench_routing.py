@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.fake_provider import catalog_for
+from tests.fake_provider import REMOTE, catalog_for
 from tests.fakes import server
 from tests.fakes.openai import FakeOpenAI
 
@@ -35,7 +35,7 @@ CLIP = b"\x00\x00\x00\x18ftypmp42"  # never downloaded: the bench stops at submi
 
 
 async def _run(folder: Path) -> tuple[float, int, int, float]:
-    provider = FakeOpenAI(CLIP, api_key="sk-bench")
+    provider = FakeOpenAI(CLIP, api_key="sk-bench", offer=REMOTE)
     provider.rate_limit = (REQUESTS, WINDOW)
     for _ in range(JOBS):
         provider.next_outcome(server.Outcome("never"))

@@ -121,11 +121,11 @@ class FakeRemoteEngine:
 
     info = INFO
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, api_key: str) -> None:
         import httpx
 
         self.base_url = base_url.rstrip("/")
-        self.client = httpx.AsyncClient(timeout=10)
+        self.client = httpx.AsyncClient(timeout=10, headers={"Authorization": f"Bearer {api_key}"})
 
     async def submit(self, request: base.GenerationRequest) -> base.Operation:
         answer = await self.client.post(

@@ -132,7 +132,9 @@ def test_a_killed_worker_remote_job_is_resumed_not_resubmitted(
         engine = "tests.fake_engines:FakeRemoteEngine"
         env = {
             "REELWAY_CATALOG": str(catalog_for(engine, tmp_path / "catalog.toml")),
-            "REELWAY_ENGINE_OPTIONS": json.dumps({engine: {"base_url": provider.base_url}}),
+            "REELWAY_ENGINE_OPTIONS": json.dumps(
+                {engine: {"base_url": provider.base_url, "api_key": provider.api_key}}
+            ),
             "REELWAY_WORKERS": "0",
             "REELWAY_LEASE_SECONDS": "2",
             "REELWAY_HEARTBEAT_SECONDS": "0.5",

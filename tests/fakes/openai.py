@@ -1,21 +1,281 @@
-"""A fake ``/v1/videos`` server: OpenAI's Videos API as the official SDKs see it."""
+"""A fake ``/v1/videos`` server: OpenAI's Videos API as the official SDKs see it, and as
+strict as the real one, so an engine's test proves what the engine sends.
+
+It refuses, in OpenAI's envelope ``{"error": {message, type, param, code}}`` and with
+OpenAI's status: a missing or wrong key on every call (401); a create or remix body that is
+neither JSON nor multipart/form-data, or does not parse (400); a missing or empty prompt, an
+unknown field, a ``model``, ``size`` or ``seconds`` that is not a string or not on offer
+(400); an ``input_reference`` that is not a JPEG, PNG or WebP of exactly ``size``, or an
+object without exactly one of ``image_url`` and ``file_id`` (400); a remix or download of a
+video that is not completed (400); and any unknown video id (404).
+
+``offer`` says which models, sizes and lengths are accepted: OpenAI's by default; a fake
+that stands for another Reelway gets that Reelway's catalogue.
+"""
 
 from __future__ import annotations
 
+import io
+import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.server import FakeServer, Job, Reply, Request
+import multipart
+from PIL import Image, UnidentifiedImageError
+
+from tests.fakes.server import FakeServer, Job, Refused, Reply, Request
 
 VAGUE = "The server had an error processing your request."
+PROMPT_LIMIT = 32000
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+CREATE_FIELDS = ("prompt", "model", "size", "seconds", "input_reference")
+REFERENCE_FIELDS = ("image_url", "file_id")
+VARIANTS = ("video", "thumbnail", "spritesheet")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a ``/v1/videos`` server accepts in ``model``, ``size`` and ``seconds``."""
+
+    models: tuple[str, ...]
+    sizes: tuple[str, ...]
+    seconds: tuple[str, ...]
+    default_model: str
+    default_size: str
+    default_seconds: str
+
+
+OPENAI = Offer(
+    models=(
+        "sora-2",
+        "sora-2-pro",
+        "sora-2-2025-10-06",
+        "sora-2-pro-2025-10-06",
+        "sora-2-2025-12-08",
+    ),
+    sizes=("720x1280", "1280x720", "1024x1792", "1792x1024", "1920x1080", "1080x1920"),
+    seconds=("4", "8", "12", "16", "20"),
+    default_model="sora-2",
+    default_size="720x1280",
+    default_seconds="4",
+)
+"""OpenAI's: the SDK's enums plus the 16/20 s lengths and 1080p sizes of its guide."""
+
+
+def openai_error(
+    status: int,
+    message: str,
+    *,
+    param: str | None = None,
+    code: str | None = None,
+    kind: str = "invalid_request_error",
+) -> Reply:
+    """OpenAI's error envelope, with all four keys its spec requires."""
+    error = {"message": message, "type": kind, "param": param, "code": code}
+    return Reply(status, {"error": error})
+
+
+def refuse(message: str, *, param: str | None = None, code: str | None = None) -> Refused:
+    """A 400 ``invalid_request_error``, raised from a check."""
+    return Refused(openai_error(400, message, param=param, code=code))
+
+
+def authorize(request: Request, api_key: str) -> None:
+    """OpenAI's 401s: no key at all, or a key it does not know."""
+    given = request.headers.get("authorization", "")
+    if not given.startswith("Bearer ") or not given[len("Bearer ") :].strip():
+        raise Refused(
+            openai_error(
+                401,
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
+        )
+    if given != f"Bearer {api_key}":
+        raise Refused(openai_error(401, "Incorrect API key provided.", code="invalid_api_key"))
+
+
+def json_body(request: Request) -> Any:
+    """The request's JSON, or OpenAI's 400 for a body that does not parse."""
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise refuse(
+            "We could not parse the JSON body of your request. The OpenAI API expects a JSON "
+            "payload, but what was sent was not valid JSON."
+        ) from None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file part of a multipart body."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+def read_form(request: Request) -> dict[str, Any]:
+    """A JSON object or a multipart/form-data body as one mapping; bracketed multipart names
+    (``input_reference[image_url]``) become nested objects, as the SDKs encode them."""
+    if request.media_type == "application/json":
+        body = json_body(request)
+        if not isinstance(body, dict):
+            raise refuse(
+                "Invalid type for the request body: expected an object.", code="invalid_type"
+            )
+        return body
+    if request.media_type == "multipart/form-data":
+        return _multipart(request)
+    shown = request.headers.get("content-type", "")
+    raise refuse(
+        f"Unsupported content type: {shown!r}. This API method only accepts "
+        "'application/json' and 'multipart/form-data' requests, but you specified the header "
+        f"'Content-Type: {shown}'. Please try again with a supported content type."
+    )
+
+
+def _multipart(request: Request) -> dict[str, Any]:
+    header = request.headers["content-type"]
+    _, options = multipart.parse_options_header(header)  # type: ignore[no-untyped-call]
+    boundary = options.get("boundary")
+    if not boundary:
+        raise refuse("Invalid multipart/form-data body: the Content-Type has no boundary.")
+    fields: dict[str, Any] = {}
+    try:
+        stream = io.BytesIO(request.body)
+        parser = multipart.MultipartParser(stream, boundary, strict=True)  # type: ignore[no-untyped-call]
+        for part in parser:
+            try:
+                value: Any = (
+                    part.value
+                    if part.filename is None
+                    else Upload(part.filename, part.content_type or "", part.raw)
+                )
+            finally:
+                part.close()
+            name, bracket, rest = part.name.partition("[")
+            if bracket and rest.endswith("]"):
+                nested = fields.setdefault(name, {})
+                if not isinstance(nested, dict):
+                    raise refuse(f"Invalid value for {name!r}.", param=name, code="invalid_value")
+                nested[rest[:-1]] = value
+            else:
+                fields[part.name] = value
+    except (multipart.MultipartError, UnicodeDecodeError) as exc:
+        raise refuse(f"Invalid multipart/form-data body: {exc}") from None
+    return fields
+
+
+def check_fields(fields: dict[str, Any], allowed: tuple[str, ...], prefix: str = "") -> None:
+    for name in fields:
+        if name not in allowed:
+            raise refuse(
+                f"Unknown parameter: '{prefix}{name}'.",
+                param=f"{prefix}{name}",
+                code="unknown_parameter",
+            )
+
+
+def check_prompt(fields: dict[str, Any]) -> str:
+    prompt = fields.get("prompt")
+    if prompt is None:
+        raise refuse(
+            "Missing required parameter: 'prompt'.",
+            param="prompt",
+            code="missing_required_parameter",
+        )
+    if not isinstance(prompt, str):
+        raise refuse(
+            "Invalid type for 'prompt': expected a string.", param="prompt", code="invalid_type"
+        )
+    if not prompt:
+        raise refuse(
+            "Invalid 'prompt': empty string. Expected a string with minimum length 1.",
+            param="prompt",
+            code="empty_string",
+        )
+    if len(prompt) > PROMPT_LIMIT:
+        raise refuse(
+            f"Invalid 'prompt': string too long. Expected a string with maximum length "
+            f"{PROMPT_LIMIT}, but got a string with length {len(prompt)} instead.",
+            param="prompt",
+            code="string_above_max_length",
+        )
+    return prompt
+
+
+def _choice(fields: dict[str, Any], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = fields.get(name, default)
+    if not isinstance(value, str):
+        raise refuse(
+            f"Invalid type for '{name}': expected a string, but got {type(value).__name__}.",
+            param=name,
+            code="invalid_type",
+        )
+    if value not in allowed:
+        shown = ", ".join(f"'{v}'" for v in allowed)
+        raise refuse(
+            f"Invalid value: '{value}'. Supported values are: {shown}.",
+            param=name,
+            code="invalid_value",
+        )
+    return value
+
+
+def _reference(value: Any, size: str) -> dict[str, Any]:
+    """What was sent as ``input_reference``, checked as OpenAI checks it."""
+    if isinstance(value, Upload):
+        try:
+            with Image.open(io.BytesIO(value.data)) as image:
+                found, (width, height) = image.format or "", image.size
+        except (UnidentifiedImageError, OSError):
+            found, width, height = "", 0, 0
+        if found not in IMAGE_FORMATS:
+            raise refuse(
+                "Invalid file format for 'input_reference'. Supported formats are: 'jpeg', "
+                "'png' and 'webp'.",
+                param="input_reference",
+                code="invalid_value",
+            )
+        if f"{width}x{height}" != size:
+            raise refuse(
+                f"Inpaint image must match the requested width and height ({size}); got "
+                f"{width}x{height}.",
+                param="input_reference",
+                code="invalid_value",
+            )
+        return {
+            "filename": value.filename,
+            "content_type": value.content_type,
+            "format": IMAGE_FORMATS[found],
+            "size": f"{width}x{height}",
+        }
+    if not isinstance(value, dict):
+        raise refuse(
+            "Invalid type for 'input_reference': expected a file or an object.",
+            param="input_reference",
+            code="invalid_type",
+        )
+    check_fields(value, REFERENCE_FIELDS, "input_reference.")
+    given = [name for name in REFERENCE_FIELDS if isinstance(value.get(name), str) and value[name]]
+    if len(given) != 1:
+        raise refuse(
+            "Provide exactly one of 'input_reference.image_url' or 'input_reference.file_id'.",
+            param="input_reference",
+            code="invalid_value",
+        )
+    return dict(value)
 
 
 class FakeOpenAI(FakeServer):
     provider = "openai"
 
-    def __init__(self, video: bytes, api_key: str | None = None) -> None:
+    def __init__(self, video: bytes, api_key: str, offer: Offer = OPENAI) -> None:
         super().__init__(video)
         self.api_key = api_key
+        self.offer = offer
         self.thumbnail = b"RIFF\x00\x00\x00\x00WEBPfake-thumbnail"
         self.spritesheet = b"\xff\xd8\xff\xe0fake-spritesheet"
         self.route("POST", "/v1/videos", "create", self.create)
@@ -29,56 +289,60 @@ class FakeOpenAI(FakeServer):
     def v1(self) -> str:
         return self.base_url + "/v1"
 
-    def _auth(self, request: Request) -> Reply | None:
-        if self.api_key and request.headers.get("authorization") != f"Bearer {self.api_key}":
-            return Reply(
-                401,
-                {
-                    "error": {
-                        "message": "Incorrect API key provided.",
-                        "type": "invalid_request_error",
-                        "code": "invalid_api_key",
-                    }
-                },
-            )
-        return None
+    def unrouted(self, request: Request) -> Reply:
+        return openai_error(404, f"Invalid URL ({request.method} {request.path})")
+
+    # ------------------------------------------------------------------ routes
 
     def create(self, request: Request) -> Reply:
-        denied = self._auth(request)
-        if denied:
-            return denied
-        if request.headers.get("content-type", "").startswith("multipart/"):
-            body: Any = {"multipart": True, "size": len(request.body)}
-        else:
-            body = request.json()
+        authorize(request, self.api_key)
+        fields = read_form(request)
+        check_fields(fields, CREATE_FIELDS)
+        offer = self.offer
+        body: dict[str, Any] = {
+            "prompt": check_prompt(fields),
+            "model": _choice(fields, "model", offer.models, offer.default_model),
+            "size": _choice(fields, "size", offer.sizes, offer.default_size),
+            "seconds": _choice(fields, "seconds", offer.seconds, offer.default_seconds),
+            "encoding": request.media_type,
+        }
+        if "input_reference" in fields:
+            body["input_reference"] = _reference(fields["input_reference"], body["size"])
         job = self.new_job(f"video_{len(self.jobs) + 1:04d}", body)
         return Reply(200, self._video(job))
 
     def remix(self, request: Request) -> Reply:
-        denied = self._auth(request)
-        if denied:
-            return denied
-        source = self.jobs.get(request.params["id"])
-        if source is None:
-            return Reply(404, {"error": {"message": "Video not found", "code": "video_not_found"}})
-        job = self.new_job(
-            f"video_{len(self.jobs) + 1:04d}", {**request.json(), "remix_of": source.id}
-        )
+        authorize(request, self.api_key)
+        source = self._find(request.params["id"])
+        fields = read_form(request)
+        check_fields(fields, ("prompt",))
+        prompt = check_prompt(fields)
+        self._require_completed(source, "remix it")
+        body = {**source.body, "prompt": prompt, "remix_of": source.id}
+        body.pop("input_reference", None)
+        body["encoding"] = request.media_type
+        job = self.new_job(f"video_{len(self.jobs) + 1:04d}", body)
         return Reply(200, self._video(job))
 
     def retrieve(self, request: Request) -> Reply:
-        job = self.jobs.get(request.params["id"])
-        if job is None or job.deleted:
-            return Reply(404, {"error": {"message": "Video not found", "code": "video_not_found"}})
+        authorize(request, self.api_key)
+        job = self._find(request.params["id"])
         return Reply(200, self._video(job), headers={"openai-poll-after-ms": "50"})
 
     def content(self, request: Request) -> Reply:
-        job = self.jobs.get(request.params["id"])
-        if job is None or not job.finished():
-            return Reply(404, {"error": {"message": "Video not found"}})
+        authorize(request, self.api_key)
+        job = self._find(request.params["id"])
         variant = request.query.get("variant", "video")
+        if variant not in VARIANTS:
+            shown = ", ".join(f"'{v}'" for v in VARIANTS)
+            raise refuse(
+                f"Invalid value: '{variant}'. Supported values are: {shown}.",
+                param="variant",
+                code="invalid_value",
+            )
+        self._require_completed(job, "download it")
         if job.outcome.kind == "expired_url":
-            return Reply(404, {"error": {"message": "Video content has expired"}})
+            return openai_error(404, "Video content has expired.")
         if variant == "thumbnail":
             return Reply(200, self.thumbnail, content_type="image/webp")
         if variant == "spritesheet":
@@ -86,11 +350,27 @@ class FakeOpenAI(FakeServer):
         return self.file_reply(job)
 
     def delete(self, request: Request) -> Reply:
-        job = self.jobs.get(request.params["id"])
-        if job is None:
-            return Reply(404, {"error": {"message": "Video not found"}})
+        authorize(request, self.api_key)
+        job = self._find(request.params["id"])
         job.cancelled = job.deleted = True
         return Reply(200, {"id": job.id, "object": "video.deleted", "deleted": True})
+
+    # ------------------------------------------------------------------ helpers
+
+    def _find(self, video_id: str) -> Job:
+        job = self.jobs.get(video_id)
+        if job is None or job.deleted:
+            raise Refused(openai_error(404, f"Video with id '{video_id}' not found."))
+        return job
+
+    def _require_completed(self, job: Job, purpose: str) -> None:
+        status = self._video(job)["status"]
+        if status != "completed":
+            raise refuse(
+                f"Video {job.id} is {status}; wait until its status is 'completed' to {purpose}.",
+                param="video_id",
+                code="video_not_ready",
+            )
 
     def _video(self, job: Job) -> dict[str, Any]:
         status = "queued"
@@ -116,7 +396,7 @@ class FakeOpenAI(FakeServer):
         else:
             status = "failed"
             error = {"code": job.outcome.code, "message": job.outcome.message or VAGUE}
-        body = job.body if isinstance(job.body, dict) else {}
+        body = job.body
         return {
             "id": job.id,
             "object": "video",
@@ -125,10 +405,10 @@ class FakeOpenAI(FakeServer):
             "created_at": int(time.time()),
             "completed_at": None,
             "expires_at": None,
-            "model": body.get("model", "sora-2"),
-            "prompt": body.get("prompt"),
-            "seconds": body.get("seconds", "4"),
-            "size": body.get("size", "720x1280"),
+            "model": body["model"],
+            "prompt": body["prompt"],
+            "seconds": body["seconds"],
+            "size": body["size"],
             "remixed_from_video_id": body.get("remix_of"),
             "error": error,
         }

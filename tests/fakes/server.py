@@ -37,6 +37,11 @@ class Request:
     def json(self) -> Any:
         return json.loads(self.body or b"null")
 
+    @property
+    def media_type(self) -> str:
+        """The Content-Type without its parameters, lower case ("" when there is none)."""
+        return self.headers.get("content-type", "").partition(";")[0].strip().lower()
+
 
 @dataclass
 class Reply:
@@ -63,6 +68,15 @@ def fault(
     if retry_after is not None:
         extra["Retry-After"] = str(retry_after)
     return Reply(status=status, body=body, headers=extra)
+
+
+class Refused(Exception):
+    """Raised by a route's checks: the request is answered with ``reply``, a refusal in the
+    provider's own error shape, so a check can sit in a helper instead of in every route."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
 
 
 DROP = Reply(drop=True)
@@ -246,7 +260,14 @@ class FakeServer:
             limited = self._rate_limited(endpoint)
             if limited is not None:
                 return limited
-            return route_handler(request)
+            try:
+                return route_handler(request)
+            except Refused as refused:
+                return refused.reply
+        return self.unrouted(request)
+
+    def unrouted(self, request: Request) -> Reply:
+        """The answer to a method and path the provider does not serve."""
         return Reply(status=404, body={"error": {"message": f"no route {request.path}"}})
 
     def _rate_limited(self, endpoint: str) -> Reply | None:

@@ -15,7 +15,7 @@ from reelway.store.keys import KeyStore
 from reelway.store.queue import QueueStore
 from reelway.store.videos import NewVideo, VideoStore
 from tests.backends import Deployment
-from tests.fake_provider import catalog_for
+from tests.fake_provider import REMOTE, catalog_for
 from tests.fakes.openai import FakeOpenAI
 
 
@@ -98,7 +98,8 @@ KEY = "sk-routing-test"
 
 @pytest.fixture
 def providers(clip: bytes) -> Iterator[tuple[FakeOpenAI, FakeOpenAI]]:
-    first, second = FakeOpenAI(clip, api_key=KEY), FakeOpenAI(clip, api_key=KEY)
+    """Two upstream Reelways whose catalogue is ``catalog_for``'s, as strict as the real API."""
+    first, second = (FakeOpenAI(clip, api_key=KEY, offer=REMOTE) for _ in range(2))
     yield first, second
     first.close()
     second.close()

@@ -7,7 +7,9 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from reelway import settings as settings_module
@@ -33,7 +35,9 @@ async def runtime(
 ) -> AsyncIterator[Runtime]:
     env = {
         **deployment.env,
-        "REELWAY_ENGINE_OPTIONS": json.dumps({ENGINE: {"base_url": provider.base_url}}),
+        "REELWAY_ENGINE_OPTIONS": json.dumps(
+            {ENGINE: {"base_url": provider.base_url, "api_key": provider.api_key}}
+        ),
     }
     settings = settings_module.from_env(
         env,
@@ -87,6 +91,7 @@ async def test_a_remote_job_is_submitted_once_and_its_files_kept(
         assert done.status == "succeeded", done.error
         assert done.engine == ENGINE and done.operation == {"job": "job_1"}
         assert provider.submits == {video.id: 1}
+        assert provider.refused == [], "the provider accepted every call the engine made"
         found = await runtime.service.content(caller, video.id, "video")
         stored = runtime.settings.data_dir / "video.mp4"
         await runtime.storage.download(found.asset.key, stored)
@@ -138,3 +143,40 @@ async def test_deleting_a_remote_job_cancels_it_at_the_provider(
         assert provider.cancels == 1
     finally:
         await worker.stop(5)
+
+
+@pytest.mark.parametrize(
+    ("call", "status", "code"),
+    [
+        ({"key": "sk-wrong", "json": {"prompt": "a kite", "reference": "v"}}, 401, "unauthorized"),
+        ({"key": None, "json": {"prompt": "a kite", "reference": "v"}}, 401, "unauthorized"),
+        ({"json": {"reference": "video_1"}}, 400, "invalid_field"),
+        ({"json": {"prompt": "", "reference": "video_1"}}, 400, "invalid_field"),
+        ({"json": {"prompt": "a kite", "reference": "v", "seed": 1}}, 400, "invalid_field"),
+        ({"data": {"prompt": "a kite", "reference": "video_1"}}, 400, "invalid_body"),
+        ({"content": b"{not json", "path": "/jobs"}, 400, "invalid_body"),
+        ({"method": "GET", "path": "/jobs/job_404"}, 404, "job_not_found"),
+        ({"path": "/jobs/job_404/cancel"}, 404, "job_not_found"),
+    ],
+    ids=[
+        "wrong key",
+        "no key",
+        "no prompt",
+        "empty prompt",
+        "unknown field",
+        "form-encoded body",
+        "malformed JSON",
+        "unknown job",
+        "cancel unknown job",
+    ],
+)
+def test_the_fake_provider_refuses_what_its_api_does_not_take(
+    provider: FakeProvider, call: dict[str, Any], status: int, code: str
+) -> None:
+    method, path = call.pop("method", "POST"), call.pop("path", "/jobs")
+    key = call.pop("key", provider.api_key)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with httpx.Client(timeout=5) as client:
+        answer = client.request(method, provider.base_url + path, headers=headers, **call)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)
+    assert provider.submits == {} and provider.refused == [(status, code)]

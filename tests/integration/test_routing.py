@@ -58,6 +58,16 @@ async def test_a_capacity_failure_after_acceptance_completes_on_the_next_provide
     assert attempt["engine"] == "p1" and attempt["code"] == "upstream_capacity"
     assert attempt["upstream"]["provider_code"] == "server_busy"
     assert p1.calls["poll"] >= 1, "p1 had accepted the job before it failed"
+    # What the engine sent is what a strict /v1/videos server takes, key and all.
+    (job,) = p2.jobs.values()
+    assert job.body == {
+        "prompt": "shot 0",
+        "model": "remote",
+        "size": "320x180",
+        "seconds": "1",
+        "encoding": "application/json",
+    }
+    assert p1.answered.keys() == p2.answered.keys() == {200}
     # One charge for the video, though two providers had it.
     project = await rt.accounts.accounts.require("routing")
     summary = await rt.accounts.summary(project)
