@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from reelway import errors
@@ -277,3 +279,51 @@ async def test_a_backend_that_breaks_refuses_clearly_instead_of_letting_content_
 
     with pytest.raises(errors.ModerationUnavailable, match="backend broken failed: KeyError"):
         await Moderation(prompt=[RULES, Broken()]).screen_prompt("a calm lake")
+
+
+async def test_what_the_hosted_backend_sends_is_accepted_by_the_strict_fake(
+    hosted_server: FakeModeration, hosted: hosted_moderation.HostedModeration
+) -> None:
+    await hosted.check_text("a calm lake")
+    await hosted.check_image(_solid((20, 200, 20)), Stage.INPUT_IMAGE)
+    assert hosted_server.answered.keys() == {200}
+    assert len(hosted_server.inputs) == 2
+
+
+RED_PART = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+
+
+@pytest.mark.parametrize(
+    ("key", "call", "status", "param"),
+    [
+        ("sk-wrong", {"json": {"input": "hi"}}, 401, None),
+        (None, {"json": {"input": "hi"}}, 401, None),
+        ("sk-mod", {"json": {"model": "omni-moderation-latest"}}, 400, "input"),
+        ("sk-mod", {"json": {"input": 7}}, 400, "input"),
+        ("sk-mod", {"json": {"input": "hi", "user": "u"}}, 400, "user"),
+        ("sk-mod", {"data": {"input": "hi"}}, 400, None),
+        ("sk-mod", {"json": {"input": [{"type": "image_url", "image_url": {"url": "x"}}]}}, 400,
+         "input[0].image_url.url"),
+        ("sk-mod", {"json": {"model": "text-moderation-latest", "input": [RED_PART]}}, 400,
+         "input"),
+        ("sk-mod", {"json": {"model": "moderation-9", "input": "hi"}}, 404, None),
+    ],
+    ids=[
+        "wrong key", "no key", "no input", "input not text", "unknown field", "form-encoded",
+        "image not a URL", "image to a text model", "unknown model",
+    ],
+)  # fmt: skip
+async def test_the_fake_moderation_service_refuses_what_openai_refuses(
+    hosted_server: FakeModeration,
+    key: str | None,
+    call: dict[str, Any],
+    status: int,
+    param: str | None,
+) -> None:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.post(f"{hosted_server.v1}/moderations", headers=headers, **call)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["param"] == param and error["type"] == "invalid_request_error"
+    assert hosted_server.inputs == []
