@@ -1,13 +1,19 @@
-"""A webhook receiver on loopback: records every delivery and answers as told.
+"""Webhook receivers on loopback.
 
-Each endpoint is a path (``/hooks/<name>``); its plan is a list of answers used in order
-(``"200"``, ``"500"``, ``"410"``, or ``"slow"``: wait longer than the sender's timeout),
-then ``default`` for every later delivery.
+``Receiver`` records every delivery and answers as told: each endpoint is a path
+(``/hooks/<name>``); its plan is a list of answers used in order (``"200"``, ``"500"``,
+``"410"``, or ``"slow"``: wait longer than the sender's timeout), then ``default`` for every
+later delivery.  ``HangingUp`` drops every connection in one of the ways a real network or
+a crashing receiver does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import random
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -107,3 +113,86 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+HANG_UPS = (
+    "close",  # closes the socket right after accepting, reading nothing
+    "reset",  # resets it (RST, SO_LINGER 0) right after accepting
+    "reset-soon",  # resets it a fraction of a millisecond after accepting (a race window)
+    "reset-after-request",  # reads the request, then resets
+    "mid-headers",  # reads the request, answers half a status line and headers, closes
+    "mid-body",  # answers a 500 whose headers promise 100 bytes, sends 3, closes
+    "garbage",  # answers bytes that are not HTTP, closes
+)
+
+
+class HangingUp:
+    """A receiver that hangs up on every connection in one way (one of ``HANG_UPS``)."""
+
+    def __init__(self, mode: str) -> None:
+        assert mode in HANG_UPS, mode
+        self.mode = mode
+        self.connections = 0
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def url(self, name: str = "rude") -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/{name}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            # OSError: the sender gave up first, which is just as good.
+            with conn, contextlib.suppress(OSError):
+                conn.settimeout(5)
+                self._hang_up(conn)
+
+    def _hang_up(self, conn: socket.socket) -> None:
+        if self.mode == "reset-soon":
+            time.sleep(random.uniform(0, 0.0005))
+        if self.mode not in ("close", "reset", "reset-soon"):
+            _read_request(conn)
+        if self.mode == "mid-headers":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Le")
+        elif self.mode == "mid-body":
+            conn.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 100\r\n\r\nabc")
+        elif self.mode == "garbage":
+            conn.sendall(b"\x00\xffthis is not HTTP at all\r\n\r\n")
+        if self.mode.startswith("reset"):
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+
+def _read_request(conn: socket.socket) -> None:
+    """Read one HTTP request: headers, then as many body bytes as they announce."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        body += chunk

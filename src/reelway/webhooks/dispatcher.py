@@ -35,12 +35,15 @@ class Dispatcher:
         timeout_seconds: float,
         poll_seconds: float,
         allow_private: bool,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """``transport`` replaces httpx's network transport (tests put a failing one there)."""
         self.store = store
         self.concurrency = concurrency
         self.timeout_seconds = timeout_seconds
         self.poll_seconds = poll_seconds
         self.allow_private = allow_private
+        self.transport = transport
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
@@ -53,7 +56,9 @@ class Dispatcher:
     async def run(self, stopping: asyncio.Event) -> None:
         """Deliver until ``stopping`` is set; attempts under way are given a moment to end
         (an interrupted one is retried after its lease lapses)."""
-        async with httpx.AsyncClient(follow_redirects=False, trust_env=False) as client:
+        async with httpx.AsyncClient(
+            follow_redirects=False, trust_env=False, transport=self.transport
+        ) as client:
             try:
                 while not stopping.is_set():
                     claimed = await self._claim()
