@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import random
+import threading
 
 import pytest
 from PIL import Image
@@ -88,3 +91,42 @@ async def test_other_schemes_are_refused() -> None:
         await inputs.load_image_url(
             "file:///etc/passwd", param="p", max_bytes=10, timeout_seconds=1, allow_private=True
         )
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_large_data_urls_decode_exactly_as_one_piece(seed: int) -> None:
+    rng = random.Random(seed)
+    data = rng.randbytes(rng.choice([0, 1, 2, 3, 700_000, 1_000_001]))
+    text = base64.b64encode(data).decode()
+    if seed % 2:  # line breaks, as some encoders write them
+        text = "\n".join(text[i : i + 76] for i in range(0, len(text), 76)) + "\n"
+    url = f"data:image/png;base64,{text}"
+    assert inputs.decode_data_url(url, param="p", max_bytes=2_000_000) == data
+    if len(data) < 1000:
+        return
+    for broken in (url.rstrip() + "A", url[:300_000] + "==" + url[300_000:], url[:-10] + "*"):
+        with pytest.raises(errors.InvalidValue):
+            inputs.decode_data_url(broken, param="p", max_bytes=2_000_000)
+
+
+def test_large_data_urls_are_decoded_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[int] = []
+    decode = inputs.decode_data_url
+
+    def recording(url: str, *, param: str, max_bytes: int) -> bytes:
+        threads.append(threading.get_ident())
+        return decode(url, param=param, max_bytes=max_bytes)
+
+    monkeypatch.setattr(inputs, "decode_data_url", recording)
+
+    async def load(size: int) -> int:
+        url = "data:image/png;base64," + base64.b64encode(b"\0" * size).decode()
+        await inputs.load_image_url(
+            url, param="p", max_bytes=10**7, timeout_seconds=10, allow_private=False
+        )
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(load(10))
+    assert threads == [loop_thread]  # a small one stays on the loop: no thread hop
+    loop_thread = asyncio.run(load(1_000_000))
+    assert len(threads) == 2 and threads[1] != loop_thread
