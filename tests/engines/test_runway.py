@@ -272,3 +272,53 @@ async def test_a_wrong_key_is_an_auth_failure_without_the_key(fake: FakeRunway) 
         await engine.close()
     assert "key_wrong" not in caught.value.message
     assert "Invalid API secret" in caught.value.upstream["provider_message"]
+
+
+# --------------------------------------------------------------------------- the fake is strict
+
+GOOD = {"model": "gen4.5", "promptText": "a boat", "ratio": "1280:720", "duration": 5}
+IMAGE = "data:image/png;base64,iVBORw0KGgo="
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "call", "status", "said"),
+    [
+        ("POST", "/v1/text_to_video", {"key": "sk-wrong", "json": GOOD}, 401, "API secret"),
+        ("POST", "/v1/text_to_video", {"key": None, "json": GOOD}, 401, "API secret"),
+        ("POST", "/v1/text_to_video", {"json": {**GOOD, "promptText": ""}}, 400, "promptText"),
+        ("POST", "/v1/text_to_video", {"json": {"model": "gen4.5", "ratio": "1280:720",
+         "duration": 5}}, 400, "promptText is required"),
+        ("POST", "/v1/text_to_video", {"data": GOOD}, 400, "application/json"),
+        ("POST", "/v1/text_to_video", {"content": b'{"model": ', "headers": {
+            "content-type": "application/json"}}, 400, "not valid JSON"),
+        ("POST", "/v1/text_to_video", {"json": {**GOOD, "model": "gen4_turbo"}}, 400,
+         "discriminator"),
+        ("POST", "/v1/image_to_video", {"json": {**GOOD, "promptImage": IMAGE,
+         "ratio": "960:960"}}, 400, "ratio"),
+        ("POST", "/v1/image_to_video", {"json": {**GOOD, "model": "gen4_turbo",
+         "promptImage": IMAGE, "duration": 4}}, 400, "duration"),
+        ("POST", "/v1/text_to_video", {"json": {**GOOD, "seed": 2**32}}, 400, "seed"),
+        ("POST", "/v1/text_to_video", {"json": {**GOOD, "negativePrompt": "x"}}, 400,
+         "Unrecognized key"),
+        ("GET", "/v1/tasks/unknown-task", {}, 404, "not found"),
+        ("DELETE", "/v1/tasks/unknown-task", {}, 404, "not found"),
+    ],
+    ids=[
+        "wrong key", "no key", "empty prompt", "no prompt", "form-encoded", "malformed JSON",
+        "image model on text endpoint", "ratio the model lacks", "duration the model lacks",
+        "seed too large", "unknown field", "unknown task", "delete unknown task",
+    ],
+)  # fmt: skip
+async def test_the_fake_refuses_what_runway_refuses(
+    fake: FakeRunway, method: str, path: str, call: dict[str, Any], status: int, said: str
+) -> None:
+    call = dict(call)
+    key = call.pop("key", contract.API_KEY)
+    headers = {"X-Runway-Version": VERSION, **call.pop("headers", {})}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    async with httpx.AsyncClient(base_url=fake.base_url, timeout=5) as client:
+        answer = await client.request(method, path, headers=headers, **call)
+    assert answer.status_code == status, answer.text
+    assert said in answer.json()["error"]
+    assert fake.jobs == {}

@@ -7,6 +7,9 @@ and ``X-Runway-Version``.  Results live on another host, as on Runway's CDN: eac
 signs a new URL, old ones can be expired by the test, and a request that also carries an
 ``Authorization`` header is refused, as presigned-URL stores do.
 
+Each model takes only its own ratios and durations, and only on its endpoints (``MODELS``);
+the body must be JSON; ``seed`` is 0..2^32-1.  Refusals are Runway's ``{"error": "..."}``.
+
 Outcome kinds beyond the common ones: ``throttled`` (the task waits for capacity forever) and
 ``empty_output`` (``SUCCEEDED`` with no URLs).
 """
@@ -31,6 +34,16 @@ FIELDS = {
     ),
 }
 REQUIRED = {"text_to_video": ("model", "promptText"), "image_to_video": ("model", "promptImage")}
+GEN4_TURBO_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
+MODELS: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None, tuple[int, ...]]] = {
+    "gen4_turbo": (("image_to_video",), GEN4_TURBO_RATIOS, (5, 10)),
+    "gen4.5": (("text_to_video", "image_to_video"), ("1280:720", "720:1280"), tuple(range(2, 11))),
+    "veo3.1": (("text_to_video", "image_to_video"), None, (4, 6, 8)),
+    "veo3.1_fast": (("text_to_video", "image_to_video"), None, (4, 6, 8)),
+}
+"""Model -> the endpoints that take it, its ratios (None: not checked here) and durations.
+Each endpoint's body is a oneOf by model, so a model on the wrong endpoint is a 400."""
+SEED_LIMIT = 2**32 - 1
 RATIO = re.compile(r"^\d+:\d+$")
 IMAGE = re.compile(r"^(https://.+|data:image/(png|jpeg|webp);base64,[A-Za-z0-9+/]+=*)$")
 VAGUE = "An unexpected error occurred."
@@ -85,9 +98,11 @@ class FakeRunway(FakeServer):
         if denied:
             return denied
         kind = request.params["kind"]
+        if request.media_type != "application/json":
+            return _error(400, "Request body must be application/json.")
         try:
             body = request.json()
-        except ValueError:
+        except (ValueError, UnicodeDecodeError):
             return _error(400, "Request body is not valid JSON.")
         if not isinstance(body, dict):
             return _error(400, "Request body must be an object.")
@@ -101,8 +116,11 @@ class FakeRunway(FakeServer):
             return _error(400, "promptImage: Invalid data URI.")
         if not RATIO.match(str(body.get("ratio", ""))):
             return _error(400, "ratio: Invalid enum value.")
-        if not isinstance(body.get("duration"), int):
+        if not isinstance(body.get("duration"), int) or isinstance(body["duration"], bool):
             return _error(400, "duration: Expected integer.")
+        problem = _model_problem(kind, body) or _optional_problem(body)
+        if problem:
+            return _error(400, problem)
         job = self.new_job(f"17f20503-6c24-4c16-946b-{len(self.jobs) + 1:012d}", body)
         return Reply(200, {"id": job.id})
 
@@ -193,3 +211,34 @@ class FakeRunway(FakeServer):
             self.signed[token] = job.id
         port = self.base_url.rsplit(":", 1)[1]
         return f"http://{self.files_host}:{port}/files/{job.id}.mp4?_jwt={token}"
+
+
+def _model_problem(kind: str, body: dict[str, Any]) -> str | None:
+    """What the model's branch of the endpoint's oneOf refuses, if anything."""
+    found = MODELS.get(body["model"])
+    if found is None or kind not in found[0]:
+        return f"model: Invalid discriminator value for {kind}: {body['model']!r}."
+    _, ratios, durations = found
+    if ratios is not None and body["ratio"] not in ratios:
+        return f"ratio: Invalid enum value for {body['model']}: {body['ratio']!r}."
+    if body["duration"] not in durations:
+        return f"duration: Invalid value for {body['model']}: {body['duration']}."
+    return None
+
+
+def _optional_problem(body: dict[str, Any]) -> str | None:
+    seed = body.get("seed")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_LIMIT
+    ):
+        return f"seed: Expected an integer from 0 to {SEED_LIMIT}."
+    moderation = body.get("contentModeration")
+    if moderation is not None and (
+        not isinstance(moderation, dict)
+        or set(moderation) - {"publicFigureThreshold"}
+        or moderation.get("publicFigureThreshold", "auto") not in ("auto", "low")
+    ):
+        return "contentModeration: Expected {publicFigureThreshold: 'auto' | 'low'}."
+    if "promptText" in body and (not isinstance(body["promptText"], str) or not body["promptText"]):
+        return "promptText: Expected a non-empty string."
+    return None
