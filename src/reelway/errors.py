@@ -116,6 +116,8 @@ def _rebuild_upstream(
 
 def show(value: object, limit: int = 60) -> str:
     """A value quoted for an error message, cut short so messages stay readable."""
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]  # not a repr of all of a 48 MiB string, only to cut it
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 

@@ -171,3 +171,8 @@ def test_json_depth_check_is_iterative() -> None:
     data = orjson.loads(b"[" * 1000 + b"]" * 1000)
     with pytest.raises(errors.NestingTooDeep):
         body_shape.check_json_depth({"x": data})
+
+
+def test_error_messages_quote_a_huge_value_by_its_start() -> None:
+    assert errors.show("m" * 48_000_000) == "'" + "m" * 55 + "...'"
+    assert errors.show("short") == "'short'"
