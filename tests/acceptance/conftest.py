@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from typing import Any
 
 import openai
 import pytest
 
-from tests import backends, harness
+from tests import backends, harness, waiting
 from tests.conftest import deployment_for
 
 SERVER_ENV = {
@@ -44,15 +44,27 @@ def sdk_client(server: harness.Server, key: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=60)
 
 
-def finished(client: openai.OpenAI, video_id: str, limit: float) -> openai.types.Video:
-    """The video once it is completed or failed (its last state in the assertion if not)."""
-    deadline = time.monotonic() + limit
-    while True:
-        video = client.videos.retrieve(video_id)
-        if video.status in ("completed", "failed"):
-            return video
-        assert time.monotonic() < deadline, video
-        time.sleep(0.1)
+FINISH_SECONDS = 120.0
+"""How long a test waits for a video to end; a few seconds' render each, on a busy CI."""
+
+
+def finished(
+    client: openai.OpenAI, video_id: str, limit: float = FINISH_SECONDS
+) -> openai.types.Video:
+    """The video once it is completed or failed (its last state in the assertion if not).
+
+    Use it instead of the SDK's ``videos.poll``, which waits forever."""
+    return waiting.until(
+        lambda: client.videos.retrieve(video_id),
+        lambda video: video.status in ("completed", "failed"),
+        limit=limit,
+        what=f"video {video_id} to finish",
+    )
+
+
+def made(client: openai.OpenAI, limit: float = FINISH_SECONDS, **params: Any) -> openai.types.Video:
+    """``videos.create_and_poll`` with a deadline: create, then wait until it ends."""
+    return finished(client, client.videos.create(**params).id, limit)
 
 
 @pytest.fixture(scope="session")

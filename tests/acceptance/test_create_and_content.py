@@ -14,13 +14,17 @@ import pytest
 from openai.types import Video
 
 from tests import media_checks
+from tests.acceptance.conftest import FINISH_SECONDS, finished, made
 
 PROMPT = "A calico cat walks along a beach at sunset, slow dolly in, watercolor style"
 
 
+# The SDK's own create_and_poll, pacing itself by the server's openai-poll-after-ms header, has
+# no deadline: this test's timeout is its limit (the other tests wait with `finished`).
+@pytest.mark.timeout(FINISH_SECONDS + 60)
 def test_create_and_poll_returns_a_real_mp4(client: openai.OpenAI) -> None:
     video = client.videos.create_and_poll(
-        prompt=PROMPT, model="sora-2", size="1280x720", seconds="4", poll_interval_ms=200
+        prompt=PROMPT, model="sora-2", size="1280x720", seconds="4"
     )
     assert video.status == "completed", video.error
     assert video.progress == 100
@@ -78,12 +82,12 @@ def test_json_body_is_accepted_like_older_sdks_sent_it(client: openai.OpenAI) ->
         cast_to=Video,
     )
     assert video.status == "queued" and video.size == "720x1280"
-    done = client.videos.poll(video.id, poll_interval_ms=200)
+    done = finished(client, video.id)
     assert done.status == "completed", done.error
 
 
 def test_content_variants_ranges_and_etags(server, client: openai.OpenAI) -> None:
-    video = client.videos.create_and_poll(prompt=PROMPT, seconds="4", poll_interval_ms=200)
+    video = made(client, prompt=PROMPT, seconds="4")
     assert video.status == "completed"
     thumb = client.videos.download_content(video.id, variant="thumbnail")
     assert thumb.response.headers["content-type"] == "image/webp"
@@ -130,11 +134,11 @@ def test_content_of_an_unfinished_video_is_a_clear_400_not_409(client: openai.Op
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
 def test_input_reference_upload_is_the_first_frame(client: openai.OpenAI, fmt: str) -> None:
     image = media_checks.solid_image(1280, 720, fmt, (40, 90, 200))
-    video = client.videos.create_and_poll(
+    video = made(
+        client,
         prompt="the scene comes alive, gentle push in",
         size="1280x720",
         input_reference=("ref.bin", image),
-        poll_interval_ms=200,
     )
     assert video.status == "completed", video.error
     facts = media_checks.decode_mp4(client.videos.download_content(video.id).content)
@@ -159,7 +163,7 @@ def test_input_reference_as_data_url_in_bracket_notation(client: openai.OpenAI) 
         prompt="a red poster flutters in the wind",
         extra_body={"input_reference": {"image_url": data_url}},
     )
-    done = client.videos.poll(video.id, poll_interval_ms=200)
+    done = finished(client, video.id)
     assert done.status == "completed", done.error
 
 
@@ -211,7 +215,7 @@ def test_input_reference_image_url_is_fetched(
     )
     assert as_json.status_code == 200, as_json.text
     for video_id in (moved.id, as_json.json()["id"]):
-        assert client.videos.poll(video_id, poll_interval_ms=200).status == "completed"
+        assert finished(client, video_id).status == "completed"
     with pytest.raises(openai.BadRequestError) as caught:
         client.videos.create(
             prompt="x", extra_body={"input_reference": {"image_url": f"{image_host}/missing"}}
@@ -229,10 +233,8 @@ def test_file_id_is_answered_as_not_supported_yet(client: openai.OpenAI) -> None
 
 
 def test_remix_by_sdk_json_and_by_multipart(server, client: openai.OpenAI) -> None:
-    source = client.videos.create_and_poll(
-        prompt="a red fox runs through a snowy forest, tracking shot",
-        size="1280x720",
-        poll_interval_ms=200,
+    source = made(
+        client, prompt="a red fox runs through a snowy forest, tracking shot", size="1280x720"
     )
     assert source.status == "completed"
     remix = client.videos.remix(source.id, prompt="a red fox runs through a desert at noon")
@@ -245,7 +247,7 @@ def test_remix_by_sdk_json_and_by_multipart(server, client: openai.OpenAI) -> No
     )
     assert by_form.status_code == 200, by_form.text
     for video_id in (remix.id, by_form.json()["id"]):
-        done = client.videos.poll(video_id, poll_interval_ms=200)
+        done = finished(client, video_id)
         assert done.status == "completed" and done.remixed_from_video_id == source.id
     original = media_checks.decode_mp4(client.videos.download_content(source.id).content)
     remixed = media_checks.decode_mp4(client.videos.download_content(remix.id).content)
@@ -273,7 +275,7 @@ def test_same_request_renders_the_same_video(client: openai.OpenAI) -> None:
     )
     files = []
     for video in (first, second, seeded):
-        assert client.videos.poll(video.id, poll_interval_ms=200).status == "completed"
+        assert finished(client, video.id).status == "completed"
         files.append(client.videos.download_content(video.id).content)
     a, b, c = (media_checks.decode_mp4(f).first_frame for f in files)
     assert np.array_equal(a, b)

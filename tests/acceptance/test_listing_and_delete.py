@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from tests import harness
+from tests.acceptance.conftest import made
 
 
 def _create_many(client: openai.OpenAI, count: int) -> list[str]:
@@ -54,7 +55,7 @@ def test_a_deleted_video_stays_a_valid_cursor(fresh_client: openai.OpenAI) -> No
 def test_deleting_a_finished_video_removes_it_and_its_files(
     client: openai.OpenAI, server: harness.Server
 ) -> None:
-    video = client.videos.create_and_poll(prompt="a bee visits a flower", poll_interval_ms=200)
+    video = made(client, prompt="a bee visits a flower")
     assert video.status == "completed"
     stored = server.deployment.list_keys(f"videos/{video.id}")
     assert any(key.endswith("/video.mp4") for key in stored), stored

@@ -11,6 +11,7 @@ import httpx
 import openai
 
 from tests import backends, harness
+from tests.acceptance.conftest import finished
 
 ADMIN_KEY = "rw-admin-" + secrets.token_hex(16)
 WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(24)
@@ -38,7 +39,7 @@ def test_json_logs_name_the_request_and_the_video_and_never_a_secret(
                 prompt="a paper boat on a pond, static camera", model="sora-2", seconds="4"
             )
             request_id = raw.headers["x-request-id"]
-            video = client.videos.poll(raw.parse().id, poll_interval_ms=200)
+            video = finished(client, raw.parse().id)
             assert video.status == "completed", video.error
         # Secrets where a log line would show them: in the path of refused requests.
         auth = {"Authorization": f"Bearer {key}"}
