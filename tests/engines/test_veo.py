@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 
 from reelway import catalog, errors
@@ -383,3 +384,62 @@ async def test_info_and_the_error_table() -> None:
     classes = {kind for _, kind in veo.PROVIDER_ERRORS}
     assert set(veo.RPC_FAILURES.values()) <= classes
     assert len(veo.PROVIDER_ERRORS) == len(veo.RPC_FAILURES) + len(veo.RULES)
+
+
+# ---------------------------------------------------------------------- the fake is strict
+
+GEMINI_CREATE = "/v1beta/models/veo-3.1-generate-preview:predictLongRunning"
+VERTEX_MODEL = f"/v1/projects/{PROJECT}/locations/us-central1/publishers/google/models/veo-3"
+BODY: dict[str, Any] = {
+    "instances": [{"prompt": "a boat"}],
+    "parameters": {"durationSeconds": 8, "aspectRatio": "16:9"},
+}
+
+
+def _with(**parameters: Any) -> dict[str, Any]:
+    return {**BODY, "parameters": {**BODY["parameters"], **parameters}}
+
+
+@pytest.mark.parametrize(
+    ("path", "call", "status", "said"),
+    [
+        (GEMINI_CREATE, {"key": "wrong-key", "json": BODY}, 400, "API key not valid"),
+        (GEMINI_CREATE, {"key": None, "json": BODY}, 403, "unregistered callers"),
+        (f"{VERTEX_MODEL}:predictLongRunning", {"key": None, "json": BODY}, 401,
+         "invalid authentication"),
+        (GEMINI_CREATE, {"json": {**BODY, "instances": [{"prompt": ""}]}}, 400, "prompt"),
+        (GEMINI_CREATE, {"json": {**BODY, "instances": [{}]}}, 400, "prompt"),
+        (GEMINI_CREATE, {"data": {"prompt": "a boat"}}, 400, "Invalid JSON payload"),
+        (GEMINI_CREATE, {"content": b'{"instances": ', "headers": {
+            "content-type": "application/json"}}, 400, "Invalid JSON payload"),
+        (GEMINI_CREATE, {"json": {**BODY, "config": {}}}, 400, 'Unknown name "config"'),
+        (GEMINI_CREATE, {"json": _with(frameRate=24)}, 400, "frameRate"),
+        (GEMINI_CREATE, {"json": _with(seed=7)}, 400, "seed"),
+        (GEMINI_CREATE, {"json": _with(durationSeconds=5)}, 400, "durationSeconds"),
+        (GEMINI_CREATE, {"json": _with(personGeneration="everyone")}, 400, "personGeneration"),
+        (f"{VERTEX_MODEL}:fetchPredictOperation", {"json": {"operationName": "op1"}}, 400,
+         "operationName"),
+    ],
+    ids=[
+        "wrong Gemini key", "no Gemini key", "no Vertex token", "empty prompt", "no prompt",
+        "form-encoded", "malformed JSON", "unknown field", "unknown parameter",
+        "Vertex-only parameter on Gemini", "duration out of range", "bad personGeneration",
+        "poll a malformed operation name",
+    ],
+)  # fmt: skip
+async def test_the_fake_refuses_what_google_refuses(
+    fake: FakeVeo, path: str, call: dict[str, Any], status: int, said: str
+) -> None:
+    call = dict(call)
+    key = call.pop("key", contract.API_KEY)
+    headers = call.pop("headers", {})
+    if key and path.startswith("/v1beta/"):
+        headers["x-goog-api-key"] = key
+    elif key:
+        headers["Authorization"] = f"Bearer {key}"
+    async with httpx.AsyncClient(base_url=fake.base_url, timeout=5) as client:
+        answer = await client.post(path, headers=headers, **call)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == status and said in error["message"]
+    assert fake.jobs == {}

@@ -5,18 +5,30 @@ What it copies from the real services, because engines get these wrong: an unfin
 operation omits ``done`` (proto3 JSON drops false), a finished one's ``error`` is a
 google.rpc.Status with a *number* for its code, filtered outputs are a success with
 ``raiMediaFilteredCount`` and no samples, a wrong Gemini key is an HTTP 400 (reason
-``API_KEY_INVALID``), and the Gemini API refuses the parameters only Vertex takes.
+``API_KEY_INVALID``), and the Gemini API refuses the parameters only Vertex takes.  A body
+that is not JSON, an unknown field or parameter, an empty prompt or an out-of-range value is
+Google's 400 ``INVALID_ARGUMENT``.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Any
 
-from tests.fakes.server import FakeServer, Job, Reply, Request
+from tests.fakes.server import FakeServer, Job, Refused, Reply, Request
 
 BUCKET = "reelway-fake-bucket"
+INSTANCE_FIELDS = frozenset({"prompt", "image", "lastFrame", "video", "referenceImages"})
+PARAMETERS = frozenset(
+    {
+        "sampleCount", "durationSeconds", "aspectRatio", "resolution", "personGeneration",
+        "negativePrompt", "enhancePrompt", "seed", "generateAudio", "storageUri", "fps",
+        "compressionQuality",
+    }
+)  # fmt: skip
+PERSON_GENERATION = ("allow_all", "allow_adult", "dont_allow")
 GEMINI_ONLY_REJECTS = ("seed", "generateAudio", "storageUri", "fps", "compressionQuality")
 FILTERED = (
     "Unable to generate videos because the output may violate Google's Responsible AI "
@@ -45,6 +57,19 @@ def google_error(status: int, name: str, message: str, reason: str | None = None
             }
         ]
     return {"error": error}
+
+
+def _json(request: Request) -> Any:
+    """The body as JSON, or Google's 400 for one that is not (as a ``Refused``)."""
+    problem = None
+    if request.media_type != "application/json":
+        problem = f"Invalid JSON payload received. Content-Type {request.media_type!r}."
+    else:
+        try:
+            return json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            problem = "Invalid JSON payload received. Unexpected token."
+    raise Refused(Reply(400, google_error(400, "INVALID_ARGUMENT", problem)))
 
 
 def _gcs_error(status: int, code: str, message: str) -> Reply:
@@ -124,12 +149,25 @@ class FakeVeo(FakeServer):
 
         if not isinstance(body, dict) or not isinstance(body.get("instances"), list):
             return bad("Invalid JSON payload received: 'instances' is required.")
+        unknown = sorted(set(body) - {"instances", "parameters"})
+        if unknown:
+            return bad(f'Invalid JSON payload received. Unknown name "{unknown[0]}": Cannot find '
+                       "field.")  # fmt: skip
         if len(body["instances"]) != 1 or not isinstance(body["instances"][0], dict):
             return bad("Only one instance is supported.")
         instance = body["instances"][0]
         parameters = body.get("parameters") or {}
-        if not isinstance(instance.get("prompt"), str):
+        if not isinstance(parameters, dict):
+            return bad("Invalid JSON payload received: 'parameters' must be an object.")
+        extra = sorted(set(instance) - INSTANCE_FIELDS) + sorted(set(parameters) - PARAMETERS)
+        if extra:
+            return bad(f"`{extra[0]}` isn't supported by this model.")
+        if not isinstance(instance.get("prompt"), str) or not instance["prompt"]:
             return bad("A prompt is required.")
+        if parameters.get("sampleCount", 1) not in (1, 2, 3, 4):
+            return bad("The number value for `sampleCount` is out of bound.")
+        if parameters.get("personGeneration", "allow_all") not in PERSON_GENERATION:
+            return bad("Unsupported personGeneration value.")
         image = instance.get("image")
         if image is not None:
             try:
@@ -158,10 +196,14 @@ class FakeVeo(FakeServer):
         return self._create(request, "vertex")
 
     def _create(self, request: Request, api: str) -> Reply:
-        denied = self._denied(request) or self._invalid(request.json(), api == "gemini")
+        denied = self._denied(request)
         if denied:
             return denied
-        job = self.new_job(f"op{len(self.jobs) + 1:04d}", {"api": api, **request.json()})
+        body = _json(request)
+        denied = self._invalid(body, api == "gemini")
+        if denied:
+            return denied
+        job = self.new_job(f"op{len(self.jobs) + 1:04d}", {"api": api, **body})
         model = request.params["model"]
         if api == "gemini":
             return Reply(200, {"name": f"models/{model}/operations/{job.id}"})
@@ -176,7 +218,8 @@ class FakeVeo(FakeServer):
         denied = self._denied(request)
         if denied:
             return denied
-        name = (request.json() or {}).get("operationName")
+        body = _json(request)
+        name = body.get("operationName") if isinstance(body, dict) else None
         found = VERTEX_NAME.match(name) if isinstance(name, str) else None
         if found is None or found["model"] != request.params["model"]:
             return Reply(
