@@ -3,6 +3,7 @@
 from bench import (
     bench_animatic,
     bench_api,
+    bench_hostile,
     bench_operations,
     bench_queue,
     bench_routing,
@@ -21,3 +22,5 @@ if __name__ == "__main__":
     bench_safety.main()
     print()
     bench_operations.main()
+    print()
+    bench_hostile.main()
