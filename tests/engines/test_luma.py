@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 
 from reelway import errors
@@ -358,3 +359,52 @@ async def test_info_says_image_input_and_loop() -> None:
     await engine.close()
     assert engine.info.name == "luma"
     assert engine.info.capabilities == {Capability.IMAGE_INPUT, Capability.LOOP}
+
+
+# --------------------------------------------------------------------------- the fake is strict
+
+GOOD = {"prompt": "a boat", "model": "ray-2", "aspect_ratio": "16:9", "duration": "5s"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "call", "status", "field"),
+    [
+        ("POST", "/generations", {"key": "luma-wrong", "json": GOOD}, 401, None),
+        ("POST", "/generations", {"key": None, "json": GOOD}, 401, None),
+        ("POST", "/generations", {"json": {"model": "ray-2"}}, 400, "prompt"),
+        ("POST", "/generations", {"json": {**GOOD, "prompt": ""}}, 400, "prompt"),
+        ("POST", "/generations", {"data": GOOD}, 400, ""),
+        ("POST", "/generations", {"content": b'{"prompt": ', "headers": {
+            "content-type": "application/json"}}, 400, None),
+        ("POST", "/generations", {"json": {**GOOD, "duration": "4s"}}, 400, "duration"),
+        ("POST", "/generations", {"json": {**GOOD, "loop": "no"}}, 400, "loop"),
+        ("POST", "/generations", {"json": {**GOOD, "keyframes": {"frame0": {
+            "type": "image"}}}}, 400, "keyframes.frame0.url"),
+        ("GET", "/generations/unknown", {}, 404, None),
+        ("DELETE", "/generations/unknown", {}, 404, None),
+    ],
+    ids=[
+        "wrong key", "no key", "no prompt", "empty prompt", "form-encoded", "malformed JSON",
+        "duration Luma lacks", "loop not a boolean", "keyframe without url", "unknown id",
+        "delete unknown id",
+    ],
+)  # fmt: skip
+async def test_the_fake_refuses_what_luma_refuses(
+    fake: FakeLuma,
+    method: str,
+    path: str,
+    call: dict[str, Any],
+    status: int,
+    field: str | None,
+) -> None:
+    call = dict(call)
+    key = call.pop("key", contract.API_KEY)
+    headers = {**({"Authorization": f"Bearer {key}"} if key else {}), **call.pop("headers", {})}
+    async with httpx.AsyncClient(timeout=5) as client:
+        answer = await client.request(method, fake.api_url + path, headers=headers, **call)
+    assert answer.status_code == status, answer.text
+    detail = answer.json()["detail"]
+    if field is not None:
+        places = [".".join(p["loc"][1:]) for p in detail]
+        assert field in places, detail
+    assert fake.jobs == {}

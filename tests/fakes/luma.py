@@ -1,5 +1,10 @@
 """A fake Luma Dream Machine API (``/dream-machine/v1``) and the CDN its results live on.
 
+Every API call needs the bearer key (401); a create body must be a JSON object with a
+``prompt`` and a ``model`` and only Luma's values for ``model``, ``aspect_ratio``,
+``resolution``, ``duration`` (``5s``, ``9s``), ``loop`` and ``keyframes``; refusals are
+FastAPI's ``{"detail": ...}``.  Unknown generation ids are 404.
+
 The CDN answers on ``localhost`` while the API answers on ``127.0.0.1``: two host names, as
 with Luma's ``storage.cdn-luma.com``, so a test can check that the API key stays with the API.
 """
@@ -19,6 +24,7 @@ MODERATED = "Content moderation: the generated video was flagged"
 MODELS = ("ray-1-6", "ray-2", "ray-flash-2")
 ASPECT_RATIOS = ("1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21")
 RESOLUTIONS = ("540p", "720p", "1080p", "4k")
+DURATIONS = ("5s", "9s")
 NOT_FOUND = Reply(404, {"detail": "Generation not found"})
 
 
@@ -56,9 +62,12 @@ class FakeLuma(FakeServer):
         denied = self._auth(request)
         if denied:
             return denied
+        if request.media_type != "application/json":
+            problem = _problem("model_attributes_type", (), "Input should be a JSON object", None)
+            return Reply(400, {"detail": [problem]})
         try:
             body = request.json()
-        except ValueError:
+        except (ValueError, UnicodeDecodeError):
             return Reply(400, {"detail": "Invalid JSON body"})
         problems = _validate(body)
         if problems:
@@ -155,8 +164,10 @@ def _validate(body: Any) -> list[dict[str, Any]]:
         return [_problem("model_attributes_type", (), "Input should be an object", body)]
     problems = []
     for field in ("prompt", "model"):
-        if not body.get(field):
+        if field not in body:
             problems.append(_problem("missing", (field,), "Field required", None))
+        elif not isinstance(body[field], str) or not body[field]:
+            problems.append(_problem("string_type", (field,), "Input should be a string", None))
     allowed = {"model": MODELS, "aspect_ratio": ASPECT_RATIOS, "resolution": RESOLUTIONS}
     for field, values in allowed.items():
         value = body.get(field)
@@ -164,13 +175,33 @@ def _validate(body: Any) -> list[dict[str, Any]]:
             shown = ", ".join(repr(v) for v in values)
             problems.append(_problem("literal_error", (field,), f"Input should be {shown}", value))
     duration = body.get("duration")
-    if duration is not None and not (isinstance(duration, str) and duration.endswith("s")):
+    if duration is not None and duration not in DURATIONS:
+        shown = " or ".join(repr(d) for d in DURATIONS)
         problems.append(
-            _problem("string_pattern_mismatch", ("duration",), "Bad duration", duration)
+            _problem("literal_error", ("duration",), f"Input should be {shown}", duration)
         )
-    frame0 = (body.get("keyframes") or {}).get("frame0")
-    if frame0 is not None and not (frame0.get("type") == "image" and frame0.get("url")):
-        problems.append(_problem("missing", ("keyframes", "frame0", "url"), "Field required", None))
+    if "loop" in body and not isinstance(body["loop"], bool):
+        problems.append(_problem("bool_type", ("loop",), "Input should be a valid boolean", None))
+    keyframes = body.get("keyframes")
+    if keyframes is not None:
+        problems.extend(_keyframes(keyframes))
+    return problems
+
+
+def _keyframes(keyframes: Any) -> list[dict[str, Any]]:
+    if not isinstance(keyframes, dict) or set(keyframes) - {"frame0", "frame1"}:
+        return [_problem("model_type", ("keyframes",), "Input should be frame0/frame1", None)]
+    problems = []
+    for name, frame in keyframes.items():
+        where = ("keyframes", name)
+        if not isinstance(frame, dict) or frame.get("type") not in ("image", "generation"):
+            problems.append(_problem("union_tag_invalid", (*where, "type"), "Bad type", None))
+        elif frame["type"] == "image" and not (
+            isinstance(frame.get("url"), str) and frame["url"].startswith(("https://", "http://"))
+        ):
+            problems.append(_problem("missing", (*where, "url"), "Field required", None))
+        elif frame["type"] == "generation" and not isinstance(frame.get("id"), str):
+            problems.append(_problem("missing", (*where, "id"), "Field required", None))
     return problems
 
 
