@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
 from reelway import errors, images, inputs, numeric
@@ -13,6 +14,7 @@ from reelway.api import content
 from reelway.api import metrics as metrics_api
 from reelway.cli import serve
 from reelway.settings import Settings
+from reelway.webhooks import sender
 
 PRIVATE = [
     "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
@@ -94,6 +96,16 @@ async def test_an_image_url_with_a_broken_port_or_host_is_an_invalid_value(url: 
             allow_private=False,
         )
     assert caught.value.param == "input_reference.image_url"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/hook", "http://[::1/hook"])
+async def test_a_stored_webhook_url_that_is_broken_is_a_refused_attempt(url: str) -> None:
+    """The dispatcher checks every attempt; a URL stored before registration checked ports
+    is a failed attempt with a reason, not an exception that leaves the delivery leased."""
+    async with httpx.AsyncClient() as client:
+        outcome = await sender.post(client, url, "{}", {}, timeout_seconds=1, allow_private=True)
+    assert outcome.status_code is None and not outcome.delivered
+    assert outcome.error is not None and "the URL" in outcome.error
 
 
 def test_numbers_are_judged_by_length_before_int() -> None:
