@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -405,6 +405,19 @@ class QueueStore:
             failed=tuple(found["failed"]),
             cancelled=tuple(found["cancelled"]),
         )
+
+    async def held_leases(self, video_ids: Collection[str]) -> dict[str, str]:
+        """The lease token of each of these videos that a worker holds now (a lapsed lease
+        counts until the reaper takes it away: its worker may only be cut off for a while)."""
+        if not video_ids:
+            return {}
+        statement = sa.select(v.c.id, v.c.lease_token).where(
+            v.c.id.in_(sorted(video_ids)),
+            v.c.status == S.RUNNING.value,
+            v.c.lease_token.is_not(None),
+        )
+        found = await self.db.read(lambda conn: conn.execute(statement).all())
+        return {str(row.id): str(row.lease_token) for row in found}
 
     # ------------------------------------------------------------------ worker registry
 

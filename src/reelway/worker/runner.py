@@ -1,5 +1,8 @@
 """The worker: claim loops (one per concurrent slot), a reaper, and graceful shutdown.
 
+The reaper's pass (at start-up, then every ``reap_interval_seconds``) recovers lapsed leases,
+purges deleted and expired videos, and sweeps render folders left behind by killed workers.
+
 A worker runs inside ``reelway serve`` or alone as ``reelway worker``; any number of them
 share one database.  Stopping one lets running renders finish for a grace period, then hands
 the rest back to the queue, so a restart loses nothing.
@@ -20,7 +23,7 @@ from reelway import errors, ids, jobs, logs
 from reelway.service import VideoService
 from reelway.store.diagnosis import RequestLog
 from reelway.store.queue import LeaseLost
-from reelway.worker import orchestrate
+from reelway.worker import orchestrate, sweep
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +198,7 @@ class Worker:
                 if time.monotonic() - pruned_at >= 60.0:
                     pruned_at = time.monotonic()
                     await request_log.prune(self.ctx.settings.request_log_days * 86400)
+                await sweep.sweep(self.ctx.settings.tmp_dir, self.ctx.store)
             except errors.DatabaseUnavailable:
                 log.warning("reaper: database unavailable; trying again in %.0fs", interval)
             except Exception:
