@@ -197,6 +197,8 @@ async def test_the_api_key_is_sent_and_a_wrong_one_is_an_auth_failure(fake: Fake
         await engine.close()
     assert "sk-wrong" not in caught.value.message
     assert caught.value.upstream["provider_code"] == "invalid_api_key"
+    # OpenAI's sentence keeps one full stop before the advice that follows it.
+    assert "HTTP 401: Incorrect API key provided. The credentials" in caught.value.message
 
 
 # ------------------------------------------------------------------ the fake is strict

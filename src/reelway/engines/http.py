@@ -300,7 +300,10 @@ class ProviderClient:
         if fault.message is None and body is None and response.content:
             fault = ProviderFault(fault.code, response.text[:MESSAGE_LIMIT])
         status = response.status_code
-        said = f": {self.redact(fault.message)[:MESSAGE_LIMIT]}" if fault.message else ""
+        # Providers end their messages with a full stop; ours adds one after it.
+        said = (
+            f": {self.redact(fault.message)[:MESSAGE_LIMIT].rstrip('. ')}" if fault.message else ""
+        )
         upstream = self.detail(response, fault)
         retry_after = retry_after_seconds(response.headers)
         head = f"{self.provider} answered the {what} with HTTP {status}{said}"
