@@ -191,7 +191,8 @@ def test_preflight_over_both_encodings_and_on_the_command_line(
             {
                 "category": "copyrighted_characters",
                 "stage": "prompt",
-                "advice": blocked["moderation"]["findings"][0]["advice"],
+                "advice": "Invent an original character with a similar archetype, e.g. 'a "
+                "friendly animated robot companion' instead of a film's robot.",
             }
         ],
     }
