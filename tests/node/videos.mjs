@@ -6,10 +6,16 @@ const client = new OpenAI({ maxRetries: 0 });
 const report = {};
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function finished(id) {
+// Waits with a deadline (well inside the Python test's own), so a stuck job fails with what
+// was last seen instead of the whole script being killed without a word.
+async function finished(id, limitMs = 60_000) {
+  const deadline = Date.now() + limitMs;
   for (;;) {
     const video = await client.videos.retrieve(id);
     if (video.status === "completed" || video.status === "failed") return video;
+    if (Date.now() > deadline) {
+      throw new Error(`${id} not finished within ${limitMs} ms: ${JSON.stringify(video)}`);
+    }
     await sleep(200);
   }
 }
