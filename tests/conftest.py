@@ -12,6 +12,8 @@ from reelway.engines import base
 from reelway.engines.animatic.engine import AnimaticEngine
 from tests import backends
 
+pytest_plugins = ["tests.netguard_plugin"]  # no test reaches beyond loopback (tests/netguard.py)
+
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from tests import backends
+from tests import backends, netguard
 
 PORT_LINE = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 KEY_LINE = re.compile(r"^\s*(sk-rw-\S+)$", re.M)
@@ -33,7 +33,7 @@ def run_cli(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> st
         env={**os.environ, **(env or {})},
         check=False,
     )
-    if result.returncode != 0:
+    if result.returncode != 0 or netguard.MARKER in result.stderr:
         raise AssertionError(
             f"reelway {' '.join(args)} exited {result.returncode}:\n"
             f"{result.stdout}\n{result.stderr}"
@@ -107,6 +107,8 @@ class Process:
         self._reader.join(10)
         if self.popen.stdout is not None:
             self.popen.stdout.close()
+        if netguard.MARKER in self.output:  # the process tried to reach beyond loopback
+            raise AssertionError(f"{' '.join(self.args[1:4])}:\n{self.output}")
 
 
 class Server(Process):
