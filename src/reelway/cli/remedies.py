@@ -81,6 +81,13 @@ REQUESTS: dict[str, str] = {
     "unsupported_parameter": "The client used something this server does not support yet; "
     "the message names the alternative.",
     "duplicate_parameter": "A form field was sent twice; the client should send it once.",
+    "duplicate_header": "The request carried a header twice (two Authorization headers, say); "
+    "send it once.",
+    "too_many_fields": "The body has more fields or values than Reelway reads; send fewer, or "
+    "put long lists in a file.",
+    "field_name_too_long": "A form field name is longer than any real parameter: the client "
+    "built the form wrongly.",
+    "nesting_too_deep": "A value is nested deeper than any parameter needs: flatten it.",
     "invalid_json": "The body is not valid JSON (the message gives line and column).",
     "invalid_multipart": "The multipart body is broken: the client should let its HTTP "
     "library build the form.",
