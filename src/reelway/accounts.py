@@ -184,7 +184,9 @@ class AccountService:
         checked: dict[str, Any] = {}
         for name, value in changes.items():
             if name == "tier":
-                if value is not None and value not in self.plans.tiers:
+                if value is not None and (
+                    not isinstance(value, str) or value not in self.plans.tiers
+                ):
                     raise errors.InvalidValue(
                         f"Unknown tier {errors.show(value)}. Allowed values: "
                         f"{', '.join(self.plans.tiers)}.",
@@ -192,7 +194,9 @@ class AccountService:
                     )
                 checked["tier"] = value
             elif name == "plan":
-                if value is not None and value not in self.plans.plans:
+                if value is not None and (
+                    not isinstance(value, str) or value not in self.plans.plans
+                ):
                     allowed = ", ".join(self.plans.plans) or "none are configured"
                     raise errors.InvalidValue(
                         f"Unknown plan {errors.show(value)}. Allowed values: {allowed}.",
@@ -221,14 +225,10 @@ class AccountService:
         return checked
 
     async def create_project(self, name: Any, settings: Mapping[str, Any]) -> jobs.Project:
-        if not isinstance(name, str) or not name.strip() or len(name) > PROJECT_NAME_MAX:
-            raise errors.InvalidValue(
-                f"name must be a non-empty string of at most {PROJECT_NAME_MAX} characters.",
-                param="name",
-            )
+        name = check_name(name)
         checked = self.check_settings(settings)
         checked.pop("cycle_anchor", None)  # a new project's cycle starts at its creation
-        return await self.accounts.create_project(name.strip(), **checked)
+        return await self.accounts.create_project(name, **checked)
 
     async def update_project(self, id_or_name: str, changes: Mapping[str, Any]) -> jobs.Project:
         project = await self.accounts.require(id_or_name)
@@ -278,6 +278,23 @@ def _money(value: Any) -> int | None:
             param="budget_usd",
         )
     return pricing.to_micros(float(value))
+
+
+def check_name(value: Any) -> str:
+    """A project's or key's name, stripped.  Printable characters only: a NUL cannot be
+    stored in PostgreSQL (a 500 there, while SQLite kept it), and control or direction
+    characters would garble the dashboard, the CLI's tables and the logs."""
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > PROJECT_NAME_MAX
+        or not value.isprintable()
+    ):
+        raise errors.InvalidValue(
+            f"name must be a non-empty string of at most {PROJECT_NAME_MAX} printable characters.",
+            param="name",
+        )
+    return value.strip()
 
 
 def _bool_or_none(value: Any, name: str) -> bool | None:
@@ -416,11 +433,7 @@ class KeyAdmin:
 
     async def create(self, project: str, name: Any) -> tuple[jobs.ApiKey, str]:
         found = await self.accounts.require(project)
-        if name is None:
-            name = "default"
-        if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise errors.InvalidValue("name must be a non-empty string.", param="name")
-        return await self.keys.create_key(found.id, name.strip())
+        return await self.keys.create_key(found.id, check_name("default" if name is None else name))
 
     async def list(self, project: str) -> list[jobs.ApiKey]:
         found = await self.accounts.require(project)

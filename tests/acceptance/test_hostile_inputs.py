@@ -653,3 +653,33 @@ def test_every_route_refuses_hostile_input_cleanly(
         client.close()
     assert sent > 1000
     assert not failures, f"{len(failures)} of {sent} answers were wrong:\n" + "\n".join(failures)
+
+
+ADMIN_REFUSALS: tuple[tuple[str, str, dict[str, object] | None, int, str], ...] = (
+    ("POST", "/organization/projects", {"name": "t", "tier": ["plus"]}, 400, "tier"),
+    ("POST", "/organization/projects", {"name": "t", "plan": {"pro": 1}}, 400, "plan"),
+    ("POST", "/organization/projects/{project}", {"tier": {}}, 400, "tier"),
+    ("POST", "/organization/projects", {"name": "a\x00b"}, 400, "name"),
+    ("POST", "/organization/projects", {"name": "left\u202eright"}, 400, "name"),
+    ("POST", "/organization/projects/{project}/api_keys", {"name": "\x00"}, 400, "name"),
+    ("GET", "/organization/projects/a%00b", None, 404, "project_id"),
+    ("GET", "/organization/usage?project=%00", None, 404, "project_id"),
+)
+
+
+@pytest.mark.parametrize(("method", "path", "body", "status", "param"), ADMIN_REFUSALS)
+def test_admin_api_refuses_odd_names_and_values_naming_the_field(
+    targets: Targets,
+    method: str,
+    path: str,
+    body: dict[str, object] | None,
+    status: int,
+    param: str,
+) -> None:
+    """Found by the test above: a list or object as a tier or plan was a 500 (unhashable),
+    and a NUL in a name or project id a 500 on PostgreSQL (SQLite stored the name)."""
+    url = targets.server.base_url + _fill(path, targets.ids)
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    response = httpx.request(method, url, json=body, headers=headers, timeout=30)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["param"] == param, response.text

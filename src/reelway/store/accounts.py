@@ -108,6 +108,8 @@ class AccountStore:
         return rows.project_from(row)
 
     async def get(self, id_or_name: str) -> jobs.Project | None:
+        if "\x00" in id_or_name:
+            return None  # no id or name has one, and PostgreSQL refuses to even compare it
         for statement in (_BY_ID, _BY_NAME):  # ids first: every create asks by id
             found = await self.db.read_rows(statement, {"key": id_or_name})
             if found:
