@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests import backends, harness
-from tests.acceptance.conftest import sdk_client
+from tests.acceptance.conftest import finished, made, sdk_client
 from tests.proxy import Proxy
 
 
@@ -50,9 +50,9 @@ def test_a_database_outage_answers_503_and_resumes_by_itself(
             time.sleep(4)
             proxy.restore()
             for video in videos:
-                done = client.videos.poll(video.id, poll_interval_ms=250)
+                done = finished(client, video.id)
                 assert done.status == "completed", done.error
-            after = client.videos.create_and_poll(prompt="after the outage", poll_interval_ms=250)
+            after = made(client, prompt="after the outage")
             assert after.status == "completed"
         assert server.terminate() == 0
         assert "Traceback" not in server.output, server.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import openai
 import pytest
 
 from tests import backends, harness, media_checks
-from tests.acceptance.conftest import sdk_client
+from tests.acceptance.conftest import finished, sdk_client
 from tests.fake_provider import FakeProvider, catalog_for
 
 LONG = {
@@ -37,7 +38,7 @@ def _wait_running(client: openai.OpenAI, video_id: str, at_least: int = 1) -> No
 
 
 def _check_completed(client: openai.OpenAI, video_id: str) -> None:
-    done = client.videos.poll(video_id, poll_interval_ms=250)
+    done = finished(client, video_id)
     assert done.status == "completed", done.error
     facts = media_checks.decode_mp4(client.videos.download_content(video_id).content)
     assert (facts.width, facts.height) == (1920, 1080)
@@ -100,11 +101,13 @@ def test_api_only_server_with_a_separate_worker_process(
     assert api.dev_key is not None
     with _client(api, api.dev_key) as client:
         video = client.videos.create(prompt="a hummingbird hovers, macro", size="1280x720")
-        time.sleep(1.0)
+        # No render slot in the API process (it logs its worker's slots before it listens), so
+        # nothing there can take the video: it waits for the worker process.
+        assert re.search(r"worker \S+ started with 0 slot\(s\)", api.output), api.output
         assert client.videos.retrieve(video.id).status == "queued"
         worker = harness.WorkerProcess(deployment)
         processes.append(worker)
-        done = client.videos.poll(video.id, poll_interval_ms=250)
+        done = finished(client, video.id)
     assert done.status == "completed", done.error
     assert worker.terminate() == 0
     assert "Traceback" not in worker.output
@@ -147,16 +150,14 @@ def test_a_killed_worker_remote_job_is_resumed_not_resubmitted(
         processes.append(first)
         with _client(api, api.create_key("remote")) as client:
             video = client.videos.create(prompt="a kite", model="remote")
-            deadline = time.monotonic() + 30
-            while not provider.submits:
-                assert time.monotonic() < deadline, first.output
-                time.sleep(0.05)
-            time.sleep(0.5)
+            # The worker logs the submission once the operation is saved on the job row.
+            first.wait_for(re.compile(f"submitted {video.id} to "))
+            assert provider.submits == {video.id: 1}
             first.kill()
             polls_before = provider.polls
             second = harness.WorkerProcess(deployment, env)
             processes.append(second)
-            done = client.videos.poll(video.id, poll_interval_ms=250)
+            done = finished(client, video.id)
             assert done.status == "completed", done.error
             facts = media_checks.decode_mp4(client.videos.download_content(video.id).content)
             assert (facts.width, facts.height) == (1280, 720)
