@@ -17,7 +17,7 @@ import openai
 import pytest
 
 from tests import backends, harness
-from tests.acceptance.conftest import sdk_client
+from tests.acceptance.conftest import finished, made, sdk_client
 
 API_ONLY = {"REELWAY_WORKERS": "0", "REELWAY_AUTH_CACHE_SECONDS": "0"}
 ADMIN_KEY = "sk-admin-test-0123456789"
@@ -56,9 +56,10 @@ def burst(servers: list[harness.Server], key: str, count: int) -> list[httpx.Res
         return [f.result() for f in futures]
 
 
-def wait_for_fresh_minute(margin: float = 10.0) -> None:
-    """Fixed windows are UTC minutes: start a burst well inside one, so it cannot straddle."""
-    left = 60 - time.time() % 60
+def wait_for_fresh_window(length: float, margin: float = 10.0) -> None:
+    """Fixed windows are UTC minutes and UTC days (``length`` seconds, counted from the
+    epoch): start a burst well inside one, so that it cannot straddle two."""
+    left = length - time.time() % length
     if left < margin:
         time.sleep(left + 0.05)
 
@@ -77,7 +78,7 @@ def test_exactly_n_per_minute_across_processes_and_polling_is_free(
     with sdk_client(servers[0], key) as sdk:
         for _ in range(12):  # polling and listing never count
             sdk.videos.list()
-    wait_for_fresh_minute()
+    wait_for_fresh_window(60)
     responses = burst(servers, key, 8)
     assert codes(responses) == ["accepted"] * 5 + ["rate_limit_requests_per_minute"] * 3
     accepted = [r for r in responses if r.status_code == 200]
@@ -103,6 +104,7 @@ def test_the_day_limit_refuses_without_inviting_a_retry(
 ) -> None:
     servers = api_servers(deployment, processes, 2)
     key = project_with_key(servers[0], "daily", "--tier", "tier2", "--rpd", "3")
+    wait_for_fresh_window(86_400, margin=60)  # a burst across midnight gets a fresh 3
     responses = burst(servers, key, 6)
     assert codes(responses) == ["accepted"] * 3 + ["rate_limit_requests_per_day"] * 3
     refused = next(r for r in responses if r.status_code == 429)
@@ -175,7 +177,7 @@ def test_relaxed_mode_waits_for_its_window_costs_nothing_and_needs_the_plan(
         assert extra["service_tier"] == "relaxed"
         expected = opens.replace(second=0, microsecond=0).timestamp()
         assert abs(extra["scheduled_at"] - expected) <= 60
-        normal = sdk.videos.create_and_poll(prompt="fast clouds", seconds="4")
+        normal = made(sdk, prompt="fast clouds", seconds="4")
         assert normal.status == "completed"  # the workers were free, yet did not touch it
         assert sdk.videos.retrieve(relaxed.id).status == "queued"
         with pytest.raises(openai.PermissionDeniedError) as refusal:
@@ -211,7 +213,7 @@ def test_relaxed_video_inside_its_window_completes_without_credits(
         video = sdk.videos.create(
             prompt="moon", seconds="4", extra_body={"service_tier": "relaxed"}
         )
-        done = sdk.videos.poll(video.id)
+        done = finished(sdk, video.id)
     assert done.status == "completed"
     record = server.cli("projects", "show", "owl", "--json")
     assert '"credits_spent": 0' in record and '"spent_usd": 0.0' in record
@@ -270,7 +272,8 @@ def _admin_session(server: harness.Server, admin: httpx.Client) -> None:
     assert [k["id"] for k in listed] == [key["id"]] and "value" not in listed[0]
 
     with sdk_client(server, secret) as sdk:
-        sdk.videos.create_and_poll(prompt="a red kite", seconds="4")
+        kite = sdk.videos.create(prompt="a red kite", seconds="4")
+        assert finished(sdk, kite.id).status == "completed"
         with pytest.raises(openai.PermissionDeniedError) as denied:
             sdk.get("/organization/projects", cast_to=object)
         assert denied.value.code == "admin_key_required"
