@@ -713,3 +713,33 @@ def test_admin_api_refuses_odd_names_and_values_naming_the_field(
     response = httpx.request(method, url, json=body, headers=headers, timeout=30)
     assert response.status_code == status, response.text
     assert response.json()["error"]["param"] == param, response.text
+
+
+NUL_IDS = (
+    ("GET", "/webhook_endpoints/a%00b"),
+    ("POST", "/webhook_endpoints/a%00b"),
+    ("DELETE", "/webhook_endpoints/%00"),
+    ("POST", "/webhook_endpoints/%00/rotate_secret"),
+)
+
+
+@pytest.mark.parametrize(("method", "path"), NUL_IDS)
+def test_a_webhook_endpoint_id_with_a_nul_is_not_found(
+    targets: Targets, method: str, path: str
+) -> None:
+    """Found by the test above: a 500 on PostgreSQL, which refuses NUL in a query."""
+    headers = {"Authorization": f"Bearer {targets.keys['project']}"}
+    url = targets.server.base_url + path
+    response = httpx.request(method, url, headers=headers, timeout=30)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == errors.WebhookEndpointNotFound.code
+
+
+def test_listing_webhook_endpoints_after_an_id_with_a_nul_is_an_empty_page(
+    targets: Targets,
+) -> None:
+    headers = {"Authorization": f"Bearer {targets.keys['project']}"}
+    url = targets.server.base_url + "/webhook_endpoints?after=a%00b"
+    response = httpx.get(url, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == [], "an unknown id is past the end, as on SQLite"
