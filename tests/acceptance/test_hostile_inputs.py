@@ -91,32 +91,24 @@ JSON_VALUES: tuple[str, ...] = (
     "0",
     "-1",
     "1.5",
-    "-0.0",
     BIG,
     "-" + BIG,
     json.dumps(BIG),
     "1e999",
-    "-1e999",
-    "1e-999",
     "NaN",
-    "Infinity",
     "9223372036854775808",
-    "18446744073709551616",
     '"NaN"',
-    '"inf"',
     '""',
     '"   "',
     '"\\u0000"',
     '"a\\u0000b"',
     '"\\ud800"',
-    '"\\udfff\\ud800"',
     '"\U0001f3ac\u202e\ufeff"',
     '"../../../etc/passwd"',
     '"\' OR 1=1 --"',
     json.dumps(HUGE_TEXT[: 256 * 1024]),
     "[]",
     "{}",
-    "[null]",
     '[{"id": {}}]',
     '{"image_url": {}}',
     "[" * NEST + "]" * NEST,
@@ -475,8 +467,11 @@ def body_cases() -> list[tuple[str, tuple[tuple[bytes, bytes], ...], bytes]]:
     return cases
 
 
-def header_cases(key: str, other: str) -> list[tuple[str, tuple[tuple[bytes, bytes], ...]]]:
-    """Headers beside a valid Authorization (or instead of it): (what, headers)."""
+def header_cases(
+    method: str, key: str, other: str
+) -> list[tuple[str, tuple[tuple[bytes, bytes], ...]]]:
+    """Headers beside a valid Authorization (or instead of it): (what, headers).  Those
+    about ranges and caching go to GETs, those about bodies and idempotency to POSTs."""
     auth = (b"authorization", f"Bearer {key}".encode())
     cases: list[tuple[str, tuple[tuple[bytes, bytes], ...]]] = [
         ("no auth", ()),
@@ -488,16 +483,21 @@ def header_cases(key: str, other: str) -> list[tuple[str, tuple[tuple[bytes, byt
         ("authorization bare", ((b"authorization", b"Bearer"),)),
         ("authorization tab", ((b"authorization", b"Bearer\t" + key.encode()),)),
     ]
-    with_auth = [
+    reads: list[tuple[str, tuple[tuple[bytes, bytes], ...]]] = [
         ("range huge start", ((b"range", f"bytes={BIG}-".encode()),)),
         ("range huge suffix", ((b"range", f"bytes=-{BIG}".encode()),)),
         ("range huge end", ((b"range", f"bytes=0-{BIG}".encode()),)),
         ("range inverted", ((b"range", b"bytes=5-1"),)),
-        ("range many", ((b"range", ",".join(f"{i}-{i}" for i in range(2000)).encode()),)),
+        (
+            "range many",
+            ((b"range", b"bytes=" + b",".join(b"%d-%d" % (i, i) for i in range(2000))),),
+        ),
         ("range odd bytes", ((b"range", b"bytes=\x80-\xff"),)),
         ("range zero suffix", ((b"range", b"bytes=-0"),)),
         ("if-range odd", ((b"range", b"bytes=0-1"), (b"if-range", b"\xff" * 300))),
         ("if-none-match huge", ((b"if-none-match", b'"' + b"e" * 6000 + b'"'),)),
+    ]
+    writes: list[tuple[str, tuple[tuple[bytes, bytes], ...]]] = [
         ("idempotency odd bytes", ((b"idempotency-key", b"\x80\xff\xfe key"),)),
         ("idempotency huge", ((b"idempotency-key", b"k" * 6000),)),
         ("idempotency spaces", ((b"idempotency-key", b"a   b"),)),
@@ -505,8 +505,11 @@ def header_cases(key: str, other: str) -> list[tuple[str, tuple[tuple[bytes, byt
         ("idempotency twice", ((b"idempotency-key", b"one"), (b"idempotency-key", b"two"))),
         ("content-type odd bytes", ((b"content-type", b"\x80\xff/\xfe"),)),
         ("content-type huge", ((b"content-type", b"application/json; x=" + b"y" * 6000),)),
-        ("x-request-id given", ((b"x-request-id", b"\xff" * 100),)),
     ]
+    with_auth: list[tuple[str, tuple[tuple[bytes, bytes], ...]]] = [
+        ("x-request-id given", ((b"x-request-id", b"\xff" * 100),))
+    ]
+    with_auth += reads if method == "GET" else writes if method == "POST" else []
     return cases + [(what, (auth, *extra)) for what, extra in with_auth]
 
 
@@ -530,11 +533,12 @@ def cases_for(
     base_body = json.dumps(base).encode() if method == "POST" else None
     sent_base = JSON if method == "POST" else ()
     who = f"{key_name} key"
-    headed = header_cases(key, other)
-    cases = [
-        Case(route, f"{who}, {what}", method, path, headers=(*sent_base, *headers), body=base_body)
-        for what, headers in (headed if full else headed[:AUTH_HEADER_CASES])
-    ]
+    headed = header_cases(method, key, other)
+    cases = []
+    for what, headers in headed if full else headed[:AUTH_HEADER_CASES]:
+        typed = any(name == b"content-type" for name, _ in headers)
+        sent = headers if typed else (*sent_base, *headers)
+        cases.append(Case(route, f"{who}, {what}", method, path, headers=sent, body=base_body))
     if method == "POST":
         cases += [
             Case(route, f"{who}, {what}", method, path, headers=(*auth, *headers), body=body)
