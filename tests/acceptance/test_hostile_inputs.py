@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import hashlib
 import json
 import time
 from collections.abc import Iterator
@@ -518,6 +519,12 @@ AUTH_HEADER_CASES = 8
 the route refuses (the rest would be refused the same way before they are read)."""
 
 
+def _fresh_key(*case: object) -> tuple[bytes, bytes]:
+    """An Idempotency-Key of this case alone (the same on every run), so that hashing the
+    request for idempotency meets every hostile body too."""
+    return (b"idempotency-key", hashlib.sha256(repr(case).encode()).hexdigest()[:32].encode())
+
+
 def cases_for(
     method: str, template: str, targets: Targets, key_name: str, full: bool
 ) -> list[Case]:
@@ -541,7 +548,14 @@ def cases_for(
         cases.append(Case(route, f"{who}, {what}", method, path, headers=sent, body=base_body))
     if method == "POST":
         cases += [
-            Case(route, f"{who}, {what}", method, path, headers=(*auth, *headers), body=body)
+            Case(
+                route,
+                f"{who}, {what}",
+                method,
+                path,
+                headers=(*auth, _fresh_key(route, key_name, what), *headers),
+                body=body,
+            )
             for what, headers, body in body_cases()
             if full or len(body) < 64 * 1024
         ]
@@ -554,14 +568,14 @@ def cases_for(
     if method == "POST":
         for name in (*FIELDS.get(route, ("prompt",)), UNKNOWN):
             values = JSON_VALUES + (URL_VALUES if name in URL_FIELDS else ())
-            for fragment in values:
+            for index, fragment in enumerate(values):
                 cases.append(
                     Case(
                         route,
                         f"{who}, {name}={fragment[:40]}",
                         method,
                         path,
-                        headers=(*auth, *JSON),
+                        headers=(*auth, _fresh_key(route, key_name, name, index), *JSON),
                         body=_json_body(base, name, fragment),
                     )
                 )
