@@ -658,6 +658,7 @@ def refused_auth(answer: Answer) -> bool:
 # ----------------------------------------------------------------------------- the test
 
 
+@pytest.mark.slow
 def test_every_route_refuses_hostile_input_cleanly(
     targets: Targets, routes: list[tuple[str, str]]
 ) -> None:
