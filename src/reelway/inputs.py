@@ -164,7 +164,10 @@ async def _read_capped(response: httpx.Response, *, param: str, max_bytes: int) 
 def split_url(url: str) -> SplitResult:
     """``urlsplit`` with the checks it leaves for later: a broken bracketed IPv6 host, and a
     port that is not a number from 1 to 65535 (``.port`` raises ValueError for those, deep
-    inside whoever reads it first).  ValueError's message completes "<the URL> ..."."""
+    inside whoever reads it first), and control characters or spaces, which urlsplit strips
+    or keeps but the HTTP client refuses.  ValueError's message completes "<the URL> ..."."""
+    if any(ord(char) < 0x21 or 0x7F <= ord(char) < 0xA0 for char in url):
+        raise ValueError("contains a space or a control character; percent-encode it")
     try:
         parts = urlsplit(url)
     except ValueError:

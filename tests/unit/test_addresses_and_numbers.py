@@ -188,3 +188,29 @@ def test_serve_warns_at_start_up_when_metrics_are_open(caplog: pytest.LogCapture
     [record] = caplog.records
     assert record.levelno == logging.WARNING
     assert "unauthenticated" in record.getMessage() and "0.0.0.0" in record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1/a\x00.png",
+        "http://example.com/a b.png",
+        "http://example.com/\ta.png",
+        "http://exa\nmple.com/",
+        "http://example.com/\x7f",
+        "http://example.com/\x85",
+    ],
+)
+def test_urls_with_control_characters_or_spaces_are_value_errors(url: str) -> None:
+    """httpx refuses these at send time (a 500 and a delivery that can never go)."""
+    with pytest.raises(ValueError, match="control character"):
+        inputs.split_url(url)
+
+
+@pytest.mark.parametrize("name", ["hook\x00", "right\u202eleft", "bell\x07"])
+def test_webhook_names_must_be_printable(name: str) -> None:
+    from reelway.webhooks import endpoints
+
+    with pytest.raises(errors.InvalidValue) as caught:
+        endpoints._name(name, required=True)
+    assert caught.value.param == "name"

@@ -209,6 +209,10 @@ def _required(params: Mapping[str, Any], key: str) -> Any:
 def _name(value: Any, *, required: bool) -> str:
     if not isinstance(value, str) or not value.strip():
         raise errors.InvalidValue("name must be a non-empty string.", param="name")
+    if not value.isprintable():
+        # A NUL cannot be stored in PostgreSQL, and control or direction characters would
+        # garble the dashboard, the CLI's tables and the logs.
+        raise errors.InvalidValue("name must contain printable characters only.", param="name")
     if len(value) > MAX_NAME_LENGTH:
         raise errors.InvalidValue(
             f"name is longer than {MAX_NAME_LENGTH} characters.", param="name"
