@@ -76,6 +76,13 @@ class SlowEngine:
         return base.RenderResult(duration=request.seconds, frames=0, fps=0, has_audio=False)
 
 
+class GlacialEngine(SlowEngine):
+    """A render of minutes: a job that ends sooner than that was stopped, not finished."""
+
+    def __init__(self) -> None:
+        super().__init__(pace=60.0)
+
+
 class FailingEngine:
     info = INFO
 
