@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -150,6 +152,19 @@ class Server(Process):
 
     def cli(self, *args: str) -> str:
         return run_cli(*args, data_dir=self.data_dir, env=self.env)
+
+
+@contextlib.contextmanager
+def serving(deployment: backends.Deployment, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A server for a fixture's lifetime, which must then stop cleanly and without a
+    traceback (an error swallowed inside the server fails the fixture's last user)."""
+    server = Server(deployment, env)
+    try:
+        yield server
+    finally:
+        code = server.terminate()
+        assert code == 0, server.output
+        assert "Traceback" not in server.output, server.output
 
 
 class WorkerProcess(Process):

@@ -31,13 +31,8 @@ def server(
     """One shared server per deployment kind; every test using it runs on both."""
     data_dir = tmp_path_factory.mktemp(f"acceptance-{request.param}") / "data"
     deployment = deployment_for(request, request.param, data_dir, postgres_missing, moto)
-    srv = harness.Server(deployment, SERVER_ENV)
-    try:
+    with harness.serving(deployment, SERVER_ENV) as srv:
         yield srv
-    finally:
-        code = srv.terminate()
-        assert code == 0, srv.output
-        assert "Traceback" not in srv.output, srv.output
 
 
 def sdk_client(server: harness.Server, key: str) -> openai.OpenAI:

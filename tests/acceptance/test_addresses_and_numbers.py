@@ -55,13 +55,8 @@ def strict(
         "REELWAY_FETCH_ALLOW_PRIVATE_NETWORKS": "false",
         "REELWAY_ADMIN_KEY": ADMIN_KEY,
     }
-    srv = harness.Server(deployment, env)
-    try:
+    with harness.serving(deployment, env) as srv:
         yield srv
-    finally:
-        code = srv.terminate()
-        assert code == 0, srv.output
-        assert "Traceback" not in srv.output, srv.output
 
 
 @pytest.fixture(scope="module")

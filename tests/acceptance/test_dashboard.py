@@ -118,7 +118,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     config = folder / "config.toml"
     config.write_text(CONFIG)
     deployment = backends.Deployment("sqlite", folder / "data")
-    server = harness.Server(
+    with harness.serving(
         deployment,
         {
             "REELWAY_ADMIN_KEY": ADMIN_KEY,
@@ -129,13 +129,8 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             "REELWAY_CONFIG": str(config),
             "REELWAY_ROUTE_PASSES": "1",
         },
-    )
-    try:
+    ) as server:
         yield _seed(server)
-    finally:
-        code = server.terminate()
-        assert code == 0, server.output
-        assert "Traceback" not in server.output, server.output
 
 
 def _seed(server: harness.Server) -> Seeded:

@@ -60,13 +60,8 @@ def hooks(
         **HOOK_ENV,
         "REELWAY_CATALOG": str(fake_engines.tiny_and_broken_catalog(folder / "catalog.toml")),
     }
-    srv = harness.Server(deployment, env)
-    try:
+    with harness.serving(deployment, env) as srv:
         yield srv
-    finally:
-        code = srv.terminate()
-        assert code == 0, srv.output
-        assert "Traceback" not in srv.output, srv.output
 
 
 @pytest.fixture
