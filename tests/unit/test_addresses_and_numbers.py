@@ -214,3 +214,15 @@ def test_webhook_names_must_be_printable(name: str) -> None:
     with pytest.raises(errors.InvalidValue) as caught:
         endpoints._name(name, required=True)
     assert caught.value.param == "name"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://user:pw@[::1]:8080/x.png?sig=secret", "http://[::1]:8080/x.png"),
+        ("https://[2001:db8::1]/a.png", "https://[2001:db8::1]/a.png"),
+        ("https://u:p@example.com/a.png?X-Amz-Signature=1", "https://example.com/a.png"),
+    ],
+)
+def test_urls_in_messages_keep_ipv6_brackets_and_drop_secrets(url: str, shown: str) -> None:
+    assert inputs._redact(url) == shown
