@@ -226,3 +226,19 @@ def test_webhook_names_must_be_printable(name: str) -> None:
 )
 def test_urls_in_messages_keep_ipv6_brackets_and_drop_secrets(url: str, shown: str) -> None:
     assert inputs._redact(url) == shown
+
+
+@pytest.mark.parametrize("value", [True, False, "nan", "1e999", 10**400, "-1", [], None])
+def test_an_overlap_that_is_not_a_number_of_seconds_is_refused(value: object) -> None:
+    from reelway.webhooks import endpoints
+
+    with pytest.raises(errors.InvalidValue) as caught:
+        endpoints._seconds(value)
+    assert caught.value.param == "keep_old_secret_seconds"
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(0, 0.0), ("90", 90.0), (3600.5, 3600.5)])
+def test_an_overlap_in_seconds_is_taken(value: object, seconds: float) -> None:
+    from reelway.webhooks import endpoints
+
+    assert endpoints._seconds(value) == seconds

@@ -254,8 +254,8 @@ def _flag(value: Any, param: str) -> bool:
 
 def _seconds(value: Any) -> float:
     try:
-        seconds = float(value)
-    except (TypeError, ValueError):
+        seconds = -1.0 if isinstance(value, bool) else float(value)  # true is not 1 second
+    except (TypeError, ValueError, OverflowError):
         seconds = -1.0
     if not 0 <= seconds <= 7 * 24 * 3600:
         raise errors.InvalidValue(
