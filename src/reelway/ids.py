@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import secrets
 import struct
 
 API_KEY_PREFIX = "sk-rw-"
+
+
+_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def well_formed(value: str) -> bool:
+    """Whether ``value`` could be an id this server made: anything else (a NUL byte, which
+    PostgreSQL refuses even to compare, or a megabyte id) never reaches the database."""
+    return _SHAPE.fullmatch(value) is not None
 
 
 def new_id(prefix: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -49,7 +48,6 @@ MAX_SEED = 2**31 - 1
 QUEUE_FULL_RETRY_SECONDS = 10.0
 SERVER_BUSY_RETRY_SECONDS = 15.0
 QUEUE_TOTAL_TTL_SECONDS = 1.0
-ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -399,7 +397,7 @@ class VideoService:
 
     async def get(self, caller: Caller, video_id: str) -> jobs.Video:
         video = None
-        if ID_SHAPE.fullmatch(video_id):  # NUL bytes or megabyte ids never reach the database
+        if ids.well_formed(video_id):
             video = await self.videos.get(video_id, project_id=caller.project_id)
         if video is None:
             raise errors.VideoNotFound(
@@ -416,7 +414,7 @@ class VideoService:
                 f"Invalid order {errors.show(order)}. Allowed values: asc, desc.", param="order"
             )
         try:
-            if after and not ID_SHAPE.fullmatch(after):
+            if after and not ids.well_formed(after):
                 raise LookupError(after)
             found, more = await self.videos.list_page(
                 caller.project_id, after=after or None, limit=count, descending=order != "asc"
@@ -449,7 +447,7 @@ class VideoService:
 
     async def delete(self, caller: Caller, video_id: str) -> jobs.Video:
         video = None
-        if ID_SHAPE.fullmatch(video_id):
+        if ids.well_formed(video_id):
             video = await self.videos.delete(caller.project_id, video_id)
         if video is None:
             raise errors.VideoNotFound(

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reelway import accounts, errors, jobs, service
+from reelway import accounts, errors, ids, jobs, service
 from reelway.api import content, headers
 from reelway.api.auth import Authenticator
 from reelway.api.responses import JsonResponse
@@ -258,7 +258,7 @@ class DashboardRoutes:
             caller = service.Caller(project_id=viewer.project.id, key_id="dashboard")
         else:
             found = None
-            if service.ID_SHAPE.fullmatch(video_id):
+            if ids.well_formed(video_id):
                 found = await videos.videos.get(video_id)
             if found is None:
                 raise errors.VideoNotFound(

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from reelway import ids
 from reelway.store import outbox, stats
 from reelway.store.database import Database
 from reelway.store.tables import webhook_deliveries as d
@@ -115,15 +116,9 @@ def _delivery(row: Sequence[Any]) -> Delivery:
     return Delivery(*row)
 
 
-def _unstorable(endpoint_id: str) -> bool:
-    """No id holds a NUL, and PostgreSQL refuses to even compare one: a client's id that
-    has one matches nothing (a 404, as on SQLite) instead of failing the query."""
-    return "\x00" in endpoint_id
-
-
 def _owned(conn: sa.Connection, project_id: str, endpoint_id: str) -> Endpoint | None:
     """The project's endpoint with this id, as it is now."""
-    if _unstorable(endpoint_id):
+    if not ids.well_formed(endpoint_id):
         return None
     row = conn.execute(
         sa.select(*we.c).where(we.c.id == endpoint_id, we.c.project_id == project_id)
@@ -193,7 +188,7 @@ class WebhookStore:
 
         def page(conn: sa.Connection) -> tuple[list[Endpoint], bool]:
             query = sa.select(*we.c).where(we.c.project_id == project_id)
-            if after and _unstorable(after):
+            if after and not ids.well_formed(after):
                 return [], False
             if after:
                 cursor = conn.execute(
@@ -263,7 +258,7 @@ class WebhookStore:
         now = self.clock()
 
         def run(conn: sa.Connection) -> bool:
-            if _unstorable(endpoint_id):
+            if not ids.well_formed(endpoint_id):
                 return False
             gone = conn.execute(
                 sa.delete(we).where(we.c.id == endpoint_id, we.c.project_id == project_id)
