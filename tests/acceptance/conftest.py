@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -60,6 +61,17 @@ def finished(
 def made(client: openai.OpenAI, limit: float = FINISH_SECONDS, **params: Any) -> openai.types.Video:
     """``videos.create_and_poll`` with a deadline: create, then wait until it ends."""
     return finished(client, client.videos.create(**params).id, limit)
+
+
+def refused(answer: httpx.Response, code: str, param: str | None, status: int = 400) -> str:
+    """Assert OpenAI's error envelope with the code, the param and the request id."""
+    assert answer.status_code == status, (answer.status_code, answer.text[:500])
+    error = answer.json()["error"]
+    assert (error["code"], error["param"]) == (code, param), error
+    assert error["type"] == "invalid_request_error"
+    assert answer.headers["x-request-id"].startswith("req_")
+    assert len(error["message"]) < 600
+    return str(error["message"])
 
 
 @pytest.fixture(scope="session")

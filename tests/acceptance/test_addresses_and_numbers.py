@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from tests import backends, harness
-from tests.acceptance.conftest import SERVER_ENV, finished, sdk_client
+from tests.acceptance.conftest import SERVER_ENV, finished, refused, sdk_client
 from tests.conftest import deployment_for
 
 ADMIN_KEY = "sk-admin-addresses-0123456789"
@@ -71,17 +71,6 @@ def http(strict: harness.Server, strict_key: str) -> Iterator[httpx.Client]:
         base_url=strict.base_url, headers={"Authorization": f"Bearer {strict_key}"}, timeout=30
     ) as client:
         yield client
-
-
-def refused(answer: httpx.Response, code: str, param: str, status: int = 400) -> str:
-    """Assert OpenAI's error envelope with the code, the param and the request id."""
-    assert answer.status_code == status, answer.text[:500]
-    error = answer.json()["error"]
-    assert (error["code"], error["param"]) == (code, param), error
-    assert error["type"] == "invalid_request_error"
-    assert answer.headers["x-request-id"].startswith("req_")
-    assert len(error["message"]) < 600
-    return str(error["message"])
 
 
 @pytest.mark.parametrize("url", BROKEN_URLS)

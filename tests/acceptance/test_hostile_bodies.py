@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from tests import backends, harness
+from tests.acceptance.conftest import refused
 
 ROUTES = ("/videos", "/videos/preflight", "/webhook_endpoints")
 MAX_REQUEST_BYTES = 48 * 1024 * 1024  # the default REELWAY_MAX_REQUEST_BYTES
@@ -19,14 +20,6 @@ MAX_REQUEST_BYTES = 48 * 1024 * 1024  # the default REELWAY_MAX_REQUEST_BYTES
 def _post(server: harness.Server, key: str, path: str, **kwargs: object) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
     return httpx.post(f"{server.base_url}{path}", headers=headers, timeout=60, **kwargs)  # type: ignore[arg-type]
-
-
-def _assert_refused(answer: httpx.Response, code: str, param: str | None) -> None:
-    assert answer.status_code == 400, (answer.status_code, answer.text[:300])
-    error = answer.json()["error"]
-    assert (error["code"], error["param"]) == (code, param), error
-    assert error["type"] == "invalid_request_error"
-    assert answer.headers["x-request-id"].startswith("req_")
 
 
 def _deep_json(field: str, depth: int) -> bytes:
@@ -50,7 +43,7 @@ def test_deeply_nested_json_is_a_400_naming_the_field(
                 content=_deep_json(field, depth),
                 headers={"Authorization": f"Bearer {client.api_key}", **headers},
             )
-            _assert_refused(answer, "nesting_too_deep", field)
+            refused(answer, "nesting_too_deep", field)
         assert http.get(f"{server.root}/health").status_code == 200
 
 
@@ -64,24 +57,22 @@ def test_hostile_form_bodies_are_400s_naming_the_field(
     key = client.api_key
     urlencoded = {"Content-Type": "application/x-www-form-urlencoded"}
     answer = _post(server, key, path, content=HOSTILE_NAME.encode() + b"=1", headers=urlencoded)
-    _assert_refused(answer, "field_name_too_long", HOSTILE_NAME[:64])
+    refused(answer, "field_name_too_long", HOSTILE_NAME[:64])
     deep = "input_reference" + "[a]" * 20
     answer = _post(server, key, path, content=f"prompt=x&{deep}=1".encode(), headers=urlencoded)
-    _assert_refused(answer, "nesting_too_deep", "input_reference")
+    refused(answer, "nesting_too_deep", "input_reference")
     many = "&".join(f"f{i}=1" for i in range(100)).encode()
-    _assert_refused(
-        _post(server, key, path, content=many, headers=urlencoded), "too_many_fields", "f64"
-    )
+    refused(_post(server, key, path, content=many, headers=urlencoded), "too_many_fields", "f64")
     # Multipart: the same bounds, whichever of the two readings takes the body.
     for padding in (b"", b"p" * 2 * 1024 * 1024):  # the whole-body and the streaming reading
         files = {"prompt": (None, b"x"), "input_reference": ("a.png", padding)}
         parts = {f"input_reference{'[a]' * 1000}": (None, b"1"), **files}
         answer = _post(server, key, path, files=parts)
-        _assert_refused(answer, "field_name_too_long", "input_reference" + "[a]" * 16 + "[")
+        refused(answer, "field_name_too_long", "input_reference" + "[a]" * 16 + "[")
         parts = {f"characters{'[]' * 40}[id]": (None, b"1"), **files}
-        _assert_refused(_post(server, key, path, files=parts), "nesting_too_deep", "characters")
+        refused(_post(server, key, path, files=parts), "nesting_too_deep", "characters")
         parts = {**{f"f{i}": (None, b"1") for i in range(70)}, **files}
-        _assert_refused(_post(server, key, path, files=parts), "too_many_fields", "f64")
+        refused(_post(server, key, path, files=parts), "too_many_fields", "f64")
 
 
 def test_a_json_body_of_too_many_values_is_refused(
@@ -95,7 +86,7 @@ def test_a_json_body_of_too_many_values_is_refused(
         content=body,
         headers={"Content-Type": "application/json"},
     )
-    _assert_refused(answer, "too_many_fields", None)
+    refused(answer, "too_many_fields", None)
 
 
 @pytest.fixture
@@ -140,5 +131,5 @@ def test_health_answers_while_a_48_mib_hostile_form_is_in_flight(
         },
         timeout=60,
     )
-    _assert_refused(answer, "field_name_too_long", body[:64].decode())
+    refused(answer, "field_name_too_long", body[:64].decode())
     assert health == [200, 200, 200]

@@ -15,7 +15,6 @@ import collections
 import functools
 import hashlib
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,7 +27,7 @@ from reelway import errors, service
 from reelway import settings as settings_module
 from reelway.api.app import create_app
 from reelway.runtime import Runtime
-from tests import backends, harness
+from tests import backends, harness, waiting
 from tests.conftest import deployment_for
 
 ADMIN_KEY = "sk-admin-hostile-0123456789"
@@ -304,10 +303,15 @@ def _seed(server: harness.Server, deployment: backends.Deployment, env: dict[str
         done = _ok(user.post("/videos", json={"prompt": "a red kite", "model": "tiny"}))["id"]
         worker = harness.WorkerProcess(deployment, env)
         try:
-            deadline = time.monotonic() + 120
-            while _ok(user.get(f"/videos/{done}"))["status"] != "completed":
-                assert time.monotonic() < deadline, worker.output
-                time.sleep(0.1)
+            try:
+                waiting.until(
+                    lambda: _ok(user.get(f"/videos/{done}"))["status"],
+                    lambda status: status == "completed",
+                    limit=120,
+                    what="the seed video to complete",
+                )
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{worker.output}") from None
         finally:
             assert worker.terminate() == 0, worker.output
         queued = _ok(user.post("/videos", json={"prompt": "a blue kite", "model": "tiny"}))["id"]
