@@ -7,7 +7,7 @@ them); a cancelled job, for instance, is ``failed`` with ``error.code == "cancel
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,123 @@ _PUBLIC = {
 def public_status(status: JobStatus) -> str:
     """The status as the OpenAI SDKs know it: queued, in_progress, completed or failed."""
     return _PUBLIC[status]
+
+
+class JobKind(StrEnum):
+    """What a job makes from what: the worker and the engines read it instead of guessing
+    from which optional fields are set."""
+
+    GENERATE = "generate"
+    """A new video from a prompt (and optionally an input image)."""
+    REMIX = "remix"
+    """A completed video changed by a new prompt (``sources.video_id``)."""
+    EDIT = "edit"
+    """A video's content changed, its structure, length and size kept."""
+    EXTEND = "extend"
+    """A video continued from its last frame; the result is the stitched whole."""
+    SHOT = "storyboard_shot"
+    """One shot of a storyboard."""
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What a job starts from besides its prompt; stored as JSON on the video row."""
+
+    video_id: str | None = None
+    """A completed video of the same project (remix, edit, extend)."""
+    file: str | None = None
+    """A storage key of an uploaded source video."""
+    characters: tuple[str, ...] = ()
+    """Character ids the video must show."""
+
+    def to_json(self) -> dict[str, Any] | None:
+        found: dict[str, Any] = {}
+        if self.video_id is not None:
+            found["video_id"] = self.video_id
+        if self.file is not None:
+            found["file"] = self.file
+        if self.characters:
+            found["characters"] = list(self.characters)
+        return found or None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Sources:
+        if not data:
+            return NO_SOURCES
+        return cls(
+            video_id=data.get("video_id"),
+            file=data.get("file"),
+            characters=tuple(data.get("characters") or ()),
+        )
+
+
+NO_SOURCES = Sources()
+
+
+@dataclass(frozen=True)
+class EngineAttempt:
+    """One engine's failure of a job (failover history), or a marker that starts another pass
+    over the route (``engine`` None, ``code`` "route_retry")."""
+
+    engine: str | None
+    code: str
+    at: float
+    pass_number: int = 0
+    message: str | None = None
+    upstream: dict[str, Any] | None = None
+    """The provider's own status, code and request id, for the operator."""
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"engine": self.engine, "code": self.code}
+        if self.message is not None:
+            found["message"] = self.message
+        found["at"] = self.at
+        found["pass"] = self.pass_number
+        if self.upstream:
+            found["upstream"] = self.upstream
+        return found
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EngineAttempt:
+        return cls(
+            engine=data.get("engine"),
+            code=str(data.get("code", "")),
+            at=float(data.get("at", 0.0)),
+            pass_number=int(data.get("pass", 0)),
+            message=data.get("message"),
+            upstream=data.get("upstream"),
+        )
+
+
+def attempts_from_json(data: list[dict[str, Any]] | None) -> tuple[EngineAttempt, ...]:
+    return tuple(EngineAttempt.from_json(a) for a in data or ())
+
+
+@dataclass(frozen=True)
+class JobError:
+    """A failed video's error: what the API shows (code, message, and a moderation refusal's
+    category and stage in ``details``) and the route's history for the operator."""
+
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+    attempts: tuple[EngineAttempt, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"code": self.code, "message": self.message, **self.details}
+        if self.attempts:
+            found["attempts"] = [a.to_json() for a in self.attempts]
+        return found
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobError:
+        details = {k: v for k, v in data.items() if k not in ("code", "message", "attempts")}
+        return cls(
+            code=str(data.get("code", "unknown")),
+            message=str(data.get("message", "")),
+            details=details,
+            attempts=attempts_from_json(data.get("attempts")),
+        )
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def test_info_and_registry() -> None:
         name="animatic",
         capabilities=frozenset({Capability.IMAGE_INPUT, Capability.REMIX, Capability.AUDIO}),
         sizes=None,
-        max_seconds=None,
+        seconds=None,
     )
 
 

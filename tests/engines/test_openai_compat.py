@@ -11,7 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from reelway import errors
+from reelway import errors, jobs
 from reelway.engines import base
 from reelway.engines.openai_compat import OpenAICompatEngine
 from tests.engines import contract
@@ -114,8 +114,9 @@ async def test_remix_of_an_upstream_video_is_an_upstream_remix(
             **{
                 **contract.REQUEST.__dict__,
                 "video_id": "video_remix",
-                "remix_of": "video_contract",
-                "remix_source": source,
+                "kind": jobs.JobKind.REMIX,
+                "sources": jobs.Sources(video_id="video_contract"),
+                "source_operation": source,
                 "prompt": "the same boat at night",
             }
         )

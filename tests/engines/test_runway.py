@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from reelway import errors
+from reelway import errors, jobs
 from reelway.engines import base, runway
 from reelway.engines.runway import RunwayEngine
 from tests.engines import contract
@@ -219,7 +219,14 @@ async def test_an_input_image_goes_to_image_to_video_as_a_data_uri(
 async def test_a_remix_is_generated_from_its_prompt(fake: FakeRunway, make_engine) -> None:
     engine = make_engine()
     try:
-        await contract.drive(engine, _request(remix_of="video_source", prompt="at night"))
+        await contract.drive(
+            engine,
+            _request(
+                kind=jobs.JobKind.REMIX,
+                sources=jobs.Sources(video_id="video_source"),
+                prompt="at night",
+            ),
+        )
     finally:
         await engine.close()
     (job,) = fake.jobs.values()

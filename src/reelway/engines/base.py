@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from reelway import errors
-from reelway.catalog import Capability
+from reelway import errors, jobs
+from reelway.capabilities import EngineInfo, EngineKind
+
+__all__ = ["EngineInfo", "EngineKind"]  # engines declare what they can do with these
 
 ProgressCallback = Callable[[int], None]
 """Called with 0..100 as rendering advances; it may raise to abort the render."""
@@ -38,10 +40,12 @@ class GenerationRequest:
     seed: int
     input_image: Path | None = None
     """A PNG, JPEG or WebP file already checked to be exactly ``width`` x ``height``."""
-    remix_of: str | None = None
-    remix_source: Operation | None = None
-    """When the video being remixed was made by this same engine: its stored operation, so
-    the engine can ask its provider for a real remix instead of a fresh generation."""
+    kind: jobs.JobKind = jobs.JobKind.GENERATE
+    sources: jobs.Sources = jobs.NO_SOURCES
+    """The ids the job starts from (source video, uploaded file, characters)."""
+    source_operation: Operation | None = None
+    """When the source video was made by this same engine: its stored operation, so the
+    engine can ask its provider for a real remix (or edit, or extension) of it."""
 
 
 @dataclass(frozen=True)
@@ -64,17 +68,6 @@ class RenderResult:
     frames: int
     fps: float
     has_audio: bool
-
-
-@dataclass(frozen=True)
-class EngineInfo:
-    """What an engine can do, as data."""
-
-    name: str
-    capabilities: frozenset[Capability]
-    sizes: frozenset[str] | None = None
-    """Sizes it accepts; None means any WxH the catalogue allows."""
-    max_seconds: int | None = None
 
 
 class LocalEngine(Protocol):

@@ -160,7 +160,8 @@ class LumaEngine:
         self._info = base.EngineInfo(
             name=name,
             capabilities=frozenset({catalog.Capability.IMAGE_INPUT, catalog.Capability.LOOP}),
-            max_seconds=max(int(k) for k in self.durations),
+            kind=base.EngineKind.REMOTE,
+            seconds=frozenset(int(k) for k in self.durations),
         )
 
     @property

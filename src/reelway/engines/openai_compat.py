@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from reelway import catalog, errors
+from reelway import catalog, errors, jobs
 from reelway.engines import base
 from reelway.engines.http import ProviderClient, require
 
@@ -70,6 +70,7 @@ class OpenAICompatEngine:
             capabilities=frozenset(catalog.Capability(c) for c in capabilities)
             if capabilities is not None
             else frozenset(default),
+            kind=base.EngineKind.REMOTE,
         )
 
     @property
@@ -77,8 +78,8 @@ class OpenAICompatEngine:
         return self._info
 
     async def submit(self, request: base.GenerationRequest) -> base.Operation:
-        source = (request.remix_source or {}).get("id")
-        if source and request.remix_of:
+        source = (request.source_operation or {}).get("id")
+        if source and request.kind is jobs.JobKind.REMIX:
             body = await self.client.json_call(
                 "POST",
                 f"videos/{source}/remix",

@@ -155,11 +155,11 @@ class RunwayEngine:
         self.client = ProviderClient(
             name, PROVIDER, base_url, credentials=credentials, timeout=timeout, secrets=[api_key]
         )
-        longest = [MODEL_LIMITS[m][1][-1] for m in (model, image_model) if m in MODEL_LIMITS]
         self._info = base.EngineInfo(
             name=name,
             capabilities=frozenset({catalog.Capability.IMAGE_INPUT}),
-            max_seconds=max(longest) if len(longest) == 2 else None,
+            kind=base.EngineKind.REMOTE,
+            cancel=True,
         )
 
     @property

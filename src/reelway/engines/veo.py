@@ -193,7 +193,8 @@ class VeoEngine:
         self._info = base.EngineInfo(
             name=name,
             capabilities=frozenset({catalog.Capability.IMAGE_INPUT, catalog.Capability.AUDIO}),
-            max_seconds=max(self.durations),
+            kind=base.EngineKind.REMOTE,
+            seconds=frozenset(self.durations),
         )
 
     @property

@@ -142,7 +142,9 @@ async def _run(
             )
             return "failed"
         engine = step
-        request = dataclasses.replace(request, remix_source=routing.remix_source(engine, source))
+        request = dataclasses.replace(
+            request, source_operation=routing.remix_source(engine, source)
+        )
         try:
             outcome = await _attempt(
                 ctx, video, token, engine, request, workdir, stopping, route.call_id
@@ -340,7 +342,8 @@ async def _request(
         seconds=int(video.seconds),
         seed=video.seed,
         input_image=image,
-        remix_of=video.remixed_from_video_id,
+        kind=jobs.JobKind.REMIX if video.remixed_from_video_id else jobs.JobKind.GENERATE,
+        sources=jobs.Sources(video_id=video.remixed_from_video_id),
     )
 
 

@@ -93,8 +93,6 @@ class AnimaticEngine:
             capabilities=frozenset(
                 {catalog.Capability.IMAGE_INPUT, catalog.Capability.REMIX, catalog.Capability.AUDIO}
             ),
-            sizes=None,
-            max_seconds=None,
         )
 
     def render(
