@@ -53,6 +53,10 @@ class EngineInfo:
     """Sizes it accepts; None means any WxH the catalogue allows."""
     seconds: frozenset[int] | None = None
     """Lengths it accepts; None means any length the catalogue allows."""
+    execution: str = "fork_per_job"
+    """Where a local engine renders: a strategy in ``worker.execution.STRATEGIES``
+    ("fork_per_job": a fresh child per job; "resident": one long-lived child that keeps the
+    engine built between jobs).  Remote engines ignore it."""
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities
