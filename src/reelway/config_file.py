@@ -27,7 +27,7 @@ from typing import Any
 
 from reelway import limits
 from reelway.catalog import Catalog
-from reelway.engines import directory, registry
+from reelway.engines import base, directory, registry
 
 LIMIT_KEYS = frozenset(
     {
@@ -158,7 +158,7 @@ def _route(
                 f"{where} routes to {engine!r}, which is neither an [engines.{engine}] table "
                 f"nor a built-in engine ({', '.join(sorted(registry.known_engines()))})"
             )
-        if engine not in engines and engine in registry.REMOTE_ENGINE_TYPES:
+        if engine not in engines and registry.declared_kind(engine) is base.EngineKind.REMOTE:
             raise ConfigError(
                 f"{where} routes to {engine!r}, a provider type: declare an [engines.NAME] table "
                 f'with type = "{engine}", its endpoint and credentials, and route to NAME'

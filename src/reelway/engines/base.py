@@ -4,6 +4,11 @@ Engines produce media and nothing else: they never touch the database, the setti
 HTTP server, never sleep or retry, and report failures as ``errors.JobFailure`` subclasses.
 What an engine can do is data (``EngineInfo``), so validation and routing read it instead of
 discovering gaps at run time.
+
+An engine class declares ``KIND: ClassVar[EngineKind]`` (local or remote), read without
+building it, and its constructor stays cheap: it checks its options and keeps them, but loads
+no model and makes no network call, because start-up builds every routed engine once just to
+read its ``info`` (a remote engine is closed right after).
 """
 
 from __future__ import annotations

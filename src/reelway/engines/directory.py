@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reelway.capabilities import EngineInfo, EngineKind
 from reelway.engines import base, registry
 from reelway.limits import EngineLimits
 
@@ -33,6 +34,7 @@ class EngineDirectory:
     ) -> None:
         self.configured = dict(configured or {})
         self.default_options = dict(default_options or {})
+        self._infos: dict[str, EngineInfo] = {}
 
     def spec(self, name: str) -> EngineSpec:
         found = self.configured.get(name)
@@ -50,11 +52,42 @@ class EngineDirectory:
             options["name"] = name
         return registry.create(spec.type, options)
 
+    async def load_info(self, name: str) -> EngineInfo:
+        """Like ``info``, but closes a remote engine it builds (its HTTP client) properly."""
+        found = self._infos.get(name)
+        if found is None:
+            engine = self.create(name)
+            found = self._remember(name, engine.info)
+            if base.is_remote(engine):
+                await engine.close()  # type: ignore[union-attr]
+        return found
+
+    def info(self, name: str) -> EngineInfo:
+        """What the engine called ``name`` can do, with its configured options.
+
+        The engine is built once (constructors are cheap: no model, no network) and its
+        ``info`` kept; the engine itself is dropped.
+        """
+        found = self._infos.get(name)
+        if found is None:
+            found = self._remember(name, self.create(name).info)
+        return found
+
+    def kind(self, name: str) -> EngineKind:
+        """Local or remote, from the engine class's ``KIND`` when it declares one (nothing is
+        built), else from its ``info``."""
+        declared = registry.declared_kind(self.spec(name).type)
+        return declared if declared is not None else self.info(name).kind
+
     def module(self, name: str) -> str:
         """The engine's module, for preloading in render processes."""
         return str(registry.target(self.spec(name).type)).partition(":")[0]
 
+    def _remember(self, name: str, info: EngineInfo) -> EngineInfo:
+        self._infos[name] = info
+        return info
+
 
 def _takes_name(engine_type: str) -> bool:
     """Remote engines take their configured name, so errors and logs say which one failed."""
-    return engine_type in registry.REMOTE_ENGINE_TYPES
+    return registry.declared_kind(engine_type) is EngineKind.REMOTE

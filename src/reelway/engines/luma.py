@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 from reelway import catalog, errors
@@ -125,6 +125,8 @@ class LumaEngine:
     ``image_url_base`` (public URL prefix of Reelway's input images; without it an input image
     cannot be sent)."""
 
+    KIND: ClassVar[base.EngineKind] = base.EngineKind.REMOTE
+
     def __init__(
         self,
         api_key: str,
@@ -160,7 +162,7 @@ class LumaEngine:
         self._info = base.EngineInfo(
             name=name,
             capabilities=frozenset({catalog.Capability.IMAGE_INPUT, catalog.Capability.LOOP}),
-            kind=base.EngineKind.REMOTE,
+            kind=self.KIND,
             seconds=frozenset(int(k) for k in self.durations),
         )
 

@@ -10,7 +10,7 @@ meaning: a chain of Reelways reports the same code at every hop.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from reelway import catalog, errors, jobs
 from reelway.engines import base
@@ -48,6 +48,8 @@ class OpenAICompatEngine:
     """Options: ``base_url`` (ending in ``/v1``), ``api_key``, ``model`` (the upstream model
     name; the request's model when unset), ``timeout`` (seconds per HTTP call)."""
 
+    KIND: ClassVar[base.EngineKind] = base.EngineKind.REMOTE
+
     def __init__(
         self,
         base_url: str,
@@ -70,7 +72,7 @@ class OpenAICompatEngine:
             capabilities=frozenset(catalog.Capability(c) for c in capabilities)
             if capabilities is not None
             else frozenset(default),
-            kind=base.EngineKind.REMOTE,
+            kind=self.KIND,
         )
 
     @property

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
+from reelway.capabilities import EngineKind
 from reelway.engines import base
 
 BUILTIN_ENGINES: Mapping[str, str] = {
@@ -17,8 +18,6 @@ BUILTIN_ENGINES: Mapping[str, str] = {
     "veo": "reelway.engines.veo:VeoEngine",
     "luma": "reelway.engines.luma:LumaEngine",
 }
-REMOTE_ENGINE_TYPES = frozenset({"openai_compat", "runway", "veo", "luma"})
-"""Built-in engines that call a hosted provider (they need a configured endpoint)."""
 ENTRY_POINT_GROUP = "reelway.engines"
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
@@ -39,14 +38,29 @@ def target(name: str) -> str | None:
     return found
 
 
-def create(
-    name: str, options: Mapping[str, Any] | None = None
-) -> base.LocalEngine | base.RemoteEngine:
-    """Build the engine called ``name`` with its configured options."""
+def factory(name: str) -> Any:
+    """The class (or function) that builds the engine called ``name``."""
     path = target(name)
     if path is None:
         raise ValueError(f"unknown engine {name!r}; known: {', '.join(sorted(known_engines()))}")
     module_name, _, attr = path.partition(":")
-    factory = getattr(importlib.import_module(module_name), attr)
-    engine: base.LocalEngine | base.RemoteEngine = factory(**dict(options or {}))
+    return getattr(importlib.import_module(module_name), attr)
+
+
+def declared_kind(name: str) -> EngineKind | None:
+    """The ``KIND`` an engine class declares (local or remote), read without building it;
+    None when the engine is unknown, cannot be imported or declares none.  Built-in and
+    third-party engines are told apart the same way."""
+    try:
+        found = getattr(factory(name), "KIND", None)
+    except (ImportError, AttributeError, ValueError):
+        return None
+    return EngineKind(found) if found is not None else None
+
+
+def create(
+    name: str, options: Mapping[str, Any] | None = None
+) -> base.LocalEngine | base.RemoteEngine:
+    """Build the engine called ``name`` with its configured options."""
+    engine: base.LocalEngine | base.RemoteEngine = factory(name)(**dict(options or {}))
     return engine

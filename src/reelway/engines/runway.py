@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from reelway import catalog, errors
 from reelway.engines import base
@@ -134,6 +134,8 @@ class RunwayEngine:
     (seconds per HTTP call), ``max_throttled_seconds`` (how long a task may wait for Runway
     capacity before the job moves to the next engine)."""
 
+    KIND: ClassVar[base.EngineKind] = base.EngineKind.REMOTE
+
     def __init__(
         self,
         api_key: str,
@@ -158,7 +160,7 @@ class RunwayEngine:
         self._info = base.EngineInfo(
             name=name,
             capabilities=frozenset({catalog.Capability.IMAGE_INPUT}),
-            kind=base.EngineKind.REMOTE,
+            kind=self.KIND,
             cancel=True,
         )
 

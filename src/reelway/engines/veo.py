@@ -16,7 +16,7 @@ import binascii
 import json
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -132,6 +132,8 @@ class VeoEngine:
     prefix instead of inline), ``person_generation``, ``generate_audio`` (Vertex),
     ``durations`` (the lengths the model makes), ``timeout`` (seconds per HTTP call)."""
 
+    KIND: ClassVar[base.EngineKind] = base.EngineKind.REMOTE
+
     def __init__(
         self,
         api: str = "gemini",
@@ -193,7 +195,7 @@ class VeoEngine:
         self._info = base.EngineInfo(
             name=name,
             capabilities=frozenset({catalog.Capability.IMAGE_INPUT, catalog.Capability.AUDIO}),
-            kind=base.EngineKind.REMOTE,
+            kind=self.KIND,
             seconds=frozenset(self.durations),
         )
 

@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from av.video.frame import VideoFrame
 from PIL import Image
@@ -57,6 +57,8 @@ class AnimaticEngine:
       same after swscale's upscale, for about half the compositing; captions are always drawn
       at full resolution.
     """
+
+    KIND: ClassVar[base.EngineKind] = base.EngineKind.LOCAL
 
     def __init__(
         self,
