@@ -65,3 +65,43 @@ class Decision:
     @property
     def granted(self) -> bool:
         return self.refused is None
+
+
+@dataclass(frozen=True)
+class EngineCondition:
+    """An engine's shared state as it stands at one moment (``engine_condition``)."""
+
+    status: str
+    """``circuit_open``, ``backing_off``, ``failing`` (failures counted, breaker shut) or ``ok``."""
+    circuit_open_until: float | None = None
+    """Set only while the breaker is open: workers skip the engine until then."""
+    backoff_until: float | None = None
+    """Set only while the provider's ``Retry-After`` holds every worker back."""
+
+    @property
+    def circuit_open(self) -> bool:
+        return self.circuit_open_until is not None
+
+    @property
+    def backoff(self) -> bool:
+        return self.backoff_until is not None
+
+
+def engine_condition(
+    failures: int, opened_until: float | None, blocked_until: float | None, *, now: float
+) -> EngineCondition:
+    """Whether an engine is healthy at ``now``: the one rule the dashboard, ``/metrics`` and
+    ``reelway doctor`` share.  A breaker or back-off time that has passed is over (the row
+    keeps it until the next call), so it is compared with ``now``, never just tested for
+    being set."""
+    opened = opened_until if opened_until is not None and opened_until > now else None
+    blocked = blocked_until if blocked_until is not None and blocked_until > now else None
+    if opened is not None:
+        status = "circuit_open"
+    elif blocked is not None:
+        status = "backing_off"
+    elif failures > 0:
+        status = "failing"
+    else:
+        status = "ok"
+    return EngineCondition(status, opened, blocked)

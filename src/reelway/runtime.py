@@ -1,7 +1,10 @@
-"""Wiring: build the database, stores, storage, service and worker from one Settings.
+"""Wiring: build the database, every store, storage, the services and the worker from one
+Settings.
 
 The API app and every CLI command start from ``Runtime.open``; nothing else constructs these
-parts, so there is one place that decides how they fit together.
+parts (the read-side ones for ``/ready``, ``/metrics``, the dashboard and doctor included), so
+there is one place that decides how they fit together.  Callers take the services they use
+from here and hand each route only those.
 """
 
 from __future__ import annotations
@@ -10,10 +13,18 @@ import logging
 from dataclasses import dataclass
 
 from reelway import catalog, config_file, safety
-from reelway.accounts import AccountService
+from reelway.accounts import AccountService, KeyAdmin
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
 from reelway.media import provenance, watermark
+from reelway.operations import (
+    DashboardReads,
+    Diagnoses,
+    EngineMonitor,
+    Operations,
+    ReadinessChecks,
+    RefusalLog,
+)
 from reelway.policy import tiers
 from reelway.policy.moderation import Moderation
 from reelway.policy.relaxed import RelaxedWindow
@@ -21,13 +32,18 @@ from reelway.service import VideoService
 from reelway.settings import Settings, retry_schedule
 from reelway.storage import Storage, open_storage
 from reelway.store.accounts import AccountStore
-from reelway.store.database import Database
+from reelway.store.dashboard import DashboardStore
+from reelway.store.database import Database, SchemaOutOfDate
+from reelway.store.diagnosis import Diagnosis, RequestLog
 from reelway.store.engines import EngineStore
+from reelway.store.health import HealthStore
 from reelway.store.keys import KeyStore
+from reelway.store.observe import ObserveStore
 from reelway.store.queue import QueueStore
 from reelway.store.ratelimits import Counters, DatabaseCounters, RedisCounters
 from reelway.store.videos import VideoStore
 from reelway.store.webhooks import WebhookStore
+from reelway.wakeup import Wakeup
 from reelway.webhooks.dispatcher import Dispatcher
 from reelway.webhooks.endpoints import WebhookEndpoints
 from reelway.worker import finishing, orchestrate
@@ -37,6 +53,9 @@ from reelway.worker.runner import Worker
 log = logging.getLogger(__name__)
 
 DEFAULT_PROJECT = "default"
+
+__all__ = ["DEFAULT_PROJECT", "Runtime", "SchemaOutOfDate", "load_catalog"]
+"""``SchemaOutOfDate`` is what ``open`` raises for a database that needs ``reelway migrate``."""
 
 
 @dataclass
@@ -56,6 +75,11 @@ class Runtime:
     mark: watermark.Watermark
     webhook_store: WebhookStore
     webhooks: WebhookEndpoints
+    key_admin: KeyAdmin
+    operations: Operations
+    """The operators' read-side services (/ready, /metrics, dashboard, request log, doctor)."""
+    wakeup: Wakeup
+    """Rung by the service after each enqueue; every worker built here listens."""
     _signer: provenance.Signer | None = None
 
     @classmethod
@@ -104,32 +128,49 @@ class Runtime:
             s3_access_key_id=settings.s3_access_key_id,
             s3_secret_access_key=settings.s3_secret_access_key,
         )
-        service = VideoService(settings, models, videos, keys, storage, accounts, moderation)
+        wakeup = Wakeup()
+        service = VideoService(
+            settings, models, videos, keys, storage, accounts, moderation, on_enqueue=wakeup.notify
+        )
         webhook_store = WebhookStore(
             db,
             retry_schedule=retry_schedule(settings),
             disable_after_seconds=settings.webhook_disable_after_seconds,
         )
+        engine_store = EngineStore(db)
+        monitor = EngineMonitor(engine_store, engines, models.engines())
+        request_log = RefusalLog(RequestLog(db))
+        operations = Operations(
+            readiness=ReadinessChecks(HealthStore(db), videos),
+            request_log=request_log,
+            engines=monitor,
+            dashboard=DashboardReads(DashboardStore(db), monitor),
+            diagnoses=Diagnoses(queue, videos, Diagnosis(db), request_log, monitor),
+            observe=ObserveStore(db),
+        )
         return cls(
-            settings,
-            db,
-            models,
-            videos,
-            queue,
-            keys,
-            storage,
-            service,
-            engines,
-            EngineStore(db),
-            accounts,
-            moderation,
-            mark,
-            webhook_store,
-            WebhookEndpoints(
+            settings=settings,
+            db=db,
+            catalog=models,
+            videos=videos,
+            queue=queue,
+            keys=keys,
+            storage=storage,
+            service=service,
+            engines=engines,
+            engine_store=engine_store,
+            accounts=accounts,
+            moderation=moderation,
+            mark=mark,
+            webhook_store=webhook_store,
+            webhooks=WebhookEndpoints(
                 webhook_store,
                 allow_private=settings.webhook_allow_private_networks,
                 timeout_seconds=settings.webhook_timeout_seconds,
             ),
+            key_admin=KeyAdmin(accounts.accounts, keys),
+            operations=operations,
+            wakeup=wakeup,
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
@@ -164,7 +205,7 @@ class Runtime:
             background=[dispatcher.run],
             on_job_end=dispatcher.notify,
         )
-        self.service.on_enqueue = worker.notify
+        self.wakeup.listen(worker.notify)
         return worker
 
     def signer(self) -> provenance.Signer:

@@ -11,6 +11,7 @@ from pathlib import Path
 from starlette.requests import Request
 
 from reelway.api import health
+from reelway.operations import ReadinessChecks
 from reelway.storage.local import LocalStorage
 from reelway.store.database import Database
 from reelway.store.health import HealthStore
@@ -31,8 +32,7 @@ def _readiness(
     required: bool = True,
 ) -> health.Readiness:
     return health.Readiness(
-        HealthStore(db, clock),
-        VideoStore(db, clock),
+        ReadinessChecks(HealthStore(db, clock), VideoStore(db, clock)),
         LocalStorage(storage_root),
         queue_limit=queue_limit,
         workers=health.WorkerPolicy(WITHIN, required),
@@ -163,8 +163,7 @@ async def test_open_metrics_on_a_public_bind_is_a_warning_that_does_not_fail_rea
     quiet = await _readiness(db, clock, tmp_path / "files").check()
     assert "metrics" not in quiet[1], "no entry while /metrics is protected or on loopback"
     readiness = health.Readiness(
-        HealthStore(db, clock),
-        VideoStore(db, clock),
+        ReadinessChecks(HealthStore(db, clock), VideoStore(db, clock)),
         LocalStorage(tmp_path / "files"),
         queue_limit=100,
         workers=health.WorkerPolicy(WITHIN),

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from reelway import __version__, accounts, errors, metrics
+from reelway import __version__, errors, metrics
 from reelway.api import errors as api_errors
 from reelway.api.admin import AdminRoutes
 from reelway.api.auth import Authenticator
@@ -25,9 +25,6 @@ from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
 from reelway.api.webhooks import WebhookRoutes
 from reelway.runtime import Runtime
-from reelway.store.diagnosis import RequestLog
-from reelway.store.health import HealthStore
-from reelway.store.observe import ObserveStore
 
 
 async def health(_request: Request) -> Response:
@@ -55,12 +52,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
             await worker.stop(settings.shutdown_grace_seconds)
 
     auth = Authenticator(runtime.service, settings.auth_cache_seconds)
-    admin = AdminRoutes(
-        runtime.accounts,
-        accounts.KeyAdmin(runtime.accounts.accounts, runtime.keys),
-        auth,
-        settings.admin_key,
-    )
+    admin = AdminRoutes(runtime.accounts, runtime.key_admin, auth, settings.admin_key)
     routes = Routes(
         runtime.service,
         auth,
@@ -69,8 +61,9 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
         redirect_seconds=settings.presign_seconds if settings.storage_redirect else None,
     )
     process = metrics.ProcessMetrics()
+    ops = runtime.operations
     exporter = metrics.Exporter(
-        ObserveStore(runtime.db),
+        ops.observe,
         runtime.catalog,
         process,
         reap_interval_seconds=settings.reap_interval_seconds,
@@ -79,7 +72,13 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
         routes=[
             *routes.routes(),
             *admin.routes(),
-            *DashboardRoutes(runtime, auth).routes(),
+            *DashboardRoutes(
+                ops.dashboard,
+                runtime.accounts,
+                runtime.service,
+                auth,
+                admin_key=settings.admin_key,
+            ).routes(),
             *WebhookRoutes(runtime.webhooks, auth).routes(),
             Route("/health", health, methods=["GET"]),
             Route("/ready", _readiness(runtime).endpoint, methods=["GET"]),
@@ -96,7 +95,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
         app,
         settings.max_request_bytes,
         access=access_log,
-        refusals=Refusals(RequestLog(runtime.db)),
+        refusals=Refusals(ops.request_log),
     )
     return HttpMetrics(edge, app.routes, process)
 
@@ -104,8 +103,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
 def _readiness(runtime: Runtime) -> Readiness:
     settings = runtime.settings
     return Readiness(
-        HealthStore(runtime.db),
-        runtime.videos,
+        runtime.operations.readiness,
         runtime.storage,
         queue_limit=settings.queue_limit,
         workers=WorkerPolicy(

@@ -29,8 +29,8 @@ from reelway import accounts, errors, ids, jobs, service
 from reelway.api import content, headers
 from reelway.api.auth import Authenticator
 from reelway.api.responses import JsonResponse
-from reelway.runtime import Runtime
-from reelway.store.dashboard import DashboardStore, RecentVideo, Snapshot
+from reelway.operations import DashboardReads, RecentVideo
+from reelway.operations import DashboardSnapshot as Snapshot
 
 WINDOWS = {"1h": (3600.0, 60.0, 2.0), "24h": (86400.0, 900.0, 10.0)}
 """Window name -> (length, bucket width, cache lifetime) in seconds: 60 buckets of a minute,
@@ -85,11 +85,19 @@ def load_static() -> dict[str, StaticFile]:
 
 
 class DashboardRoutes:
-    def __init__(self, runtime: Runtime, auth: Authenticator) -> None:
-        self.runtime = runtime
+    def __init__(
+        self,
+        reads: DashboardReads,
+        account_service: accounts.AccountService,
+        videos: service.VideoService,
+        auth: Authenticator,
+        *,
+        admin_key: str | None,
+    ) -> None:
+        self.reads = reads
+        self.accounts = account_service
+        self.videos = videos
         self.auth = auth
-        self.store = DashboardStore(runtime.db)
-        admin_key = runtime.settings.admin_key
         self._admin_digest = hashlib.sha256(admin_key.encode()).digest() if admin_key else None
         self._static = load_static()
         self._cache: dict[tuple[str | None, str], tuple[float, dict[str, Any]]] = {}
@@ -143,7 +151,7 @@ class DashboardRoutes:
             raise errors.InvalidApiKey(
                 f"This key is neither the deployment's admin key nor a project API key{hint}."
             ) from None
-        return Viewer(project=await self.runtime.accounts.accounts.require(caller.project_id))
+        return Viewer(project=await self.accounts.accounts.require(caller.project_id))
 
     # ------------------------------------------------------------------ the summary
 
@@ -171,7 +179,7 @@ class DashboardRoutes:
         count = int(length // width)
         end = (now // width + 1) * width  # buckets on whole minutes / quarter hours
         start = end - count * width
-        snap = await self.store.snapshot(
+        snap = await self.reads.snapshot(
             now, start, width, count, project_id=viewer.project_id, recent=RECENT_VIDEOS
         )
         return {
@@ -187,7 +195,7 @@ class DashboardRoutes:
 
     async def _spend(self, viewer: Viewer) -> list[dict[str, Any]]:
         """This billing period's spend per project, as the admin API computes it."""
-        service_ = self.runtime.accounts
+        service_ = self.accounts
         found = (
             await service_.accounts.list_projects() if viewer.project is None else [viewer.project]
         )
@@ -216,34 +224,18 @@ class DashboardRoutes:
 
     async def _engines(self, now: float) -> list[dict[str, Any]]:
         """Every engine the catalogue routes to, with its breaker and back-off state."""
-        health = {h.engine: h for h in await self.runtime.engine_store.health()}
-        found = []
-        for name in sorted(self.runtime.catalog.engines()):
-            spec = self.runtime.engines.spec(name)
-            state = health.get(name)
-            failures = state.failures if state else 0
-            opened = state.opened_until if state else None
-            blocked = state.blocked_until if state else None
-            if opened is not None and opened > now:
-                status = "circuit_open"
-            elif blocked is not None and blocked > now:
-                status = "backing_off"
-            elif failures > 0:
-                status = "failing"
-            else:
-                status = "ok"
-            found.append(
-                {
-                    "engine": name,
-                    "type": spec.type,
-                    "status": status,
-                    "consecutive_failures": failures,
-                    "breaker_failures": spec.limits.breaker_failures,
-                    "circuit_open_until": opened if opened is not None and opened > now else None,
-                    "backoff_until": blocked if blocked is not None and blocked > now else None,
-                }
-            )
-        return found
+        return [
+            {
+                "engine": status.engine,
+                "type": status.type,
+                "status": status.condition.status,
+                "consecutive_failures": status.failures,
+                "breaker_failures": status.breaker_failures,
+                "circuit_open_until": status.condition.circuit_open_until,
+                "backoff_until": status.condition.backoff_until,
+            }
+            for status in await self.reads.engines.statuses(now)
+        ]
 
     # ------------------------------------------------------------------ media
 
@@ -253,7 +245,7 @@ class DashboardRoutes:
         viewer = await self.viewer(request)
         video_id = request.path_params["video_id"]
         variant = request.query_params.get("variant")
-        videos = self.runtime.service
+        videos = self.videos
         if viewer.project is not None:
             caller = service.Caller(project_id=viewer.project.id, key_id="dashboard")
         else:

@@ -31,9 +31,8 @@ from starlette.responses import Response
 from reelway import errors
 from reelway.api import metrics
 from reelway.api.responses import JsonResponse
+from reelway.operations import ReadinessChecks
 from reelway.storage import Storage
-from reelway.store.health import HealthStore
-from reelway.store.videos import VideoStore
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +53,7 @@ class WorkerPolicy:
 class Readiness:
     def __init__(
         self,
-        health_store: HealthStore,
-        videos: VideoStore,
+        reads: ReadinessChecks,
         storage: Storage,
         *,
         queue_limit: int,
@@ -63,8 +61,7 @@ class Readiness:
         metrics_open_on: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.health_store = health_store
-        self.videos = videos
+        self.reads = reads
         self.storage = storage
         self.queue_limit = queue_limit
         self.workers = workers
@@ -107,7 +104,7 @@ class Readiness:
             return ready, checks
 
     async def _database(self) -> Check:
-        latency_ms = round(await self.health_store.ping() * 1000, 1)
+        latency_ms = round(await self.reads.ping() * 1000, 1)
         return {"ok": True, "detail": f"answered in {latency_ms} ms", "latency_ms": latency_ms}
 
     async def _storage(self) -> Check:
@@ -116,7 +113,7 @@ class Readiness:
 
     async def _workers(self) -> Check:
         within = self.workers.within_seconds
-        seen = await self.health_store.workers_seen(self.clock() - within)
+        seen = await self.reads.workers_seen(self.clock() - within)
         check: Check = {"ok": seen.recent > 0, "seen": seen.recent, "within_seconds": within}
         if seen.recent:
             check["detail"] = f"{seen.recent} worker(s) seen in the last {within:g} s"
@@ -136,7 +133,7 @@ class Readiness:
         return check
 
     async def _queue(self) -> Check:
-        queued = await self.videos.queued_total()
+        queued = await self.reads.queued_total()
         check: Check = {"queued": queued, "limit": self.queue_limit}
         if queued >= self.queue_limit:
             check.update(

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelway import errors, ids, logs
 from reelway.api.errors import render
-from reelway.store.diagnosis import RefusedRequest, RequestLog
+from reelway.operations import RefusalLog, RefusedRequest
 
 _NO_BODY = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 UNRECORDED_PATHS = frozenset({"/health", "/ready", "/metrics"})
@@ -139,7 +139,7 @@ class Refusals:
 
     def __init__(
         self,
-        store: RequestLog,
+        store: RefusalLog,
         *,
         rate: float = 20.0,
         burst: float = 100.0,

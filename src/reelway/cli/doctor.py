@@ -23,8 +23,8 @@ import click
 from reelway import errors, jobs
 from reelway.cli import remedies
 from reelway.cli.common import config_option, data_dir_option, load_settings, run
+from reelway.operations import Charge, Delivery, EngineStatus, RefusedRequest
 from reelway.runtime import Runtime
-from reelway.store.diagnosis import Charge, Delivery, Diagnosis, RefusedRequest, RequestLog
 
 INDENT = " " * 11
 WIDTH = 100
@@ -42,20 +42,21 @@ def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_jso
 
     async def main() -> None:
         runtime = await Runtime.open(settings)
+        diagnoses = runtime.operations.diagnoses
         try:
             if ident is None:
-                _health(await runtime.engine_store.health(), sorted(runtime.catalog.engines()))
+                _health(await diagnoses.engines.statuses())
                 return
-            video = await runtime.queue.source(ident) or await runtime.videos.by_request_id(ident)
+            video = await diagnoses.find_video(ident)
             if video is not None:
-                found = await Diagnosis(runtime.db).video(video.id)
+                found = await diagnoses.video(video.id)
                 report = _video_report(video, found.charge, found.events)
                 if as_json:
                     click.echo(json.dumps(report, indent=2, default=str))
                 else:
                     _explain(video, report)
                 return
-            refused = await RequestLog(runtime.db).get(ident)
+            refused = await diagnoses.refused(ident)
             if refused is None:
                 raise click.ClickException(
                     f"no video and no refused request with id {ident!r}. Video ids start with "
@@ -327,19 +328,19 @@ def _explain_request(record: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- engines
 
 
-def _health(states: list[Any], engines: list[str]) -> None:
-    known = {state.engine: state for state in states}
-    for engine in engines:
-        state = known.get(engine)
-        if state is None:
-            click.echo(f"{engine:24} no calls recorded")
+def _health(statuses: list[EngineStatus]) -> None:
+    """One line per routed engine; a breaker or back-off whose time has passed is over."""
+    for status in statuses:
+        if not status.recorded:
+            click.echo(f"{status.engine:24} no calls recorded")
             continue
-        opened = f"breaker open until {_when(state.opened_until)}" if state.opened_until else ""
-        blocked = (
-            f"provider back-off until {_when(state.blocked_until)}" if state.blocked_until else ""
+        state = status.condition
+        opened = (
+            f"breaker open until {_when(state.circuit_open_until)}" if state.circuit_open else ""
         )
+        blocked = f"provider back-off until {_when(state.backoff_until)}" if state.backoff else ""
         detail = "; ".join(x for x in (opened, blocked) if x) or "healthy"
-        click.echo(f"{engine:24} consecutive failures {state.failures}; {detail}")
+        click.echo(f"{status.engine:24} consecutive failures {status.failures}; {detail}")
 
 
 # --------------------------------------------------------------------------- words

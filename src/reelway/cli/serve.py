@@ -22,9 +22,8 @@ from reelway.cli.common import (
     setup_logging,
     show_first_key,
 )
-from reelway.runtime import Runtime
+from reelway.runtime import Runtime, SchemaOutOfDate
 from reelway.settings import Settings
-from reelway.store.database import SchemaOutOfDate
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelway import jobs
+from reelway.limits import engine_condition
 from reelway.store import stats
 from reelway.store.database import Database
 from reelway.store.tables import engine_state as es
@@ -200,9 +201,5 @@ def _age(now: float, since: float | None) -> float:
 def _engine(name: str, row: Any, now: float) -> EngineGauge:
     if row is None:
         return EngineGauge(name, 0, False, False)
-    return EngineGauge(
-        name,
-        int(row.failures),
-        row.opened_until is not None and row.opened_until > now,
-        row.blocked_until is not None and row.blocked_until > now,
-    )
+    condition = engine_condition(int(row.failures), row.opened_until, row.blocked_until, now=now)
+    return EngineGauge(name, int(row.failures), condition.circuit_open, condition.backoff)
