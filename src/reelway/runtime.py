@@ -48,6 +48,7 @@ from reelway.webhooks.dispatcher import Dispatcher
 from reelway.webhooks.endpoints import WebhookEndpoints
 from reelway.worker import finishing, orchestrate
 from reelway.worker.render_process import RenderProcesses
+from reelway.worker.housekeeping import Housekeeping
 from reelway.worker.runner import Worker
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,12 @@ class Runtime:
         )
         worker = Worker(
             ctx,
-            self.service,
+            Housekeeping(
+                self.videos,
+                self.storage,
+                RequestLog(self.db),
+                request_log_seconds=self.settings.request_log_days * 86400,
+            ),
             concurrency=concurrency,
             reaper=reaper,
             background=[dispatcher.run],

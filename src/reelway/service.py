@@ -11,13 +11,24 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from reelway import catalog, errors, idempotency, ids, images, inputs, jobs, logs, numeric
+from reelway import (
+    capabilities,
+    catalog,
+    errors,
+    idempotency,
+    ids,
+    images,
+    inputs,
+    jobs,
+    logs,
+    numeric,
+    validation,
+)
 from reelway.accounts import AccountService, Admission, Schedule
-from reelway.policy import preflight, pricing
 from reelway.policy.moderation import Moderation
 from reelway.settings import Settings
 from reelway.storage import Storage
@@ -32,19 +43,13 @@ from reelway.store.videos import (
 
 log = logging.getLogger(__name__)
 
-CREATE_FIELDS = frozenset(
-    {"prompt", "model", "seconds", "size", "input_reference", "seed", "service_tier"}
-)
-REMIX_FIELDS = frozenset({"prompt", "service_tier"})
-PREFLIGHT_FIELDS = frozenset({"prompt", "model", "seconds", "size", "service_tier"})
-SERVICE_TIERS = ("default", "relaxed")
-NOT_YET_SUPPORTED = {
-    "characters": "Character references are not supported by this server yet.",
-}
+CREATE_FIELDS = validation.CREATE_FIELDS
+REMIX_FIELDS = validation.REMIX_FIELDS
+PREFLIGHT_FIELDS = validation.PREFLIGHT_FIELDS
+check_prompt = validation.check_prompt
 VARIANTS = {"video": "video/mp4", "thumbnail": "image/webp", "spritesheet": "image/jpeg"}
 MAX_LIST_LIMIT = 100
 DEFAULT_LIST_LIMIT = 20
-MAX_SEED = 2**31 - 1
 QUEUE_FULL_RETRY_SECONDS = 10.0
 SERVER_BUSY_RETRY_SECONDS = 15.0
 QUEUE_TOTAL_TTL_SECONDS = 1.0
@@ -77,6 +82,61 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A request to queue a job, as it arrived (what the Idempotency-Key fingerprints)."""
+
+    operation: str
+    """The use case and its target, e.g. ``create`` or ``remix:video_...``."""
+    params: Mapping[str, Any]
+    allowed: frozenset[str]
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job to queue, whatever its kind: what a use case asks ``_enqueue`` to store."""
+
+    kind: jobs.JobKind
+    model_name: str
+    """The model as the request named it (an alias stays an alias in the answer)."""
+    model: catalog.ModelSpec
+    prompt: str
+    size: str
+    seconds: int
+    seed: int | None
+    """None: derived from the model, prompt, size, length and input image."""
+    sources: jobs.Sources = jobs.NO_SOURCES
+    input_reference: Any = None
+    """The input image as the request gave it (an upload or an object); read once admitted."""
+    image: images.CheckedImage | None = None
+    """The input image, checked and screened."""
+    copy_reference: str | None = None
+    """The storage key of a source video's input image, copied to the new video."""
+
+    @property
+    def needs(self) -> capabilities.Needs:
+        """What an engine must offer to serve it.  An image the model itself does not take
+        is left out: that refusal names the model, after admission, as it always has."""
+        used: set[catalog.Capability] = set()
+        if self.input_reference is not None and self.model.has(catalog.Capability.IMAGE_INPUT):
+            used.add(catalog.Capability.IMAGE_INPUT)
+        return capabilities.Needs(self.size, self.seconds, frozenset(used))
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A request that passed admission: who, counted how, and its idempotency record."""
+
+    caller: Caller
+    request_id: str | None
+    admission: Admission
+    schedule: Schedule
+    key: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
 class Page:
     videos: list[jobs.Video]
     has_more: bool
@@ -99,6 +159,7 @@ class VideoService:
         accounts: AccountService,
         moderation: Moderation | None = None,
         on_enqueue: Callable[[], None] = lambda: None,
+        engine_infos: validation.EngineInfos | None = None,
     ) -> None:
         self.settings = settings
         self.moderation = moderation or Moderation()
@@ -108,6 +169,8 @@ class VideoService:
         self.accounts = accounts
         self.storage = storage
         self.on_enqueue = on_enqueue
+        self.engine_infos = engine_infos
+        """What each routed engine can do; a request none on its route can serve is a 400."""
         self._queued_total: tuple[int, float] = (0, float("-inf"))
 
     # ------------------------------------------------------------------ auth
@@ -131,47 +194,23 @@ class VideoService:
         request_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> Created:
-        key = idempotency.check_key(idempotency_key)
-        fingerprint = await idempotency.fingerprint("create", params) if key else ""
-        if key and (taken := await self.videos.find_key(caller.project_id, key)):
-            return await self._replay(caller, taken, fingerprint)
-        _check_fields(params, CREATE_FIELDS)
-        prompt = _prompt(params.get("prompt"))
-        model_name, model, size, (width, height), seconds = _model_size_seconds(
-            self.catalog, params
-        )
-        seed = _seed(params.get("seed"))
-        relaxed = _relaxed(params.get("service_tier"))
-        await self._check_server_queue()
-        admission = await self.accounts.admit(caller.project_id)
-        with _rate_headers_on_errors(admission):
-            schedule = self.accounts.schedule(admission, relaxed)
-            await self.moderation.screen_prompt(prompt)
-            image = await self._reference_image(
-                params.get("input_reference"), model, (width, height)
+        async def plan(prompt: str) -> JobSpec:
+            model_name, model, size, _, seconds = validation.model_size_seconds(
+                self.catalog, params
             )
-            try:
-                if seed is None:
-                    digest = image.sha256 if image else ""
-                    seed = ids.stable_seed(model.name, prompt, size, seconds, digest)
-                return await self._enqueue(
-                    caller,
-                    request_id,
-                    admission,
-                    schedule,
-                    model_name=model_name,
-                    model=model,
-                    prompt=prompt,
-                    size=size,
-                    seconds=seconds,
-                    seed=seed,
-                    image=image,
-                    key=key,
-                    fingerprint=fingerprint,
-                )
-            finally:
-                if image is not None:
-                    image.file.close()
+            return JobSpec(
+                kind=jobs.JobKind.GENERATE,
+                model_name=model_name,
+                model=model,
+                prompt=prompt,
+                size=size,
+                seconds=seconds,
+                seed=validation.seed(params.get("seed")),
+                input_reference=params.get("input_reference"),
+            )
+
+        ask = Request("create", params, validation.CREATE_FIELDS, request_id, idempotency_key)
+        return await self._admit(caller, ask, plan)
 
     async def remix(
         self,
@@ -181,102 +220,113 @@ class VideoService:
         request_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> Created:
-        key = idempotency.check_key(idempotency_key)
-        fingerprint = await idempotency.fingerprint(f"remix:{video_id}", params) if key else ""
-        if key and (taken := await self.videos.find_key(caller.project_id, key)):
-            return await self._replay(caller, taken, fingerprint)
-        _check_fields(params, REMIX_FIELDS)
-        prompt = _prompt(params.get("prompt"))
-        relaxed = _relaxed(params.get("service_tier"))
-        source = await self.get(caller, video_id)
-        _require_completed(source, "remix it")
-        _require_files(source)
-        model = self.catalog.get(source.catalog_model)
-        if model is None:
-            raise errors.InvalidValue(
-                f"The source video's model {source.catalog_model!r} is no longer served here.",
-                param="video_id",
-            )
-        if not model.has(catalog.Capability.REMIX):
-            raise errors.UnsupportedParameter(
-                f"Model {model.name!r} does not support remix.", param="video_id"
-            )
-        await self._check_server_queue()
-        admission = await self.accounts.admit(caller.project_id)
-        with _rate_headers_on_errors(admission):
-            schedule = self.accounts.schedule(admission, relaxed)
-            await self.moderation.screen_prompt(prompt)
-            return await self._enqueue(
-                caller,
-                request_id,
-                admission,
-                schedule,
+        async def plan(prompt: str) -> JobSpec:
+            source = await self.get(caller, video_id)
+            _require_completed(source, "remix it")
+            _require_files(source)
+            model = self.catalog.get(source.catalog_model)
+            if model is None:
+                raise errors.InvalidValue(
+                    f"The source video's model {source.catalog_model!r} is no longer served here.",
+                    param="video_id",
+                )
+            if not model.has(catalog.Capability.REMIX):
+                raise errors.UnsupportedParameter(
+                    f"Model {model.name!r} does not support remix.", param="video_id"
+                )
+            return JobSpec(
+                kind=jobs.JobKind.REMIX,
                 model_name=source.model,
                 model=model,
                 prompt=prompt,
                 size=source.size,
                 seconds=int(source.seconds),
                 seed=source.seed,
-                image=None,
-                source=source,
-                key=key,
-                fingerprint=fingerprint,
+                sources=jobs.Sources(video_id=source.id),
+                copy_reference=source.input_reference,
             )
 
-    async def _enqueue(
-        self,
-        caller: Caller,
-        request_id: str | None,
-        admission: Admission,
-        schedule: Schedule,
-        *,
-        model_name: str,
-        model: catalog.ModelSpec,
-        prompt: str,
-        size: str,
-        seconds: int,
-        seed: int,
-        image: images.CheckedImage | None,
-        source: jobs.Video | None = None,
-        key: str | None = None,
-        fingerprint: str = "",
+        operation = f"remix:{video_id}"
+        ask = Request(operation, params, validation.REMIX_FIELDS, request_id, idempotency_key)
+        return await self._admit(caller, ask, plan)
+
+    async def _admit(
+        self, caller: Caller, ask: Request, plan: Callable[[str], Awaitable[JobSpec]]
     ) -> Created:
+        """The one path of every use case that queues a job.
+
+        In order: the Idempotency-Key (a replay answers as the first request was answered),
+        the fields, the prompt and tier, the use case's own checks (``plan``), whether an engine
+        on the route can serve it, the server's queue bound, the project's admission (counted
+        from here on, so later refusals carry the rate headers), moderation of the prompt, the
+        input image, and the insert.
+        """
+        key = idempotency.check_key(ask.idempotency_key)
+        fingerprint = await idempotency.fingerprint(ask.operation, ask.params) if key else ""
+        if key and (taken := await self.videos.find_key(caller.project_id, key)):
+            return await self._replay(caller, taken, fingerprint)
+        validation.check_fields(ask.params, ask.allowed)
+        prompt = validation.prompt(ask.params.get("prompt"))
+        relaxed = validation.relaxed(ask.params.get("service_tier"))
+        spec = await plan(prompt)
+        validation.check_servable(spec.model, spec.needs, self.engine_infos)
+        await self._check_server_queue()
+        admission = await self.accounts.admit(caller.project_id)
+        with _rate_headers_on_errors(admission):
+            schedule = self.accounts.schedule(admission, relaxed)
+            await self.moderation.screen_prompt(prompt)
+            image = await self._reference_image(spec.input_reference, spec.model, spec.size)
+            try:
+                seed = spec.seed
+                if seed is None:
+                    digest = image.sha256 if image else ""
+                    seed = ids.stable_seed(spec.model.name, prompt, spec.size, spec.seconds, digest)
+                admitted = Admitted(caller, ask.request_id, admission, schedule, key, fingerprint)
+                return await self._enqueue(admitted, replace(spec, seed=seed, image=image))
+            finally:
+                if image is not None:
+                    image.file.close()
+
+    async def _enqueue(self, admitted: Admitted, spec: JobSpec) -> Created:
+        assert spec.seed is not None
+        caller, admission, schedule = admitted.caller, admitted.admission, admitted.schedule
         video_id = ids.new_id("video")
         logs.video_id.set(video_id)  # this request's log lines name the video from here on
         reference: str | None = None
-        if image is not None:
-            reference = f"videos/{video_id}/input.{image.extension}"
-            await self.storage.put_stream(reference, image.file, image.content_type)
-        elif source is not None and source.input_reference:
-            reference = f"videos/{video_id}/{source.input_reference.rsplit('/', 1)[-1]}"
-            await self.storage.copy(source.input_reference, reference)
+        if spec.image is not None:
+            reference = f"videos/{video_id}/input.{spec.image.extension}"
+            await self.storage.put_stream(reference, spec.image.file, spec.image.content_type)
+        elif spec.copy_reference:
+            reference = f"videos/{video_id}/{spec.copy_reference.rsplit('/', 1)[-1]}"
+            await self.storage.copy(spec.copy_reference, reference)
         try:
             new = NewVideo(
                 id=video_id,
                 project_id=caller.project_id,
-                model=model_name,
-                catalog_model=model.name,
-                prompt=prompt,
-                size=size,
-                seconds=str(seconds),
-                seed=seed,
+                model=spec.model_name,
+                catalog_model=spec.model.name,
+                prompt=spec.prompt,
+                size=spec.size,
+                seconds=str(spec.seconds),
+                seed=spec.seed,
                 input_reference=reference,
-                remixed_from_video_id=source.id if source else None,
-                request_id=request_id,
+                kind=spec.kind,
+                sources=spec.sources,
+                request_id=admitted.request_id,
                 max_attempts=self.settings.max_attempts,
                 deadline_seconds=None if schedule.relaxed else self.settings.job_deadline_seconds,
                 priority=schedule.priority,
                 run_at=schedule.run_at,
                 reservation=self.accounts.reservation(
-                    admission, video_id, model, size, seconds, schedule.relaxed
+                    admission, video_id, spec.model, spec.size, spec.seconds, schedule.relaxed
                 ),
                 watermark=self.accounts.watermark(admission.project),
             )
             limit = self.settings.project_queue_limit
             outcome: jobs.Video | KeyTaken
-            if key:
+            if admitted.key:
                 ttl = self.settings.idempotency_hours * 3600
-                keyed = IdempotencyKey(key, fingerprint, ttl)
+                keyed = IdempotencyKey(admitted.key, admitted.fingerprint, ttl)
                 outcome = await self.videos.insert_keyed(new, keyed, queue_limit=limit)
             else:
                 outcome = await self.videos.insert(new, queue_limit=limit)
@@ -294,9 +344,9 @@ class VideoService:
             # A concurrent request with the same key won; answer as it was answered.
             if reference is not None:
                 await self.storage.delete_prefix(f"videos/{video_id}/")
-            return await self._replay(caller, outcome, fingerprint)
+            return await self._replay(caller, outcome, admitted.fingerprint)
         self._queued_total = (self._queued_total[0] + 1, self._queued_total[1])
-        log.debug("queued %s (%s %s %ss)", outcome.id, model.name, size, seconds)
+        log.debug("queued %s (%s %s %ss)", outcome.id, spec.model.name, spec.size, spec.seconds)
         self.on_enqueue()
         return Created(outcome, headers=admission.headers)
 
@@ -329,7 +379,7 @@ class VideoService:
             )
 
     async def _reference_image(
-        self, value: Any, model: catalog.ModelSpec, size: tuple[int, int]
+        self, value: Any, model: catalog.ModelSpec, size: str
     ) -> images.CheckedImage | None:
         if value is None:
             return None
@@ -355,7 +405,7 @@ class VideoService:
                 source,
                 param=param,
                 max_bytes=self.settings.max_image_bytes,
-                expected_size=size,
+                expected_size=model.check_size(size),
             )
             if self.moderation.input_image:
                 data = await asyncio.to_thread(checked.file.read)
@@ -454,33 +504,18 @@ class VideoService:
                 f"Video with id {errors.show(video_id)} not found.", param="video_id"
             )
         if video.is_terminal:
-            await self.purge(video)
-        return video
-
-    async def purge(self, video: jobs.Video) -> None:
-        """Remove a deleted video's files, then record that they are gone."""
-        await self.storage.delete_prefix(f"videos/{video.id}/")
-        await self.videos.mark_purged(video.id)
-
-    async def expire_assets(self) -> int:
-        """Delete the files of videos past their expires_at; the videos stay listed."""
-        due = await self.videos.expired_with_files()
-        for video in due:
+            # Nothing renders it any more: its files go now (else the worker's housekeeping
+            # removes them once its job stops).
             await self.storage.delete_prefix(f"videos/{video.id}/")
-            await self.videos.mark_assets_deleted(video.id)
-        return len(due)
-
-    async def purge_deleted(self) -> int:
-        """Finish purges that a crash or a still-running job left for later."""
-        pending = await self.videos.deleted_unpurged()
-        for video in pending:
-            await self.purge(video)
-        return len(pending)
+            await self.videos.mark_purged(video.id)
+        return video
 
     # ------------------------------------------------------------------ preflight
 
     async def preflight(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        return await check_prompt(self.catalog, self.moderation, params)
+        return await validation.check_prompt(
+            self.catalog, self.moderation, params, self.engine_infos
+        )
 
     # ------------------------------------------------------------------ models
 
@@ -496,74 +531,7 @@ class VideoService:
         return model
 
 
-async def check_prompt(
-    models: catalog.Catalog, moderation: Moderation, params: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The preflight: what a create with these parameters would meet, without creating it.
-
-    Shared by ``POST /v1/videos/preflight`` and ``reelway lint``; nothing is counted, queued or
-    charged.  Parameters are validated exactly as a create validates them.
-    """
-    _check_fields(params, PREFLIGHT_FIELDS)
-    prompt = _prompt(params.get("prompt"))
-    _, model, size, _, seconds = _model_size_seconds(models, params)
-    relaxed = _relaxed(params.get("service_tier"))
-    review = preflight.review(prompt, seconds=seconds)
-    cost = pricing.estimate(model, size, seconds, relaxed=relaxed)
-    return {
-        "object": "video.preflight",
-        "model": model.name,
-        "size": size,
-        "seconds": str(seconds),
-        "moderation": await moderation.preflight(prompt),
-        **review.to_dict(),
-        "estimate": {
-            "credits": cost.credits,
-            "cost_usd": cost.usd,
-            "relaxed": cost.relaxed,
-        },
-    }
-
-
-# ---------------------------------------------------------------------- validation helpers
-
-
-def _check_fields(params: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    for name in params:
-        if name in allowed:
-            continue
-        if name in NOT_YET_SUPPORTED:
-            raise errors.UnsupportedParameter(NOT_YET_SUPPORTED[name], param=name)
-        raise errors.UnknownParameter(
-            f"Unknown parameter: {errors.show(name)}. "
-            f"Allowed parameters: {', '.join(sorted(allowed))}.",
-            param=name,
-        )
-
-
-def _model_size_seconds(
-    models: catalog.Catalog, params: Mapping[str, Any]
-) -> tuple[str, catalog.ModelSpec, str, tuple[int, int], int]:
-    """The model as asked for (name or alias) and served, and a size (with its width and
-    height) and length it allows; create and preflight validate alike."""
-    model_name = _optional_string(params, "model") or "sora-2"
-    model = models.resolve(model_name)
-    size = _optional_string(params, "size") or model.default_size
-    dimensions = model.check_size(size)
-    seconds = model.check_seconds(_seconds(params.get("seconds"), model.default_seconds))
-    return model_name, model, size, dimensions, seconds
-
-
-def _relaxed(value: Any) -> bool:
-    """``service_tier``: Reelway's extension field; "relaxed" asks for relaxed mode."""
-    if value is None or value == "default":
-        return False
-    if value == "relaxed":
-        return True
-    raise errors.InvalidValue(
-        f"Invalid service_tier {errors.show(value)}. Allowed values: {', '.join(SERVICE_TIERS)}.",
-        param="service_tier",
-    )
+# ---------------------------------------------------------------------- helpers
 
 
 @contextlib.contextmanager
@@ -575,57 +543,6 @@ def _rate_headers_on_errors(admission: Admission) -> Iterator[None]:
         for name, value in admission.headers.items():
             exc.headers.setdefault(name, value)
         raise
-
-
-def _prompt(value: Any) -> str:
-    if value is None:
-        raise errors.MissingParameter("Missing required parameter: 'prompt'.", param="prompt")
-    if not isinstance(value, str):
-        raise errors.InvalidValue("prompt must be a string.", param="prompt")
-    if not value.strip():
-        raise errors.InvalidValue("prompt must not be empty.", param="prompt")
-    if len(value) > catalog.MAX_PROMPT_CHARS:
-        raise errors.InvalidValue(
-            f"prompt is {len(value)} characters; the maximum is {catalog.MAX_PROMPT_CHARS}.",
-            param="prompt",
-        )
-    if "\x00" in value:
-        raise errors.InvalidValue("prompt must not contain NUL characters.", param="prompt")
-    return value
-
-
-def _optional_string(params: Mapping[str, Any], name: str) -> str | None:
-    value = params.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise errors.InvalidValue(f"{name} must be a string, got {errors.show(value)}.", param=name)
-    return value
-
-
-def _seconds(value: Any, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
-        return int(value)
-    raise errors.InvalidValue(
-        f"seconds must be a whole number of seconds such as '8', got {errors.show(value)}.",
-        param="seconds",
-    )
-
-
-def _seed(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED:
-        return value
-    raise errors.InvalidValue(
-        f"seed must be an integer from 0 to {MAX_SEED}, got {errors.show(value)}.", param="seed"
-    )
 
 
 def _limit(value: str | None) -> int:
@@ -653,7 +570,7 @@ def _require_completed(video: jobs.Video, purpose: str) -> None:
     if video.status is jobs.JobStatus.SUCCEEDED:
         return
     if video.is_terminal:
-        code = (video.error or {}).get("code", "unknown")
+        code = video.error.code if video.error else "unknown"
         raise errors.VideoFailed(
             f"Video {video.id} failed ({code}), so there is nothing to {purpose}; "
             "retrieve it to read its error.",

@@ -26,6 +26,7 @@ LAYERS = {
     "images": {"errors"},
     "inputs": {"errors", "numeric"},
     "idempotency": {"errors"},
+    "validation": {"errors", "catalog", "capabilities", "policy"},
     "engines": {
         "errors",
         "catalog",
@@ -58,6 +59,8 @@ LAYERS = {
         "store",
         "idempotency",
         "numeric",
+        "capabilities",
+        "validation",
     },
     "worker": {
         "logs",
@@ -72,7 +75,6 @@ LAYERS = {
         "limits",
         "media",
         "policy",
-        "service",
     },
     "webhooks": {"errors", "ids", "inputs", "numeric", "store"},
     "runtime": {

@@ -7,6 +7,7 @@ An endpoint plus credentials is configuration, not code: ``[engines.upstream]`` 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +58,7 @@ class EngineDirectory:
         found = self._infos.get(name)
         if found is None:
             engine = self.create(name)
-            found = self._remember(name, engine.info)
+            found = self._remember(name, engine)
             if base.is_remote(engine):
                 await engine.close()  # type: ignore[union-attr]
         return found
@@ -66,11 +67,13 @@ class EngineDirectory:
         """What the engine called ``name`` can do, with its configured options.
 
         The engine is built once (constructors are cheap: no model, no network) and its
-        ``info`` kept; the engine itself is dropped.
+        ``info`` kept, under the routed name.  Start-up reads every routed engine through
+        ``load_info`` (which also closes a remote engine's client), so later calls only read
+        the cache.
         """
         found = self._infos.get(name)
         if found is None:
-            found = self._remember(name, self.create(name).info)
+            found = self._remember(name, self.create(name))
         return found
 
     def kind(self, name: str) -> EngineKind:
@@ -83,7 +86,13 @@ class EngineDirectory:
         """The engine's module, for preloading in render processes."""
         return str(registry.target(self.spec(name).type)).partition(":")[0]
 
-    def _remember(self, name: str, info: EngineInfo) -> EngineInfo:
+    def _remember(self, name: str, engine: object) -> EngineInfo:
+        info: EngineInfo = engine.info  # type: ignore[attr-defined]
+        if base.is_remote(engine) and info.kind is not EngineKind.REMOTE:
+            # An engine that submits and polls is remote whatever its info forgot to say.
+            info = dataclasses.replace(info, kind=EngineKind.REMOTE)
+        if info.name != name:
+            info = dataclasses.replace(info, name=name)  # the name routes and videos use
         self._infos[name] = info
         return info
 

@@ -1,7 +1,8 @@
 """The worker: claim loops (one per concurrent slot), a reaper, and graceful shutdown.
 
 The reaper's pass (at start-up, then every ``reap_interval_seconds``) recovers lapsed leases,
-purges deleted and expired videos, and sweeps render folders left behind by killed workers.
+runs the housekeeping (purges deleted and expired videos, forgets old keys and logs), and sweeps
+render folders left behind by killed workers.
 
 A worker runs inside ``reelway serve`` or alone as ``reelway worker``; any number of them
 share one database.  Stopping one lets running renders finish for a grace period, then hands
@@ -20,10 +21,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from reelway import errors, ids, jobs, logs
-from reelway.service import VideoService
-from reelway.store.diagnosis import RequestLog
 from reelway.store.queue import LeaseLost
 from reelway.worker import orchestrate, sweep
+from reelway.worker.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Worker:
     def __init__(
         self,
         ctx: orchestrate.JobContext,
-        service: VideoService,
+        housekeeping: Housekeeping,
         *,
         concurrency: int,
         reaper: bool = True,
@@ -43,7 +43,7 @@ class Worker:
         on_job_end: Callable[[], None] | None = None,
     ) -> None:
         self.ctx = ctx
-        self.service = service
+        self.housekeeping = housekeeping
         self.concurrency = concurrency
         self.reaper = reaper
         self.background = tuple(background)
@@ -176,8 +176,6 @@ class Worker:
 
     async def _reap_loop(self) -> None:
         interval = self.ctx.settings.reap_interval_seconds
-        request_log = RequestLog(self.ctx.store.db)
-        pruned_at = float("-inf")  # refused requests are pruned once a minute at most
         while not self.stopping.is_set():
             try:
                 report = await self.ctx.store.reap()
@@ -189,15 +187,10 @@ class Worker:
                         report.cancelled,
                     )
                     self.wake.set()
-                await self.service.purge_deleted()
-                await self.service.expire_assets()
-                await self.service.videos.forget_expired_keys()
+                await self.housekeeping.tidy()
                 await self.ctx.store.worker_seen(
                     self.id, socket.gethostname(), os.getpid(), self.started_at
                 )
-                if time.monotonic() - pruned_at >= 60.0:
-                    pruned_at = time.monotonic()
-                    await request_log.prune(self.ctx.settings.request_log_days * 86400)
                 await sweep.sweep(self.ctx.settings.tmp_dir, self.ctx.store)
             except errors.DatabaseUnavailable:
                 log.warning("reaper: database unavailable; trying again in %.0fs", interval)

@@ -1,0 +1,181 @@
+"""The request rules every use case shares: allowed fields, prompt, model, size, length, seed,
+service tier, and whether some engine on the model's route can serve what is asked.
+
+Plain functions over plain values, so the API (both body encodings), the CLI, the preflight and
+the video service refuse the same things with the same messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reelway import capabilities, catalog, errors
+from reelway.policy import preflight, pricing
+from reelway.policy.moderation import Moderation
+
+CREATE_FIELDS = frozenset(
+    {"prompt", "model", "seconds", "size", "input_reference", "seed", "service_tier"}
+)
+REMIX_FIELDS = frozenset({"prompt", "service_tier"})
+PREFLIGHT_FIELDS = frozenset({"prompt", "model", "seconds", "size", "service_tier"})
+SERVICE_TIERS = ("default", "relaxed")
+NOT_YET_SUPPORTED = {
+    "characters": "Character references are not supported by this server yet.",
+}
+MAX_SEED = 2**31 - 1
+
+EngineInfos = Mapping[str, capabilities.EngineInfo]
+"""Engine name -> what it can do (the engines the catalogue routes to)."""
+
+
+def check_fields(params: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    for name in params:
+        if name in allowed:
+            continue
+        if name in NOT_YET_SUPPORTED:
+            raise errors.UnsupportedParameter(NOT_YET_SUPPORTED[name], param=name)
+        raise errors.UnknownParameter(
+            f"Unknown parameter: {errors.show(name)}. "
+            f"Allowed parameters: {', '.join(sorted(allowed))}.",
+            param=name,
+        )
+
+
+def model_size_seconds(
+    models: catalog.Catalog, params: Mapping[str, Any]
+) -> tuple[str, catalog.ModelSpec, str, tuple[int, int], int]:
+    """The model as asked for (name or alias) and served, and a size (with its width and
+    height) and length it allows; create and preflight validate alike."""
+    model_name = optional_string(params, "model") or "sora-2"
+    model = models.resolve(model_name)
+    size = optional_string(params, "size") or model.default_size
+    dimensions = model.check_size(size)
+    seconds = model.check_seconds(whole_seconds(params.get("seconds"), model.default_seconds))
+    return model_name, model, size, dimensions, seconds
+
+
+def check_servable(
+    model: catalog.ModelSpec, needs: capabilities.Needs, infos: EngineInfos | None
+) -> None:
+    """Refuse (400) a request that no engine on the model's route can serve.
+
+    The parameter named is the one the route's first engine lacks.  Without ``infos`` (or
+    when an engine on the route is not described in them) nothing is refused here.
+    """
+    if infos is None or not all(name in infos for name in model.route):
+        return
+    lacking = [capabilities.unmet(infos[name], needs) for name in model.route]
+    first = lacking[0]
+    if first is None or not all(lacking):
+        return
+    engines = ", ".join(repr(name) for name in model.route)
+    message = (
+        f"Model {model.name!r} cannot serve this request: no engine on its route ({engines}) "
+        f"accepts its {first}"
+    )
+    if first == "size":
+        message += f" {needs.size}"
+    elif first == "seconds":
+        message += f" of {needs.seconds}"
+    message += "; change it or use another model."
+    if first in ("size", "seconds"):
+        raise errors.InvalidValue(message, param=first)
+    raise errors.UnsupportedParameter(message, param=first)
+
+
+def relaxed(value: Any) -> bool:
+    """``service_tier``: Reelway's extension field; "relaxed" asks for relaxed mode."""
+    if value is None or value == "default":
+        return False
+    if value == "relaxed":
+        return True
+    raise errors.InvalidValue(
+        f"Invalid service_tier {errors.show(value)}. Allowed values: {', '.join(SERVICE_TIERS)}.",
+        param="service_tier",
+    )
+
+
+def prompt(value: Any) -> str:
+    if value is None:
+        raise errors.MissingParameter("Missing required parameter: 'prompt'.", param="prompt")
+    if not isinstance(value, str):
+        raise errors.InvalidValue("prompt must be a string.", param="prompt")
+    if not value.strip():
+        raise errors.InvalidValue("prompt must not be empty.", param="prompt")
+    if len(value) > catalog.MAX_PROMPT_CHARS:
+        raise errors.InvalidValue(
+            f"prompt is {len(value)} characters; the maximum is {catalog.MAX_PROMPT_CHARS}.",
+            param="prompt",
+        )
+    if "\x00" in value:
+        raise errors.InvalidValue("prompt must not contain NUL characters.", param="prompt")
+    return value
+
+
+def optional_string(params: Mapping[str, Any], name: str) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise errors.InvalidValue(f"{name} must be a string, got {errors.show(value)}.", param=name)
+    return value
+
+
+def whole_seconds(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
+        return int(value)
+    raise errors.InvalidValue(
+        f"seconds must be a whole number of seconds such as '8', got {errors.show(value)}.",
+        param="seconds",
+    )
+
+
+def seed(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEED:
+        return value
+    raise errors.InvalidValue(
+        f"seed must be an integer from 0 to {MAX_SEED}, got {errors.show(value)}.", param="seed"
+    )
+
+
+async def check_prompt(
+    models: catalog.Catalog,
+    moderation: Moderation,
+    params: Mapping[str, Any],
+    engine_infos: EngineInfos | None = None,
+) -> dict[str, Any]:
+    """The preflight: what a create with these parameters would meet, without creating it.
+
+    Shared by ``POST /v1/videos/preflight`` and ``reelway lint``; nothing is counted, queued or
+    charged.  Parameters are validated exactly as a create validates them (the route check
+    too, when the engines are known).
+    """
+    check_fields(params, PREFLIGHT_FIELDS)
+    text = prompt(params.get("prompt"))
+    _, model, size, _, seconds = model_size_seconds(models, params)
+    is_relaxed = relaxed(params.get("service_tier"))
+    check_servable(model, capabilities.Needs(size, seconds), engine_infos)
+    review = preflight.review(text, seconds=seconds)
+    cost = pricing.estimate(model, size, seconds, relaxed=is_relaxed)
+    return {
+        "object": "video.preflight",
+        "model": model.name,
+        "size": size,
+        "seconds": str(seconds),
+        "moderation": await moderation.preflight(text),
+        **review.to_dict(),
+        "estimate": {
+            "credits": cost.credits,
+            "cost_usd": cost.usd,
+            "relaxed": cost.relaxed,
+        },
+    }
