@@ -174,3 +174,108 @@ def test_only_the_store_speaks_sql() -> None:
             continue
         text = path.read_text("utf-8")
         assert "import sqlalchemy" not in text, path
+
+
+def _module_name(path: Path) -> str:
+    parts = ("reelway", *path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the reelway modules it imports anywhere in its text: at the top, under
+    ``TYPE_CHECKING`` and inside functions (each is an edge a refactor can close into a loop).
+    Importing ``reelway.a.b`` also runs ``reelway.a``'s ``__init__``."""
+    known = {_module_name(path) for path in _modules()}
+
+    def targets(name: str) -> set[str]:
+        found = set()
+        parts = name.split(".")
+        for n in range(2, len(parts) + 1):
+            prefix = ".".join(parts[:n])
+            if prefix in known:
+                found.add(prefix)
+        return found
+
+    graph: dict[str, set[str]] = {}
+    for path in _modules():
+        module = _module_name(path)
+        edges: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                if node.module == "reelway" or node.module.startswith("reelway."):
+                    edges |= targets(node.module)
+                    for alias in node.names:
+                        edges |= targets(f"{node.module}.{alias.name}")
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("reelway."):
+                        edges |= targets(alias.name)
+        graph[module] = edges - {module}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle per strongly connected component with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [_loop(graph, component) for component in components]
+
+
+def _loop(graph: dict[str, set[str]], component: set[str]) -> list[str]:
+    """The shortest way from the component's first module round to itself."""
+    start = min(component)
+    came_from: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for nxt in sorted(graph[node] & component):
+                if nxt == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(came_from[path[-1]])
+                    return [start, *reversed(path[:-1]), start]
+                if nxt not in came_from:
+                    came_from[nxt] = node
+                    following.append(nxt)
+        frontier = following
+    raise AssertionError(f"no loop in {sorted(component)}")
+
+
+def test_the_cycle_finder_names_a_loop() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_between_modules() -> None:
+    cycles = _cycles(_import_graph())
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
