@@ -131,7 +131,16 @@ class Runtime:
         )
         wakeup = Wakeup()
         service = VideoService(
-            settings, models, videos, keys, storage, accounts, moderation, on_enqueue=wakeup.notify
+            settings,
+            models,
+            videos,
+            keys,
+            storage,
+            accounts,
+            moderation,
+            on_enqueue=wakeup.notify,
+            # what each routed engine can do (read at start-up; cached by the directory)
+            engine_infos={name: engines.info(name) for name in models.engines()},
         )
         webhook_store = WebhookStore(
             db,
