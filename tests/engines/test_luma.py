@@ -355,10 +355,20 @@ async def test_cancelling_a_generation_that_is_already_gone_is_quiet(
 
 
 async def test_info_says_image_input_and_loop() -> None:
-    engine = LumaEngine("k")
+    engine = LumaEngine("k", image_url_base="https://cdn.example/inputs")
     await engine.close()
     assert engine.info.name == "luma"
     assert engine.info.capabilities == {Capability.IMAGE_INPUT, Capability.LOOP}
+
+
+async def test_without_a_public_image_url_it_declares_no_image_input() -> None:
+    """Luma fetches the first frame by URL: without image_url_base every image is refused,
+    so routing should skip it for image-to-video instead of trying it."""
+    engine = LumaEngine("k", durations={"4": "5s", "9": "9s"})
+    await engine.close()
+    assert engine.info.capabilities == {Capability.LOOP}
+    assert engine.info.seconds == {4, 9}
+    assert engine.info.kind is base.EngineKind.REMOTE and engine.info.cancel
 
 
 # --------------------------------------------------------------------------- the fake is strict

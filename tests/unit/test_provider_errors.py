@@ -10,10 +10,19 @@ import re
 from pathlib import Path
 
 from reelway import errors
-from reelway.engines import http, registry
+from reelway.engines import base, http, registry
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 START, END = "<!-- provider-errors:start -->", "<!-- provider-errors:end -->"
+
+
+def hosted_engines() -> list[str]:
+    """The built-in engines whose class declares itself remote."""
+    return sorted(
+        name
+        for name in registry.BUILTIN_ENGINES
+        if registry.declared_kind(name) is base.EngineKind.REMOTE
+    )
 
 
 def render() -> str:
@@ -21,7 +30,7 @@ def render() -> str:
     lines += [
         f"| every hosted engine | {said} | `{kind.code}` |" for said, kind in http.HTTP_ERRORS
     ]
-    for engine in sorted(registry.REMOTE_ENGINE_TYPES):
+    for engine in hosted_engines():
         module = importlib.import_module(f"reelway.engines.{engine}")
         table: tuple[tuple[str, type[errors.UpstreamError]], ...] = module.PROVIDER_ERRORS
         lines += [
@@ -41,7 +50,7 @@ def test_the_docs_table_is_the_engines_mapping() -> None:
 
 
 def test_every_hosted_engine_maps_its_failures_to_upstream_codes() -> None:
-    for engine in registry.REMOTE_ENGINE_TYPES:
+    for engine in hosted_engines():
         module = importlib.import_module(f"reelway.engines.{engine}")
         assert module.PROVIDER_ERRORS, engine
         for said, kind in module.PROVIDER_ERRORS:

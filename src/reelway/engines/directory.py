@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reelway import capabilities
 from reelway.capabilities import EngineInfo, EngineKind
+from reelway.catalog import ModelSpec
 from reelway.engines import base, registry
 from reelway.limits import EngineLimits
 
@@ -81,6 +83,10 @@ class EngineDirectory:
         built), else from its ``info``."""
         declared = registry.declared_kind(self.spec(name).type)
         return declared if declared is not None else self.info(name).kind
+
+    def gaps(self, model: ModelSpec) -> list[str]:
+        """What ``model`` offers that no engine on its route serves (``capabilities.gaps``)."""
+        return capabilities.gaps(model, {name: self.info(name) for name in model.route})
 
     def module(self, name: str) -> str:
         """The engine's module, for preloading in render processes."""

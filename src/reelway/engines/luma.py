@@ -159,10 +159,17 @@ class LumaEngine:
             secrets=[api_key],
             error_parser=parse_luma_error,
         )
+        # Luma loops on request (the API has no loop parameter yet, so none is asked for);
+        # it takes a first frame only by public URL, so without image_url_base no image input.
+        # Sizes stay open: any frame of a ratio in ASPECT_RATIOS, checked per request.
+        abilities = {catalog.Capability.LOOP}
+        if self.image_url_base is not None:
+            abilities.add(catalog.Capability.IMAGE_INPUT)
         self._info = base.EngineInfo(
             name=name,
-            capabilities=frozenset({catalog.Capability.IMAGE_INPUT, catalog.Capability.LOOP}),
             kind=self.KIND,
+            capabilities=frozenset(abilities),
+            cancel=True,
             seconds=frozenset(int(k) for k in self.durations),
         )
 

@@ -44,9 +44,19 @@ FAILURE_CODES: Mapping[str, type[errors.UpstreamError]] = {
 }
 
 
+OFFERED: tuple[catalog.Capability, ...] = (
+    catalog.Capability.IMAGE_INPUT,
+    catalog.Capability.REMIX,
+    catalog.Capability.AUDIO,
+)
+"""What an upstream may be declared to do (the ``capabilities`` option; all by default): send
+an input image, remix its own videos, make sound.  Nothing else is relayed upstream."""
+
+
 class OpenAICompatEngine:
     """Options: ``base_url`` (ending in ``/v1``), ``api_key``, ``model`` (the upstream model
-    name; the request's model when unset), ``timeout`` (seconds per HTTP call)."""
+    name; the request's model when unset), ``timeout`` (seconds per HTTP call),
+    ``capabilities`` (what the upstream can do, from ``OFFERED``; all of them when unset)."""
 
     KIND: ClassVar[base.EngineKind] = base.EngineKind.REMOTE
 
@@ -66,13 +76,15 @@ class OpenAICompatEngine:
         self.client = ProviderClient(
             name, PROVIDER, base_url, headers=headers, timeout=timeout, secrets=[api_key or ""]
         )
-        default = {catalog.Capability.REMIX, catalog.Capability.IMAGE_INPUT}
+        declared = _capabilities(name, capabilities)
         self._info = base.EngineInfo(
             name=name,
-            capabilities=frozenset(catalog.Capability(c) for c in capabilities)
-            if capabilities is not None
-            else frozenset(default),
             kind=self.KIND,
+            # REMIX is an upstream remix of the upstream's own video, not of any video.
+            capabilities=declared - {catalog.Capability.REMIX},
+            remix_own=catalog.Capability.REMIX in declared,
+            previews=True,
+            cancel=True,
         )
 
     @property
@@ -81,7 +93,7 @@ class OpenAICompatEngine:
 
     async def submit(self, request: base.GenerationRequest) -> base.Operation:
         source = (request.source_operation or {}).get("id")
-        if source and request.kind is jobs.JobKind.REMIX:
+        if source and request.kind is jobs.JobKind.REMIX and self._info.remix_own:
             body = await self.client.json_call(
                 "POST",
                 f"videos/{source}/remix",
@@ -97,6 +109,12 @@ class OpenAICompatEngine:
             }
             if request.input_image is not None:
                 image = request.input_image
+                if not self._info.has(catalog.Capability.IMAGE_INPUT):
+                    raise errors.EngineCannotServe(
+                        f"The upstream behind {self.name!r} is declared without image_input; "
+                        "another engine on the route may take the input image.",
+                        upstream={"engine": self.name, "provider": "openai_compat"},
+                    )
                 mime = {".png": "image/png", ".webp": "image/webp"}.get(image.suffix, "image/jpeg")
                 with image.open("rb") as handle:
                     body = await self.client.json_call(
@@ -183,6 +201,23 @@ class OpenAICompatEngine:
             "provider_message": self.client.redact(said)[:300],
             "upstream_id": body.get("id"),
         }
+
+
+def _capabilities(name: str, given: Any) -> frozenset[catalog.Capability]:
+    """The ``capabilities`` option, checked at start-up: a list of names from ``OFFERED``."""
+    if given is None:
+        return frozenset(OFFERED)
+    valid = ", ".join(c.value for c in OFFERED)
+    if not isinstance(given, list | tuple) or not all(isinstance(c, str) for c in given):
+        raise ValueError(
+            f"openai_compat engine {name!r}: capabilities must be a list of names ({valid})"
+        )
+    unknown = sorted(set(given) - {c.value for c in OFFERED})
+    if unknown:
+        raise ValueError(
+            f"openai_compat engine {name!r}: unknown capabilities {unknown}; valid: {valid}"
+        )
+    return frozenset(catalog.Capability(c) for c in given)
 
 
 PROVIDER_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (

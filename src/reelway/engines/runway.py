@@ -157,11 +157,14 @@ class RunwayEngine:
         self.client = ProviderClient(
             name, PROVIDER, base_url, credentials=credentials, timeout=timeout, secrets=[api_key]
         )
+        sizes, seconds = _accepted((model, image_model))
         self._info = base.EngineInfo(
             name=name,
-            capabilities=frozenset({catalog.Capability.IMAGE_INPUT}),
             kind=self.KIND,
+            capabilities=frozenset({catalog.Capability.IMAGE_INPUT}),
             cancel=True,
+            sizes=sizes,
+            seconds=seconds,
         )
 
     @property
@@ -363,6 +366,17 @@ PROVIDER_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (
     ),
 )
 """What Runway says -> the Reelway error (rendered in docs/errors.md, checked by a test)."""
+
+
+def _accepted(models: tuple[str, ...]) -> tuple[frozenset[str] | None, frozenset[int] | None]:
+    """The sizes and lengths the configured models accept between them (text-to-video and
+    image-to-video), by ``MODEL_LIMITS``; None (anything) when a model is not listed there,
+    as its requests are not checked."""
+    if any(model not in MODEL_LIMITS for model in models):
+        return None, None
+    sizes = {r.replace(":", "x") for m in models for r in MODEL_LIMITS[m][0]}
+    seconds = {d for m in models for d in MODEL_LIMITS[m][1]}
+    return frozenset(sizes), frozenset(seconds)
 
 
 def _cost_usd(task: dict[str, Any]) -> float | None:

@@ -192,10 +192,16 @@ class VeoEngine:
             secrets=[api_key or "", access_token or ""],
             error_parser=google_error,
         )
+        abilities = {catalog.Capability.IMAGE_INPUT}
+        if not model.startswith("veo-2") and (api == "gemini" or generate_audio):
+            abilities.add(catalog.Capability.AUDIO)  # Veo 3 speaks, unless Vertex is told not to
+        # Sizes stay open (None): Veo takes any 16:9 or 9:16 frame up to 1080p and says so
+        # per request (engine_cannot_serve); a list would refuse sizes it makes today.
         self._info = base.EngineInfo(
             name=name,
-            capabilities=frozenset({catalog.Capability.IMAGE_INPUT, catalog.Capability.AUDIO}),
             kind=self.KIND,
+            capabilities=frozenset(abilities),
+            cancel=True,
             seconds=frozenset(self.durations),
         )
 

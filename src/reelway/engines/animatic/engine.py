@@ -90,12 +90,12 @@ class AnimaticEngine:
 
     @property
     def info(self) -> base.EngineInfo:
-        return base.EngineInfo(
-            name="animatic",
-            capabilities=frozenset(
-                {catalog.Capability.IMAGE_INPUT, catalog.Capability.REMIX, catalog.Capability.AUDIO}
-            ),
-        )
+        """Any size and length; an input image; a remix of any video (it re-renders the
+        prompt); a soundtrack unless ``audio`` is off."""
+        abilities = {catalog.Capability.IMAGE_INPUT, catalog.Capability.REMIX}
+        if self.audio:
+            abilities.add(catalog.Capability.AUDIO)
+        return base.EngineInfo(name="animatic", kind=self.KIND, capabilities=frozenset(abilities))
 
     def render(
         self,
