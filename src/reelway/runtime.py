@@ -252,19 +252,30 @@ def load_catalog(
     return config.apply(catalog.load(settings.catalog))
 
 
-async def _check_engines(models: catalog.Catalog, engines: EngineDirectory) -> None:
-    """Every engine a route names exists and starts with its options (fail at start-up, not
-    on the first job)."""
+async def _check_engines(
+    models: catalog.Catalog, engines: EngineDirectory
+) -> dict[str, base.EngineInfo]:
+    """Every engine a route names exists, starts with its options, and together the engines
+    on each model's route serve everything the model offers (capabilities, sizes, seconds):
+    fail at start-up, naming model, engine and gap, not on the first job.  Returns what each
+    routed engine can do."""
     unknown = sorted(name for name in models.engines() if not engines.known(name))
     if unknown:
         raise ValueError(
             f"the catalogue routes to unknown engine(s) {unknown}; known engines: "
             f"{sorted(registry.known_engines())} and those declared in the config file"
         )
+    infos: dict[str, base.EngineInfo] = {}
     for name in sorted(models.engines()):
         try:
-            engine = engines.create(name)
+            infos[name] = await engines.load_info(name)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"engine {name!r} cannot start with its options: {exc}") from exc
-        if base.is_remote(engine):
-            await engine.close()  # type: ignore[union-attr]
+    found = [gap for model in models.models for gap in engines.gaps(model)]
+    if found:
+        raise ValueError(
+            "the catalogue offers what its engines cannot serve (change the model's "
+            "capabilities, sizes or seconds, its route, or the engines' options):\n  "
+            + "\n  ".join(found)
+        )
+    return infos
