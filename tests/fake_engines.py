@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -123,10 +124,36 @@ class SilentEngine:
         return base.RenderResult(duration=request.seconds, frames=0, fps=0, has_audio=False)
 
 
+class CountingEngine(SlowEngine):
+    """Writes its process id to ``count_file`` each time it is built, so a test sees how often
+    an executor builds it; declares the resident strategy.  A prompt saying "crash" kills its
+    process, one saying "fail" raises."""
+
+    info = dataclasses.replace(INFO, name="counting", execution="resident")
+
+    def __init__(self, count_file: str, pace: float = 0.0) -> None:
+        super().__init__(pace)
+        with open(count_file, "a") as counts:
+            counts.write(f"{os.getpid()}\n")
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        if "crash" in request.prompt:
+            os._exit(3)
+        if "fail" in request.prompt:
+            raise ZeroDivisionError("the counting engine divided by zero")
+        return super().render(request, output, progress)
+
+
 class FakeRemoteEngine:
     """A remote engine for tests/fake_provider.py's API."""
 
-    info = INFO
+    KIND = base.EngineKind.REMOTE
+    info = dataclasses.replace(INFO, kind=base.EngineKind.REMOTE)
 
     def __init__(self, base_url: str, api_key: str) -> None:
         import httpx

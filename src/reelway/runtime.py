@@ -46,8 +46,9 @@ from reelway.store.webhooks import WebhookStore
 from reelway.wakeup import Wakeup
 from reelway.webhooks.dispatcher import Dispatcher
 from reelway.webhooks.endpoints import WebhookEndpoints
-from reelway.worker import finishing, orchestrate
-from reelway.worker.render_process import RenderProcesses
+from reelway.worker import finishing
+from reelway.worker.context import JobContext
+from reelway.worker.execution import Executors
 from reelway.worker.housekeeping import Housekeeping
 from reelway.worker.runner import Worker
 
@@ -184,18 +185,17 @@ class Runtime:
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
-        preload = [self.engines.module(name) for name in self.catalog.engines()]
         finisher = finishing.Finisher(
             moderation=self.moderation,
             signer=self.signer(),
             mark=self.mark,
         )
-        ctx = orchestrate.JobContext(
+        ctx = JobContext(
             settings=self.settings,
             catalog=self.catalog,
             store=self.queue,
             storage=self.storage,
-            renders=RenderProcesses(preload),
+            executors=Executors(self.engines, self.catalog.engines()),
             engines=self.engines,
             engine_store=self.engine_store,
             finisher=finisher,

@@ -14,19 +14,14 @@ import logging
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from reelway import catalog, errors, jobs, logs
 from reelway.engines import base
-from reelway.engines.directory import EngineDirectory
-from reelway.settings import Settings
-from reelway.storage import Storage
-from reelway.store.engines import EngineStore
-from reelway.store.queue import Heartbeat, LeaseLost, QueueStore
-from reelway.worker import finishing, remote_job, routing
-from reelway.worker.render_process import RenderProcesses
+from reelway.store.queue import Heartbeat, LeaseLost
+from reelway.worker import remote_job, routing
+from reelway.worker.context import JobContext as JobContext  # callers name it here too
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,35 +40,6 @@ class _Stop(Exception):
     def __init__(self, outcome: str) -> None:
         super().__init__(outcome)
         self.outcome = outcome
-
-
-@dataclass
-class JobContext:
-    settings: Settings
-    catalog: catalog.Catalog
-    store: QueueStore
-    storage: Storage
-    renders: RenderProcesses
-    engines: EngineDirectory
-    engine_store: EngineStore
-    finisher: finishing.Finisher
-    remotes: dict[str, base.RemoteEngine | None] = field(default_factory=dict)
-
-    def remote_engine(self, name: str) -> base.RemoteEngine | None:
-        """The worker's instance of a remote engine (one per process); None for local ones."""
-        if name not in self.remotes:
-            engine = self.engines.create(name)
-            self.remotes[name] = engine if base.is_remote(engine) else None  # type: ignore[assignment]
-        return self.remotes[name]
-
-    def is_remote(self, name: str) -> bool:
-        return self.remote_engine(name) is not None
-
-    async def close(self) -> None:
-        for engine in self.remotes.values():
-            if engine is not None:
-                await engine.close()
-        self.remotes.clear()
 
 
 async def run_job(ctx: JobContext, video: jobs.Video, stopping: asyncio.Event) -> str:
@@ -206,9 +172,9 @@ async def _attempt(
     if remote is None:
         await ctx.store.save_operation(video.id, token, engine, None)
         log.info("rendering %s with %s (attempt %d)", video.id, engine, video.attempts)
-        spec = ctx.engines.spec(engine)
-        work: Coroutine[Any, Any, object] = ctx.renders.render(
-            spec.type, spec.options, request, output, progress.set
+        executor = ctx.executors.for_engine(engine)
+        work: Coroutine[Any, Any, object] = executor.render(
+            ctx.engines.spec(engine), request, output, progress.set
         )
     else:
         remote_run = remote_job.RemoteRun(ctx, video, token, engine, remote, call_id)

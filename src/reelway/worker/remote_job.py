@@ -14,15 +14,13 @@ import math
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reelway import errors, jobs
 from reelway.engines import base
 from reelway.media import previews, probe
 from reelway.store import ledger
-
-if TYPE_CHECKING:
-    from reelway.worker.orchestrate import JobContext
+from reelway.worker.context import JobContext
 
 log = logging.getLogger(__name__)
 

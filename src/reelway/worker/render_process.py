@@ -1,8 +1,10 @@
-"""Run a local engine's render in a child process.
+"""The default execution strategy: each local render in a child process of its own.
 
 Rendering is CPU-bound Python; in a child it cannot stall the API's event loop (or hold its
 GIL), a crash in a codec cannot take the server down, and cancelling is ``kill()``.  Children
-come from a fork server that has already imported the engines, so starting one is cheap.
+come from a fork server that has already imported the engines, so starting one is cheap; the
+engine is built afresh in every child.  The helpers below (waiting for a child's report,
+rendering and reporting in a child) are shared with the other strategies.
 """
 
 from __future__ import annotations
@@ -17,29 +19,35 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any, cast
 
 from reelway import errors
 from reelway.engines import base, registry
+from reelway.engines.directory import EngineSpec
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 
 
-class RenderProcesses:
-    """Starts render children; one instance per worker process."""
+def fork_server(preload: Iterable[str]) -> ForkServerContext:
+    """The fork server's context, with this module and the engines' modules preloaded."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["reelway.worker.render_process", *preload])
+    return ctx
+
+
+class ForkPerJob:
+    """Forks a child per job from the fork server; one instance per worker process."""
 
     def __init__(self, preload: Iterable[str] = ()) -> None:
-        self._ctx = multiprocessing.get_context("forkserver")
-        modules = ["reelway.worker.render_process", *preload]
-        self._ctx.set_forkserver_preload(modules)
+        self._ctx = fork_server(preload)
 
     async def render(
         self,
-        engine: str,
-        options: Mapping[str, Any],
+        spec: EngineSpec,
         request: base.GenerationRequest,
         output: base.RenderOutput,
         on_progress: Callable[[int], None],
@@ -49,43 +57,64 @@ class RenderProcesses:
         receiver, sender = self._ctx.Pipe(duplex=False)
         child = self._ctx.Process(
             target=_child_main,
-            args=(engine, dict(options), request, output, progress, sender, os.getpid()),
+            args=(spec.type, dict(spec.options), request, output, progress, sender, os.getpid()),
             name=f"reelway-render-{request.video_id}",
             daemon=True,
         )
         await asyncio.to_thread(child.start)
         sender.close()
-        # Wake when the child writes its report or dies (its end of the pipe closes), and
-        # every POLL_SECONDS meanwhile to publish progress: no fixed sleep after the result.
-        loop = asyncio.get_running_loop()
-        readable = asyncio.Event()
-        loop.add_reader(receiver.fileno(), readable.set)
         try:
-            while not receiver.poll():
-                on_progress(int(progress.value))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(readable.wait(), POLL_SECONDS)
-                readable.clear()
-            outcome = _receive(receiver)
+            outcome = await await_report(receiver, progress, on_progress)
         except BaseException:
             child.kill()
             await asyncio.to_thread(child.join, 5)
             raise
         finally:
-            loop.remove_reader(receiver.fileno())
             receiver.close()
         await asyncio.to_thread(child.join, 30)
-        if outcome is None:
-            raise errors.EngineRuntimeError(
-                f"The {engine} render process exited unexpectedly (exit code {child.exitcode})."
-            )
-        if outcome[0] == "ok":
-            result: base.RenderResult = outcome[1]
-            return result
-        _, failure, trace = outcome
-        if trace:
-            log.error("render of %s failed in engine %s:\n%s", request.video_id, engine, trace)
-        raise failure
+        return result_of(outcome, spec.type, request, child.exitcode)
+
+    async def close(self) -> None:
+        """Nothing outlives a job here."""
+
+
+async def await_report(
+    receiver: Connection, progress: Synchronized[int], on_progress: Callable[[int], None]
+) -> Any:
+    """The child's report (None when it died without one), publishing its progress meanwhile.
+
+    Wakes when the child writes its report or dies (its end of the pipe closes), and every
+    ``POLL_SECONDS`` meanwhile to publish progress: no fixed sleep after the result.
+    """
+    loop = asyncio.get_running_loop()
+    readable = asyncio.Event()
+    loop.add_reader(receiver.fileno(), readable.set)
+    try:
+        while not receiver.poll():
+            on_progress(int(progress.value))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(readable.wait(), POLL_SECONDS)
+            readable.clear()
+        return _receive(receiver)
+    finally:
+        loop.remove_reader(receiver.fileno())
+
+
+def result_of(
+    outcome: Any, engine: str, request: base.GenerationRequest, exitcode: int | None
+) -> base.RenderResult:
+    """The render's result from a child's report, or the failure it reported (raised)."""
+    if outcome is None:
+        raise errors.EngineRuntimeError(
+            f"The {engine} render process exited unexpectedly (exit code {exitcode})."
+        )
+    if outcome[0] == "ok":
+        result: base.RenderResult = outcome[1]
+        return result
+    _, failure, trace = outcome
+    if trace:
+        log.error("render of %s failed in engine %s:\n%s", request.video_id, engine, trace)
+    raise failure
 
 
 def _receive(receiver: Connection) -> Any:
@@ -94,6 +123,40 @@ def _receive(receiver: Connection) -> Any:
         return receiver.recv() if receiver.poll() else None
     except (EOFError, OSError):
         return None
+
+
+def build(engine_name: str, options: Mapping[str, Any]) -> base.LocalEngine:
+    """The local engine ``engine_name`` (in a child process)."""
+    engine = registry.create(engine_name, options)
+    if base.is_remote(engine):
+        raise TypeError(f"{engine_name} is a remote engine; it does not render here")
+    return cast(base.LocalEngine, engine)
+
+
+def render_and_report(
+    engine_name: str,
+    make: Callable[[], base.LocalEngine],
+    request: base.GenerationRequest,
+    output: base.RenderOutput,
+    progress: Synchronized[int],
+    sender: Connection,
+) -> None:
+    """Render one job in a child and send its report: ("ok", result) or ("error", failure,
+    traceback); an engine's own ``JobFailure`` passes through, anything else is wrapped."""
+
+    def report(value: int) -> None:
+        progress.value = max(0, min(100, int(value)))
+
+    try:
+        result = make().render(request, output, report)
+        sender.send(("ok", result))
+    except errors.JobFailure as exc:
+        sender.send(("error", exc, ""))
+    except Exception as exc:
+        failure = errors.EngineRuntimeError(
+            f"The {engine_name} engine failed: {type(exc).__name__}: {exc}"[:500]
+        )
+        sender.send(("error", failure, traceback.format_exc()))
 
 
 def _child_main(
@@ -105,29 +168,16 @@ def _child_main(
     sender: Connection,
     owner_pid: int,
 ) -> None:
-    _exit_with_owner(owner_pid)
-
-    def report(value: int) -> None:
-        progress.value = max(0, min(100, int(value)))
-
+    exit_with_owner(owner_pid)
     try:
-        engine = registry.create(engine_name, options)
-        if base.is_remote(engine):
-            raise TypeError(f"{engine_name} is a remote engine; it does not render here")
-        result = cast(base.LocalEngine, engine).render(request, output, report)
-        sender.send(("ok", result))
-    except errors.JobFailure as exc:
-        sender.send(("error", exc, ""))
-    except Exception as exc:
-        failure = errors.EngineRuntimeError(
-            f"The {engine_name} engine failed: {type(exc).__name__}: {exc}"[:500]
+        render_and_report(
+            engine_name, lambda: build(engine_name, options), request, output, progress, sender
         )
-        sender.send(("error", failure, traceback.format_exc()))
     finally:
         sender.close()
 
 
-def _exit_with_owner(owner_pid: int) -> None:
+def exit_with_owner(owner_pid: int) -> None:
     """Stop rendering if the worker that asked for it is gone (killed, not shut down)."""
 
     def watch() -> None:
