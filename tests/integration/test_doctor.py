@@ -8,19 +8,21 @@ import asyncio
 import json
 import time
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from tests.backends import Deployment
+from tests.fakes import server
+from tests.fakes.openai import FakeOpenAI
+from tests.integration.conftest import Open
 
 from reelway import jobs
+from reelway.cli import doctor as doctor_module
 from reelway.cli.doctor import doctor
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from reelway.store import tables
 from reelway.store.diagnosis import RefusedRequest, RequestLog
-from tests.backends import Deployment
-from tests.fakes import server
-from tests.fakes.openai import FakeOpenAI
-from tests.integration.conftest import Open
 
 
 async def _make(rt: Runtime, request_id: str, webhook: bool = False) -> jobs.Video:
@@ -180,3 +182,27 @@ async def test_an_unknown_id_is_a_clear_error(open_runtime: Open, deployment: De
     assert result.exit_code == 1
     assert "no video and no refused request with id 'req_nobody_knows'" in result.output
     assert "REELWAY_REQUEST_LOG_DAYS" in result.output
+
+
+async def test_engine_health_is_judged_at_the_current_time(
+    open_runtime: Open, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A breaker or back-off whose time has passed is over: doctor said "open" while the row
+    still held the old time (the dashboard and /metrics compared it with now)."""
+    rt = await open_runtime(["p1", "p2"], route_passes=1)
+    now = time.time()
+    rows = [
+        {"engine": "p1", "failures": 5, "opened_until": now - 60, "blocked_until": now - 30},
+        {"engine": "p2", "failures": 5, "opened_until": now + 600, "blocked_until": now + 300},
+    ]
+    await rt.db.write(
+        lambda conn: conn.execute(
+            sa.insert(tables.engine_state), [{**row, "updated_at": now} for row in rows]
+        )
+    )
+    capsys.readouterr()
+    doctor_module._health(await rt.operations.diagnoses.engines.statuses())
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert lines["p1"].endswith("consecutive failures 5; healthy"), out
+    assert "breaker open until" in lines["p2"] and "provider back-off until" in lines["p2"], out
