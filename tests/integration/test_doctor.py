@@ -11,10 +11,6 @@ import time
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-from tests.backends import Deployment
-from tests.fakes import server
-from tests.fakes.openai import FakeOpenAI
-from tests.integration.conftest import Open
 
 from reelway import jobs
 from reelway.cli import doctor as doctor_module
@@ -23,6 +19,10 @@ from reelway.runtime import Runtime
 from reelway.service import Caller
 from reelway.store import tables
 from reelway.store.diagnosis import RefusedRequest, RequestLog
+from tests.backends import Deployment
+from tests.fakes import server
+from tests.fakes.openai import FakeOpenAI
+from tests.integration.conftest import Open
 
 
 async def _make(rt: Runtime, request_id: str, webhook: bool = False) -> jobs.Video:
