@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 from tests.fakes.receiver import Receiver
 
-from reelway import catalog, metrics
+from reelway import catalog, jobs, metrics
 from reelway.store.database import Database
 from reelway.store.keys import KeyStore
 from reelway.store.observe import ObserveStore
@@ -50,7 +50,6 @@ def _video(project_id: str, n: int, model: str = "sora-2") -> NewVideo:
         seconds="4",
         seed=n,
         input_reference=None,
-        remixed_from_video_id=None,
         request_id=None,
     )
 
@@ -172,10 +171,7 @@ async def scrape_section(folder: Path) -> None:
             if n % 5:
                 await queue.complete(job.id, job.lease_token, engines[n % 3], {})
             else:
-                error = {
-                    "code": ["upstream_timeout", "engine_runtime_error"][n % 2],
-                    "message": "x",
-                }
+                error = jobs.JobError(["upstream_timeout", "engine_runtime_error"][n % 2], "x")
                 await queue.fail(job.id, job.lease_token, error, engine=engines[n % 3])
         exporter = metrics.Exporter(
             ObserveStore(db), catalog.load(None), metrics.ProcessMetrics(), reap_interval_seconds=5

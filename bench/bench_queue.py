@@ -48,11 +48,11 @@ RETRIEVES = 200
 
 FILL = """
 INSERT INTO videos (id, project_id, model, catalog_model, prompt, size, seconds, seed,
-    input_reference, remixed_from_video_id, request_id, status, progress, created_at,
+    input_reference, request_id, status, progress, created_at,
     priority, run_at, deadline_at, attempts, max_attempts, cancel_requested)
 SELECT 'video_bench_' || g, %(project)s, 'sora-2', 'sora-2',
     'a calico cat walks along a beach at sunset, take ' || g, '1280x720', '8', g %% 2147483647,
-    NULL, NULL, 'req_bench_' || g, 'queued', 0, t.at,
+    NULL, 'req_bench_' || g, 'queued', 0, t.at,
     CASE WHEN g %% 10 < 7 THEN 0 WHEN g %% 10 < 9 THEN 1 ELSE 2 END,
     t.at, t.at + 3600, 0, 3, false
 FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g,

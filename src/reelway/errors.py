@@ -527,6 +527,13 @@ class Cancelled(JobFailure):
     code = "cancelled"
 
 
+DEADLINE_MESSAGE = (
+    "The video did not finish within its deadline; try again, or ask the operator to raise "
+    "REELWAY_JOB_DEADLINE_SECONDS."
+)
+"""What a video past its deadline says, whether its worker or the reaper stops it."""
+
+
 class DeadlineExceeded(JobFailure):
     """The video did not finish within its deadline."""
 

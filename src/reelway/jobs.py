@@ -200,7 +200,6 @@ class Video:
     seconds: str
     seed: int
     input_reference: str | None
-    remixed_from_video_id: str | None
     request_id: str | None
     status: JobStatus
     progress: int
@@ -208,7 +207,7 @@ class Video:
     started_at: float | None
     completed_at: float | None
     expires_at: float | None
-    error: dict[str, Any] | None
+    error: JobError | None
     priority: int
     run_at: float
     deadline_at: float | None
@@ -225,14 +224,24 @@ class Video:
     purged_at: float | None
     assets_deleted_at: float | None
     """When the files were deleted because the video expired."""
-    engine_attempts: list[dict[str, Any]] | None
+    engine_attempts: tuple[EngineAttempt, ...]
     """Engines that failed this video before the current one (failover history)."""
     watermark: bool
     """Whether the finished video carries a visible watermark (decided at creation)."""
+    kind: JobKind
+    sources: Sources
+    rendered_as: str | None
+    """``"generation"`` when a remix was rendered as a fresh generation by an engine that
+    cannot remix; None when the video is what its kind says."""
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def remixed_from_video_id(self) -> str | None:
+        """The video this one remixes (what the OpenAI API shows), or None."""
+        return self.sources.video_id if self.kind is JobKind.REMIX else None
 
     @property
     def public_status(self) -> str:
@@ -253,7 +262,7 @@ VIDEO_FIELDS = tuple(f.name for f in fields(Video))
 def video_from_row(values: Sequence[Any]) -> Video:
     """A Video from a complete row in field order.
 
-    Fills the instance dict directly: a frozen dataclass's ``__init__`` sets 33 fields one
+    Fills the instance dict directly: a frozen dataclass's ``__init__`` sets its 37 fields one
     by one through ``object.__setattr__`` (3.8 µs against 1.3 µs), and the request path builds
     one per request.
     """

@@ -84,7 +84,6 @@ def new_video(project_id: str, n: int, **changes: object) -> NewVideo:
         "seconds": "4",
         "seed": n,
         "input_reference": None,
-        "remixed_from_video_id": None,
         "request_id": None,
     }
     fields.update(changes)

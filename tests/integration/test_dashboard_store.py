@@ -37,10 +37,10 @@ async def _seed(db: Database, videos: VideoStore, queue: QueueStore, clock: Cloc
     job = await _run(videos, queue, clock, project, 4, 40.0)
     await queue.complete(job.id, job.lease_token or "", "animatic", {"video": MP4})
     job = await _run(videos, queue, clock, project, 5, 1.0)
-    await queue.fail(job.id, job.lease_token or "", {"code": "engine_error", "message": "x"}, "vx")
+    await queue.fail(job.id, job.lease_token or "", jobs.JobError("engine_error", "x"), "vx")
     clock.now = start + 120 + 5  # minute 2
     job = await _run(videos, queue, clock, project, 6, 1.0)
-    await queue.fail(job.id, job.lease_token or "", {"code": "engine_error", "message": "y"})
+    await queue.fail(job.id, job.lease_token or "", jobs.JobError("engine_error", "y"))
     job = await _run(videos, queue, clock, project, 7, 1.0)
     await queue.acknowledge_cancel(job.id, job.lease_token or "")
     return start

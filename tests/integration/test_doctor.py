@@ -127,7 +127,7 @@ async def test_a_failed_video_gets_its_cause_and_what_to_do(
     rt = await open_runtime(["p1"], route_passes=1)
     video = await _make(rt, "req_doctor_failed")
     assert video.status is jobs.JobStatus.FAILED
-    assert video.error is not None and video.error["code"] == "upstream_auth_failed"
+    assert video.error is not None and video.error.code == "upstream_auth_failed"
     result = await _doctor(deployment, "req_doctor_failed")
     assert result.exit_code == 0, result.output
     out = result.output

@@ -138,7 +138,7 @@ async def test_failures_release_unless_moderation_is_charged(
     await queue_one(videos, project_id, 1)
     job = await queue.claim("w", 30)
     assert job is not None and job.lease_token is not None
-    await queue.fail(job.id, job.lease_token, {"code": code, "message": "no"})
+    await queue.fail(job.id, job.lease_token, jobs.JobError(code, "no"))
     expected = ("settled", 64, 400_000, code) if charged else ("released", 0, 0, code)
     assert await charge_of(db, job.id) == expected
     assert await balance(db, project_id) == ((0, 64, 0, 400_000) if charged else (0, 0, 0, 0))

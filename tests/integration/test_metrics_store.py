@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from reelway import metrics
+from reelway import jobs, metrics
 from reelway.limits import EngineLimits
 from reelway.store import ledger, stats
 from reelway.store.database import Database
@@ -95,9 +95,7 @@ async def test_a_scrape_reports_what_the_store_did(
     assert first is not None and second is not None and first.lease_token and second.lease_token
     clock.advance(3)
     await queue.complete(first.id, first.lease_token, "animatic", {})
-    await queue.fail(
-        second.id, second.lease_token, {"code": "engine_error", "message": "x"}, "animatic"
-    )
+    await queue.fail(second.id, second.lease_token, jobs.JobError("engine_error", "x"), "animatic")
     await videos.delete(project_id, "video_0003")  # queued: cancelled at once
     running = await queue.claim("w", 60)
     later = await queue.claim("w", 60)
@@ -229,7 +227,7 @@ async def test_created_never_dips_when_a_job_ends(
     if ending == "complete":
         await queue.complete(job.id, job.lease_token, "animatic", {})
     elif ending == "fail":
-        await queue.fail(job.id, job.lease_token, {"code": "x", "message": "y"})
+        await queue.fail(job.id, job.lease_token, jobs.JobError("x", "y"))
     else:
         clock.advance(11)
         assert (await queue.reap()).failed == (job.id,)

@@ -53,10 +53,9 @@ async def test_a_capacity_failure_after_acceptance_completes_on_the_next_provide
     assert video.status == jobs.JobStatus.SUCCEEDED, video.error
     assert video.engine == "p2", "the video records which engine made it"
     assert p1.creates() == 1 and p2.creates() == 1
-    assert video.engine_attempts is not None
     (attempt,) = video.engine_attempts
-    assert attempt["engine"] == "p1" and attempt["code"] == "upstream_capacity"
-    assert attempt["upstream"]["provider_code"] == "server_busy"
+    assert attempt.engine == "p1" and attempt.code == "upstream_capacity"
+    assert attempt.upstream is not None and attempt.upstream["provider_code"] == "server_busy"
     assert p1.calls["poll"] >= 1, "p1 had accepted the job before it failed"
     # What the engine sent is what a strict /v1/videos server takes, key and all.
     (job,) = p2.jobs.values()
@@ -84,7 +83,7 @@ async def test_moderation_on_the_first_provider_never_touches_the_second(
     rt = await open_runtime(["p1", "p2"])
     (video,) = await _finish(rt, await _create(rt))
     assert video.status == jobs.JobStatus.FAILED
-    assert video.error is not None and video.error["code"] == "moderation_blocked"
+    assert video.error is not None and video.error.code == "moderation_blocked"
     assert p2.creates() == 0 and p2.calls["poll"] == 0
 
 
@@ -145,9 +144,9 @@ async def test_a_route_that_keeps_failing_ends_with_the_last_code_and_the_histor
     (video,) = await _finish(rt, await _create(rt))
     assert video.status == jobs.JobStatus.FAILED
     assert video.error is not None
-    assert video.error["code"] == "upstream_unavailable"
-    assert "p1 (upstream_unavailable)" in video.error["message"]
-    assert [a["engine"] for a in video.error["attempts"] if a["engine"]] == ["p1", "p2"] * 2
+    assert video.error.code == "upstream_unavailable"
+    assert "p1 (upstream_unavailable)" in video.error.message
+    assert [a.engine for a in video.error.attempts if a.engine] == ["p1", "p2"] * 2
     assert p1.creates() == 2 and p2.creates() == 2
 
     # The operator's view: every attempt, with what the provider said.

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from reelway import jobs
 from reelway.jobs import JobStatus
 from reelway.store.database import Database
 from reelway.store.queue import Heartbeat, LeaseLost, QueueStore
@@ -55,7 +56,7 @@ async def test_a_stale_worker_is_fenced_out(
     with pytest.raises(LeaseLost):
         await queue.complete(first.id, first.lease_token, "animatic", {})
     with pytest.raises(LeaseLost):
-        await queue.fail(first.id, first.lease_token, {"code": "x", "message": "y"})
+        await queue.fail(first.id, first.lease_token, jobs.JobError("x", "y"))
     assert second.lease_token
     done = await queue.complete(second.id, second.lease_token, "animatic", {})
     assert done.status is JobStatus.SUCCEEDED and done.progress == 100
@@ -85,7 +86,7 @@ async def test_repeatedly_lost_jobs_fail_with_worker_lost(
         await queue.reap()
     job = await videos.get("video_0001")
     assert job is not None and job.status is JobStatus.FAILED
-    assert job.error is not None and job.error["code"] == "worker_lost"
+    assert job.error is not None and job.error.code == "worker_lost"
 
 
 async def test_deadlines_fail_queued_and_running_jobs(
@@ -101,7 +102,7 @@ async def test_deadlines_fail_queued_and_running_jobs(
     for video_id in ("video_0001", "video_0002"):
         job = await videos.get(video_id)
         assert job is not None and job.error is not None
-        assert job.error["code"] == "deadline_exceeded"
+        assert job.error.code == "deadline_exceeded"
     with pytest.raises(LeaseLost):
         await queue.complete(running.id, running.lease_token, "animatic", {})
 

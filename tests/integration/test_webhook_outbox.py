@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from reelway import jobs
 from reelway.store.database import Database
 from reelway.store.queue import QueueStore
 from reelway.store.tables import events, usage, webhook_deliveries
@@ -39,7 +40,7 @@ async def _finish(videos: VideoStore, queue: QueueStore, project_id: str, n: int
     if ok:
         await queue.complete(job.id, job.lease_token, "animatic", {})
     else:
-        await queue.fail(job.id, job.lease_token, {"code": "engine_error", "message": "no"})
+        await queue.fail(job.id, job.lease_token, jobs.JobError("engine_error", "no"))
     return job.id
 
 

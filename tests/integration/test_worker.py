@@ -117,16 +117,16 @@ async def test_engine_failures_fail_the_video_with_a_clear_message(
     caller = await _caller(runtime)
     video = (await runtime.service.create(caller, {"prompt": prompt, "model": "failing"})).video
     failed = await _until(runtime, caller, video.id, {"failed"})
-    assert failed.error is not None and failed.error["code"] == "engine_runtime_error"
-    assert message in failed.error["message"]
+    assert failed.error is not None and failed.error.code == "engine_runtime_error"
+    assert message in failed.error.message
 
 
 async def test_a_render_process_that_dies_fails_the_video(runtime: Runtime, worker: Worker) -> None:
     caller = await _caller(runtime)
     video = (await runtime.service.create(caller, {"prompt": "p", "model": "crashing"})).video
     failed = await _until(runtime, caller, video.id, {"failed"})
-    assert failed.error is not None and failed.error["code"] == "engine_runtime_error"
-    assert "exit code 3" in failed.error["message"]
+    assert failed.error is not None and failed.error.code == "engine_runtime_error"
+    assert "exit code 3" in failed.error.message
 
 
 async def test_an_engine_that_writes_nothing_fails_cleanly(
@@ -135,7 +135,7 @@ async def test_an_engine_that_writes_nothing_fails_cleanly(
     caller = await _caller(runtime)
     video = (await runtime.service.create(caller, {"prompt": "p", "model": "silent"})).video
     failed = await _until(runtime, caller, video.id, {"failed"})
-    assert failed.error is not None and "did not write its video file" in failed.error["message"]
+    assert failed.error is not None and "did not write its video file" in failed.error.message
 
 
 async def test_deleting_a_rendering_video_kills_the_render(
@@ -151,7 +151,7 @@ async def test_deleting_a_rendering_video_kills_the_render(
     await runtime.service.delete(caller, video.id)
     stopped = await _until(runtime, caller, video.id, {"cancelled"})
     assert stopped.progress < 100
-    assert stopped.error is not None and stopped.error["code"] == "cancelled"
+    assert stopped.error is not None and stopped.error.code == "cancelled"
     await waiting.until_async(
         lambda: runtime.videos.get(video.id, include_deleted=True),
         lambda purged: purged is not None and purged.purged_at is not None,
@@ -177,7 +177,7 @@ async def test_a_job_past_its_deadline_is_stopped(tmp_path: Path, deployment: De
             await rt.service.create(caller, {"prompt": "p", "model": "slow", "seconds": "4"})
         ).video
         failed = await _until(rt, caller, video.id, {"failed"})
-        assert failed.error is not None and failed.error["code"] == "deadline_exceeded"
+        assert failed.error is not None and failed.error.code == "deadline_exceeded"
     finally:
         await worker.stop(5)
         await rt.close()

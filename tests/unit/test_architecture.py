@@ -65,6 +65,7 @@ LAYERS = {
     "worker": {
         "logs",
         "catalog",
+        "capabilities",
         "errors",
         "ids",
         "jobs",

@@ -74,7 +74,7 @@ async def exposition() -> str:
         stats.video_ended(conn, _video(), 110.0)
         stats.video_ended(
             conn,
-            _video(status=jobs.JobStatus.FAILED, error={"code": "engine_runtime_error"}),
+            _video(status=jobs.JobStatus.FAILED, error=jobs.JobError("engine_runtime_error", "")),
             110.0,
         )
         stats.charged(conn, "sora-2", 40, 400_000)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelway import errors
+from reelway import errors, jobs
 from reelway.api import content, forms
 
 
@@ -78,5 +78,8 @@ def test_a_failed_videos_error_shows_code_and_message_only() -> None:
         "message": "Runway had no capacity. Engines tried before: p1 (upstream_unavailable).",
         "attempts": [{"engine": "p1", "upstream": {"request_id": "req_9", "provider_code": "X"}}],
     }
-    assert wire._error(stored) == {"code": stored["code"], "message": stored["message"]}
+    assert wire._error(jobs.JobError.from_json(stored)) == {
+        "code": stored["code"],
+        "message": stored["message"],
+    }
     assert wire._error(None) is None

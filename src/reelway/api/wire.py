@@ -13,7 +13,8 @@ def _seconds(value: float | None) -> int | None:
 
 def video(v: jobs.Video) -> dict[str, Any]:
     """The Video object: always all 13 keys, ``null`` where empty; a relaxed-mode video also
-    says so (``service_tier``) and when its window let it start (``scheduled_at``)."""
+    says so (``service_tier``) and when its window let it start (``scheduled_at``), and a
+    remix rendered as a new generation says that (``rendered_as``)."""
     found = {
         "id": v.id,
         "object": "video",
@@ -32,18 +33,21 @@ def video(v: jobs.Video) -> dict[str, Any]:
     if v.priority == jobs.RELAXED_PRIORITY:
         found["service_tier"] = "relaxed"
         found["scheduled_at"] = int(v.run_at)
+    if v.rendered_as is not None:
+        # A remix that an engine without remix rendered as a new generation: say so.
+        found["rendered_as"] = v.rendered_as
     return found
 
 
-def _error(error: dict[str, Any] | None) -> dict[str, Any] | None:
+def _error(error: jobs.JobError | None) -> dict[str, Any] | None:
     """Code and message only: the failover history and the provider's own codes and request
     ids stay with the operator (``reelway doctor``)."""
     if error is None:
         return None
-    shown = {"code": error.get("code"), "message": error.get("message")}
+    shown: dict[str, Any] = {"code": error.code, "message": error.message}
     for extra in ("category", "stage"):  # a moderation refusal says what and where
-        if extra in error:
-            shown[extra] = error[extra]
+        if extra in error.details:
+            shown[extra] = error.details[extra]
     return shown
 
 

@@ -83,7 +83,7 @@ def _video_report(
     video: jobs.Video, charge: Charge | None, events: tuple[Any, ...]
 ) -> dict[str, Any]:
     """Everything known about the video, as JSON-ready data (``--json`` prints it)."""
-    code = (video.error or {}).get("code")
+    code = video.error.code if video.error else None
     return {
         "id": video.id,
         "project_id": video.project_id,
@@ -97,8 +97,8 @@ def _video_report(
         "created_at": video.created_at,
         "started_at": video.started_at,
         "completed_at": video.completed_at,
-        "error": video.error,
-        "engine_attempts": video.engine_attempts,
+        "error": None if video.error is None else video.error.to_json(),
+        "engine_attempts": [a.to_json() for a in video.engine_attempts] or None,
         "timeline": _timeline(video),
         "cause": _cause(code) if code else None,
         "remedy": remedies.for_failure(code) if code else None,
@@ -118,9 +118,9 @@ def _video_report(
     }
 
 
-def _history(video: jobs.Video) -> list[dict[str, Any]]:
+def _history(video: jobs.Video) -> tuple[jobs.EngineAttempt, ...]:
     """Every engine attempt (and route-retry marker) recorded on the video."""
-    return list((video.error or {}).get("attempts") or video.engine_attempts or [])
+    return (video.error.attempts if video.error else ()) or video.engine_attempts
 
 
 def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
@@ -150,27 +150,27 @@ def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
         steps.append({"at": None, "event": "queued", "text": text})
     number = 0
     for attempt in _history(video):
-        if not attempt.get("engine"):
+        if not attempt.engine:
             steps.append(
                 {
-                    "at": attempt.get("at"),
+                    "at": attempt.at,
                     "event": "route_retry",
                     "text": "every engine on the route failed; it went back to the queue to "
-                    f"walk the route again (pass {int(attempt.get('pass', 0)) + 1})",
+                    f"walk the route again (pass {attempt.pass_number + 1})",
                 }
             )
             continue
         number += 1
         steps.append(
             {
-                "at": attempt.get("at"),
+                "at": attempt.at,
                 "event": "attempt",
                 "number": number,
-                "engine": attempt["engine"],
-                "code": attempt.get("code"),
-                "message": attempt.get("message", ""),
-                "upstream": attempt.get("upstream") or {},
-                "text": f"attempt {number}  {attempt['engine']}: {attempt.get('code')}",
+                "engine": attempt.engine,
+                "code": attempt.code,
+                "message": attempt.message or "",
+                "upstream": attempt.upstream or {},
+                "text": f"attempt {number}  {attempt.engine}: {attempt.code}",
             }
         )
     if video.status is jobs.JobStatus.RUNNING:
@@ -185,7 +185,7 @@ def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
     if video.completed_at is not None:
         outcome = {
             jobs.JobStatus.SUCCEEDED: f"completed on {video.engine}",
-            jobs.JobStatus.FAILED: f"failed: {(video.error or {}).get('code')}",
+            jobs.JobStatus.FAILED: f"failed: {video.error.code if video.error else None}",
             jobs.JobStatus.CANCELLED: "cancelled",
         }.get(video.status, video.status.value)
         steps.append(
@@ -222,7 +222,7 @@ def _explain(video: jobs.Video, report: dict[str, Any]) -> None:
             _provider(step["upstream"])
     click.echo("")
     if video.error:
-        _say("error", f"{video.error.get('code')}: {video.error.get('message')}")
+        _say("error", f"{video.error.code}: {video.error.message}")
         _say("cause", report["cause"])
         _say("what to do", report["remedy"])
     elif video.status is jobs.JobStatus.SUCCEEDED:

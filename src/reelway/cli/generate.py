@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import click
 import httpx
 
-from reelway import errors
+from reelway import errors, jobs
 from reelway.cli.common import config_option, data_dir_option, load_settings, run
 from reelway.runtime import DEFAULT_PROJECT, Runtime
 from reelway.service import Caller, Upload
@@ -108,17 +108,15 @@ class _Bar:
 
 
 async def _poll(
-    fetch: Callable[[], Awaitable[tuple[str, int, dict[str, Any] | None]]], interval: float
+    fetch: Callable[[], Awaitable[tuple[str, int, jobs.JobError | None]]], interval: float
 ) -> None:
     with _Bar() as bar:
         while True:
             status, progress, error = await fetch()
             bar.show(100 if status == "completed" else progress)
             if status == "failed":
-                error = error or {}
-                raise GenerationFailed(
-                    f"video failed: [{error.get('code')}] {error.get('message')}"
-                )
+                code, message = (error.code, error.message) if error else (None, None)
+                raise GenerationFailed(f"video failed: [{code}] {message}")
             if status == "completed":
                 return
             await asyncio.sleep(interval)
@@ -134,9 +132,14 @@ async def _remote(
         video_id = video["id"]
         click.echo(f"queued {video_id} ({video['model']}, {video['size']}, {video['seconds']}s)")
 
-        async def fetch() -> tuple[str, int, dict[str, Any] | None]:
+        async def fetch() -> tuple[str, int, jobs.JobError | None]:
             current = _json(await client.get(f"/videos/{video_id}"))
-            return current["status"], int(current["progress"]), current.get("error")
+            error = current.get("error")
+            return (
+                current["status"],
+                int(current["progress"]),
+                jobs.JobError.from_json(error) if isinstance(error, dict) else None,
+            )
 
         await _poll(fetch, 0.5)
         target = output or Path(f"{video_id}.mp4")
@@ -188,7 +191,7 @@ async def _embedded(
         await worker.start()
         video_id = video.id
 
-        async def fetch() -> tuple[str, int, dict[str, Any] | None]:
+        async def fetch() -> tuple[str, int, jobs.JobError | None]:
             current = await runtime.service.get(caller, video_id)
             return current.public_status, current.progress, current.error
 

@@ -245,7 +245,7 @@ def _recent(conn: sa.Connection, limit: int, project_id: str | None) -> list[Rec
 def _recent_video(row: Sequence[Any]) -> RecentVideo:
     (id_, project_id, name, model, seconds, status, error, created, started, completed) = row[:10]
     assets, assets_deleted_at = row[10], row[11]
-    code = error.get("code") if isinstance(error, dict) else None
+    code = jobs.JobError.from_json(error).code if isinstance(error, dict) else None
     stored = (
         set(assets)
         if status == S.SUCCEEDED.value and assets_deleted_at is None and isinstance(assets, dict)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 
-from reelway import jobs
+from reelway import errors, jobs
 from reelway.store import ledger, outbox, rows
 from reelway.store.database import Database
 from reelway.store.tables import usage as u
@@ -57,6 +57,11 @@ _HEARTBEAT = (
     .values(lease_expires_at=sa.bindparam("expires"), progress=sa.bindparam("progress"))
     .returning(v.c.cancel_requested)
 )
+
+
+def _stored(attempts: Sequence[jobs.EngineAttempt]) -> list[dict[str, Any]]:
+    """The ``engine_attempts`` column's JSON (the one conversion: ``EngineAttempt.to_json``)."""
+    return [attempt.to_json() for attempt in attempts]
 
 
 class QueueStore:
@@ -146,9 +151,11 @@ class QueueStore:
         assets: dict[str, jobs.Asset],
         retention_seconds: float = 0.0,
         billing: ledger.Settlement | None = None,
+        rendered_as: str | None = None,
     ) -> jobs.Video:
         """Mark the video completed, record its usage and settle its charge, in one
-        transaction; ``billing`` carries the real duration or the provider's cost if known."""
+        transaction; ``billing`` carries the real duration or the provider's cost if known,
+        ``rendered_as`` what the engine really made when it differs from the job's kind."""
         now = self.clock()
         settlement = billing or ledger.Settlement("completed")
         statement = (
@@ -161,6 +168,7 @@ class QueueStore:
                 engine=engine,
                 assets={name: asset.to_json() for name, asset in assets.items()},
                 error=None,
+                rendered_as=rendered_as,
                 **rows.no_lease(),
             )
             .returning(*v.c)
@@ -197,17 +205,17 @@ class QueueStore:
         return found
 
     async def fail(
-        self, video_id: str, lease_token: str, error: dict[str, Any], engine: str | None = None
+        self, video_id: str, lease_token: str, error: jobs.JobError, engine: str | None = None
     ) -> jobs.Video:
         values: dict[str, Any] = {
             "status": S.FAILED.value,
             "completed_at": self.clock(),
-            "error": error,
+            "error": error.to_json(),
             **rows.no_lease(),
         }
         if engine is not None:
             values["engine"] = engine
-        outcome = ledger.Settlement(str(error.get("code", "failed")))
+        outcome = ledger.Settlement(error.code)
         return await self._finish(self._held(video_id, lease_token).values(values), outcome)
 
     async def acknowledge_cancel(self, video_id: str, lease_token: str) -> jobs.Video:
@@ -237,13 +245,13 @@ class QueueStore:
         )
 
     async def failover(
-        self, video_id: str, lease_token: str, attempts: list[dict[str, Any]]
+        self, video_id: str, lease_token: str, attempts: Sequence[jobs.EngineAttempt]
     ) -> jobs.Video:
         """The current engine failed in a way another may not: record it and drop its handle,
         keeping the lease (the worker goes straight on to the next engine)."""
         return await self._finish(
             self._held(video_id, lease_token).values(
-                engine=None, operation=None, progress=0, engine_attempts=attempts
+                engine=None, operation=None, progress=0, engine_attempts=_stored(attempts)
             )
         )
 
@@ -252,7 +260,7 @@ class QueueStore:
         video_id: str,
         lease_token: str,
         run_at: float,
-        attempts: list[dict[str, Any]] | None = None,
+        attempts: Sequence[jobs.EngineAttempt] | None = None,
     ) -> jobs.Video:
         """Put the job back in the queue until ``run_at`` (an engine's limit is reached, or its
         circuit breaker is open); waiting is not an attempt, and no coroutine sleeps on it."""
@@ -264,7 +272,7 @@ class QueueStore:
             **rows.no_lease(),
         }
         if attempts is not None:
-            values["engine_attempts"] = attempts
+            values["engine_attempts"] = _stored(attempts)
         return await self._finish(
             self._held(video_id, lease_token).where(v.c.cancel_requested.is_(False)).values(values)
         )
@@ -348,11 +356,7 @@ class QueueStore:
                 .values(
                     status=S.FAILED.value,
                     completed_at=now,
-                    error=rows.error(
-                        "deadline_exceeded",
-                        "The video did not finish within its deadline; try again, or ask the "
-                        "operator to raise REELWAY_JOB_DEADLINE_SECONDS.",
-                    ),
+                    error=rows.error(errors.DeadlineExceeded.code, errors.DEADLINE_MESSAGE),
                     **rows.no_lease(),
                 ),
             ),
@@ -364,7 +368,7 @@ class QueueStore:
                     status=S.FAILED.value,
                     completed_at=now,
                     error=rows.error(
-                        "worker_lost",
+                        errors.WorkerLost.code,
                         "The workers rendering this video stopped responding "
                         "several times; try again, and tell the operator if it repeats.",
                     ),
@@ -390,7 +394,7 @@ class QueueStore:
                         ended.append(video)
             raised = ledger.settle_many(
                 conn,
-                [(video.id, str((video.error or {}).get("code", "failed"))) for video in ended],
+                [(video.id, video.error.code if video.error else "failed") for video in ended],
                 now,
                 charge_moderation=self.charge_moderation,
             )

@@ -19,14 +19,31 @@ _COLUMNS = [c.name for c in v.c]
 _STATUS = _COLUMNS.index("status")
 _CANCEL = _COLUMNS.index("cancel_requested")
 _WATERMARK = _COLUMNS.index("watermark")
+_ERROR = _COLUMNS.index("error")
+_ENGINE_ATTEMPTS = _COLUMNS.index("engine_attempts")
+_KIND = _COLUMNS.index("kind")
+_SOURCES = _COLUMNS.index("sources")
+_GENERATE = jobs.JobKind.GENERATE
 
 
 def video(row: Sequence[Any]) -> jobs.Video:
-    """A row (selected as ``*v.c``, which is the dataclass's field order) as a Video."""
+    """A row (selected as ``*v.c``, which is the dataclass's field order) as a Video.
+
+    The JSON columns become typed records only when set: most rows on the request path
+    have no error, no failover history and no sources, and pay nothing for them.
+    """
     values = list(row)
     values[_STATUS] = S(values[_STATUS])
     values[_CANCEL] = bool(values[_CANCEL])
     values[_WATERMARK] = bool(values[_WATERMARK])
+    if values[_ERROR] is not None:
+        values[_ERROR] = jobs.JobError.from_json(values[_ERROR])
+    attempts = values[_ENGINE_ATTEMPTS]
+    values[_ENGINE_ATTEMPTS] = jobs.attempts_from_json(attempts) if attempts else ()
+    kind = values[_KIND]
+    values[_KIND] = _GENERATE if kind == "generate" else jobs.JobKind(kind)
+    sources = values[_SOURCES]
+    values[_SOURCES] = jobs.Sources.from_json(sources) if sources else jobs.NO_SOURCES
     return jobs.video_from_row(values)
 
 
@@ -35,8 +52,8 @@ def maybe_video(row: sa.Row[Any] | None) -> jobs.Video | None:
 
 
 def error(code: str, message: str) -> dict[str, Any]:
-    """A failed video's ``error`` object."""
-    return {"code": code, "message": message}
+    """A failed video's stored ``error`` (the one conversion: ``jobs.JobError.to_json``)."""
+    return jobs.JobError(code, message).to_json()
 
 
 def no_lease() -> dict[str, Any]:

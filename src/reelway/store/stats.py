@@ -125,7 +125,7 @@ def video_ended(conn: sa.Connection, video: jobs.Video, now: float) -> None:
     """Count a video that reached a terminal state, and how long each stage took."""
     code = ""
     if video.status is not jobs.JobStatus.SUCCEEDED:
-        code = str((video.error or {}).get("code") or video.status.value)
+        code = (video.error.code if video.error else "") or video.status.value
     outcome = {
         jobs.JobStatus.SUCCEEDED: "completed",
         jobs.JobStatus.CANCELLED: "cancelled",

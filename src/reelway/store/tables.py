@@ -67,7 +67,6 @@ videos = sa.Table(
     sa.Column("seconds", sa.String(10), nullable=False),
     sa.Column("seed", sa.BigInteger, nullable=False),
     sa.Column("input_reference", sa.String(300), nullable=True),
-    sa.Column("remixed_from_video_id", sa.String(64), nullable=True),
     sa.Column("request_id", sa.String(64), nullable=True),
     # Where it is.
     sa.Column("status", sa.String(20), nullable=False),
@@ -98,6 +97,11 @@ videos = sa.Table(
     sa.Column("engine_attempts", JsonType, nullable=True),
     # Decided at creation from the project, plan and deployment (migration 0006).
     sa.Column("watermark", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Typed jobs (migration 0008): what the job makes from what (jobs.JobKind, jobs.Sources),
+    # and "generation" when a remix was rendered by an engine that cannot remix.
+    sa.Column("kind", sa.String(30), nullable=False, server_default="generate"),
+    sa.Column("sources", JsonType, nullable=True),
+    sa.Column("rendered_as", sa.String(30), nullable=True),
     sa.Index("ix_videos_project_id_seq", "project_id", "seq"),
     sa.Index(
         "ix_videos_running",

@@ -59,8 +59,9 @@ class NewVideo:
     seconds: str
     seed: int
     input_reference: str | None
-    remixed_from_video_id: str | None
     request_id: str | None
+    kind: jobs.JobKind = jobs.JobKind.GENERATE
+    sources: jobs.Sources = jobs.NO_SOURCES
     priority: int = 0
     max_attempts: int = 3
     deadline_seconds: float | None = None
@@ -79,9 +80,9 @@ _GET_VISIBLE = sa.select(v).where(
 )
 _INSERTED = (
     "id", "project_id", "model", "catalog_model", "prompt", "size", "seconds", "seed",
-    "input_reference", "remixed_from_video_id", "request_id", "status", "progress",
+    "input_reference", "request_id", "status", "progress",
     "created_at", "priority", "run_at", "deadline_at", "attempts", "max_attempts",
-    "cancel_requested", "watermark",
+    "cancel_requested", "watermark", "kind", "sources",
 )  # fmt: skip
 # The row goes in only while the project has fewer than queue_limit videos queued.  SQLite
 # runs one writer at a time; on PostgreSQL creates of one project take an advisory lock first
@@ -203,7 +204,6 @@ class VideoStore:
             "seconds": new.seconds,
             "seed": new.seed,
             "input_reference": new.input_reference,
-            "remixed_from_video_id": new.remixed_from_video_id,
             "request_id": new.request_id,
             "status": S.QUEUED,
             "progress": 0,
@@ -215,6 +215,8 @@ class VideoStore:
             "max_attempts": new.max_attempts,
             "cancel_requested": False,
             "watermark": new.watermark,
+            "kind": new.kind.value,
+            "sources": new.sources.to_json(),
         }
         params = {**values, "queue_limit": queue_limit}
         reservation = new.reservation
@@ -231,7 +233,13 @@ class VideoStore:
             raise QueueLimitReached(new.project_id)
         # Everything else is known; skip reading the row back.
         row = dict.fromkeys(jobs.VIDEO_FIELDS)
-        row.update(values, seq=int(inserted[0][0]))
+        row.update(
+            values,
+            seq=int(inserted[0][0]),
+            engine_attempts=(),
+            kind=new.kind,
+            sources=new.sources,
+        )
         return jobs.video_from_row(list(row.values()))
 
     async def queued_total(self) -> int:

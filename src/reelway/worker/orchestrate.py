@@ -78,9 +78,8 @@ async def _run(
     except errors.JobFailure as failure:
         await _fail(ctx, video, token, failure, None)
         return "failed"
-    source = (
-        await ctx.store.source(video.remixed_from_video_id) if video.remixed_from_video_id else None
-    )
+    source_id = video.sources.video_id
+    source = await ctx.store.source(source_id) if source_id else None
     route = routing.Route(
         video,
         model,
@@ -89,6 +88,7 @@ async def _run(
         passes=ctx.settings.route_passes,
         pass_pause_seconds=ctx.settings.route_retry_seconds,
         remote=ctx.is_remote,
+        source=source,
     )
     while True:
         step = await route.next_engine()
@@ -97,19 +97,12 @@ async def _run(
             log.info("deferred %s: %s", video.id, step.reason)
             return "deferred"
         if step is None:
-            await _fail_route(
-                ctx,
-                video,
-                token,
-                route,
-                errors.NoEngineAvailable(
-                    "No engine on this model's route could take the video; try again later."
-                ),
-            )
+            await _fail_route(ctx, video, token, route, route.exhausted())
             return "failed"
         engine = step
+        kind = route.rendering(engine)
         request = dataclasses.replace(
-            request, source_operation=routing.remix_source(engine, source)
+            request, kind=kind, source_operation=route.source_operation(engine, kind)
         )
         try:
             outcome = await _attempt(
@@ -203,7 +196,13 @@ async def _attempt(
         await _through_outage(
             ctx,
             lambda: ctx.store.complete(
-                video.id, token, engine, assets, ctx.settings.retention_seconds, billing
+                video.id,
+                token,
+                engine,
+                assets,
+                ctx.settings.retention_seconds,
+                billing,
+                routing.rendered_as(video.kind, request.kind),
             ),
         )
     except LeaseLost:
@@ -270,10 +269,7 @@ async def _stop(ctx: JobContext, video: jobs.Video, token: str, outcome: str) ->
             ctx,
             video,
             token,
-            errors.DeadlineExceeded(
-                "The video did not finish within its deadline; try again, or ask the operator to "
-                "raise REELWAY_JOB_DEADLINE_SECONDS."
-            ),
+            errors.DeadlineExceeded(errors.DEADLINE_MESSAGE),
             None,
         )
     else:
@@ -308,8 +304,8 @@ async def _request(
         seconds=int(video.seconds),
         seed=video.seed,
         input_image=image,
-        kind=jobs.JobKind.REMIX if video.remixed_from_video_id else jobs.JobKind.GENERATE,
-        sources=jobs.Sources(video_id=video.remixed_from_video_id),
+        kind=video.kind,
+        sources=video.sources,
     )
 
 
@@ -358,7 +354,7 @@ async def _fail_route(
     engine: str | None = None,
 ) -> None:
     error = route.explain(failure)
-    log.warning("video %s failed: %s: %s", video.id, error["code"], error["message"])
+    log.warning("video %s failed: %s: %s", video.id, error.code, error.message)
     await _through_outage(ctx, lambda: ctx.store.fail(video.id, token, error, engine))
 
 
@@ -369,6 +365,6 @@ async def _fail(
     failure: errors.ReelwayError,
     engine: str | None,
 ) -> None:
-    error = {"code": failure.code, "message": failure.message, **failure.details}
+    error = jobs.JobError(failure.code, failure.message, dict(failure.details))
     log.warning("video %s failed: %s: %s", video.id, failure.code, failure.message)
     await _through_outage(ctx, lambda: ctx.store.fail(video.id, token, error, engine))

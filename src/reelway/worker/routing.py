@@ -7,6 +7,11 @@ provider had accepted it; a moderation or invalid-request failure ends the job w
 When an engine's limit is reached the job is re-queued for the moment a slot frees, so no
 coroutine sleeps on it.  When every engine on the route failed with something a later try
 may fix, the job walks the route again after a pause, up to ``route_passes`` times.
+
+Routing reads each engine's ``EngineInfo``: an engine that cannot serve the job (its input
+image, its size or length, its characters) is skipped rather than tried, and a remix goes
+first to the engines that can really remix its source; one that cannot renders it as a new
+generation, and the video records that (``rendered_as``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelway import catalog, errors, jobs
+from reelway.capabilities import EngineInfo, Needs, unmet
 from reelway.engines.directory import EngineDirectory
 from reelway.store.engines import EngineStore, Verdict
 
@@ -30,6 +36,24 @@ class Defer:
 
     until: float
     reason: str
+
+
+def needs(video: jobs.Video) -> Needs:
+    """What the job asks of the engine that renders it."""
+    wanted: set[catalog.Capability] = set()
+    if video.input_reference:
+        wanted.add(catalog.Capability.IMAGE_INPUT)
+    if video.sources.characters:
+        wanted.add(catalog.Capability.CHARACTERS)
+    return Needs(size=video.size, seconds=int(video.seconds), capabilities=frozenset(wanted))
+
+
+def rendered_as(job: jobs.JobKind, rendered: jobs.JobKind) -> str | None:
+    """What the finished video records when its engine made something other than the job's
+    kind: ``"generation"`` for a remix (or edit...) rendered as a new video; else None."""
+    if rendered is jobs.JobKind.GENERATE and job is not jobs.JobKind.GENERATE:
+        return "generation"
+    return None
 
 
 class Route:
@@ -45,27 +69,73 @@ class Route:
         passes: int,
         pass_pause_seconds: float,
         remote: Callable[[str], bool],
+        source: jobs.Video | None = None,
     ) -> None:
         self.video = video
-        self.order = model.engine_order(video.id)
+        self.source = source
+        """The video a remix (or edit, or extension) starts from, when it has one."""
         self.engines = engines
+        self.infos: dict[str, EngineInfo] = {}
+        self.skipped: dict[str, str] = {}
+        """Engines that cannot serve this job, with the parameter each cannot serve."""
+        wanted = needs(video)
+        order: list[str] = []
+        for engine in model.engine_order(video.id):
+            info = self.infos[engine] = engines.info(engine)
+            gap = unmet(info, wanted)
+            if gap is None:
+                order.append(engine)
+            else:
+                self.skipped[engine] = gap
+                log.info("%s skips %s: it cannot serve this video's %s", video.id, engine, gap)
+        if video.kind is jobs.JobKind.REMIX:
+            # Engines that can really remix the source first; sorted() keeps route order.
+            order = sorted(order, key=lambda engine: not self._remixes(engine))
+        self.order = tuple(order)
         self.store = store
         self.passes = passes
         self.pass_pause_seconds = pass_pause_seconds
         self.is_remote = remote
-        self.attempts: list[dict[str, Any]] = list(video.engine_attempts or [])
+        self.attempts: list[jobs.EngineAttempt] = list(video.engine_attempts)
         self.resume = video.engine if video.operation else None
         self.call_id: int | None = None
         """The rate-window call the current engine was admitted with."""
 
+    def _remixes(self, engine: str) -> bool:
+        return self.infos[engine].can_remix(None if self.source is None else self.source.engine)
+
+    def rendering(self, engine: str) -> jobs.JobKind:
+        """The kind ``engine`` is asked to render: a remix on an engine that cannot remix
+        its source becomes a new generation from the remix's prompt (``rendered_as``)."""
+        if self.video.kind is jobs.JobKind.REMIX and not self._remixes(engine):
+            return jobs.JobKind.GENERATE
+        return self.video.kind
+
+    def exhausted(self) -> errors.NoEngineAvailable:
+        """Why no engine is left: every engine on the route was skipped (naming what none of
+        them can serve: the configuration changed since the video was created), or each one
+        was tried."""
+        if self.skipped and not self.order:
+            gaps = ", ".join(f"{engine} ({gap})" for engine, gap in self.skipped.items())
+            param = next(iter(self.skipped.values()))
+            return errors.NoEngineAvailable(
+                f"No engine on this model's route can serve this video's {param}: {gaps}.",
+                param=param,
+            )
+        return errors.NoEngineAvailable(
+            "No engine on this model's route could take the video; try again later."
+        )
+
     @property
     def current_pass(self) -> int:
-        return int(self.attempts[-1].get("pass", 0)) if self.attempts else 0
+        return self.attempts[-1].pass_number if self.attempts else 0
 
     def _tried(self) -> set[str]:
         """Engines that failed the job in the current pass over the route."""
         current = self.current_pass
-        return {a["engine"] for a in self.attempts if a.get("pass", 0) == current and a["engine"]}
+        return {
+            a.engine for a in self.attempts if a.pass_number == current and a.engine is not None
+        }
 
     def spent(self) -> bool:
         """Every engine on the route has failed the job in this pass."""
@@ -111,17 +181,16 @@ class Route:
 
     async def failed(self, engine: str, failure: errors.ReelwayError) -> None:
         """Remember the failure on the job; count it towards the engine's breaker."""
-        attempt: dict[str, Any] = {
-            "engine": engine,
-            "code": failure.code,
-            "message": failure.message,
-            "at": round(time.time(), 3),
-            "pass": self.current_pass,
-        }
-        upstream = getattr(failure, "upstream", None)
-        if upstream:
-            attempt["upstream"] = upstream
-        self.attempts.append(attempt)
+        self.attempts.append(
+            jobs.EngineAttempt(
+                engine=engine,
+                code=failure.code,
+                at=round(time.time(), 3),
+                pass_number=self.current_pass,
+                message=failure.message,
+                upstream=getattr(failure, "upstream", None) or None,
+            )
+        )
         if self.is_remote(engine) and (failure.failover or failure.retry_after):
             # A 429 says "not so fast", not "broken": it blocks the engine for its
             # Retry-After but does not count towards opening the breaker.
@@ -143,33 +212,34 @@ class Route:
         pause = max(self.pass_pause_seconds * passes_done, failure.retry_after or 0.0)
         # A marker starts the next pass: the engines it lists as tried are forgotten.
         self.attempts.append(
-            {
-                "engine": None,
-                "code": "route_retry",
-                "at": round(time.time(), 3),
-                "pass": passes_done,
-            }
+            jobs.EngineAttempt(
+                engine=None, code="route_retry", at=round(time.time(), 3), pass_number=passes_done
+            )
         )
         return Defer(time.time() + pause, "every engine on the route failed; trying again")
 
-    def explain(self, failure: errors.JobFailure) -> dict[str, Any]:
+    def explain(self, failure: errors.JobFailure) -> jobs.JobError:
         """The failed video's ``error``: the last failure, and the route's history for the
         operator (``reelway doctor``; the API shows only code and message)."""
         message = failure.message
-        real = [a for a in self.attempts if a["engine"]]
+        real = [a for a in self.attempts if a.engine]
         others = real[:-1]
         if others:
-            tried = ", ".join(f"{a['engine']} ({a['code']})" for a in others)
+            tried = ", ".join(f"{a.engine} ({a.code})" for a in others)
             message = f"{message} Engines tried before: {tried}."
-        error: dict[str, Any] = {"code": failure.code, "message": message[:1000]}
-        error.update(failure.details)  # a moderation refusal's category and stage
-        if self.attempts:
-            error["attempts"] = self.attempts
-        return error
+        return jobs.JobError(
+            code=failure.code,
+            message=message[:1000],
+            details=dict(failure.details),  # a moderation refusal's category and stage
+            attempts=tuple(self.attempts),
+        )
 
-
-def remix_source(engine: str, source: jobs.Video | None) -> Any:
-    """The source video's operation when the same engine made it (a real upstream remix)."""
-    if source is None or source.engine != engine or not source.operation:
-        return None
-    return source.operation
+    def source_operation(self, engine: str, kind: jobs.JobKind) -> Any:
+        """The source video's operation when ``engine`` made it and renders the job as what it
+        is (a real upstream remix, edit or extension of its own result); else None."""
+        source = self.source
+        if kind is jobs.JobKind.GENERATE or source is None:
+            return None
+        if source.engine != engine or not source.operation:
+            return None
+        return source.operation

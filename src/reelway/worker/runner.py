@@ -163,7 +163,7 @@ class Worker:
                     f"The worker could not finish this video: {type(exc).__name__}: {exc}"[:500]
                 )
                 await self.ctx.store.fail(
-                    video.id, video.lease_token, {"code": failure.code, "message": failure.message}
+                    video.id, video.lease_token, jobs.JobError(failure.code, failure.message)
                 )
             else:
                 await self.ctx.store.requeue(video.id, video.lease_token, RETRY_DELAY_SECONDS)
