@@ -9,10 +9,11 @@ failure codes.  The provider's own status, code and request id travel in the err
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -328,3 +329,28 @@ def require(mapping: Any, key: str, client: ProviderClient, what: str) -> Any:
     if not isinstance(mapping, dict) or key not in mapping or mapping[key] is None:
         raise client.protocol_error(f"{what} (no {key!r})", mapping)
     return mapping[key]
+
+
+LOST_WHILE_POLLING = errors.UpstreamGenerationFailed
+"""What an HTTP 404 to a status check becomes: the provider lost the job (deleted, expired),
+so polling again cannot help; the job fails over, or is made again."""
+
+
+def lost_job(exc: errors.UpstreamInvalidRequest, message: str) -> errors.UpstreamError:
+    """``exc`` as ``LOST_WHILE_POLLING`` (saying ``message``) when it is an HTTP 404, else
+    ``exc`` itself: the one rule the hosted engines apply to a job that vanished upstream."""
+    if exc.upstream.get("http_status") == 404:
+        return LOST_WHILE_POLLING(message, upstream=exc.upstream)
+    return exc
+
+
+@contextlib.contextmanager
+def polling(message: str) -> Iterator[None]:
+    """Around a status check: a 404 raises ``lost_job``'s error instead of an invalid request."""
+    try:
+        yield
+    except errors.UpstreamInvalidRequest as exc:
+        found = lost_job(exc, message)
+        if found is exc:
+            raise
+        raise found from None

@@ -18,7 +18,14 @@ from urllib.parse import quote
 
 from reelway import catalog, errors
 from reelway.engines import base
-from reelway.engines.http import ProviderClient, ProviderFault, default_error_parser, require
+from reelway.engines.http import (
+    LOST_WHILE_POLLING,
+    ProviderClient,
+    ProviderFault,
+    default_error_parser,
+    polling,
+    require,
+)
 
 PROVIDER = "Luma"
 DEFAULT_BASE_URL = "https://api.lumalabs.ai/dream-machine/v1"
@@ -254,18 +261,13 @@ class LumaEngine:
     # ------------------------------------------------------------------ answers
 
     async def _generation(self, generation_id: str) -> Any:
-        try:
+        with polling(
+            f"Luma no longer knows generation {generation_id} (deleted or lost there); "
+            "submitting again starts a new one."
+        ):
             return await self.client.json_call(
                 "GET", f"generations/{generation_id}", what="status check"
             )
-        except errors.UpstreamInvalidRequest as exc:
-            if exc.upstream.get("http_status") == 404:
-                raise errors.UpstreamGenerationFailed(
-                    f"Luma no longer knows generation {generation_id} (deleted or lost there); "
-                    "submitting again starts a new one.",
-                    upstream=exc.upstream,
-                ) from None
-            raise
 
     def _state(self, body: Any, what: str) -> str:
         state = require(body, "state", self.client, what)
@@ -330,7 +332,7 @@ PROVIDER_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (
     ("`failure_reason` anything else, or none", FALLBACK_RULE.error),
     ("`state` other than queued, dreaming, completed, failed", errors.UpstreamProtocolError),
     ("`state` completed without an `assets.video` URL", errors.UpstreamProtocolError),
-    ("HTTP 404 while polling (generation deleted or lost)", errors.UpstreamGenerationFailed),
+    ("HTTP 404 while polling (generation deleted or lost)", LOST_WHILE_POLLING),
 )
 """What Luma says -> the Reelway error (rendered in docs/errors.md, checked by a test); the
 ``failure_reason`` rows are tried in order and the first that matches wins."""

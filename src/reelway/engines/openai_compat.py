@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from reelway import catalog, errors, jobs
 from reelway.engines import base
-from reelway.engines.http import ProviderClient, require
+from reelway.engines.http import LOST_WHILE_POLLING, ProviderClient, polling, require
 
 PROVIDER = "The upstream /v1/videos server"
 QUEUED = frozenset({"queued", "in_progress"})
@@ -134,14 +134,8 @@ class OpenAICompatEngine:
 
     async def poll(self, operation: base.Operation) -> base.PollResult:
         video_id = operation["id"]
-        try:
+        with polling(f"The upstream no longer knows video {video_id}."):
             response = await self.client.send("GET", f"videos/{video_id}", what="status check")
-        except errors.UpstreamInvalidRequest as exc:
-            if exc.upstream.get("http_status") == 404:
-                raise errors.UpstreamGenerationFailed(
-                    f"The upstream no longer knows video {video_id}.", upstream=exc.upstream
-                ) from None
-            raise
         body = self.client.parse_json(response, "status check")
         status = self._check_status(body, "status check")
         if status in QUEUED:
@@ -224,6 +218,6 @@ PROVIDER_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (
     *((f"`error.code` `{code}`", kind) for code, kind in FAILURE_CODES.items()),
     ("`error.code` anything else, or none", errors.UpstreamGenerationFailed),
     ("`status` other than queued, in_progress, completed, failed", errors.UpstreamProtocolError),
-    ("HTTP 404 while polling (the upstream lost the job)", errors.UpstreamGenerationFailed),
+    ("HTTP 404 while polling (the upstream lost the job)", LOST_WHILE_POLLING),
 )
 """What the upstream says -> the Reelway error (rendered in docs/errors.md, checked by a test)."""

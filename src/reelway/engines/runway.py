@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from reelway import catalog, errors
 from reelway.engines import base
-from reelway.engines.http import ProviderClient, require
+from reelway.engines.http import LOST_WHILE_POLLING, ProviderClient, polling, require
 
 log = logging.getLogger(__name__)
 
@@ -273,16 +273,11 @@ class RunwayEngine:
         return uri
 
     async def _task(self, task_id: str, what: str) -> Any:
-        try:
+        with polling(
+            f"Runway no longer knows task {task_id} (it was deleted or expired); "
+            "another engine on the route takes over if there is one."
+        ):
             return await self.client.json_call("GET", f"v1/tasks/{task_id}", what=what)
-        except errors.UpstreamInvalidRequest as exc:
-            if exc.upstream.get("http_status") == 404:
-                raise errors.UpstreamGenerationFailed(
-                    f"Runway no longer knows task {task_id} (it was deleted or expired); "
-                    "another engine on the route takes over if there is one.",
-                    upstream=exc.upstream,
-                ) from None
-            raise
 
     async def _throttled(self, operation: base.Operation) -> base.PollResult:
         submitted = operation.get("submitted_at")
@@ -359,7 +354,7 @@ PROVIDER_ERRORS: tuple[tuple[str, type[errors.UpstreamError]], ...] = (
         errors.UpstreamProtocolError,
     ),
     ("`status` SUCCEEDED without `output` URLs", errors.UpstreamProtocolError),
-    ("HTTP 404 while polling (Runway lost the task)", errors.UpstreamGenerationFailed),
+    ("HTTP 404 while polling (Runway lost the task)", LOST_WHILE_POLLING),
     (
         "size, length or input image the configured model does not take (checked before calling)",
         errors.EngineCannotServe,

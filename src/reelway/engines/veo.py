@@ -25,10 +25,12 @@ from reelway import catalog, errors
 from reelway.engines import base
 from reelway.engines.http import (
     DOWNLOAD_CHUNK,
+    LOST_WHILE_POLLING,
     MESSAGE_LIMIT,
     ProviderClient,
     ProviderFault,
     default_error_parser,
+    lost_job,
 )
 
 GEMINI_URL = "https://generativelanguage.googleapis.com/v1beta"
@@ -84,7 +86,7 @@ RULES: Mapping[str, tuple[str, type[errors.UpstreamError]]] = {
         "HTTP 400 with ErrorInfo reason API_KEY_INVALID or API_KEY_EXPIRED (a bad Gemini key)",
         errors.UpstreamAuthFailed,
     ),
-    "gone": ("HTTP 404 while polling (Google lost the operation)", errors.UpstreamGenerationFailed),
+    "gone": ("HTTP 404 while polling (Google lost the operation)", LOST_WHILE_POLLING),
 }
 KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED"})
 
@@ -433,11 +435,11 @@ class VeoEngine:
                 f"valid Gemini API key for the {self.name!r} engine.",
                 upstream=exc.upstream,
             )
-        if what == "status check" and exc.upstream.get("http_status") == 404:
-            return RULES["gone"][1](
+        if what == "status check":
+            return lost_job(
+                exc,
                 f"{self.provider} no longer knows the operation (HTTP 404); the video has to be "
                 "made again.",
-                upstream=exc.upstream,
             )
         return exc
 
