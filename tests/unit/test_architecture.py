@@ -31,6 +31,7 @@ LAYERS = {
         "errors",
         "catalog",
         "capabilities",
+        "images",
         "jobs",
         "prompting",
         "media",

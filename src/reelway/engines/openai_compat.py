@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from reelway import catalog, errors, jobs
+from reelway import catalog, errors, images, jobs
 from reelway.engines import base
 from reelway.engines.http import LOST_WHILE_POLLING, ProviderClient, polling, require
 
@@ -115,15 +115,15 @@ class OpenAICompatEngine:
                         "another engine on the route may take the input image.",
                         upstream={"engine": self.name, "provider": "openai_compat"},
                     )
-                mime = {".png": "image/png", ".webp": "image/webp"}.get(image.suffix, "image/jpeg")
-                with image.open("rb") as handle:
-                    body = await self.client.json_call(
-                        "POST",
-                        "videos",
-                        data=fields,
-                        files={"input_reference": (image.name, handle.read(), mime)},
-                        what="create",
-                    )
+                data = image.read_bytes()
+                mime = images.content_type(data, image.name)
+                body = await self.client.json_call(
+                    "POST",
+                    "videos",
+                    data=fields,
+                    files={"input_reference": (image.name, data, mime)},
+                    what="create",
+                )
             else:
                 body = await self.client.json_call(
                     "POST", "videos", json_body=fields, what="create"

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reelway import catalog, errors
+from reelway import catalog, errors, images
 from reelway.engines import base
 from reelway.engines.http import LOST_WHILE_POLLING, ProviderClient, polling, require
 
@@ -31,19 +31,6 @@ STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED", 
 SEED_RANGE = 2**32
 DATA_URI_LIMIT = 5 * 1024 * 1024
 """Runway's cap on an inline (base64) asset: about 3.3 MB of image."""
-IMAGE_TYPES: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"\x89PNG", "image/png"),
-    (0, b"\xff\xd8\xff", "image/jpeg"),
-    (8, b"WEBP", "image/webp"),
-)
-"""Where a signature sits in the file -> its media type (Runway rejects a data URI without one)."""
-SUFFIX_TYPES: Mapping[str, str] = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
-
 MODEL_LIMITS: Mapping[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "gen4.5": (("1280:720", "720:1280"), tuple(range(2, 11))),
     "gen4_turbo": (
@@ -261,8 +248,7 @@ class RunwayEngine:
     async def _data_uri(self, image: Path) -> str:
         """The input image inline: Runway fetches only public HTTPS URLs, which we lack."""
         data = await asyncio.to_thread(image.read_bytes)
-        mime = next((m for at, magic, m in IMAGE_TYPES if data.startswith(magic, at)), None)
-        mime = mime or SUFFIX_TYPES.get(image.suffix.lower(), "image/png")
+        mime = images.content_type(data, image.name)  # Runway rejects a data URI without one
         uri = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
         if len(uri) > DATA_URI_LIMIT:
             raise errors.EngineCannotServe(

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from reelway import catalog, errors
+from reelway import catalog, errors, images
 from reelway.engines import base
 from reelway.engines.http import (
     DOWNLOAD_CHUNK,
@@ -38,7 +38,6 @@ VERTEX_URL = "https://{location}-aiplatform.googleapis.com/v1"
 STORAGE_URL = "https://storage.googleapis.com"
 GEMINI_FILES_HOST = "generativelanguage.googleapis.com"
 PROVIDERS = {"gemini": "Google Veo (Gemini API)", "vertex": "Google Veo (Vertex AI)"}
-IMAGE_TYPES = {".png": "image/png", ".webp": "image/webp"}
 OPERATION_NAME = re.compile(r"^[A-Za-z0-9_.\-/]+$")
 VERTEX_OPERATION = re.compile(
     r"^projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)/publishers/google/"
@@ -223,7 +222,7 @@ class VeoEngine:
             data = await asyncio.to_thread(image.read_bytes)
             instance["image"] = {
                 "bytesBase64Encoded": base64.b64encode(data).decode("ascii"),
-                "mimeType": IMAGE_TYPES.get(image.suffix.lower(), "image/jpeg"),
+                "mimeType": images.content_type(data, image.name),
             }
         body = {"instances": [instance], "parameters": parameters}
         path = f"{self._model_path(self.project, self.location, self.model)}:predictLongRunning"
