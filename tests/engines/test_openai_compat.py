@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from reelway import errors, jobs
+from reelway.catalog import Capability
 from reelway.engines import base
 from reelway.engines.openai_compat import OpenAICompatEngine
 from tests.engines import contract
@@ -127,6 +128,68 @@ async def test_remix_of_an_upstream_video_is_an_upstream_remix(
     assert len(remixed) == 1 and remixed[0].body["remix_of"] == source["id"]
     assert remixed[0].body["prompt"] == "the same boat at night"
     assert fake.answered.keys() == {200}, "the strict fake accepted every call"
+
+
+async def test_declared_without_remix_a_remix_is_a_fresh_generation(fake: FakeOpenAI) -> None:
+    """The documented ``capabilities`` option takes effect: an upstream declared without
+    remix says so in its info, and a remix job is sent as a new create, not a remix."""
+    engine = OpenAICompatEngine(
+        fake.v1,
+        contract.API_KEY,
+        name="plain",
+        timeout=contract.TIMEOUT,
+        capabilities=["image_input"],
+    )
+    try:
+        assert not engine.info.remix_own and not engine.info.has(Capability.REMIX)
+        assert engine.info.capabilities == {Capability.IMAGE_INPUT}
+        source = await engine.submit(contract.REQUEST)
+        await contract.drive(engine, operation=source)
+        remix = base.GenerationRequest(
+            **{
+                **contract.REQUEST.__dict__,
+                "video_id": "video_remix",
+                "kind": jobs.JobKind.REMIX,
+                "sources": jobs.Sources(video_id="video_contract"),
+                "source_operation": source,
+                "prompt": "the same boat at night",
+            }
+        )
+        await contract.drive(engine, remix)
+    finally:
+        await engine.close()
+    assert not [job for job in fake.jobs.values() if job.body.get("remix_of")]
+    assert len(fake.jobs) == 2
+
+
+def test_by_default_it_relays_image_input_audio_and_its_own_remixes(fake: FakeOpenAI) -> None:
+    engine = OpenAICompatEngine(fake.v1, contract.API_KEY, name="upstream")
+    info = engine.info
+    assert info.kind is base.EngineKind.REMOTE and info.name == "upstream"
+    assert info.capabilities == {Capability.IMAGE_INPUT, Capability.AUDIO}
+    assert info.remix_own and info.can_remix("upstream") and not info.can_remix("animatic")
+    assert info.previews and info.cancel and info.sizes is None and info.seconds is None
+
+
+@pytest.mark.parametrize("given", [["remix", "telepathy"], "remix", [1]])
+def test_an_unknown_capability_is_refused_naming_the_valid_ones(given: Any) -> None:
+    with pytest.raises(ValueError, match="image_input, remix, audio"):
+        OpenAICompatEngine("http://127.0.0.1:9/v1", name="up", capabilities=given)
+
+
+async def test_declared_without_image_input_an_image_is_not_sent(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    image = tmp_path / "first.png"
+    image.write_bytes(_png(720, 1280))
+    engine = OpenAICompatEngine(fake.v1, contract.API_KEY, name="t2v", capabilities=[])
+    request = base.GenerationRequest(**{**contract.REQUEST.__dict__, "input_image": image})
+    try:
+        with pytest.raises(errors.EngineCannotServe, match="image_input"):
+            await engine.submit(request)
+    finally:
+        await engine.close()
+    assert fake.jobs == {}
 
 
 async def test_a_create_without_an_image_is_the_json_body_openai_takes(
