@@ -367,7 +367,7 @@ async def test_without_a_public_image_url_it_declares_no_image_input() -> None:
     engine = LumaEngine("k", durations={"4": "5s", "9": "9s"})
     await engine.close()
     assert engine.info.capabilities == {Capability.LOOP}
-    assert engine.info.seconds == {4, 9}
+    assert engine.info.seconds == frozenset({4, 9})
     assert engine.info.kind is base.EngineKind.REMOTE and engine.info.cancel
 
 
