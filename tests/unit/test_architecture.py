@@ -186,15 +186,17 @@ def _module_name(path: Path) -> str:
 def _import_graph() -> dict[str, set[str]]:
     """Module -> the reelway modules it imports anywhere in its text: at the top, under
     ``TYPE_CHECKING`` and inside functions (each is an edge a refactor can close into a loop).
-    Importing ``reelway.a.b`` also runs ``reelway.a``'s ``__init__``."""
+    Importing ``reelway.a.b`` also runs ``reelway.a``'s ``__init__``, except from inside
+    ``reelway.a`` itself: a package is always initialised before its own submodules."""
     known = {_module_name(path) for path in _modules()}
+    module = ""
 
     def targets(name: str) -> set[str]:
         found = set()
         parts = name.split(".")
         for n in range(2, len(parts) + 1):
             prefix = ".".join(parts[:n])
-            if prefix in known:
+            if prefix in known and not (n < len(parts) and module.startswith(prefix + ".")):
                 found.add(prefix)
         return found
 

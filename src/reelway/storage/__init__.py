@@ -13,8 +13,6 @@ from typing import BinaryIO, Protocol
 
 from reelway import jobs
 
-CHUNK_BYTES = 256 * 1024
-
 
 class Storage(Protocol):
     @property

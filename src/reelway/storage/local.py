@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from reelway import jobs
-from reelway.storage import CHUNK_BYTES
+from reelway.storage.chunks import CHUNK_BYTES
 
 
 class LocalStorage:

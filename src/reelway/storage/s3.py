@@ -21,7 +21,7 @@ from obstore.exceptions import BaseError, NotFoundError
 from obstore.store import S3Store
 
 from reelway import errors, jobs
-from reelway.storage import CHUNK_BYTES
+from reelway.storage.chunks import CHUNK_BYTES
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig
