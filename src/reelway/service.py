@@ -1,8 +1,10 @@
 """The use cases behind the API and the CLI: create, remix, get, list, delete, content, models.
 
 Input arrives as plain values (strings, numbers, nested dicts, uploads) from either body
-encoding; everything is validated here against the catalogue so that both encodings, the
-CLI and tests share one set of rules and one set of error messages.
+encoding; the rules live in ``validation`` so that both encodings, the preflight, the CLI and
+tests share one set of rules and one set of error messages.  Every use case that queues a job
+goes through ``VideoService._admit`` with a ``plan`` of its own that returns a ``JobSpec``: a
+new kind of job (edit, extend, storyboard shot) is one more such method, not a copy.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from reelway.store.videos import (
 
 log = logging.getLogger(__name__)
 
+# Kept here for callers that read them off the service (the API's field lists, ``reelway lint``).
 CREATE_FIELDS = validation.CREATE_FIELDS
 REMIX_FIELDS = validation.REMIX_FIELDS
 PREFLIGHT_FIELDS = validation.PREFLIGHT_FIELDS
