@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -101,7 +102,14 @@ async def test_progress_rises_and_files_are_stored(runtime: Runtime, worker: Wor
     for variant in ("video", "thumbnail", "spritesheet"):
         found = await runtime.service.content(caller, video.id, variant)
         assert found.asset.size > 0
-    assert not list(runtime.settings.tmp_dir.iterdir()), "work files are cleaned up"
+    # The job is marked completed before its worker removes the render folder (in the
+    # job's ``finally``), so the clean-up is waited for, with a deadline.
+    await waiting.until_async(
+        lambda: asyncio.to_thread(lambda: list(runtime.settings.tmp_dir.iterdir())),
+        lambda left: not left,
+        limit=10,
+        what="work files are cleaned up",
+    )
 
 
 @pytest.mark.parametrize(
