@@ -92,7 +92,7 @@ class Runtime:
         plans = tiers.load(settings.plans)
         relaxed = RelaxedWindow.parse(settings.relaxed_window, settings.relaxed_timezone)
         engines = EngineDirectory(config.engines, settings.engine_options)
-        await _check_engines(models, engines)
+        engine_infos = await _check_engines(models, engines)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings.tmp_dir.mkdir(parents=True, exist_ok=True)
         moderation = safety.moderation(settings)
@@ -141,7 +141,7 @@ class Runtime:
             moderation,
             on_enqueue=wakeup.notify,
             # what each routed engine can do (read at start-up; cached by the directory)
-            engine_infos={name: engines.info(name) for name in models.engines()},
+            engine_infos=engine_infos,
         )
         webhook_store = WebhookStore(
             db,
