@@ -21,7 +21,7 @@ from reelway import catalog, errors, jobs, logs
 from reelway.engines import base
 from reelway.store.queue import Heartbeat, LeaseLost
 from reelway.worker import remote_job, routing
-from reelway.worker.context import JobContext as JobContext  # callers name it here too
+from reelway.worker.context import JobContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -23,6 +23,7 @@ from typing import Any
 from reelway import errors, ids, jobs, logs
 from reelway.store.queue import LeaseLost
 from reelway.worker import orchestrate, sweep
+from reelway.worker.context import JobContext
 from reelway.worker.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ MAX_BACKOFF_SECONDS = 10.0
 class Worker:
     def __init__(
         self,
-        ctx: orchestrate.JobContext,
+        ctx: JobContext,
         housekeeping: Housekeeping,
         *,
         concurrency: int,
