@@ -51,6 +51,25 @@ class GenerationRequest:
     source_operation: Operation | None = None
     """When the source video was made by this same engine: its stored operation, so the
     engine can ask its provider for a real remix (or edit, or extension) of it."""
+    source_video: Path | None = None
+    """The source video's MP4 (remix, edit, extension), downloaded for the engine."""
+    source_prompt: str | None = None
+    """The prompt the source video was made from (None for an uploaded video)."""
+    source_seconds: int | None = None
+    """The source video's length.  For an EXTEND job ``seconds`` is the new segment's
+    length and the engine returns the whole video, ``source_seconds + seconds`` long."""
+    characters: tuple[CharacterRef, ...] = ()
+    """Characters the video must show (each named in the prompt)."""
+
+
+@dataclass(frozen=True)
+class CharacterRef:
+    """A character a request uses: its id, the name the prompt calls it by, and its clip."""
+
+    id: str
+    name: str
+    clip: Path
+    """The uploaded 2-4 s MP4 the character was made from."""
 
 
 @dataclass(frozen=True)
