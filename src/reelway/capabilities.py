@@ -77,10 +77,19 @@ class Needs:
     an engine that cannot remix renders a fresh generation and the video records it."""
 
 
+def serves(info: EngineInfo, capability: Capability) -> bool:
+    """Whether the engine can serve a request that uses ``capability``.  An extension is
+    served natively, or by an engine that takes an input image: Reelway generates the new
+    segment from the source's last frame and stitches it on (the worker does)."""
+    if capability is Capability.EXTENSIONS:
+        return info.has(capability) or info.has(Capability.IMAGE_INPUT)
+    return info.has(capability)
+
+
 def unmet(info: EngineInfo, needs: Needs) -> str | None:
     """The parameter of ``needs`` this engine cannot serve, or None when it can serve all."""
     for capability in sorted(needs.capabilities):
-        if not info.has(capability):
+        if not serves(info, capability):
             return PARAM_OF.get(capability, capability.value)
     if info.sizes is not None and needs.size not in info.sizes:
         return "size"
@@ -92,7 +101,7 @@ def unmet(info: EngineInfo, needs: Needs) -> str | None:
 def _offers(info: EngineInfo, capability: Capability) -> bool:
     if capability is Capability.REMIX:
         return info.has(capability) or info.remix_own
-    return info.has(capability)
+    return serves(info, capability)
 
 
 def gaps(model: ModelSpec, infos: Mapping[str, EngineInfo]) -> list[str]:
