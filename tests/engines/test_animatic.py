@@ -86,7 +86,16 @@ def test_info_and_registry() -> None:
     assert isinstance(engine, AnimaticEngine)
     assert engine.info == base.EngineInfo(
         name="animatic",
-        capabilities=frozenset({Capability.IMAGE_INPUT, Capability.REMIX, Capability.AUDIO}),
+        capabilities=frozenset(
+            {
+                Capability.IMAGE_INPUT,
+                Capability.REMIX,
+                Capability.EDITS,
+                Capability.EXTENSIONS,
+                Capability.CHARACTERS,
+                Capability.AUDIO,
+            }
+        ),
         sizes=None,
         seconds=None,
     )

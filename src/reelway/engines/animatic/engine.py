@@ -90,9 +90,16 @@ class AnimaticEngine:
 
     @property
     def info(self) -> base.EngineInfo:
-        """Any size and length; an input image; a remix of any video (it re-renders the
-        prompt); a soundtrack unless ``audio`` is off."""
-        abilities = {catalog.Capability.IMAGE_INPUT, catalog.Capability.REMIX}
+        """Any size and length; an input image; a remix or edit of any video (it re-renders
+        the source's scene with the prompt's changes); an extension (it continues the scene
+        and stitches it on); characters; a soundtrack unless ``audio`` is off."""
+        abilities = {
+            catalog.Capability.IMAGE_INPUT,
+            catalog.Capability.REMIX,
+            catalog.Capability.EDITS,
+            catalog.Capability.EXTENSIONS,
+            catalog.Capability.CHARACTERS,
+        }
         if self.audio:
             abilities.add(catalog.Capability.AUDIO)
         return base.EngineInfo(name="animatic", kind=self.KIND, capabilities=frozenset(abilities))
