@@ -258,6 +258,37 @@ class VideoFailed(InvalidRequest):
     code = "video_failed"
 
 
+class InvalidVideo(InvalidRequest):
+    """The uploaded video is not an MP4 that decodes; send an H.264 MP4 file."""
+
+    code = "invalid_video"
+
+
+class VideoSizeNotAllowed(InvalidRequest):
+    """The uploaded video's frame size is not one the model makes."""
+
+    code = "video_size_not_allowed"
+
+
+class TooManyExtensions(InvalidRequest):
+    """The video has already been extended six times, the most a chain may be."""
+
+    code = "too_many_extensions"
+
+
+class VideoTooLong(InvalidRequest):
+    """The result would be longer than a video may be (120 seconds for an extension chain)."""
+
+    code = "video_too_long"
+
+
+class NotAllowedOnExtension(InvalidRequest):
+    """An extension continues its source as it is: characters and an input_reference are not
+    accepted on it."""
+
+    code = "not_allowed_on_extension"
+
+
 class UnsupportedContentType(RequestError):
     """Send the body as application/json or multipart/form-data."""
 
