@@ -60,7 +60,13 @@ class JobKind(StrEnum):
 
 @dataclass(frozen=True)
 class Sources:
-    """What a job starts from besides its prompt; stored as JSON on the video row."""
+    """What a job starts from besides its prompt; stored as JSON on the video row.
+
+    An extension's row holds the stitched total in ``seconds`` and its source's length in
+    ``extends_seconds``: the new segment, what an engine renders and what the job is charged
+    for, is ``seconds - extends_seconds`` (``Video.new_seconds``).  Every other kind has
+    ``extends_seconds == 0`` and is charged for its whole length (an edit: its source's).
+    """
 
     video_id: str | None = None
     """A completed video of the same project (remix, edit, extend)."""
@@ -68,6 +74,11 @@ class Sources:
     """A storage key of an uploaded source video."""
     characters: tuple[str, ...] = ()
     """Character ids the video must show."""
+    extends_seconds: int = 0
+    """An extension: the source's length in whole seconds (the first part of the result)."""
+    extensions: int = 0
+    """How many extensions the video's chain holds, this one included (an edit keeps its
+    source's count; at most 6)."""
 
     def to_json(self) -> dict[str, Any] | None:
         found: dict[str, Any] = {}
@@ -77,6 +88,10 @@ class Sources:
             found["file"] = self.file
         if self.characters:
             found["characters"] = list(self.characters)
+        if self.extends_seconds:
+            found["extends_seconds"] = self.extends_seconds
+        if self.extensions:
+            found["extensions"] = self.extensions
         return found or None
 
     @classmethod
@@ -87,6 +102,8 @@ class Sources:
             video_id=data.get("video_id"),
             file=data.get("file"),
             characters=tuple(data.get("characters") or ()),
+            extends_seconds=int(data.get("extends_seconds") or 0),
+            extensions=int(data.get("extensions") or 0),
         )
 
 
@@ -246,6 +263,12 @@ class Video:
     @property
     def public_status(self) -> str:
         return public_status(self.status)
+
+    @property
+    def new_seconds(self) -> int:
+        """The seconds this job makes and is charged for: an extension's new segment, the
+        whole length for every other kind."""
+        return int(self.seconds) - self.sources.extends_seconds
 
     def asset(self, variant: str) -> Asset | None:
         if not self.assets or variant not in self.assets:
