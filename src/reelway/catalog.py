@@ -230,6 +230,19 @@ class Catalog:
             m.with_route(*routes[m.name]) if m.name in routes else m for m in self._models.values()
         )
 
+    def with_capabilities(self, offered: dict[str, frozenset[Capability]]) -> Catalog:
+        """A copy whose named models offer the given capabilities (from the config file)."""
+        for name in offered:
+            if name not in self._models:
+                raise ValueError(
+                    f"the config file sets the capabilities of model {name!r}, which the "
+                    f"catalogue does not serve; served models: {', '.join(self._models)}"
+                )
+        return Catalog(
+            replace(m, capabilities=offered[m.name]) if m.name in offered else m
+            for m in self._models.values()
+        )
+
     def engines(self) -> frozenset[str]:
         return frozenset(e for m in self._models.values() for e in m.route)
 

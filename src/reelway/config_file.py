@@ -10,6 +10,7 @@
 
     [models."sora-2"]
     route = ["upstream", "animatic"]
+    capabilities = ["image_input", "remix", "audio"]   # optional: what this route serves
 
 Everything in an engine table except the keys in ``LIMIT_KEYS`` and ``type`` is passed to the
 engine as options.  A string ``"env:NAME"`` anywhere is replaced by that environment variable,
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from reelway import limits
-from reelway.catalog import Catalog
+from reelway.catalog import Capability, Catalog
 from reelway.engines import base, directory, registry
 
 LIMIT_KEYS = frozenset(
@@ -40,7 +41,7 @@ LIMIT_KEYS = frozenset(
     }
 )
 TOP_LEVEL_KEYS = frozenset({"engines", "models"})
-MODEL_KEYS = frozenset({"route", "weights"})
+MODEL_KEYS = frozenset({"route", "weights", "capabilities"})
 
 
 class ConfigError(ValueError):
@@ -51,9 +52,16 @@ class ConfigError(ValueError):
 class ConfigFile:
     engines: dict[str, directory.EngineSpec] = field(default_factory=dict)
     routes: dict[str, tuple[tuple[str, ...], dict[str, float]]] = field(default_factory=dict)
+    capabilities: dict[str, frozenset[Capability]] = field(default_factory=dict)
+    """Models whose offered capabilities the file replaces: a route of engines that cannot
+    serve everything the catalogue offers says what it does serve (else start-up refuses)."""
 
     def apply(self, models: Catalog) -> Catalog:
-        return models.with_routes(self.routes) if self.routes else models
+        if self.routes:
+            models = models.with_routes(self.routes)
+        if self.capabilities:
+            models = models.with_capabilities(self.capabilities)
+        return models
 
 
 def load(path: Path | None, environ: Mapping[str, str] | None = None) -> ConfigFile:
@@ -83,9 +91,25 @@ def parse(data: Mapping[str, Any], environ: Mapping[str, str], source: str) -> C
         for name, body in engines_table.items()
     }
     routes = {}
+    offered = {}
     for model, body in _table(data.get("models", {}), "models", source).items():
-        routes[model] = _route(model, _table(body, f'models."{model}"', source), engines, source)
-    return ConfigFile(engines=engines, routes=routes)
+        table = _table(body, f'models."{model}"', source)
+        if "capabilities" in table:
+            offered[model] = _capabilities(table["capabilities"], f'{source}: [models."{model}"]')
+            if "route" not in table and "weights" not in table:
+                continue
+        routes[model] = _route(model, table, engines, source)
+    return ConfigFile(engines=engines, routes=routes, capabilities=offered)
+
+
+def _capabilities(value: Any, where: str) -> frozenset[Capability]:
+    known = ", ".join(c.value for c in Capability)
+    if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
+        raise ConfigError(f'{where} capabilities must be a list of names such as ["remix"]')
+    unknown = sorted(set(value) - {c.value for c in Capability})
+    if unknown:
+        raise ConfigError(f"{where} capabilities names unknown {unknown}; known: {known}")
+    return frozenset(Capability(c) for c in value)
 
 
 def _engine(
@@ -146,7 +170,9 @@ def _route(
     where = f'{source}: [models."{model}"]'
     stray = set(body) - MODEL_KEYS
     if stray:
-        raise ConfigError(f"{where} has unknown key(s) {sorted(stray)}; expected route, weights")
+        raise ConfigError(
+            f"{where} has unknown key(s) {sorted(stray)}; expected route, weights, capabilities"
+        )
     route = body.get("route")
     if not isinstance(route, list) or not route or not all(isinstance(e, str) for e in route):
         raise ConfigError(f'{where} needs route = ["engine", ...] (at least one engine name)')

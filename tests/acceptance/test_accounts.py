@@ -123,6 +123,7 @@ def test_a_budget_for_three_admits_exactly_three_of_fifty_and_failures_give_it_b
     config.write_text(
         '[engines.gone]\ntype = "openai_compat"\nbase_url = "http://127.0.0.1:9/v1"\n'
         'api_key = "unused"\n\n[models."sora-2"]\nroute = ["gone"]\n'
+        'capabilities = ["image_input", "remix"]\n'
     )
     env = {"REELWAY_CONFIG": str(config), "REELWAY_ROUTE_PASSES": "1"}
     servers = api_servers(deployment, processes, 2, **env)

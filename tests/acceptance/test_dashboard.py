@@ -54,6 +54,7 @@ api_key = "unused"
 
 [models."sora-2-pro"]
 route = ["gone"]
+capabilities = ["image_input", "remix"]
 """
 
 # Chromium phones home by default (accounts, autofill, component and extension updates, the

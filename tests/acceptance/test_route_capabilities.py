@@ -27,6 +27,8 @@ durations = [4, 8]
 
 [models."sora-2"]
 route = ["plain", "veo"]
+# What this route serves: neither engine edits or draws characters.
+capabilities = ["image_input", "remix", "audio", "extensions"]
 """
 
 

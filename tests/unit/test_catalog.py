@@ -11,10 +11,13 @@ def test_default_catalogue_follows_the_seeds() -> None:
     models = catalog.load()
     sora = models.resolve("sora-2")
     assert sora.sizes == ("1280x720", "720x1280")
-    assert sora.seconds == (4, 8, 12)
+    assert sora.seconds == (4, 8, 12, 16, 20)
+    longform = {catalog.Capability.EDITS, catalog.Capability.EXTENSIONS}
+    assert longform | {catalog.Capability.CHARACTERS} <= sora.capabilities
     assert models.resolve("sora-2-2025-12-08") is sora
     pro = models.resolve("sora-2-pro-2025-10-06")
     assert {10, 15, 25, 16, 20} <= set(pro.seconds)
+    assert longform <= pro.capabilities
     assert pro.price_usd(1280, 720, 10) == pytest.approx(3.0)
     assert pro.price_usd(1920, 1080, 10) == pytest.approx(5.0)
     assert pro.price_usd(1792, 1024, 1) == pytest.approx(0.5)
