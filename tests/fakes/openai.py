@@ -9,27 +9,55 @@ unknown field, a ``model``, ``size`` or ``seconds`` that is not a string or not 
 object without exactly one of ``image_url`` and ``file_id`` (400); a remix or download of a
 video that is not completed (400); and any unknown video id (404).
 
+Edits, extensions and characters (``/v1/videos/edits``, ``/extensions``, ``/characters``)
+follow the longform contract (shared/reference/openai-videos-longform.md): ``video`` is
+``{"id"}`` (JSON, or a multipart ``video[id]`` part) of a completed video, or an uploaded MP4
+(refused as ``unknown_parameter`` when ``video_uploads`` is off, as OpenAI refused accounts
+not eligible for it); an extension's ``seconds`` is the new segment, one of 4-20, and a
+chain holds at most 6 extensions and 120 s; its content is a video of the stitched total
+length, rendered like the clip every fake serves (the animatic, 320x180).  A character is a
+2-4 s MP4 with a name of 1-80 characters; a create takes at most 2 (JSON ``characters:
+[{"id"}]`` or multipart ``characters[][id]`` parts), each known and named in the prompt.
+
 ``offer`` says which models, sizes and lengths are accepted: OpenAI's by default; a fake
 that stands for another Reelway gets that Reelway's catalogue.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import multipart
 from PIL import Image, UnidentifiedImageError
 
+from reelway.engines import base
+from reelway.engines.animatic.engine import AnimaticEngine
+from reelway.media import probe
 from tests.fakes.server import FakeServer, Job, Refused, Reply, Request
 
 VAGUE = "The server had an error processing your request."
 PROMPT_LIMIT = 32000
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-CREATE_FIELDS = ("prompt", "model", "size", "seconds", "input_reference")
+CREATE_FIELDS = ("prompt", "model", "size", "seconds", "input_reference", "characters")
+EDIT_FIELDS = ("prompt", "video", "model")
+EXTENSION_FIELDS = ("prompt", "video", "seconds")
+CHARACTER_FIELDS = ("name", "video")
+EXTENSION_SECONDS = ("4", "8", "12", "16", "20")
+MAX_EXTENSIONS = 6
+MAX_TOTAL_SECONDS = 120
+MAX_CHARACTERS = 2
+CHARACTER_NAME_LIMIT = 80
+CHARACTER_CLIP_SECONDS = (2.0, 4.0)
+CONTENT_SIZE = (320, 180)
+"""The size of the videos the fake renders itself (an extension's whole), the clip's."""
 REFERENCE_FIELDS = ("image_url", "file_id")
 VARIANTS = ("video", "thumbnail", "spritesheet")
 
@@ -156,7 +184,16 @@ def _multipart(request: Request) -> dict[str, Any]:
             finally:
                 part.close()
             name, bracket, rest = part.name.partition("[")
-            if bracket and rest.endswith("]"):
+            if bracket and rest.startswith("][") and rest.endswith("]"):
+                # characters[][id]: a list of objects, a repeated key starting the next one
+                items = fields.setdefault(name, [])
+                key = rest[2:-1]
+                if not isinstance(items, list):
+                    raise refuse(f"Invalid value for {name!r}.", param=name, code="invalid_value")
+                if not items or key in items[-1]:
+                    items.append({})
+                items[-1][key] = value
+            elif bracket and rest.endswith("]"):
                 nested = fields.setdefault(name, {})
                 if not isinstance(nested, dict):
                     raise refuse(f"Invalid value for {name!r}.", param=name, code="invalid_value")
@@ -269,6 +306,49 @@ def _reference(value: Any, size: str) -> dict[str, Any]:
     return dict(value)
 
 
+def probe_upload(value: Any, param: str = "video") -> probe.MediaInfo:
+    """An uploaded video's facts, or OpenAI's 400 for a part that is not a decodable MP4."""
+    if not isinstance(value, Upload):
+        raise refuse(
+            f"Invalid type for '{param}': expected a file or an object with an 'id'.",
+            param=param,
+            code="invalid_type",
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.mp4"
+        path.write_bytes(value.data)
+        try:
+            return probe.probe(path)
+        except Exception:  # anything that does not decode is refused
+            raise refuse(
+                f"Invalid file for '{param}': expected a decodable MP4 video.",
+                param=param,
+                code="invalid_value",
+            ) from None
+
+
+def render_video(seconds: int, prompt: str) -> bytes:
+    """A real MP4 of ``seconds``, made as the clip every fake serves is made (the animatic)."""
+    width, height = CONTENT_SIZE
+    with tempfile.TemporaryDirectory() as folder:
+        where = Path(folder)
+        output = base.RenderOutput(where / "v.mp4", where / "t.webp", where / "s.jpg")
+        request = base.GenerationRequest("video_fake", "fake", prompt, width, height, seconds, 1)
+        AnimaticEngine(fps=8).render(request, output, lambda _: None)
+        return output.video.read_bytes()
+
+
+@dataclass(frozen=True)
+class Character:
+    id: str
+    name: str
+    created_at: int
+    clip_sha256: str
+
+    def resource(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "created_at": self.created_at}
+
+
 class FakeOpenAI(FakeServer):
     provider = "openai"
 
@@ -278,6 +358,19 @@ class FakeOpenAI(FakeServer):
         self.offer = offer
         self.thumbnail = b"RIFF\x00\x00\x00\x00WEBPfake-thumbnail"
         self.spritesheet = b"\xff\xd8\xff\xe0fake-spritesheet"
+        self.video_uploads = True
+        """Whether an edit or extension may upload its source video (OpenAI refused accounts
+        not eligible for it with ``unknown_parameter`` ``video``)."""
+        self.characters: dict[str, Character] = {}
+        self.contents: dict[str, bytes] = {}
+        """Jobs whose video is not the shared clip (an extension's whole)."""
+        self.rendering: dict[str, threading.Thread] = {}
+        self.route("POST", "/v1/videos/edits", "create", self.edit)
+        self.route("POST", "/v1/videos/extensions", "create", self.extend)
+        self.route("POST", "/v1/videos/characters", "character", self.create_character)
+        self.route(
+            "GET", "/v1/videos/characters/(?P<id>[^/]+)", "character_get", self.get_character
+        )
         self.route("POST", "/v1/videos", "create", self.create)
         self.route("POST", "/v1/videos/(?P<id>[^/]+)/remix", "create", self.remix)
         self.route("GET", "/v1/videos/(?P<id>[^/]+)", "poll", self.retrieve)
@@ -308,8 +401,125 @@ class FakeOpenAI(FakeServer):
         }
         if "input_reference" in fields:
             body["input_reference"] = _reference(fields["input_reference"], body["size"])
+        if "characters" in fields:
+            body["characters"] = self._characters_of(fields["characters"], body["prompt"])
         job = self.new_job(f"video_{len(self.jobs) + 1:04d}", body)
         return Reply(200, self._video(job))
+
+    def edit(self, request: Request) -> Reply:
+        """A new video with the source's structure, size and length, changed by the prompt."""
+        authorize(request, self.api_key)
+        fields = read_form(request)
+        check_fields(fields, EDIT_FIELDS)
+        prompt = check_prompt(fields)
+        source = self._source(fields, "edit it")
+        model = source.get("model") or _choice(
+            fields, "model", self.offer.models, self.offer.default_model
+        )
+        body = {
+            "prompt": prompt,
+            "model": model,
+            "size": source["size"],
+            "seconds": source["seconds"],
+            "edit_of": source["id"],
+            "encoding": request.media_type,
+        }
+        job = self.new_job(f"video_{len(self.jobs) + 1:04d}", body)
+        return Reply(200, self._video(job))
+
+    def extend(self, request: Request) -> Reply:
+        """The source continued by ``seconds``: a new video of the stitched total length."""
+        authorize(request, self.api_key)
+        fields = read_form(request)
+        check_fields(fields, EXTENSION_FIELDS)
+        prompt = check_prompt(fields)
+        if "seconds" not in fields:
+            raise refuse(
+                "Missing required parameter: 'seconds'.",
+                param="seconds",
+                code="missing_required_parameter",
+            )
+        segment = _choice(fields, "seconds", EXTENSION_SECONDS, "")
+        source = self._source(fields, "extend it")
+        extensions = int(source.get("extensions", 0)) + 1
+        if extensions > MAX_EXTENSIONS:
+            raise refuse(
+                f"A video can be extended at most {MAX_EXTENSIONS} times.",
+                param="video",
+                code="invalid_value",
+            )
+        total = int(source["seconds"]) + int(segment)
+        if total > MAX_TOTAL_SECONDS:
+            raise refuse(
+                f"An extended video can be at most {MAX_TOTAL_SECONDS} seconds long; this one "
+                f"would be {total}.",
+                param="seconds",
+                code="invalid_value",
+            )
+        body = {
+            "prompt": prompt,
+            "model": source.get("model") or self.offer.default_model,
+            "size": source["size"],
+            "seconds": str(total),
+            "extension_of": source["id"],
+            "extensions": extensions,
+            "segment": segment,
+            "encoding": request.media_type,
+        }
+        job = self.new_job(f"video_{len(self.jobs) + 1:04d}", body)
+        self._render_content(job.id, total, prompt)
+        return Reply(200, self._video(job))
+
+    def create_character(self, request: Request) -> Reply:
+        authorize(request, self.api_key)
+        if request.media_type != "multipart/form-data":
+            shown = request.headers.get("content-type", "")
+            raise refuse(
+                f"Unsupported content type: {shown!r}. This API method only accepts "
+                "'multipart/form-data' requests.",
+            )
+        fields = read_form(request)
+        check_fields(fields, CHARACTER_FIELDS)
+        name = fields.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= CHARACTER_NAME_LIMIT:
+            raise refuse(
+                f"Invalid 'name': expected a string of 1 to {CHARACTER_NAME_LIMIT} characters.",
+                param="name",
+                code="invalid_value" if isinstance(name, str) else "missing_required_parameter",
+            )
+        if "video" not in fields:
+            raise refuse(
+                "Missing required parameter: 'video'.",
+                param="video",
+                code="missing_required_parameter",
+            )
+        clip = probe_upload(fields["video"])
+        shortest, longest = CHARACTER_CLIP_SECONDS
+        if not shortest - 0.05 <= clip.duration <= longest + 0.05:
+            raise refuse(
+                f"A character video must be {shortest:g} to {longest:g} seconds long; this one "
+                f"is {clip.duration:.1f}.",
+                param="video",
+                code="invalid_value",
+            )
+        with self.lock:
+            character = Character(
+                id=f"char_{len(self.characters) + 1:04d}",
+                name=name,
+                created_at=int(time.time()),
+                clip_sha256=hashlib.sha256(fields["video"].data).hexdigest(),
+            )
+            self.characters[character.id] = character
+        return Reply(200, character.resource())
+
+    def get_character(self, request: Request) -> Reply:
+        authorize(request, self.api_key)
+        character = self.characters.get(request.params["id"])
+        if character is None:
+            raise Refused(
+                openai_error(404, f"Character with id '{request.params['id']}' not found.")
+            )
+        return Reply(200, character.resource())
 
     def remix(self, request: Request) -> Reply:
         authorize(request, self.api_key)
@@ -363,14 +573,103 @@ class FakeOpenAI(FakeServer):
             raise Refused(openai_error(404, f"Video with id '{video_id}' not found."))
         return job
 
-    def _require_completed(self, job: Job, purpose: str) -> None:
+    def _require_completed(self, job: Job, purpose: str, param: str = "video_id") -> None:
         status = self._video(job)["status"]
         if status != "completed":
             raise refuse(
                 f"Video {job.id} is {status}; wait until its status is 'completed' to {purpose}.",
-                param="video_id",
+                param=param,
                 code="video_not_ready",
             )
+
+    def _source(self, fields: dict[str, Any], purpose: str) -> dict[str, Any]:
+        """What an edit or extension starts from: a completed video by id, or an upload
+        (its size and length read from the file)."""
+        if "video" not in fields:
+            raise refuse(
+                "Missing required parameter: 'video'.",
+                param="video",
+                code="missing_required_parameter",
+            )
+        value = fields["video"]
+        if isinstance(value, dict):
+            check_fields(value, ("id",), "video.")
+            video_id = value.get("id")
+            if not isinstance(video_id, str) or not video_id:
+                raise refuse(
+                    "Missing required parameter: 'video.id'.",
+                    param="video.id",
+                    code="missing_required_parameter",
+                )
+            job = self._find(video_id)
+            self._require_completed(job, purpose, "video")
+            return {**job.body, "id": job.id}
+        if isinstance(value, Upload) and not self.video_uploads:
+            raise refuse("Unknown parameter: 'video'.", param="video", code="unknown_parameter")
+        found = probe_upload(value)
+        return {
+            "id": "upload",
+            "model": None,
+            "size": f"{found.width}x{found.height}",
+            "seconds": str(max(1, round(found.duration))),
+        }
+
+    def _characters_of(self, value: Any, prompt: str) -> list[str]:
+        """A create's ``characters``: at most 2 known ids, each named in the prompt."""
+        if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+            raise refuse(
+                "Invalid type for 'characters': expected an array of objects.",
+                param="characters",
+                code="invalid_type",
+            )
+        if len(value) > MAX_CHARACTERS:
+            raise refuse(
+                f"Invalid 'characters': array too long. Expected an array with maximum length "
+                f"{MAX_CHARACTERS}, but got an array with length {len(value)} instead.",
+                param="characters",
+                code="array_above_max_length",
+            )
+        found: list[str] = []
+        for item in value:
+            check_fields(item, ("id",), "characters[].")
+            character = self.characters.get(str(item.get("id")))
+            if character is None:
+                raise refuse(
+                    f"Character with id '{item.get('id')}' not found.",
+                    param="characters",
+                    code="invalid_value",
+                )
+            if character.name not in prompt:
+                raise refuse(
+                    f"The prompt must name the character {character.name!r} to use it.",
+                    param="characters",
+                    code="invalid_value",
+                )
+            found.append(character.id)
+        return found
+
+    def _render_content(self, job_id: str, seconds: int, prompt: str) -> None:
+        """Render a job's own video on a thread; the job stays in progress until it is done."""
+
+        def work() -> None:
+            try:
+                made = render_video(seconds, prompt)
+            except Exception:  # a failed render fails the job
+                made = b""
+            with self.lock:
+                self.contents[job_id] = made
+
+        thread = threading.Thread(target=work, daemon=True)
+        with self.lock:
+            self.rendering[job_id] = thread
+        thread.start()
+
+    def file_reply(self, job: Job) -> Reply:
+        reply = super().file_reply(job)
+        own = self.contents.get(job.id)
+        if reply.status == 200 and own is not None:
+            return Reply(200, own, content_type="video/mp4")
+        return reply
 
     def _video(self, job: Job) -> dict[str, Any]:
         status = "queued"
@@ -381,6 +680,10 @@ class FakeOpenAI(FakeServer):
             status, error = "failed", {"code": "cancelled", "message": "Cancelled"}
         elif kind == "never" or fraction < 1.0:
             status = "in_progress" if fraction > 0.2 else "queued"
+        elif job.id in self.rendering and job.id not in self.contents:
+            status = "in_progress"
+        elif self.contents.get(job.id) == b"":
+            status, error = "failed", {"code": "internal_error", "message": VAGUE}
         elif kind in ("succeed", "expired_url"):
             status = "completed"
         elif kind == "unknown_status":
