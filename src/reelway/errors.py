@@ -20,7 +20,8 @@ docstring is the default message.  The tree::
     │   ├── PermissionDenied            403 (AdminKeyRequired, ProjectDisabled,
     │   │                               RelaxedNotAllowed)
     │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, ProjectNotFound,
-    │   │                               ApiKeyNotFound, UnknownUrl, WebhookEndpointNotFound)
+    │   │                               ApiKeyNotFound, UnknownUrl, WebhookEndpointNotFound,
+    │   │                               CharacterNotFound)
     │   ├── ContentGone                 410 (VideoExpired)
     │   ├── IdempotencyKeyReused        422
     │   ├── QueueFull                   429
@@ -289,6 +290,24 @@ class NotAllowedOnExtension(InvalidRequest):
     code = "not_allowed_on_extension"
 
 
+class CharacterClipDuration(InvalidRequest):
+    """A character's clip must be 2 to 4 seconds long."""
+
+    code = "character_clip_duration"
+
+
+class TooManyCharacters(InvalidRequest):
+    """A video may use at most two characters."""
+
+    code = "too_many_characters"
+
+
+class CharacterNotInPrompt(InvalidRequest):
+    """The prompt must name each character the video uses, exactly as the character is named."""
+
+    code = "character_not_in_prompt"
+
+
 class UnsupportedContentType(RequestError):
     """Send the body as application/json or multipart/form-data."""
 
@@ -376,6 +395,12 @@ class WebhookEndpointNotFound(NotFound):
     """No webhook endpoint with this id exists in your project."""
 
     code = "webhook_endpoint_not_found"
+
+
+class CharacterNotFound(NotFound):
+    """No character with this id exists in your project."""
+
+    code = "character_not_found"
 
 
 class ContentGone(RequestError):

@@ -45,9 +45,20 @@ LAYERS = {
     "policy": {"errors", "catalog", "jobs", "limits", "prompting", "images", "datafiles"},
     "safety": {"media", "policy", "settings"},
     "accounts": {"catalog", "errors", "jobs", "limits", "numeric", "policy", "store"},
+    "characters": {
+        "errors",
+        "ids",
+        "numeric",
+        "validation",
+        "media",
+        "policy",
+        "storage",
+        "store",
+    },
     "service": {
         "logs",
         "accounts",
+        "characters",
         "policy",
         "catalog",
         "errors",
@@ -81,6 +92,7 @@ LAYERS = {
     "webhooks": {"errors", "ids", "inputs", "numeric", "store"},
     "runtime": {
         "webhooks",
+        "characters",
         "safety",
         "media",
         "accounts",
@@ -102,6 +114,7 @@ LAYERS = {
     "metrics": {"catalog", "jobs", "store"},
     "api": {
         "logs",
+        "characters",
         "metrics",
         "webhooks",
         "errors",

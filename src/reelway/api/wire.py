@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelway import catalog, jobs
+from reelway.characters import Character
 
 
 def _seconds(value: float | None) -> int | None:
@@ -96,3 +97,23 @@ def model(m: catalog.ModelSpec) -> dict[str, Any]:
 
 def model_list(models: tuple[catalog.ModelSpec, ...]) -> dict[str, Any]:
     return {"object": "list", "data": [model(m) for m in models]}
+
+
+def character(c: Character) -> dict[str, Any]:
+    """The Character object exactly as upstream answers it: no ``object``, no ``status``."""
+    return {"id": c.id, "name": c.name, "created_at": int(c.created_at)}
+
+
+def character_list(characters: list[Character], has_more: bool) -> dict[str, Any]:
+    """Reelway's list of a project's characters, paged like the video list."""
+    return {
+        "object": "list",
+        "data": [character(c) for c in characters],
+        "first_id": characters[0].id if characters else None,
+        "last_id": characters[-1].id if characters else None,
+        "has_more": has_more,
+    }
+
+
+def character_deleted(character_id: str) -> dict[str, Any]:
+    return {"id": character_id, "object": "character.deleted", "deleted": True}

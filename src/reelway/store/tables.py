@@ -360,3 +360,22 @@ request_log = sa.Table(
 )
 """Refused API requests (status 400 and up), kept for a while so ``reelway doctor`` can
 explain a request id that created no video."""
+
+characters = sa.Table(
+    "characters",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("clip", sa.String(300), nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("duration", sa.Float, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("deleted_at", sa.Float, nullable=True),
+    sa.Index("ix_characters_project_id_seq", "project_id", "seq"),
+)
+"""A project's characters (migration 0009): the name a prompt calls each by and the storage
+key of its uploaded 2-4 s clip.  A deleted one stays as a tombstone (its clip removed), so a
+list cursor naming it stays valid and its id is never reused."""
