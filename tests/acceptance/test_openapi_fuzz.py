@@ -1,0 +1,85 @@
+"""schemathesis, driven by OpenAI's own OpenAPI document for ``/videos``, against a real
+``reelway serve`` on loopback: whatever the generated requests hold, valid (positive) or not
+(negative), no answer is a 5xx and the server logs no traceback.  Runs on SQLite and
+PostgreSQL (PostgreSQL refuses text that SQLite stores, NUL bytes for one)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import backends, harness
+
+pytest.importorskip(
+    "schemathesis", reason="schemathesis is not installed (pip install -e '.[dev]')"
+)
+
+import hypothesis  # after the skip: schemathesis brings it
+import schemathesis
+from schemathesis.checks import not_a_server_error
+
+SPEC = Path(__file__).resolve().parents[1] / "openapi" / "openai-videos-openapi.yaml"
+EXAMPLES = 12
+"""Examples per operation and mode: 10 operations x 2 modes x 12 stays well under a minute."""
+BUDGET_SECONDS = 60.0
+"""A bound on the whole run per backend, whatever hypothesis shrinks (it stops after this)."""
+
+
+@pytest.mark.slow
+def test_no_videos_path_answers_a_server_error(
+    deployment: backends.Deployment, processes: list[harness.Process]
+) -> None:
+    # API only: the valid creates the fuzzer sends are queued, never rendered.
+    server = harness.Server(deployment, {"REELWAY_WORKERS": "0", "REELWAY_AUTH_CACHE_SECONDS": "0"})
+    processes.append(server)
+    server.cli("projects", "create", "fuzz", "--rpm", "100000", "--rpd", "1000000")
+    headers = {"Authorization": f"Bearer {server.create_key('fuzz')}"}
+    schema = schemathesis.openapi.from_path(str(SPEC))
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
+    paths = {operation.path for operation in operations}
+    assert {"/videos/edits", "/videos/extensions", "/videos/characters"} <= paths, paths
+    assert "/videos/characters/{character_id}" in paths, paths
+    deadline = time.monotonic() + BUDGET_SECONDS
+    calls: list[str] = []
+    failures: list[str] = []
+    for operation in operations:
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+
+            @hypothesis.settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+                suppress_health_check=list(hypothesis.HealthCheck),
+            )
+            @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+            def fuzz(case: Any) -> None:
+                if time.monotonic() > deadline:
+                    return
+                response = case.call(base_url=server.base_url, headers=headers, timeout=30)
+                calls.append(f"{case.method} {case.path} {response.status_code}")
+                case.validate_response(response, checks=[not_a_server_error], headers=headers)
+
+            try:
+                fuzz()
+            except hypothesis.errors.Unsatisfiable:
+                continue  # no invalid request exists for it (a lone string path parameter)
+            except (Exception, BaseExceptionGroup) as exc:  # every operation's, not the first
+                failures.append(f"{operation.label} ({mode.value}): {_described(exc)}")
+    assert not failures, "\n\n".join(failures)
+    assert time.monotonic() <= deadline, f"the budget ran out after {len(calls)} calls"
+    assert len(calls) >= len(operations) * 2, calls
+    code = server.terminate()
+    assert code == 0 and "Traceback" not in server.output, server.output[-4000:]
+
+
+def _described(exc: BaseException) -> str:
+    """A failure's message with what schemathesis found (the status, the body, a curl line)."""
+    parts = [str(exc)]
+    if isinstance(exc, BaseExceptionGroup):
+        parts += [str(inner) for inner in exc.exceptions]
+    return "\n".join(parts)[:1500]
