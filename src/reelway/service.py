@@ -3,7 +3,7 @@
 Input arrives as plain values (strings, numbers, nested dicts, uploads) from either body
 encoding; the rules live in ``validation`` so that both encodings, the preflight, the CLI and
 tests share one set of rules and one set of error messages.  Every use case that queues a job
-goes through ``VideoService._admit`` with a ``plan`` of its own that returns a ``JobSpec``: a
+goes through ``VideoService.admit`` with a ``plan`` of its own that returns a ``JobSpec``: a
 new kind of job (edit, extend, storyboard shot) is one more such method, not a copy.
 """
 
@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from reelway import (
@@ -31,6 +32,7 @@ from reelway import (
     validation,
 )
 from reelway.accounts import AccountService, Admission, Schedule
+from reelway.characters import CharacterService
 from reelway.policy.moderation import Moderation
 from reelway.settings import Settings
 from reelway.storage import Storage
@@ -64,6 +66,15 @@ class Upload:
 
     filename: str | None
     file: BinaryIO
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An uploaded source video, checked and on local disk until the job is queued; ``admit``
+    stores it under ``videos/{id}/source.mp4`` (``Sources.file``) and then removes it."""
+
+    path: Path
+    content_type: str = "video/mp4"
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,14 @@ class JobSpec:
     """The input image, checked and screened."""
     copy_reference: str | None = None
     """The storage key of a source video's input image, copied to the new video."""
+    source_file: SourceFile | None = None
+    """An uploaded source video (edit, extend), stored as the new video's ``Sources.file``."""
+
+    @property
+    def new_seconds(self) -> int:
+        """What the job renders and is charged for: an extension's new segment (``seconds`` is
+        the stitched total), the whole length otherwise (``jobs.Sources.extends_seconds``)."""
+        return self.seconds - self.sources.extends_seconds
 
     @property
     def needs(self) -> capabilities.Needs:
@@ -124,7 +143,18 @@ class JobSpec:
         used: set[catalog.Capability] = set()
         if self.input_reference is not None and self.model.has(catalog.Capability.IMAGE_INPUT):
             used.add(catalog.Capability.IMAGE_INPUT)
-        return capabilities.Needs(self.size, self.seconds, frozenset(used))
+        if self.sources.characters:
+            used.add(catalog.Capability.CHARACTERS)
+        if self.kind in KIND_NEEDS:
+            used.add(KIND_NEEDS[self.kind])
+        return capabilities.Needs(self.size, self.new_seconds, frozenset(used))
+
+
+KIND_NEEDS = {
+    jobs.JobKind.EDIT: catalog.Capability.EDITS,
+    jobs.JobKind.EXTEND: catalog.Capability.EXTENSIONS,
+}
+"""The capability an engine needs to serve each kind (a remix is served either way)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +193,7 @@ class VideoService:
         moderation: Moderation | None = None,
         on_enqueue: Callable[[], None] = lambda: None,
         engine_infos: validation.EngineInfos | None = None,
+        characters: CharacterService | None = None,
     ) -> None:
         self.settings = settings
         self.moderation = moderation or Moderation()
@@ -175,6 +206,8 @@ class VideoService:
         self.engine_infos = engine_infos
         """What each routed engine can do; a request none on its route can serve is a 400."""
         self._queued_total: tuple[int, float] = (0, float("-inf"))
+        self.characters = characters
+        """Checks a create's ``characters`` (None: a create naming any is refused)."""
 
     # ------------------------------------------------------------------ auth
 
@@ -209,11 +242,14 @@ class VideoService:
                 size=size,
                 seconds=seconds,
                 seed=validation.seed(params.get("seed")),
+                sources=jobs.Sources(
+                    characters=await self._characters(caller, params, prompt, model)
+                ),
                 input_reference=params.get("input_reference"),
             )
 
         ask = Request("create", params, validation.CREATE_FIELDS, request_id, idempotency_key)
-        return await self._admit(caller, ask, plan)
+        return await self.admit(caller, ask, plan)
 
     async def remix(
         self,
@@ -225,8 +261,8 @@ class VideoService:
     ) -> Created:
         async def plan(prompt: str) -> JobSpec:
             source = await self.get(caller, video_id)
-            _require_completed(source, "remix it")
-            _require_files(source)
+            require_completed(source, "remix it")
+            require_files(source)
             model = self.catalog.get(source.catalog_model)
             if model is None:
                 raise errors.InvalidValue(
@@ -251,9 +287,9 @@ class VideoService:
 
         operation = f"remix:{video_id}"
         ask = Request(operation, params, validation.REMIX_FIELDS, request_id, idempotency_key)
-        return await self._admit(caller, ask, plan)
+        return await self.admit(caller, ask, plan)
 
-    async def _admit(
+    async def admit(
         self, caller: Caller, ask: Request, plan: Callable[[str], Awaitable[JobSpec]]
     ) -> Created:
         """The one path of every use case that queues a job.
@@ -272,6 +308,23 @@ class VideoService:
         prompt = validation.prompt(ask.params.get("prompt"))
         relaxed = validation.relaxed(ask.params.get("service_tier"))
         spec = await plan(prompt)
+        try:
+            return await self._admit_planned(caller, ask, spec, relaxed, key, fingerprint)
+        finally:
+            if spec.source_file is not None:
+                spec.source_file.path.unlink(missing_ok=True)
+
+    async def _admit_planned(
+        self,
+        caller: Caller,
+        ask: Request,
+        spec: JobSpec,
+        relaxed: bool,
+        key: str | None,
+        fingerprint: str,
+    ) -> Created:
+        """The rest of ``admit`` once the use case has planned its job."""
+        prompt = spec.prompt
         validation.check_servable(spec.model, spec.needs, self.engine_infos)
         await self._check_server_queue()
         admission = await self.accounts.admit(caller.project_id)
@@ -296,13 +349,25 @@ class VideoService:
         video_id = ids.new_id("video")
         logs.video_id.set(video_id)  # this request's log lines name the video from here on
         reference: str | None = None
+        stored = False
         if spec.image is not None:
             reference = f"videos/{video_id}/input.{spec.image.extension}"
             await self.storage.put_stream(reference, spec.image.file, spec.image.content_type)
+            stored = True
         elif spec.copy_reference:
             reference = f"videos/{video_id}/{spec.copy_reference.rsplit('/', 1)[-1]}"
             await self.storage.copy(spec.copy_reference, reference)
+            stored = True
+        sources = spec.sources
         try:
+            if spec.source_file is not None:
+                sources = replace(sources, file=f"videos/{video_id}/source.mp4")
+                stored = True
+                assert sources.file is not None
+                with spec.source_file.path.open("rb") as source:
+                    await self.storage.put_stream(
+                        sources.file, source, spec.source_file.content_type
+                    )
             new = NewVideo(
                 id=video_id,
                 project_id=caller.project_id,
@@ -314,14 +379,14 @@ class VideoService:
                 seed=spec.seed,
                 input_reference=reference,
                 kind=spec.kind,
-                sources=spec.sources,
+                sources=sources,
                 request_id=admitted.request_id,
                 max_attempts=self.settings.max_attempts,
                 deadline_seconds=None if schedule.relaxed else self.settings.job_deadline_seconds,
                 priority=schedule.priority,
                 run_at=schedule.run_at,
                 reservation=self.accounts.reservation(
-                    admission, video_id, spec.model, spec.size, spec.seconds, schedule.relaxed
+                    admission, video_id, spec.model, spec.size, spec.new_seconds, schedule.relaxed
                 ),
                 watermark=self.accounts.watermark(admission.project),
             )
@@ -334,7 +399,7 @@ class VideoService:
             else:
                 outcome = await self.videos.insert(new, queue_limit=limit)
         except BaseException as exc:
-            if reference is not None:
+            if stored:
                 await self.storage.delete_prefix(f"videos/{video_id}/")
             if isinstance(exc, QueueLimitReached):
                 raise errors.QueueFull(
@@ -345,7 +410,7 @@ class VideoService:
             raise
         if isinstance(outcome, KeyTaken):
             # A concurrent request with the same key won; answer as it was answered.
-            if reference is not None:
+            if stored:
                 await self.storage.delete_prefix(f"videos/{video_id}/")
             return await self._replay(caller, outcome, admitted.fingerprint)
         self._queued_total = (self._queued_total[0] + 1, self._queued_total[1])
@@ -367,6 +432,19 @@ class VideoService:
                 param="Idempotency-Key",
             )
         return Created(video, replayed=True)
+
+    async def _characters(
+        self, caller: Caller, params: Mapping[str, Any], prompt: str, model: catalog.ModelSpec
+    ) -> tuple[str, ...]:
+        """A create's ``characters``: at most two of the project's, each named in the prompt."""
+        value = params.get("characters")
+        if value is None or value == []:
+            return ()
+        if self.characters is None or not model.has(catalog.Capability.CHARACTERS):
+            raise errors.UnsupportedParameter(
+                f"Model {model.name!r} does not take characters here.", param="characters"
+            )
+        return await self.characters.referenced(caller.project_id, value, prompt)
 
     async def _check_server_queue(self) -> None:
         """Refuse new work while the whole deployment's queue is full (a cached count)."""
@@ -487,8 +565,8 @@ class VideoService:
                 param="variant",
             )
         video = await self.get(caller, video_id)
-        _require_completed(video, "download its content")
-        _require_files(video)
+        require_completed(video, "download its content")
+        require_files(video)
         asset = video.asset(name)
         if asset is None or not await self.storage.exists(asset.key):
             raise errors.ContentGone(
@@ -560,16 +638,18 @@ def _limit(value: str | None) -> int:
     )
 
 
-def _require_files(video: jobs.Video) -> None:
+def require_files(video: jobs.Video, param: str = "video_id") -> None:
+    """Refuse a video whose files expired (its content, or a source to start from)."""
     if video.assets_deleted_at is not None:
         raise errors.VideoExpired(
             f"Video {video.id} expired at {int(video.expires_at or video.assets_deleted_at)} and "
             "its files were deleted; generate it again.",
-            param="video_id",
+            param=param,
         )
 
 
-def _require_completed(video: jobs.Video, purpose: str) -> None:
+def require_completed(video: jobs.Video, purpose: str, param: str = "video_id") -> None:
+    """Refuse a video that has not completed (still rendering, or failed)."""
     if video.status is jobs.JobStatus.SUCCEEDED:
         return
     if video.is_terminal:
@@ -577,10 +657,10 @@ def _require_completed(video: jobs.Video, purpose: str) -> None:
         raise errors.VideoFailed(
             f"Video {video.id} failed ({code}), so there is nothing to {purpose}; "
             "retrieve it to read its error.",
-            param="video_id",
+            param=param,
         )
     raise errors.VideoNotReady(
         f"Video {video.id} is {video.public_status} ({video.progress}% done); wait until "
         f"its status is 'completed' to {purpose}.",
-        param="video_id",
+        param=param,
     )

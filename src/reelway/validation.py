@@ -15,14 +15,25 @@ from reelway.policy import preflight, pricing
 from reelway.policy.moderation import Moderation
 
 CREATE_FIELDS = frozenset(
-    {"prompt", "model", "seconds", "size", "input_reference", "seed", "service_tier"}
+    {"prompt", "model", "seconds", "size", "input_reference", "seed", "service_tier", "characters"}
 )
 REMIX_FIELDS = frozenset({"prompt", "service_tier"})
+EDIT_FIELDS = frozenset({"prompt", "video", "model", "service_tier"})
+EXTEND_FIELDS = frozenset(
+    # characters and input_reference are named so that the refusal says why (not_allowed_on_
+    # extension) instead of calling them unknown.
+    {"prompt", "video", "seconds", "model", "service_tier", "characters", "input_reference"}
+)
+NOT_ON_EXTENSION = ("characters", "input_reference")
+MAX_EXTENSIONS = 6
+"""Extensions one chain may hold (OpenAI's guide)."""
+MAX_EXTENDED_SECONDS = 120
+"""The longest an extension chain's result may be (OpenAI's guide)."""
 PREFLIGHT_FIELDS = frozenset({"prompt", "model", "seconds", "size", "service_tier"})
 SERVICE_TIERS = ("default", "relaxed")
-NOT_YET_SUPPORTED = {
-    "characters": "Character references are not supported by this server yet.",
-}
+NOT_YET_SUPPORTED: dict[str, str] = {}
+"""OpenAI parameters an endpoint will take but does not yet (refused as unsupported, not
+unknown)."""
 MAX_SEED = 2**31 - 1
 
 EngineInfos = Mapping[str, capabilities.EngineInfo]
@@ -82,6 +93,68 @@ def check_servable(
     if first in ("size", "seconds"):
         raise errors.InvalidValue(message, param=first)
     raise errors.UnsupportedParameter(message, param=first)
+
+
+def not_on_extension(params: Mapping[str, Any]) -> None:
+    """An extension continues its source as it is: no characters, no input image."""
+    for name in NOT_ON_EXTENSION:
+        if params.get(name) is not None:
+            raise errors.NotAllowedOnExtension(
+                f"{name} is not accepted on an extension: it continues its source video as it "
+                f"is. Leave {name} out (it is accepted on POST /v1/videos).",
+                param=name,
+            )
+
+
+def extension_seconds(model: catalog.ModelSpec, value: Any) -> int:
+    """The new segment's length: required, and one the model makes."""
+    if value is None:
+        raise errors.MissingParameter(
+            "Missing required parameter: 'seconds' (the length of the new segment).",
+            param="seconds",
+        )
+    return model.check_seconds(whole_seconds(value, 0))
+
+
+def check_extension(source_seconds: int, chain: int, seconds: int) -> None:
+    """Refuse an extension past the chain's limits: ``chain`` is how many extensions the
+    source's chain already holds, ``source_seconds`` its length."""
+    if chain >= MAX_EXTENSIONS:
+        raise errors.TooManyExtensions(
+            f"The source video ends a chain of {chain} extensions, the most one chain may "
+            f"hold is {MAX_EXTENSIONS}; start a new video from it with an edit, or a new one.",
+            param="video",
+        )
+    total = source_seconds + seconds
+    if total > MAX_EXTENDED_SECONDS:
+        room = MAX_EXTENDED_SECONDS - source_seconds
+        raise errors.VideoTooLong(
+            f"Extending a {source_seconds} s video by {seconds} s makes {total} s; an extended "
+            f"video may be at most {MAX_EXTENDED_SECONDS} s, so at most {max(0, room)} s can "
+            "be added.",
+            param="seconds",
+        )
+
+
+def uploaded_video(
+    model: catalog.ModelSpec, width: int, height: int, duration: float, *, longest: int
+) -> tuple[str, int]:
+    """The size and whole-second length of an uploaded source video, or a refusal: its size
+    must be one the model makes (an edit keeps it) and its length at most ``longest``."""
+    size = f"{width}x{height}"
+    if size not in model.sizes:
+        raise errors.VideoSizeNotAllowed(
+            f"The uploaded video is {size}; model {model.name!r} makes "
+            f"{', '.join(model.sizes)}. Resize it, or pick another model.",
+            param="video",
+        )
+    seconds = max(1, round(duration))
+    if seconds > longest:
+        raise errors.VideoTooLong(
+            f"The uploaded video is {duration:.1f} s long; at most {longest} s is accepted here.",
+            param="video",
+        )
+    return size, seconds
 
 
 def relaxed(value: Any) -> bool:

@@ -74,6 +74,8 @@ LAYERS = {
         "capabilities",
         "validation",
     },
+    # Edits and extensions: use cases over the service that read uploaded videos (media).
+    "longform": {"service", "media", "catalog", "errors", "jobs", "validation"},
     "worker": {
         "logs",
         "catalog",
@@ -113,6 +115,7 @@ LAYERS = {
     "operations": {"jobs", "limits", "engines", "store"},
     "metrics": {"catalog", "jobs", "store"},
     "api": {
+        "longform",
         "logs",
         "characters",
         "metrics",

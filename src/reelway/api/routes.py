@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from reelway import errors, jobs
+from reelway import errors, jobs, longform
 from reelway.api import content, forms, headers, wire
 from reelway.api.auth import Authenticator
 from reelway.api.headers import request_id
@@ -32,6 +32,7 @@ class Routes:
         redirect_seconds: int | None = None,
     ) -> None:
         self.service = service
+        self.longform = longform.Longform(service)
         self.auth = auth
         self.poll_after_ms = str(poll_after_ms)
         self.max_file_bytes = max_file_bytes
@@ -39,7 +40,6 @@ class Routes:
         """Answer downloads with a presigned URL valid this long (None: stream them)."""
 
     def routes(self) -> list[Route]:
-        unimplemented = self.not_implemented
         # Starlette tries routes in order: polling and creating come first.  A path that
         # matches with another method is only taken if no later route matches fully, so
         # POST /v1/videos/edits still reaches its own route.
@@ -49,10 +49,8 @@ class Routes:
             Route("/v1/videos/preflight", self.preflight, methods=["POST"]),
             Route("/v1/videos", self.list, methods=["GET"]),
             Route("/v1/videos/{video_id}", self.delete, methods=["DELETE"]),
-            Route("/v1/videos/edits", unimplemented, methods=["POST"]),
-            Route("/v1/videos/extensions", unimplemented, methods=["POST"]),
-            Route("/v1/videos/characters", unimplemented, methods=["POST"]),
-            Route("/v1/videos/characters/{character_id}", unimplemented, methods=["GET"]),
+            Route("/v1/videos/edits", self.edit, methods=["POST"]),
+            Route("/v1/videos/extensions", self.extend, methods=["POST"]),
             Route("/v1/videos/{video_id}/content", self.download, methods=["GET"]),
             Route("/v1/videos/{video_id}/remix", self.remix, methods=["POST"]),
             Route("/v1/models", self.models, methods=["GET"]),
@@ -90,6 +88,28 @@ class Routes:
                 params,
                 request_id(request),
                 headers.get(request, b"idempotency-key"),
+            )
+        finally:
+            forms.close_uploads(params)
+        return self._video_response(created.video, created.replayed, created.headers)
+
+    async def edit(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
+        try:
+            created = await self.longform.edit(
+                caller, params, request_id(request), headers.get(request, b"idempotency-key")
+            )
+        finally:
+            forms.close_uploads(params)
+        return self._video_response(created.video, created.replayed, created.headers)
+
+    async def extend(self, request: Request) -> Response:
+        caller = await self.auth(request)
+        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
+        try:
+            created = await self.longform.extend(
+                caller, params, request_id(request), headers.get(request, b"idempotency-key")
             )
         finally:
             forms.close_uploads(params)
