@@ -10,15 +10,20 @@ engine by ``COMMON_FAILURES``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
-from reelway import errors
+from reelway import errors, jobs
+from reelway.catalog import Capability
 from reelway.engines import base
+from reelway.media import probe
 from tests.fakes import server
 
 API_KEY = "sk-test-never-in-logs-4f1c"
@@ -225,8 +230,184 @@ class RemoteEngineContract:
             assert error.retry_after == pytest.approx(case.retry_after)
 
 
+# ------------------------------------------------------------------ edits, extensions, characters
+
+SECONDS_TOLERANCE = 0.25
+"""How far a delivered video's length may be from the length asked for (a frame or two)."""
+
+
+@functools.cache
+def character_clip() -> bytes:
+    """A 2 s MP4 (320x180) to make a character from, rendered once per test session."""
+    from reelway.engines.animatic.engine import AnimaticEngine
+
+    with tempfile.TemporaryDirectory() as folder:
+        where = Path(folder)
+        output = base.RenderOutput(where / "c.mp4", where / "c.webp", where / "c.jpg")
+        request = base.GenerationRequest("char_clip", "fake", "a red fox", 320, 180, 2, 3)
+        AnimaticEngine(fps=8).render(request, output, lambda _: None)
+        return output.video.read_bytes()
+
+
+def derived(
+    kind: jobs.JobKind,
+    source: base.Operation | None,
+    source_video: Path,
+    prompt: str,
+    seconds: int = REQUEST.seconds,
+    source_seconds: int = REQUEST.seconds,
+) -> base.GenerationRequest:
+    """An edit or extension of ``REQUEST``'s video, as the worker builds it: ``source`` is
+    the operation that made it on this engine (None for a video it did not make)."""
+    return replace(
+        REQUEST,
+        video_id=f"video_{kind.value}",
+        prompt=prompt,
+        kind=kind,
+        seconds=seconds,
+        sources=jobs.Sources(video_id=REQUEST.video_id),
+        source_operation=source,
+        source_video=source_video,
+        source_prompt=REQUEST.prompt if source is not None else None,
+        source_seconds=source_seconds,
+    )
+
+
+class LongformContract:
+    """Edits, extensions and characters, for an engine that serves them natively.  An engine's
+    suite opts in by mixing this in and listing what it serves in ``LONGFORM``; a test of
+    anything not listed is skipped.  ``EXTENSION_FAILURES`` are scripted after the source is
+    made: the provider fails the extension, which must fail over to the next engine."""
+
+    LONGFORM: ClassVar[frozenset[Capability]] = frozenset()
+    EXTENSION_FAILURES: ClassVar[list[Case]] = []
+
+    def _serves(self, capability: Capability) -> None:
+        if capability not in self.LONGFORM:
+            pytest.skip(f"the engine does not serve {capability.value} natively")
+
+    async def _source(self, engine: Any, folder: Path) -> tuple[base.Operation, Path]:
+        """A video the engine made, and its file as the worker hands it over."""
+        operation = await engine.submit(REQUEST)
+        path = folder / "source.mp4"
+        path.write_bytes(await drive(engine, operation=operation))
+        return json.loads(json.dumps(operation)), path
+
+    async def test_an_edit_of_its_own_video(self, make_engine: MakeEngine, tmp_path: Path) -> None:
+        self._serves(Capability.EDITS)
+        engine = make_engine()
+        try:
+            operation, video = await self._source(engine, tmp_path)
+            request = derived(jobs.JobKind.EDIT, operation, video, "the same pond at dusk")
+            assert engine.info.has(Capability.EDITS)
+            edited = await drive(engine, request)
+        finally:
+            await engine.close()
+        assert _length(edited, tmp_path) > 0
+
+    async def test_an_edit_of_a_video_it_did_not_make(
+        self, fake: server.FakeServer, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        self._serves(Capability.EDITS)
+        video = tmp_path / "upload.mp4"
+        video.write_bytes(fake.video)
+        engine = make_engine()
+        try:
+            edited = await drive(engine, derived(jobs.JobKind.EDIT, None, video, "in winter"))
+        finally:
+            await engine.close()
+        assert _length(edited, tmp_path) > 0
+
+    async def test_an_extension_is_the_whole_video(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        self._serves(Capability.EXTENSIONS)
+        engine = make_engine()
+        try:
+            operation, video = await self._source(engine, tmp_path)
+            request = derived(jobs.JobKind.EXTEND, operation, video, "the boat drifts on", 4)
+            whole = await drive(engine, request)
+        finally:
+            await engine.close()
+        assert engine.info.has(Capability.EXTENSIONS)
+        total = REQUEST.seconds + 4
+        assert _length(whole, tmp_path) == pytest.approx(total, abs=SECONDS_TOLERANCE)
+
+    async def test_an_extension_of_a_video_it_did_not_make(
+        self, fake: server.FakeServer, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        self._serves(Capability.EXTENSIONS)
+        video = tmp_path / "upload.mp4"
+        video.write_bytes(fake.video)
+        length = round(probe.probe(video).duration)
+        request = derived(jobs.JobKind.EXTEND, None, video, "and on", 8, source_seconds=length)
+        engine = make_engine()
+        try:
+            whole = await drive(engine, request)
+        finally:
+            await engine.close()
+        assert _length(whole, tmp_path) == pytest.approx(length + 8, abs=SECONDS_TOLERANCE)
+
+    async def test_characters_are_used_and_reused(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        self._serves(Capability.CHARACTERS)
+        clip = tmp_path / "fox.mp4"
+        clip.write_bytes(character_clip())
+        fox = base.CharacterRef("char_fox", "Rusty", clip)
+        owl = base.CharacterRef("char_owl", "Hoot", clip)
+        engine = make_engine()
+        try:
+            assert engine.info.has(Capability.CHARACTERS)
+            for prompt in ("Rusty and Hoot by a pond", "Rusty alone at dawn, Hoot watching"):
+                request = replace(REQUEST, prompt=prompt, characters=(fox, owl))
+                assert _length(await drive(engine, request), tmp_path) > 0
+        finally:
+            await engine.close()
+
+    async def test_a_failure_mid_extension_fails_over(
+        self,
+        fake: server.FakeServer,
+        make_engine: MakeEngine,
+        tmp_path: Path,
+        extension_case: Case | None,
+    ) -> None:
+        self._serves(Capability.EXTENSIONS)
+        if extension_case is None:
+            pytest.fail("an engine that extends natively lists its EXTENSION_FAILURES")
+        engine = make_engine()
+        try:
+            operation, video = await self._source(engine, tmp_path)
+            extension_case.script(fake)
+            request = derived(jobs.JobKind.EXTEND, operation, video, "the boat drifts on", 4)
+            with pytest.raises(errors.UpstreamError) as caught:
+                await drive(engine, request)
+        finally:
+            await engine.close()
+        error = caught.value
+        assert type(error) is extension_case.expected, error.message
+        assert (error.code, error.failover) == WIRE[extension_case.expected]
+        assert error.failover, "a failed extension moves to the next engine on the route"
+        if extension_case.provider_code is not None:
+            assert error.upstream.get("provider_code") == extension_case.provider_code
+
+
+def _length(video: bytes, folder: Path) -> float:
+    """The seconds of video in an MP4 (it must decode)."""
+    path = folder / "result.mp4"
+    path.write_bytes(video)
+    return probe.probe(path).duration
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize ``case`` with the common faults plus the engine's own ``FAILURES``."""
+    """Parametrize ``case`` with the common faults plus the engine's own ``FAILURES``, and
+    ``extension_case`` with its ``EXTENSION_FAILURES``."""
     if "case" in metafunc.fixturenames and metafunc.cls is not None:
         cases = [*COMMON_FAILURES, *getattr(metafunc.cls, "FAILURES", [])]
         metafunc.parametrize("case", cases, ids=[c.name for c in cases])
+    if "extension_case" in metafunc.fixturenames and metafunc.cls is not None:
+        found = list(getattr(metafunc.cls, "EXTENSION_FAILURES", []))
+        if found:
+            metafunc.parametrize("extension_case", found, ids=[c.name for c in found])
+        else:
+            metafunc.parametrize("extension_case", [None], ids=["none declared"])

@@ -16,7 +16,7 @@ from reelway.catalog import Capability
 from reelway.engines import base
 from reelway.engines.openai_compat import OpenAICompatEngine
 from tests.engines import contract
-from tests.engines.contract import Case, RemoteEngineContract
+from tests.engines.contract import Case, LongformContract, RemoteEngineContract
 from tests.fakes import server
 from tests.fakes.openai import FakeOpenAI
 
@@ -39,7 +39,28 @@ def make_engine(fake: FakeOpenAI):
     )
 
 
-class TestOpenAICompat(RemoteEngineContract):
+class TestOpenAICompat(RemoteEngineContract, LongformContract):
+    LONGFORM: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.EDITS, Capability.EXTENSIONS, Capability.CHARACTERS}
+    )
+    EXTENSION_FAILURES: ClassVar[list[Case]] = [
+        Case(
+            "the upstream fails the extension (server_busy)",
+            _job("fail", "server_busy"),
+            errors.UpstreamCapacity,
+            "server_busy",
+        ),
+        Case(
+            "the upstream fails the extension, no code",
+            _job("fail", None, "Unable to process request"),
+            errors.UpstreamGenerationFailed,
+        ),
+        Case(
+            "the extension is refused with 503",
+            lambda f: f.script("create", server.fault(503, contract.VAGUE)),
+            errors.UpstreamUnavailable,
+        ),
+    ]
     FAILURES: ClassVar[list[Case]] = [
         Case(
             "moderation_blocked",
@@ -162,11 +183,17 @@ async def test_declared_without_remix_a_remix_is_a_fresh_generation(fake: FakeOp
     assert len(fake.jobs) == 2
 
 
-def test_by_default_it_relays_image_input_audio_and_its_own_remixes(fake: FakeOpenAI) -> None:
+def test_by_default_it_relays_everything_it_offers_and_its_own_remixes(fake: FakeOpenAI) -> None:
     engine = OpenAICompatEngine(fake.v1, contract.API_KEY, name="upstream")
     info = engine.info
     assert info.kind is base.EngineKind.REMOTE and info.name == "upstream"
-    assert info.capabilities == {Capability.IMAGE_INPUT, Capability.AUDIO}
+    assert info.capabilities == {
+        Capability.IMAGE_INPUT,
+        Capability.AUDIO,
+        Capability.EDITS,
+        Capability.EXTENSIONS,
+        Capability.CHARACTERS,
+    }
     assert info.remix_own and info.can_remix("upstream") and not info.can_remix("animatic")
     assert info.previews and info.cancel and info.sizes is None and info.seconds is None
 

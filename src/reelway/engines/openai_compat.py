@@ -5,10 +5,18 @@ Remixes go upstream as real remixes when the source video was made by the same u
 (its id is in the source's stored operation); the thumbnail and spritesheet are the
 upstream's own when it serves them.  A failed upstream video's ``error.code`` keeps its
 meaning: a chain of Reelways reports the same code at every hop.
+
+Edits and extensions go to ``videos/edits`` and ``videos/extensions``: with ``{"id"}`` when
+the upstream made the source (it keeps the original, no re-upload), else with the source MP4
+uploaded as the ``video`` part.  An extension comes back whole (the upstream stitches), so
+custody is the same as for a create.  Characters are uploaded upstream once per engine and
+remembered by character id and clip digest; a create then names the upstream's ids.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
@@ -48,9 +56,17 @@ OFFERED: tuple[catalog.Capability, ...] = (
     catalog.Capability.IMAGE_INPUT,
     catalog.Capability.REMIX,
     catalog.Capability.AUDIO,
+    catalog.Capability.EDITS,
+    catalog.Capability.EXTENSIONS,
+    catalog.Capability.CHARACTERS,
 )
 """What an upstream may be declared to do (the ``capabilities`` option; all by default): send
-an input image, remix its own videos, make sound.  Nothing else is relayed upstream."""
+an input image, remix its own videos, make sound, edit and extend videos, use characters.
+Nothing else is relayed upstream."""
+
+CharacterKey = tuple[str, str]
+"""A character's Reelway id and its clip's SHA-256: a new clip under the same id is a new
+upstream character."""
 
 
 class OpenAICompatEngine:
@@ -86,6 +102,9 @@ class OpenAICompatEngine:
             previews=True,
             cancel=True,
         )
+        self._characters: dict[CharacterKey, str] = {}
+        """Upstream character ids of the characters this engine uploaded (per process)."""
+        self._uploading: dict[CharacterKey, asyncio.Lock] = {}
 
     @property
     def info(self) -> base.EngineInfo:
@@ -93,7 +112,16 @@ class OpenAICompatEngine:
 
     async def submit(self, request: base.GenerationRequest) -> base.Operation:
         source = (request.source_operation or {}).get("id")
-        if source and request.kind is jobs.JobKind.REMIX and self._info.remix_own:
+        if request.characters and request.kind in (jobs.JobKind.EDIT, jobs.JobKind.EXTEND):
+            raise self._cannot(f"characters on an {request.kind.value} (only a create takes them)")
+        if request.kind is jobs.JobKind.EDIT:
+            self._require(catalog.Capability.EDITS)
+            body = await self._from_source(request, "videos/edits", {}, "edit")
+        elif request.kind is jobs.JobKind.EXTEND:
+            self._require(catalog.Capability.EXTENSIONS)
+            fields = {"seconds": str(request.seconds)}
+            body = await self._from_source(request, "videos/extensions", fields, "extension")
+        elif source and request.kind is jobs.JobKind.REMIX and self._info.remix_own:
             body = await self.client.json_call(
                 "POST",
                 f"videos/{source}/remix",
@@ -101,36 +129,116 @@ class OpenAICompatEngine:
                 what="remix",
             )
         else:
-            fields = {
-                "prompt": request.prompt,
-                "model": self.model or request.model,
-                "size": f"{request.width}x{request.height}",
-                "seconds": str(request.seconds),
-            }
-            if request.input_image is not None:
-                image = request.input_image
-                if not self._info.has(catalog.Capability.IMAGE_INPUT):
-                    raise errors.EngineCannotServe(
-                        f"The upstream behind {self.name!r} is declared without image_input; "
-                        "another engine on the route may take the input image.",
-                        upstream={"engine": self.name, "provider": "openai_compat"},
-                    )
-                data = image.read_bytes()
-                mime = images.content_type(data, image.name)
-                body = await self.client.json_call(
-                    "POST",
-                    "videos",
-                    data=fields,
-                    files={"input_reference": (image.name, data, mime)},
-                    what="create",
-                )
-            else:
-                body = await self.client.json_call(
-                    "POST", "videos", json_body=fields, what="create"
-                )
+            body = await self._create(request)
         video_id = require(body, "id", self.client, "create")
         self._check_status(body, "create")
         return {"id": str(video_id)}
+
+    async def _create(self, request: base.GenerationRequest) -> Any:
+        fields: dict[str, Any] = {
+            "prompt": request.prompt,
+            "model": self.model or request.model,
+            "size": f"{request.width}x{request.height}",
+            "seconds": str(request.seconds),
+        }
+        if request.input_image is not None:
+            self._require(catalog.Capability.IMAGE_INPUT)
+        characters = [await self._upstream_character(c) for c in request.characters]
+        if request.input_image is None:
+            if characters:
+                fields["characters"] = [{"id": c} for c in characters]
+            return await self.client.json_call("POST", "videos", json_body=fields, what="create")
+        if characters:
+            fields["characters[][id]"] = characters  # the SDKs' bracket encoding
+        image = request.input_image
+        data = image.read_bytes()
+        mime = images.content_type(data, image.name)
+        return await self.client.json_call(
+            "POST",
+            "videos",
+            data=fields,
+            files={"input_reference": (image.name, data, mime)},
+            what="create",
+        )
+
+    async def _from_source(
+        self, request: base.GenerationRequest, path: str, fields: dict[str, str], what: str
+    ) -> Any:
+        """An edit or extension: by the upstream's own id when it made the source, else (or
+        when it no longer has it) with the source MP4 uploaded."""
+        fields = {"prompt": request.prompt, **fields}
+        source = (request.source_operation or {}).get("id")
+        if source:
+            try:
+                return await self.client.json_call(
+                    "POST", path, json_body={**fields, "video": {"id": str(source)}}, what=what
+                )
+            except errors.UpstreamInvalidRequest as exc:
+                if exc.upstream.get("http_status") != 404 or request.source_video is None:
+                    raise
+                # The upstream deleted or expired its copy: send ours instead.
+        if request.source_video is None:
+            raise self._cannot(f"an {what} of a video it has neither made nor been given")
+        if request.kind is jobs.JobKind.EDIT:
+            fields["model"] = self.model or request.model  # no source to take it from
+        video = request.source_video
+        try:
+            return await self.client.json_call(
+                "POST",
+                path,
+                data=fields,
+                files={"video": (video.name, video.read_bytes(), "video/mp4")},
+                what=what,
+            )
+        except errors.UpstreamInvalidRequest as exc:
+            said = str(exc.upstream.get("provider_message") or "")
+            if exc.upstream.get("provider_code") == "unknown_parameter" and "video" in said:
+                # OpenAI's answer to an account not allowed to upload footage.
+                raise self._cannot(f"an uploaded video ({what}): {said}") from None
+            raise _unserved(exc, self._cannot(f"an {what} ({path} is not served)")) from None
+
+    async def _upstream_character(self, character: base.CharacterRef) -> str:
+        """The upstream's id for ``character``: uploaded once, then remembered; uploaded
+        again when the upstream no longer knows the remembered id."""
+        self._require(catalog.Capability.CHARACTERS)
+        clip = character.clip.read_bytes()
+        key = (character.id, hashlib.sha256(clip).hexdigest())
+        async with self._uploading.setdefault(key, asyncio.Lock()):
+            known = self._characters.get(key)
+            if known is not None:
+                try:
+                    await self.client.send("GET", f"videos/characters/{known}", what="character")
+                    return known
+                except errors.UpstreamInvalidRequest as exc:
+                    if exc.upstream.get("http_status") != 404:
+                        raise
+                    del self._characters[key]
+            try:
+                body = await self.client.json_call(
+                    "POST",
+                    "videos/characters",
+                    data={"name": character.name},
+                    files={"video": (character.clip.name, clip, "video/mp4")},
+                    what="character upload",
+                )
+            except errors.UpstreamInvalidRequest as exc:
+                raise _unserved(exc, self._cannot("characters (no videos/characters)")) from None
+            made = str(require(body, "id", self.client, "character upload"))
+            self._characters[key] = made
+            return made
+
+    def _require(self, capability: catalog.Capability) -> None:
+        if not self._info.has(capability):
+            raise self._cannot(
+                f"{capability.value} (it is declared without it; another engine on the route "
+                "may serve it)"
+            )
+
+    def _cannot(self, what: str) -> errors.EngineCannotServe:
+        return errors.EngineCannotServe(
+            f"The upstream behind {self.name!r} cannot take {what}.",
+            upstream={"engine": self.name, "provider": "openai_compat"},
+        )
 
     async def poll(self, operation: base.Operation) -> base.PollResult:
         video_id = operation["id"]
@@ -195,6 +303,14 @@ class OpenAICompatEngine:
             "provider_message": self.client.redact(said)[:300],
             "upstream_id": body.get("id"),
         }
+
+
+def _unserved(
+    exc: errors.UpstreamInvalidRequest, instead: errors.EngineCannotServe
+) -> errors.UpstreamError:
+    """``instead`` when the upstream answered 404 or 405 to a path that names no video: it
+    does not serve that operation (an older server), so another engine may; else ``exc``."""
+    return instead if exc.upstream.get("http_status") in (404, 405) else exc
 
 
 def _capabilities(name: str, given: Any) -> frozenset[catalog.Capability]:
