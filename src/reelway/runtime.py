@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from reelway import catalog, config_file, safety
 from reelway.accounts import AccountService, KeyAdmin
+from reelway.characters import CharacterService
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
 from reelway.media import provenance, watermark
@@ -32,6 +33,7 @@ from reelway.service import VideoService
 from reelway.settings import Settings, retry_schedule
 from reelway.storage import Storage, open_storage
 from reelway.store.accounts import AccountStore
+from reelway.store.characters import CharacterStore
 from reelway.store.dashboard import DashboardStore
 from reelway.store.database import Database, SchemaOutOfDate
 from reelway.store.diagnosis import Diagnosis, RequestLog
@@ -82,6 +84,10 @@ class Runtime:
     """The operators' read-side services (/ready, /metrics, dashboard, request log, doctor)."""
     wakeup: Wakeup
     """Rung by the service after each enqueue; every worker built here listens."""
+    characters: CharacterService
+    """A project's characters (the API's /v1/videos/characters); the worker reads their
+    clips through ``character_store``."""
+    character_store: CharacterStore
     _signer: provenance.Signer | None = None
 
     @classmethod
@@ -131,6 +137,10 @@ class Runtime:
             s3_secret_access_key=settings.s3_secret_access_key,
         )
         wakeup = Wakeup()
+        character_store = CharacterStore(db)
+        characters = CharacterService(
+            character_store, storage, moderation, tmp_dir=settings.tmp_dir
+        )
         service = VideoService(
             settings,
             models,
@@ -142,6 +152,7 @@ class Runtime:
             on_enqueue=wakeup.notify,
             # what each routed engine can do (read at start-up; cached by the directory)
             engine_infos=engine_infos,
+            characters=characters,
         )
         webhook_store = WebhookStore(
             db,
@@ -182,6 +193,8 @@ class Runtime:
             key_admin=KeyAdmin(accounts.accounts, keys),
             operations=operations,
             wakeup=wakeup,
+            characters=characters,
+            character_store=character_store,
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:

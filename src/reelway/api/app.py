@@ -17,6 +17,7 @@ from reelway import __version__, errors, metrics
 from reelway.api import errors as api_errors
 from reelway.api.admin import AdminRoutes
 from reelway.api.auth import Authenticator
+from reelway.api.characters import CharacterRoutes
 from reelway.api.dashboard import DashboardRoutes
 from reelway.api.health import Readiness, WorkerPolicy
 from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
@@ -70,6 +71,10 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
     )
     app = Starlette(
         routes=[
+            # before routes.routes(): GET /v1/videos/characters is not the video "characters"
+            *CharacterRoutes(
+                runtime.characters, auth, max_file_bytes=settings.max_image_bytes
+            ).routes(),
             *routes.routes(),
             *admin.routes(),
             *DashboardRoutes(
