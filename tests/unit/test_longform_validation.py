@@ -126,7 +126,7 @@ def test_an_extension_needs_extensions_for_its_new_segment_and_is_charged_for_it
     assert spec.needs.seconds == 4
     assert spec.needs.capabilities == {catalog.Capability.EXTENSIONS}
     edit = _spec(jobs.JobKind.EDIT, 8, jobs.Sources(video_id="video_a"))
-    assert (edit.new_seconds, edit.needs.capabilities) == (8, {catalog.Capability.EDITS})
+    assert (edit.new_seconds, edit.needs.capabilities) == (8, frozenset({catalog.Capability.EDITS}))
     plain = _spec(jobs.JobKind.GENERATE, 8, jobs.NO_SOURCES)
     assert (plain.new_seconds, plain.needs.capabilities) == (8, frozenset())
 
