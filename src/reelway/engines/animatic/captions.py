@@ -264,5 +264,5 @@ class Overlay:
         if opacity <= 0:
             return
         y, u, v = planes(frame)
-        for sprite in (*self.sprites, *self.timecode(index)):
+        for sprite in (*self.sprites, *self.timecode(self.scene.start_frame + index)):
             sprite.blend(y, u, v, opacity)

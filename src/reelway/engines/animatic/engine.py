@@ -14,20 +14,25 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from av.video.frame import VideoFrame
 from PIL import Image
 
-from reelway import catalog, errors
+from reelway import catalog, errors, jobs
 from reelway.engines import base
 from reelway.engines.animatic import audio as audio_mod
+from reelway.engines.animatic import characters as characters_mod
+from reelway.engines.animatic import extension
 from reelway.engines.animatic import render as render_mod
 from reelway.engines.animatic import scene as scene_mod
-from reelway.media import encode, previews
+from reelway.media import encode, previews, probe, stitch
 
 _QUEUE_DEPTH = 4
 _DONE = object()
+_KEEPS_SCENE = frozenset({jobs.JobKind.REMIX, jobs.JobKind.EDIT, jobs.JobKind.EXTEND})
+"""Jobs that re-render their source's scene with the new prompt's changes."""
 
 
 @dataclass
@@ -110,21 +115,14 @@ class AnimaticEngine:
         output: base.RenderOutput,
         progress: base.ProgressCallback,
     ) -> base.RenderResult:
-        """Write video, thumbnail and spritesheet in one pass; ``progress`` may raise to cancel."""
+        """Write video, thumbnail and spritesheet in one pass; ``progress`` may raise to cancel.
+
+        A remix or edit re-renders the source's scene with the prompt's changes; an
+        extension renders the continuation and stitches it after the source's own frames.
+        """
         encode.check_size(request.width, request.height)
         if request.seconds < 1:
             raise ValueError(f"seconds must be at least 1, got {request.seconds}")
-        scene = scene_mod.build(
-            request.prompt, request.seed, request.width, request.height, request.seconds, self.fps
-        )
-        total = scene.frame_count
-        collector = previews.PreviewCollector(total, request.width, request.height)
-        metadata = {
-            "title": short_title(request.prompt),
-            "comment": f"Reelway animatic · seed {request.seed}",
-            "description": "Storyboard animatic rendered by Reelway's built-in animatic engine.",
-            "artist": "Reelway",
-        }
         cancelled: list[BaseException] = []
 
         def report(percent: int) -> None:
@@ -135,20 +133,20 @@ class AnimaticEngine:
                 raise
 
         report(0)
+        scratch: list[Path] = []
         try:
-            with encode.Mp4Writer(
-                output.video,
-                request.width,
-                request.height,
-                self.fps,
-                preset=self.preset,
-                crf=self.crf,
-                audio=self.audio,
-                metadata=metadata,
-            ) as writer:
-                self._encode(scene, request, writer, collector, report)
-            report(99)
-            collector.save(output.thumbnail, output.spritesheet)
+            if request.kind is jobs.JobKind.EXTEND:
+                result = self._extend(request, output, report, scratch)
+            else:
+                scene = self._scene(request)
+                self._write(scene, request.input_image, request, output, report, None)
+                report(99)
+                result = base.RenderResult(
+                    duration=float(request.seconds),
+                    frames=scene.frame_count,
+                    fps=float(self.fps),
+                    has_audio=self.audio,
+                )
             report(100)  # only now are all three files complete
         except BaseException as exc:
             for path in (output.video, output.thumbnail, output.spritesheet):
@@ -158,34 +156,135 @@ class AnimaticEngine:
             if isinstance(exc, Exception):
                 raise errors.EngineRuntimeError(f"animatic render failed: {exc}") from exc
             raise
-        return base.RenderResult(
-            duration=float(request.seconds), frames=total, fps=float(self.fps), has_audio=self.audio
+        finally:
+            for path in scratch:
+                path.unlink(missing_ok=True)
+        return result
+
+    def _scene(
+        self, request: base.GenerationRequest, source_seconds: int | None = None
+    ) -> scene_mod.Scene:
+        """The shot: the prompt's, on the source's scene for a remix, edit or extension, with
+        a named character as the subject."""
+        ref = characters_mod.named(request.characters, request.prompt)
+        source_prompt = request.source_prompt if request.kind in _KEEPS_SCENE else None
+        return scene_mod.build(
+            request.prompt,
+            request.seed,
+            request.width,
+            request.height,
+            request.seconds,
+            self.fps,
+            source_prompt=source_prompt,
+            source_seconds=source_seconds,
+            character=characters_mod.look(ref) if ref is not None else None,
         )
 
-    def _renderer(
-        self, scene: scene_mod.Scene, request: base.GenerationRequest
-    ) -> render_mod.Renderer:
+    def _extend(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        report: base.ProgressCallback,
+        scratch: list[Path],
+    ) -> base.RenderResult:
+        """Render the new segment as the scene's continuation, then stitch it after the
+        source's frames (never re-rendered).  A source with no prompt (an upload) is
+        continued from its last frame as an input image."""
+        source = request.source_video
+        if source is None:
+            raise errors.EngineRuntimeError("an extension needs its source video")
+        last = output.video.with_name(output.video.stem + ".last.png")
+        segment = output.video.with_name(output.video.stem + ".segment.mp4")
+        scratch += [last, segment]
+        stitch.last_frame(source, last)
+        seconds = request.source_seconds or max(1, round(probe.probe(source).duration))
+        image: Path | None = None
+        if request.source_prompt:
+            scene = self._scene(request, source_seconds=seconds)
+        else:
+            scene = self._scene(request)
+            image = extension.image_at(last, request.width, request.height)
+            scratch.append(image)
+        parts = base.RenderOutput(segment, output.thumbnail, output.spritesheet)
+
+        def segment_progress(percent: int) -> None:
+            report(percent * 85 // 100)
+
+        self._write(scene, image, request, parts, segment_progress, last if image is None else None)
+        stitched = stitch.stitch(
+            source,
+            segment,
+            output.video,
+            thumbnail=output.thumbnail,
+            spritesheet=output.spritesheet,
+        )
+        report(99)
+        return base.RenderResult(
+            duration=stitched.seconds,
+            frames=stitched.frames,
+            fps=float(stitched.fps),
+            has_audio=True,
+        )
+
+    def _write(
+        self,
+        scene: scene_mod.Scene,
+        image: Path | None,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        report: base.ProgressCallback,
+        join_from: Path | None,
+    ) -> None:
+        """Encode ``scene`` to ``output`` (previews too, unless it is an extension's segment,
+        whose previews come from the stitched whole); ``join_from``: the source's last frame
+        the segment continues."""
+        collector = None
+        if join_from is None and request.kind is not jobs.JobKind.EXTEND:
+            collector = previews.PreviewCollector(scene.frame_count, scene.width, scene.height)
+        metadata = {
+            "title": short_title(request.prompt),
+            "comment": f"Reelway animatic · seed {request.seed}",
+            "description": "Storyboard animatic rendered by Reelway's built-in animatic engine.",
+            "artist": "Reelway",
+        }
+        with encode.Mp4Writer(
+            output.video,
+            scene.width,
+            scene.height,
+            self.fps,
+            preset=self.preset,
+            crf=self.crf,
+            audio=self.audio,
+            metadata=metadata,
+        ) as writer:
+            join = extension.Join(join_from, writer, self.fps) if join_from else None
+            self._encode(scene, image, writer, collector, report, join)
+        if collector is not None:
+            collector.save(output.thumbnail, output.spritesheet)
+
+    def _renderer(self, scene: scene_mod.Scene, image: Path | None) -> render_mod.Renderer:
         try:
-            return render_mod.Renderer(
-                scene, request.input_image, captions=self.captions, scale=self.detail
-            )
+            return render_mod.Renderer(scene, image, captions=self.captions, scale=self.detail)
         except (OSError, ValueError) as exc:
             raise errors.EngineRuntimeError(f"could not prepare the animatic: {exc}") from exc
 
     def _frames(
         self,
         scene: scene_mod.Scene,
-        request: base.GenerationRequest,
+        image: Path | None,
         writer: encode.Mp4Writer,
-        collector: previews.PreviewCollector,
+        collector: previews.PreviewCollector | None,
+        join: extension.Join | None,
     ) -> Iterator[tuple[VideoFrame, Image.Image | None]]:
         """Each frame, converted and finished, with the still the previews want (or None)."""
-        renderer = self._renderer(scene, request)
+        renderer = self._renderer(scene, image)
         for index in range(scene.frame_count):
             frame = writer.convert(renderer.picture(index), pixelated=renderer.pixelated)
             renderer.finish(frame, index)
+            if join is not None:
+                join.apply(frame, index)
             still = None
-            if collector.wants(index):  # scaled by swscale, not by Pillow
+            if collector is not None and collector.wants(index):  # scaled by swscale
                 size = collector.size_for(index)
                 source: Any = frame  # PyAV's to_image is untyped
                 still = source.to_image(width=size[0], height=size[1], interpolation="AREA")
@@ -194,10 +293,11 @@ class AnimaticEngine:
     def _encode(
         self,
         scene: scene_mod.Scene,
-        request: base.GenerationRequest,
+        image: Path | None,
         writer: encode.Mp4Writer,
-        collector: previews.PreviewCollector,
+        collector: previews.PreviewCollector | None,
         progress: base.ProgressCallback,
+        join: extension.Join | None = None,
     ) -> None:
         """Render, encode, collect previews and report progress.
 
@@ -212,7 +312,7 @@ class AnimaticEngine:
         def consume(frames: Iterator[tuple[VideoFrame, Image.Image | None]]) -> None:
             for index, (frame, still) in enumerate(frames):
                 writer.write_frame(frame)
-                if still is not None:
+                if still is not None and collector is not None:
                     collector.add(index, still)
                 if index % step == 0 or index == total - 1:
                     progress(min(98, 1 + index * 97 // max(1, total - 1)))
@@ -220,7 +320,7 @@ class AnimaticEngine:
         if not self.threaded:
             if self.audio:
                 writer.write_audio(audio_mod.soundtrack(scene))
-            consume(self._frames(scene, request, writer, collector))
+            consume(self._frames(scene, image, writer, collector, join))
             return
 
         items: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_DEPTH)
@@ -228,7 +328,7 @@ class AnimaticEngine:
 
         def produce() -> None:
             try:
-                for item in self._frames(scene, request, writer, collector):
+                for item in self._frames(scene, image, writer, collector, join):
                     if stop.is_set():
                         return
                     _put(items, item, stop)

@@ -49,14 +49,20 @@ def back_plate(
     r = np.random.default_rng(c.seed & 0xFFFFFFFF)
     starry = scene.setting == "space" or scene.lighting in ("night", "neon")
     if starry and scene.setting not in ("interior", "underwater"):
-        n = int(pw * ph / 900)
-        xs, ys = r.integers(0, pw, n), r.integers(0, max(1, min(hy, ph)), n)
+        # One frame-wide tile of stars, repeated: the sky is the same whatever the margin
+        # (a source and its extension have different camera extents).
+        n = int(w * 2 * h / 900)
+        xs, ys = r.integers(0, w, n), r.integers(-h, h, n)
         bright = r.integers(120, 255, n)
-        for x, y, b in zip(xs.tolist(), ys.tolist(), bright.tolist(), strict=True):
-            d.point((x, y), fill=(b, b, min(255, b + 20)))
+        for tile in range(-(mx // w) - 1, (mx // w) + 2):
+            for x, y, b in zip(xs.tolist(), ys.tolist(), bright.tolist(), strict=True):
+                px, py = x + tile * w + mx, y + my
+                if 0 <= px < pw and 0 <= py < min(hy, ph):
+                    d.point((px, py), fill=(b, b, min(255, b + 20)))
     if scene.setting == "space":
         for k in range(3):  # nebula glow: a few soft blobs
-            cx, cy, rad = r.uniform(0, pw), r.uniform(0, ph), r.uniform(0.2, 0.4) * h
+            cx, cy = mx + r.uniform(0, w), my + r.uniform(0, h)
+            rad = r.uniform(0.2, 0.4) * h
             glow = Image.new("L", (pw, ph), 0)
             ImageDraw.Draw(glow).ellipse(
                 (cx - rad, cy - rad * 0.6, cx + rad, cy + rad * 0.6), fill=50
@@ -212,6 +218,7 @@ def build_layers(
         lo = min(extents[0] * (depth - pivot), extents[1] * (depth - pivot))
         hi = max(extents[0] * (depth - pivot), extents[1] * (depth - pivot))
         x0, x1 = lo - 0.1 * w, hi + 1.1 * w  # world x range any frame can show
+        x0 = math.floor(x0)
         layer_slots = slots[min(index, 2)]
         colour = colours[name]
         if kind == "none":
@@ -221,7 +228,7 @@ def build_layers(
             if kind == "buildings":
                 band_h = int(h * 0.45)
             band = scenery.profile(
-                kind, int(x1 - x0), band_h, layer_slots, colour, p.accent, period=w
+                kind, int(x1 - x0), band_h, layer_slots, colour, p.accent, period=w, origin=x0
             )
             layers.append(Layer(depth, band, x0, base_y - band_h + 2, []))
             continue

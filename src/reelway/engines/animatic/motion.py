@@ -4,6 +4,11 @@ Positions are in canvas pixels.  The camera's ``x``/``y`` are measured at depth 
 layer); a layer at depth ``d`` moves ``d`` times as far, which is all parallax is.  Zoom and
 handheld shake are applied afterwards as a crop of the composed canvas, so they cost nothing
 per layer.
+
+An extension's scene ``follows`` its source's: the camera starts from where the source's
+ended and makes this scene's move from there, the subject carries on from where it stood at
+the same pace (a travelling subject is followed, so it stays in frame), and everything
+periodic (gait, bobbing, shake) runs on the whole timeline's clock, so nothing jumps.
 """
 
 from __future__ import annotations
@@ -78,11 +83,20 @@ class Motion:
         self.ground = self.horizon + (height - self.horizon) * 0.45
         self.beat = 60.0 / TEMPO[scene.action]
         self.direction = c.direction
+        self.start = scene.start_frame
+        self.before: Motion | None = None
+        """The source's motion, for an extension."""
+        if scene.follows is not None:
+            self.before = Motion(scene.follows, width, height)
         speed = _SPEED.get(scene.action, 0.0) * width
         travel_room = (0.86 - c.subject_x if c.direction > 0 else c.subject_x - 0.14) * width
-        if scene.camera != "tracking" and speed * scene.seconds > travel_room:
+        if self.before is not None:  # carry on at the source's pace; the camera follows
+            if self.before.scene.action == scene.action:
+                speed = float(self.before.speed)
+        elif scene.camera != "tracking" and speed * scene.seconds > travel_room:
             speed = travel_room / scene.seconds  # stay in frame when the camera does not follow
-        self.speed = speed
+        self.speed: float = speed
+        self._end: tuple[CameraState, float] | None = None
         kind = scene.subject_kind
         self.airborne = (scene.action in ("fly", "float") and kind != "fish") or kind in _AIRBORNE
         if scene.setting == "underwater" or kind == "fish":
@@ -96,9 +110,44 @@ class Motion:
 
     # ------------------------------------------------------------------ camera
 
+    def _source_end(self) -> tuple[CameraState, float]:
+        """The source's last camera state and how far its subject had travelled."""
+        if self._end is None:
+            assert self.before is not None
+            last = self.before.scene.frame_count - 1
+            self._end = (self.before.camera(last), self.before.distance(last))
+        return self._end
+
+    def distance(self, index: int) -> float:
+        """Signed distance the subject has travelled by frame ``index`` (of this scene)."""
+        travelled = self._travel(index / self.scene.fps)
+        if self.before is None:
+            return travelled
+        return self._source_end()[1] + travelled
+
     def camera(self, index: int) -> CameraState:
+        """Where the camera is at frame ``index`` of this scene."""
+        if self.before is None:
+            return self._move(index)
+        end, _ = self._source_end()
+        own, zero = self._move(index), self._move(0)
+        x = end.x + own.x - zero.x
+        if self.speed and self.scene.camera != "tracking":
+            x += self._travel(index / self.scene.fps) / SUBJECT_DEPTH
+        return CameraState(
+            x,
+            end.y + own.y - zero.y,
+            max(1.0, end.zoom * own.zoom / zero.zoom),
+            own.shake_x,
+            own.shake_y,
+            own.pivot,
+        )
+
+    def _move(self, index: int) -> CameraState:
+        """This scene's own camera move; shake runs on the whole timeline's clock."""
         s, c = self.scene, self.scene.composition
         t = index / s.fps
+        clock = (self.start + index) / s.fps
         u = index / max(1, s.frame_count - 1)
         amount = c.camera_amount
         x = y = shake_x = shake_y = pivot = 0.0
@@ -128,8 +177,8 @@ class Motion:
             zoom = 1.06
             p = c.shake
             amp = 0.006 * self.w
-            shake_x = amp * (math.sin(4.1 * t + p[0]) + 0.6 * math.sin(9.7 * t + p[1]))
-            shake_y = amp * (math.sin(5.3 * t + p[2]) + 0.5 * math.sin(11.3 * t + p[3]))
+            shake_x = amp * (math.sin(4.1 * clock + p[0]) + 0.6 * math.sin(9.7 * clock + p[1]))
+            shake_y = amp * (math.sin(5.3 * clock + p[2]) + 0.5 * math.sin(11.3 * clock + p[3]))
         return CameraState(x, y, zoom, shake_x, shake_y, pivot)
 
     def extents(self) -> tuple[float, float, float, float]:
@@ -148,10 +197,10 @@ class Motion:
         s, c = self.scene, self.scene.composition
         if s.style == "claymation":  # stop motion: the puppet moves on twos
             index -= index % 2
-        t = index / s.fps
-        u = index / max(1, s.frame_count - 1)
+        t = (self.start + index) / s.fps  # the whole timeline's clock
+        u = index / max(1, s.frame_count - 1) if self.before is None else 1.0
         beats = t / self.beat
-        x = c.subject_x * self.w + self._travel(t)
+        x = c.subject_x * self.w + self.distance(index)
         y = self.base_y
         angle = 0.0
         h = self.h
@@ -187,6 +236,6 @@ class Motion:
             y = self.base_y - (self.base_y - 0.35 * h) * ease(u)
         elif action == "drive":
             y -= (index % 2) * 0.002 * h
-            phase = abs(self._travel(t)) / (0.12 * h)  # wheels turn with the distance
+            phase = abs(self.distance(index)) / (0.12 * h)  # wheels turn with the distance
         on_ground = not self.airborne and s.setting not in ("space", "sky", "underwater")
         return SubjectState(x, y, angle, phase % 1.0, self.ground if on_ground else -1.0)

@@ -286,8 +286,15 @@ def subject_colour(analysis: prompting.PromptAnalysis) -> RGB:
     return _clamp(tuple(x * 255 for x in colorsys.hsv_to_rgb(hue, 0.62, 0.9)))  # type: ignore[arg-type]
 
 
-def palette(analysis: prompting.PromptAnalysis, setting: str, lighting: str, style: str) -> Palette:
-    """Setting x lighting x style -> colours."""
+def palette(
+    analysis: prompting.PromptAnalysis,
+    setting: str,
+    lighting: str,
+    style: str,
+    subject: RGB | None = None,
+) -> Palette:
+    """Setting x lighting x style -> colours; ``subject`` overrides the subject's (a
+    character's own colour)."""
     ground_far, ground_near, far, mid, near, accent = _SETTING_COLOURS[setting]
     sky_top, sky_horizon, ambient, light = _LIGHTING[lighting]
     if setting == "underwater":
@@ -315,7 +322,7 @@ def palette(analysis: prompting.PromptAnalysis, setting: str, lighting: str, sty
         near = _lit(near, ambient)
         if lighting in ("night", "neon"):
             accent = (255, 214, 120) if setting == "city" else _lit(accent, ambient)
-    subject = subject_colour(analysis)
+    subject = subject if subject is not None else subject_colour(analysis)
     if lighting in ("night", "neon", "candle"):
         subject = _mix(subject, _lit(subject, ambient), 0.5)
     colours = [

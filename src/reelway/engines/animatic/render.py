@@ -120,7 +120,7 @@ class Renderer:
         if self.image is not None:
             return self._ken_burns(index)
         s = self.scene
-        t = index / s.fps
+        t = (s.start_frame + index) / s.fps  # the whole timeline's clock (an extension's too)
         cam = self.motion.camera(index)
         mx, my = self.margin
         bx = -mx + cam.x * layers.BACK_DEPTH * 0.25

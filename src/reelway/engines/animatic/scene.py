@@ -5,10 +5,16 @@ seed (where the layers' objects stand, where the subject starts, which way thing
 shape of the camera path) and everything else reads only the prompt (palette, setting,
 subject, action, captions).  A remix keeps the seed, so it keeps the composition and swaps
 the content.
+
+A remix or an edit also keeps the source's content where the new prompt is silent: both
+prompts are analysed and ``merge`` takes the new prompt's element wherever it states one, the
+source's elsewhere ("the same shot at night" keeps the beach and the fox).  An extension is a
+scene that ``follows`` the source's: its frames continue the source's timeline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,19 +113,129 @@ class Scene:
     """Caption line one: subject and action."""
     subtitle: str
     """Caption line two: setting, camera, style."""
+    follows: Scene | None = None
+    """For an extension: the source's scene, whose timeline this one continues (its frame
+    0 comes right after the source's last frame)."""
+    character: Look | None = None
+    """A character's look from its clip, when the prompt names it: it is the subject."""
 
     @property
     def frame_count(self) -> int:
         return self.seconds * self.fps
+
+    @property
+    def start_frame(self) -> int:
+        """Frames of the timeline before this scene's first (the source's, for an extension)."""
+        return 0 if self.follows is None else self.follows.start_frame + self.follows.frame_count
+
+    @property
+    def audio_key(self) -> str:
+        """What seeds the soundtrack's key and phases: the first scene's prompt, so an
+        extension continues the source's music instead of starting another piece."""
+        return self.analysis.prompt if self.follows is None else self.follows.audio_key
+
+
+@dataclass(frozen=True)
+class Look:
+    """A character as the renderer draws it: a name, a figure class and colours."""
+
+    name: str
+    kind: str
+    """A ``sprites`` figure class, from the clip's silhouette."""
+    colour: tuple[int, int, int]
+    """The character's dominant colour."""
+    size: float = 1.0
+    """Relative figure size (1: the class's usual size)."""
 
 
 def _label(phrase: str | None, kind: str) -> str:
     return (phrase or kind.replace("_", " ")).upper()
 
 
-def build(prompt: str, seed: int, width: int, height: int, seconds: int, fps: int) -> Scene:
-    """Decide the whole shot from the prompt (content) and the seed (composition)."""
+def _head(phrase: str | None) -> str:
+    """A phrase's last word, lower-cased ('red fox' -> 'fox')."""
+    words = (phrase or "").lower().split()
+    return words[-1] if words else ""
+
+
+def merge(
+    source: prompting.PromptAnalysis, new: prompting.PromptAnalysis
+) -> prompting.PromptAnalysis:
+    """The source's scene with what ``new`` states: each element from ``new`` where it names
+    one, from ``source`` elsewhere.
+
+    Only a subject the tables know replaces the source's ("the same shot at night" names no
+    subject), and a colour the new prompt gives without a subject colours the subject ("make
+    the fox blue").
+    """
+    text = " ".join(new.prompt.split())
+    keep: dict[str, object] = {}
+    if new.subject_kind is not None and prompting.find(prompting.SUBJECTS, text) is not None:
+        same = _head(new.subject) == _head(source.subject)
+        keep.update(subject=new.subject, subject_kind=new.subject_kind)
+        keep["subject_colour"] = new.subject_colour or (
+            new.colours[0] if new.colours else (source.subject_colour if same else None)
+        )
+    else:
+        keep.update(subject=source.subject, subject_kind=source.subject_kind)
+        keep["subject_colour"] = new.colours[0] if new.colours else source.subject_colour
+    pairs = (
+        ("action", "action_kind"),
+        ("setting", "setting_kind"),
+        ("camera", "camera_kind"),
+        ("shot", "shot_kind"),
+        ("lighting", "lighting_kind"),
+        ("style", "style_kind"),
+    )
+    for phrase, kind in pairs:
+        stated = getattr(new, kind) is not None
+        chosen = new if stated else source
+        keep[phrase], keep[kind] = getattr(chosen, phrase), getattr(chosen, kind)
+    keep["weather"] = new.weather or source.weather
+    keep["mood"] = new.mood or source.mood
+    keep["colours"] = new.colours or source.colours
+    return dataclasses.replace(new, **keep)  # type: ignore[arg-type]
+
+
+def build(
+    prompt: str,
+    seed: int,
+    width: int,
+    height: int,
+    seconds: int,
+    fps: int,
+    *,
+    source_prompt: str | None = None,
+    source_seconds: int | None = None,
+    character: Look | None = None,
+) -> Scene:
+    """Decide the whole shot from the prompt (content) and the seed (composition).
+
+    ``source_prompt``: a remix, edit or extension keeps that prompt's scene and applies this
+    one's changes.  ``source_seconds``: an extension, whose timeline starts where a source
+    of that length (rendered from ``source_prompt``, or this prompt) ended.
+    """
     analysis = prompting.analyse(prompt)
+    if source_prompt:
+        analysis = merge(prompting.analyse(source_prompt), analysis)
+    follows = None
+    if source_seconds:
+        follows = build(
+            source_prompt or prompt, seed, width, height, source_seconds, fps, character=character
+        )
+    return _decide(analysis, seed, width, height, seconds, fps, follows, character)
+
+
+def _decide(
+    analysis: prompting.PromptAnalysis,
+    seed: int,
+    width: int,
+    height: int,
+    seconds: int,
+    fps: int,
+    follows: Scene | None,
+    character: Look | None,
+) -> Scene:
     setting = analysis.setting_kind or DEFAULT_SETTING
     weather = analysis.weather
     grey = "overcast" if weather in ("rain", "fog") else "day"
@@ -131,6 +247,11 @@ def build(prompt: str, seed: int, width: int, height: int, seconds: int, fps: in
     if camera == "pan":
         camera = "pan_right" if composition(seed).direction > 0 else "pan_left"
     subject_words = analysis.subject or ""
+    if character is not None:
+        subject_words = character.name
+        analysis = dataclasses.replace(
+            analysis, subject=character.name, subject_kind=character.kind
+        )
     if subject_words:
         title = " · ".join((subject_words.upper(), _label(analysis.action, action)))
     else:  # no subject: the shot is about the place
@@ -159,7 +280,11 @@ def build(prompt: str, seed: int, width: int, height: int, seconds: int, fps: in
         style=style,
         mood=mood,
         subject_kind=analysis.subject_kind,
-        palette=palette_mod.palette(analysis, setting, lighting, style),
+        palette=palette_mod.palette(
+            analysis, setting, lighting, style, character.colour if character else None
+        ),
         title=title,
         subtitle=subtitle,
+        follows=follows,
+        character=character,
     )

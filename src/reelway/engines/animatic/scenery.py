@@ -309,13 +309,16 @@ def _ranges(
     slots: tuple[tuple[float, float, float], ...],
     colour: sprites.RGB,
     accent: sprites.RGB,
+    origin: float = 0.0,
 ) -> None:
-    """Mountain peaks with snow caps and a shaded flank, or flat-topped mesas."""
+    """Mountain peaks with snow caps and a shaded flank, or flat-topped mesas; ``origin`` is
+    the band's left edge in world units (of ``period``'s scale)."""
     spacing = period * (0.22 if kind == "peaks" else 0.32)
     dark, light = (*sprites.shade(colour, 0.82), 255), (*accent, 255)
-    for k in range(int(w / spacing) + 2):
+    first = math.floor(origin / spacing) - 2  # world-anchored: the same peaks for any band
+    for k in range(first, first + int(w / spacing) + 5):
         sx, sh, sv = slots[k % len(slots)]
-        cx = (k + 0.4 * sx) * spacing
+        cx = (k + 0.4 * sx) * spacing - origin
         height = h * (0.4 + 0.55 * sh)
         half = spacing * (0.6 + 0.5 * sv)
         tip = (cx, h - height)
@@ -364,15 +367,18 @@ def profile(
     colour: sprites.RGB,
     accent: sprites.RGB,
     period: float,
+    origin: float = 0.0,
 ) -> Image.Image:
     """A horizon band as RGBA: silhouettes whose bottom edge is the band's bottom row.
 
     The outline is a sum of sines whose phases come from the composition slots, so it is the
     seed's; ``period`` (pixels) keeps the wavelength tied to the frame, not the band width.
+    ``origin`` is the world x of the band's left edge: the outline is a function of world x,
+    so bands of different extents (a source and its extension) show the same horizon.
     """
     ss = 2
     w, h = width * ss, height * ss
-    xs = np.arange(w, dtype=np.float64) / ss
+    xs = np.arange(w, dtype=np.float64) / ss + origin
     phases = [s[0] * 2 * math.pi for s in slots[:6]]
     unit = xs / period * 2 * math.pi
     wave = (
@@ -396,15 +402,14 @@ def profile(
         top = np.full(w, float(h))  # the shapes are drawn directly below
     elif kind in ("skyline", "buildings"):
         top = np.full(w, float(h))
-        x = 0.0
-        k = 0
-        while x < w:
+        cell = ss * period * 0.15  # one building per world cell: the same street in any band
+        k = math.floor(origin * ss / cell)
+        while (x := k * cell - origin * ss) < w:
             bw = ss * period * (0.06 + 0.08 * slots[k % len(slots)][0])
             bh = h * (0.35 + 0.6 * slots[k % len(slots)][1])
-            lo, hi = int(x), int(min(w, x + bw))
+            lo, hi = max(0, int(x)), max(0, int(min(w, x + bw)))
             top[lo:hi] = h - bh
             detail.append(("windows", x, x + bw, h - bh, slots[k % len(slots)][2]))
-            x += bw + ss * period * 0.01 * (k % 3)
             k += 1
     points = [(0.0, float(h))] + [
         (float(i), float(t)) for i, t in zip(range(0, w, 4), top[::4], strict=True)
@@ -412,7 +417,7 @@ def profile(
     points += [(float(w), float(top[-1])), (float(w), float(h))]
     d.polygon(points, fill=(*colour, 255))
     if kind in ("peaks", "mesas"):
-        _ranges(d, kind, w, h, ss * period, slots, colour, accent)
+        _ranges(d, kind, w, h, ss * period, slots, colour, accent, origin * ss)
     for name, x0, x1, y0, v in detail:
         if name == "windows":
             lit = sprites.shade(accent, 0.9)

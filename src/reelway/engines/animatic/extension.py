@@ -1,0 +1,63 @@
+"""What an extension needs beyond a render: the source's last frame and a seamless join.
+
+The new segment is rendered as the continuation of the source's scene (``scene.follows``)
+and ``media.stitch`` puts it after the source's own frames, which are never re-rendered.  When
+the continuation's first frame does not match the source's last one closely (an uploaded
+source, a prompt that changes the light, a source made from a chain of prompts the engine
+cannot see), the first half second dissolves from that last frame, so the join never jumps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from av.video.frame import VideoFrame
+from numpy.typing import NDArray
+from PIL import Image
+
+from reelway.engines.animatic import captions
+from reelway.media import encode
+
+MATCHED = 6.0
+"""Mean luma difference (0-255) below which the continuation's first frame counts as the
+next frame of the source: one frame of motion plus codec noise."""
+
+U8 = NDArray[np.uint8]
+
+
+def image_at(png: Path, width: int, height: int) -> Path:
+    """The source's last frame as an image of exactly ``width`` x ``height`` (an uploaded
+    source may differ), for a continuation that starts from it."""
+    with Image.open(png) as image:
+        if image.size == (width, height):
+            return png
+        fitted = image.convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+    out = png.with_name(png.stem + f"-{width}x{height}.png")
+    fitted.save(out, "PNG")
+    return out
+
+
+class Join:
+    """Dissolves the segment's first frames from the source's last frame when they differ."""
+
+    def __init__(self, last: Path, writer: encode.Mp4Writer, fps: int) -> None:
+        with Image.open(last) as image:
+            rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+        frame = writer.convert(rgb)
+        self.planes = [np.array(p, dtype=np.float32) for p in captions.planes(frame)]
+        self.length = max(1, fps // 2)
+        self.frames = 0
+        """How many frames dissolve: decided from the first frame (0: none)."""
+
+    def apply(self, frame: VideoFrame, index: int) -> None:
+        planes = captions.planes(frame)
+        if index == 0:
+            difference = float(np.abs(planes[0].astype(np.float32) - self.planes[0]).mean())
+            self.frames = self.length if difference > MATCHED else 0
+        if index >= self.frames:
+            return
+        keep = 1.0 - (index + 1) / (self.frames + 1)  # the source's share, falling to 0
+        for plane, source in zip(planes, self.planes, strict=True):
+            mixed = plane.astype(np.float32) * (1.0 - keep) + source * keep
+            plane[...] = np.clip(np.round(mixed), 0, 255).astype(np.uint8)
