@@ -45,10 +45,21 @@ EDIT_ACTIONS = {
     "resize": ("c2pa.resized", "Resized"),
 }
 _PARENT_ID = "parent"
+_COMPONENT_ID = "component{}"
 _UNTRUSTED = "signingCredential.untrusted"
 
 State = Literal["Valid", "Trusted", "Invalid", "Missing"]
 _STATES: dict[str, State] = {"Valid": "Valid", "Trusted": "Trusted", "Invalid": "Invalid"}
+
+
+@dataclass(frozen=True)
+class Component:
+    """A file the output is made from besides its parent: an edit's or extension's source
+    video, a stitched segment.  Listed as a ``componentOf`` ingredient, so a signed source
+    keeps its own manifest inside the new one."""
+
+    path: Path
+    title: str
 
 
 class ProvenanceError(Exception):
@@ -131,6 +142,7 @@ class Signer:
         claim: Claim,
         ingredient: Path | None = None,
         edits: Sequence[str] = (),
+        components: Sequence[Component] = (),
     ) -> None:
         """Write ``src`` with a manifest to ``dst`` (which may be ``src``), atomically."""
         if mime not in MIME_TYPES:
@@ -139,7 +151,7 @@ class Signer:
         try:
             os.fchmod(fd, os.stat(src).st_mode & 0o777)  # mkstemp's 0600 would stick
             with open(src, "rb") as source, os.fdopen(fd, "w+b") as out:
-                self._sign_stream(source, out, mime, claim, ingredient, edits)
+                self._sign_stream(source, out, mime, claim, ingredient, edits, components)
             os.replace(temp, dst)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
@@ -153,12 +165,14 @@ class Signer:
         claim: Claim,
         ingredient: Path | None,
         edits: Sequence[str],
+        components: Sequence[Component] = (),
     ) -> None:
         creds = self.credentials
         info = c2pa.C2paSignerInfo(creds.algorithm, creds.chain_pem, creds.key_pem, None)
         try:
             builder = c2pa.Builder(
-                manifest(mime, claim, ingredient is not None, edits), self._context
+                manifest(mime, claim, ingredient is not None, edits, len(components)),
+                self._context,
             )
             if ingredient is not None:
                 title = claim.parent_title or ingredient.name
@@ -168,14 +182,30 @@ class Signer:
                         guess_mime(ingredient),
                         parent,
                     )
+            for number, component in enumerate(components):
+                with open(component.path, "rb") as part:
+                    builder.add_ingredient(
+                        {
+                            "title": component.title,
+                            "relationship": "componentOf",
+                            "label": _COMPONENT_ID.format(number),
+                        },
+                        guess_mime(component.path),
+                        part,
+                    )
             with c2pa.Signer.from_info(info) as signer:
                 builder.sign(signer, mime, source, out)
         except c2pa.C2paError as exc:
             raise ProvenanceError(str(exc).strip()) from None
 
 
-def manifest(mime: str, claim: Claim, has_parent: bool, edits: Sequence[str]) -> dict[str, Any]:
+def manifest(
+    mime: str, claim: Claim, has_parent: bool, edits: Sequence[str], components: int = 0
+) -> dict[str, Any]:
     """The manifest definition: generator, actions, and Reelway's generation assertion.
+
+    ``components`` ingredients (a source video, a stitched segment) are named by one
+    ``c2pa.placed`` action after the first.
 
     With a parent the first action is ``c2pa.opened`` pointing at it: c2pa-rs 0.91 accepts
     ``c2pa.created`` beside a parentOf ingredient, but the C2PA spec reserves ``created`` for
@@ -190,6 +220,16 @@ def manifest(mime: str, claim: Claim, has_parent: bool, edits: Sequence[str]) ->
     if has_parent:
         first["parameters"] = {"ingredientIds": [_PARENT_ID]}
     actions = [first]
+    if components:
+        actions.append(
+            {
+                "action": "c2pa.placed",
+                "softwareAgent": agent,
+                "parameters": {
+                    "ingredientIds": [_COMPONENT_ID.format(n) for n in range(components)]
+                },
+            }
+        )
     for edit in edits:
         name, description = EDIT_ACTIONS.get(
             edit, (edit, None) if edit.startswith("c2pa.") else ("c2pa.edited", edit)

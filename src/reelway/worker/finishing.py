@@ -4,7 +4,8 @@ watermark, and C2PA signing.
 The order matters: moderation looks at what the engine made; the watermark changes pixels, so
 it comes before signing; signing is last so the manifest's hashes cover the served bytes.  A
 hosted provider's original file becomes the manifest's parent ingredient, which keeps the
-provider's own C2PA manifest (if it had one) inside Reelway's.
+provider's own C2PA manifest (if it had one) inside Reelway's; the source video of an edit
+or an extension is listed as a component, keeping its manifest too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +33,18 @@ class Finisher:
     mark: watermark.Watermark
 
     async def finish(
-        self, video: jobs.Video, engine: str, output: base.RenderOutput, *, remote: bool
+        self,
+        video: jobs.Video,
+        engine: str,
+        output: base.RenderOutput,
+        *,
+        remote: bool,
+        components: Sequence[provenance.Component] = (),
     ) -> None:
-        """Raise ``errors.ModerationBlocked`` (or ``OutputModerationFailed``) to refuse."""
+        """Raise ``errors.ModerationBlocked`` (or ``OutputModerationFailed``) to refuse.
+
+        ``components`` (an edit's or extension's source video, a stitched segment) become
+        the video manifest's ``componentOf`` ingredients."""
         if self.moderation.checks_output:
             try:
                 sampled = await asyncio.to_thread(
@@ -46,14 +57,20 @@ class Finisher:
                 ) from exc
             await self.moderation.screen_output(sampled)
         try:
-            await self._mark_and_sign(video, engine, output, remote=remote)
+            await self._mark_and_sign(video, engine, output, remote=remote, components=components)
         except Exception as exc:  # a library's own error: record it, never crash the worker
             raise errors.EngineRuntimeError(
                 f"Finishing the video (watermark, C2PA signing) failed: {type(exc).__name__}: {exc}"
             ) from exc
 
     async def _mark_and_sign(
-        self, video: jobs.Video, engine: str, output: base.RenderOutput, *, remote: bool
+        self,
+        video: jobs.Video,
+        engine: str,
+        output: base.RenderOutput,
+        *,
+        remote: bool,
+        components: Sequence[provenance.Component] = (),
     ) -> None:
         edits: list[str] = []
         provider: Path | None = None
@@ -75,7 +92,7 @@ class Finisher:
             return
         claim = _claim(video, engine, f"{video.id}.mp4")
         await asyncio.to_thread(
-            self.signer.sign, current, output.video, "video/mp4", claim, provider, edits
+            self.signer.sign, current, output.video, "video/mp4", claim, provider, edits, components
         )
         try:
             await self._sign_previews(video, engine, output, edits)

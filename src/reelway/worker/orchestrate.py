@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 
 from reelway import catalog, errors, jobs, logs
 from reelway.engines import base
+from reelway.media import provenance
 from reelway.store.queue import Heartbeat, LeaseLost
-from reelway.worker import remote_job, routing
+from reelway.worker import remote_job, routing, sources
 from reelway.worker.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,13 @@ async def _run(
             None,
         )
         return "failed"
+    source_id = video.sources.video_id
+    source = await ctx.store.source(source_id) if source_id else None
     try:
-        request = await _request(ctx, video, model, workdir)
+        planned = await _request(ctx, video, model, workdir, source)
     except errors.JobFailure as failure:
         await _fail(ctx, video, token, failure, None)
         return "failed"
-    source_id = video.sources.video_id
-    source = await ctx.store.source(source_id) if source_id else None
     route = routing.Route(
         video,
         model,
@@ -102,9 +103,11 @@ async def _run(
         engine = step
         kind = route.rendering(engine)
         request = dataclasses.replace(
-            request, kind=kind, source_operation=route.source_operation(engine, kind)
+            planned, kind=kind, source_operation=route.source_operation(engine, kind)
         )
         try:
+            if sources.stitched(video, request):
+                request = await sources.from_last_frame(request, workdir)
             outcome = await _attempt(
                 ctx, video, token, engine, request, workdir, stopping, route.call_id
             )
@@ -172,13 +175,25 @@ async def _attempt(
     else:
         remote_run = remote_job.RemoteRun(ctx, video, token, engine, remote, call_id)
         work = remote_run.run(request, output, progress.set)
+    stitched = sources.stitched(video, request)
+    if stitched:
+        work = _then_stitch(work, request, output)
     render: asyncio.Task[object] = asyncio.create_task(work)
     try:
         await _supervise(ctx, video, token, render, progress, stopping)
-        await render
+        segment = await render
         billing = None if remote_run is None else await remote_run.billing(output.video)
         _check_outputs(output)
-        await ctx.finisher.finish(video, engine, output, remote=remote_run is not None)
+        await ctx.finisher.finish(
+            video,
+            engine,
+            output,
+            # A stitched file is Reelway's own; the provider's segment is a component of it.
+            remote=remote_run is not None and not stitched,
+            components=_components(
+                request, segment if stitched and remote_run is not None else None
+            ),
+        )
         assets = await _store_outputs(ctx, video, token, output)
     except _Stop as stop:
         if stop.outcome in ("cancelled", "deadline") and remote_run is not None:
@@ -210,6 +225,29 @@ async def _attempt(
         raise
     log.info("completed %s", video.id)
     return "completed"
+
+
+async def _then_stitch(
+    work: Coroutine[Any, Any, object], request: base.GenerationRequest, output: base.RenderOutput
+) -> Path:
+    """The render of an extension's new segment, then the stitch onto its source: one
+    supervised task, so the lease is renewed and a cancel stops it while it stitches."""
+    await work
+    return await sources.stitch_on(request, output)
+
+
+def _components(
+    request: base.GenerationRequest, segment: object
+) -> tuple[provenance.Component, ...]:
+    """The files the video's manifest lists as its components: the source video of an edit,
+    an extension or a real remix, and a provider's segment that was stitched on."""
+    found: list[provenance.Component] = []
+    if request.source_video is not None and request.source_video.is_file():
+        title = request.sources.video_id or "uploaded video"
+        found.append(provenance.Component(request.source_video, f"source video {title}"))
+    if isinstance(segment, Path) and segment.is_file():
+        found.append(provenance.Component(segment, "generated segment"))
+    return tuple(found)
 
 
 class _Progress:
@@ -283,8 +321,14 @@ async def _stop(ctx: JobContext, video: jobs.Video, token: str, outcome: str) ->
 
 
 async def _request(
-    ctx: JobContext, video: jobs.Video, model: catalog.ModelSpec, workdir: Path
+    ctx: JobContext,
+    video: jobs.Video,
+    model: catalog.ModelSpec,
+    workdir: Path,
+    source: jobs.Video | None = None,
 ) -> base.GenerationRequest:
+    """The job as an engine sees it, its files downloaded into ``workdir``.  For an
+    extension ``seconds`` is the new segment's length (the row holds the stitched total)."""
     width, height = catalog.parse_size(video.size)
     image: Path | None = None
     if video.input_reference:
@@ -295,17 +339,22 @@ async def _request(
             raise errors.AssetsMissing(
                 "The video's input_reference image is missing from storage."
             ) from None
+    found = await sources.source(ctx, video, source, workdir)
     return base.GenerationRequest(
         video_id=video.id,
         model=model.name,
         prompt=video.prompt or "",
         width=width,
         height=height,
-        seconds=int(video.seconds),
+        seconds=video.new_seconds,
         seed=video.seed,
         input_image=image,
         kind=video.kind,
         sources=video.sources,
+        source_video=found.video,
+        source_prompt=found.prompt,
+        source_seconds=found.seconds,
+        characters=await sources.characters(ctx, video, workdir),
     )
 
 

@@ -138,11 +138,15 @@ class RemoteRun:
 
     async def billing(self, video_file: Path) -> ledger.Settlement:
         """How to charge the finished video: its real duration (a provider may deliver a
-        shorter clip than asked for; 0.1 s of slack) and the provider's cost if reported."""
+        shorter clip than asked for; 0.1 s of slack) and the provider's cost if reported.
+
+        An extension's file is the stitched whole; only its new seconds are charged, so the
+        source's length (``Sources.extends_seconds``) is taken off."""
         info = await asyncio.to_thread(probe.probe, video_file)
+        made = info.duration - self.video.sources.extends_seconds
         return ledger.Settlement(
             "completed",
-            billed_seconds=max(1, math.ceil(info.duration - 0.1)),
+            billed_seconds=max(1, math.ceil(made - 0.1)),
             cost_usd_micros=None if self.cost_usd is None else round(self.cost_usd * 1_000_000),
         )
 

@@ -39,19 +39,30 @@ class Defer:
 
 
 def needs(video: jobs.Video) -> Needs:
-    """What the job asks of the engine that renders it."""
+    """What the job asks of the engine that renders it.  An extension's engine makes only the
+    new segment, so ``seconds`` is that segment's length."""
     wanted: set[catalog.Capability] = set()
     if video.input_reference:
         wanted.add(catalog.Capability.IMAGE_INPUT)
     if video.sources.characters:
         wanted.add(catalog.Capability.CHARACTERS)
-    return Needs(size=video.size, seconds=int(video.seconds), capabilities=frozenset(wanted))
+    if video.kind is jobs.JobKind.EDIT:
+        wanted.add(catalog.Capability.EDITS)
+    if video.kind is jobs.JobKind.EXTEND:
+        # Served natively, or from the source's last frame and stitched (capabilities.serves).
+        wanted.add(catalog.Capability.EXTENSIONS)
+    return Needs(size=video.size, seconds=video.new_seconds, capabilities=frozenset(wanted))
 
 
 def rendered_as(job: jobs.JobKind, rendered: jobs.JobKind) -> str | None:
     """What the finished video records when its engine made something other than the job's
-    kind: ``"generation"`` for a remix (or edit...) rendered as a new video; else None."""
-    if rendered is jobs.JobKind.GENERATE and job is not jobs.JobKind.GENERATE:
+    kind: ``"generation"`` for a remix rendered as a new video; else None.  An extension
+    whose segment was generated from the source's last frame and stitched on is still an
+    extension."""
+    if rendered is jobs.JobKind.GENERATE and job not in (
+        jobs.JobKind.GENERATE,
+        jobs.JobKind.EXTEND,
+    ):
         return "generation"
     return None
 
@@ -106,8 +117,14 @@ class Route:
 
     def rendering(self, engine: str) -> jobs.JobKind:
         """The kind ``engine`` is asked to render: a remix on an engine that cannot remix
-        its source becomes a new generation from the remix's prompt (``rendered_as``)."""
+        its source becomes a new generation from the remix's prompt (``rendered_as``); an
+        extension on an engine that cannot extend becomes a generation of the new segment from
+        the source's last frame, which the worker stitches on."""
         if self.video.kind is jobs.JobKind.REMIX and not self._remixes(engine):
+            return jobs.JobKind.GENERATE
+        if self.video.kind is jobs.JobKind.EXTEND and not self.infos[engine].has(
+            catalog.Capability.EXTENSIONS
+        ):
             return jobs.JobKind.GENERATE
         return self.video.kind
 
