@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +17,7 @@ from reelway import errors, jobs
 from reelway.catalog import Capability
 from reelway.engines import base
 from reelway.engines.openai_compat import OpenAICompatEngine
+from reelway.media import probe
 from tests.engines import contract
 from tests.engines.contract import Case, LongformContract, RemoteEngineContract
 from tests.fakes import server
@@ -343,6 +346,49 @@ REFUSALS: list[tuple[str, str, str, dict[str, Any], int, str | None, str | None]
     ("download an unknown id", "GET", "/video_9999/content", {}, 404, None, None),
     ("delete an unknown id", "DELETE", "/video_9999", {}, 404, None, None),
     ("remix an unknown id", "POST", "/video_9999/remix", {"json": PROMPT}, 404, None, None),
+    ("edit without a video", "POST", "/edits", {"json": PROMPT}, 400,
+     "missing_required_parameter", "video"),
+    ("edit of an unknown id", "POST", "/edits", {"json": {**PROMPT, "video": {
+        "id": "video_9999"}}}, 404, None, None),
+    ("edit of an unknown id, multipart", "POST", "/edits", {"files": {
+        "prompt": (None, "a boat"), "video[id]": (None, "video_9999")}}, 404, None, None),
+    ("edit with the video as a string", "POST", "/edits", {"json": {**PROMPT,
+     "video": "video_0001"}}, 400, "invalid_type", "video"),
+    ("edit with seconds", "POST", "/edits", {"json": {**PROMPT, "seconds": "4", "video": {
+        "id": "video_0001"}}}, 400, "unknown_parameter", "seconds"),
+    ("edit of a file that is no video", "POST", "/edits", {"data": PROMPT, "files": {
+        "video": ("a.mp4", b"not a video", "video/mp4")}}, 400, "invalid_value", "video"),
+    ("extension without seconds", "POST", "/extensions", {"json": {**PROMPT, "video": {
+        "id": "video_0001"}}}, 400, "missing_required_parameter", "seconds"),
+    ("extension of 5 seconds", "POST", "/extensions", {"json": {**PROMPT, "seconds": "5",
+     "video": {"id": "video_0001"}}}, 400, "invalid_value", "seconds"),
+    ("extension seconds as a number", "POST", "/extensions", {"json": {**PROMPT, "seconds": 4,
+     "video": {"id": "video_0001"}}}, 400, "invalid_type", "seconds"),
+    ("characters on an extension", "POST", "/extensions", {"json": {**PROMPT, "seconds": "4",
+     "video": {"id": "video_0001"}, "characters": [{"id": "char_0001"}]}}, 400,
+     "unknown_parameter", "characters"),
+    ("input_reference on an extension", "POST", "/extensions", {"json": {**PROMPT,
+     "seconds": "4", "video": {"id": "video_0001"}, "input_reference": {"file_id": "f"}}}, 400,
+     "unknown_parameter", "input_reference"),
+    ("extension of an unknown id", "POST", "/extensions", {"files": {"prompt": (None, "on"),
+     "seconds": (None, "4"), "video[id]": (None, "video_9999")}}, 404, None, None),
+    ("character as JSON", "POST", "/characters", {"json": {"name": "Rusty"}}, 400, None, None),
+    ("character without a name", "POST", "/characters", {"files": {"video": (
+        "c.mp4", b"x", "video/mp4")}}, 400, "missing_required_parameter", "name"),
+    ("character name too long", "POST", "/characters", {"data": {"name": "x" * 81}, "files": {
+        "video": ("c.mp4", b"x", "video/mp4")}}, 400, "invalid_value", "name"),
+    ("character without a video", "POST", "/characters", {"files": {"name": (None, "Rusty")}},
+     400, "missing_required_parameter", "video"),
+    ("character clip that is no video", "POST", "/characters", {"data": {"name": "Rusty"},
+     "files": {"video": ("c.mp4", b"not a video", "video/mp4")}}, 400, "invalid_value",
+     "video"),
+    ("get an unknown character", "GET", "/characters/char_9999", {}, 404, None, None),
+    ("get a character without a key", "GET", "/characters/char_0001", {"key": None}, 401, None,
+     None),
+    ("three characters", "POST", "", {"json": {**PROMPT, "characters": [{"id": "char_1"}] * 3}},
+     400, "array_above_max_length", "characters"),
+    ("an unknown character", "POST", "", {"json": {**PROMPT, "characters": [{"id": "char_9"}]}},
+     400, "invalid_value", "characters"),
 ]  # fmt: skip
 
 
@@ -388,3 +434,306 @@ async def test_the_fake_refuses_a_remix_or_download_of_an_unfinished_video(
         assert answer.json()["error"]["code"] == "video_not_ready"
     assert no_prompt.json()["error"]["param"] == "prompt"
     assert len(fake.jobs) == 1
+
+
+# ------------------------------------------------------------------ edits, extensions, characters
+
+
+async def _made(engine: OpenAICompatEngine, folder: Path) -> tuple[base.Operation, Path]:
+    """A completed upstream video and its file, as the worker hands a source over."""
+    operation = await engine.submit(contract.REQUEST)
+    path = folder / "source.mp4"
+    path.write_bytes(await contract.drive(engine, operation=operation))
+    return operation, path
+
+
+async def test_an_edit_of_its_own_video_names_it_and_uploads_nothing(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    engine = make_engine()
+    try:
+        operation, video = await _made(engine, tmp_path)
+        request = contract.derived(jobs.JobKind.EDIT, operation, video, "the pond in snow")
+        await contract.drive(engine, request)
+    finally:
+        await engine.close()
+    edited = fake.jobs["video_0002"].body
+    assert edited == {
+        "prompt": "the pond in snow",
+        "model": "sora-2",
+        "size": "1280x720",
+        "seconds": "4",
+        "edit_of": operation["id"],
+        "encoding": "application/json",
+    }
+    sent = [call for _, endpoint, call in fake.log if endpoint == "create"][1]
+    assert json.loads(sent.body) == {"prompt": "the pond in snow", "video": {"id": "video_0001"}}
+    assert fake.answered.keys() == {200}
+
+
+async def test_an_edit_of_a_video_it_did_not_make_uploads_it_with_the_model(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    video = tmp_path / "mine.mp4"
+    video.write_bytes(fake.video)
+    engine = make_engine()
+    try:
+        await contract.drive(engine, contract.derived(jobs.JobKind.EDIT, None, video, "at dusk"))
+    finally:
+        await engine.close()
+    (edited,) = fake.jobs.values()
+    assert edited.body == {
+        "prompt": "at dusk",
+        "model": "sora-2",
+        "size": "320x180",  # the upload's own size and length
+        "seconds": "1",
+        "edit_of": "upload",
+        "encoding": "multipart/form-data",
+    }
+
+
+async def test_a_source_the_upstream_no_longer_has_is_uploaded_instead(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    engine = make_engine()
+    try:
+        operation, video = await _made(engine, tmp_path)
+        fake.jobs[operation["id"]].deleted = True  # expired upstream
+        request = contract.derived(jobs.JobKind.EXTEND, operation, video, "on and on", 4)
+        await contract.drive(engine, request)
+    finally:
+        await engine.close()
+    extended = fake.jobs["video_0002"].body
+    assert (extended["extension_of"], extended["encoding"]) == ("upload", "multipart/form-data")
+    assert fake.answered[404] == 1
+
+
+async def test_an_extension_of_its_own_video_is_the_stitched_total(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    engine = make_engine()
+    try:
+        operation, video = await _made(engine, tmp_path)
+        request = contract.derived(jobs.JobKind.EXTEND, operation, video, "the boat sails", 8)
+        whole = await contract.drive(engine, request)
+    finally:
+        await engine.close()
+    extended = fake.jobs["video_0002"].body
+    assert extended["extension_of"] == operation["id"] and extended["encoding"] == (
+        "application/json"
+    )
+    assert (extended["segment"], extended["seconds"], extended["extensions"]) == ("8", "12", 1)
+    out = tmp_path / "whole.mp4"
+    out.write_bytes(whole)
+    assert probe.probe(out).duration == pytest.approx(12, abs=contract.SECONDS_TOLERANCE)
+
+
+async def test_an_account_not_allowed_to_upload_footage_cannot_serve_it(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    fake.video_uploads = False
+    video = tmp_path / "mine.mp4"
+    video.write_bytes(fake.video)
+    engine = make_engine()
+    try:
+        with pytest.raises(errors.EngineCannotServe, match="uploaded video") as caught:
+            await engine.submit(contract.derived(jobs.JobKind.EDIT, None, video, "at dusk"))
+    finally:
+        await engine.close()
+    assert caught.value.failover, "another engine on the route may edit it"
+    assert fake.jobs == {}
+
+
+async def test_an_upstream_without_the_route_cannot_serve_it(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    """An older server answers 404 to /videos/extensions itself: the job moves on."""
+    fake.script("create", server.fault(404, {"error": {"message": "Not Found"}}))
+    video = tmp_path / "mine.mp4"
+    video.write_bytes(fake.video)
+    engine = make_engine()
+    try:
+        with pytest.raises(errors.EngineCannotServe, match="videos/extensions"):
+            await engine.submit(contract.derived(jobs.JobKind.EXTEND, None, video, "on", 4))
+    finally:
+        await engine.close()
+
+
+@pytest.mark.parametrize(
+    ("kind", "capabilities", "lacking"),
+    [(jobs.JobKind.EDIT, ["extensions"], "edits"), (jobs.JobKind.EXTEND, ["edits"], "extensions")],
+)
+async def test_declared_without_an_operation_it_sends_nothing(
+    fake: FakeOpenAI, tmp_path: Path, kind: jobs.JobKind, capabilities: list[str], lacking: str
+) -> None:
+    video = tmp_path / "mine.mp4"
+    video.write_bytes(fake.video)
+    engine = OpenAICompatEngine(fake.v1, contract.API_KEY, name="up", capabilities=capabilities)
+    try:
+        with pytest.raises(errors.EngineCannotServe, match=f"cannot take {lacking}"):
+            await engine.submit(contract.derived(kind, None, video, "on", 4))
+    finally:
+        await engine.close()
+    assert not fake.log
+
+
+def _characters(folder: Path) -> tuple[base.CharacterRef, base.CharacterRef]:
+    clip = folder / "clip.mp4"
+    clip.write_bytes(contract.character_clip())
+    return base.CharacterRef("char_a", "Rusty", clip), base.CharacterRef("char_b", "Hoot", clip)
+
+
+async def test_characters_are_uploaded_once_and_named_by_their_upstream_ids(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    fox, owl = _characters(tmp_path)
+    engine = make_engine()
+    try:
+        for prompt in ("Rusty meets Hoot", "Hoot follows Rusty home"):
+            request = base.GenerationRequest(
+                **{**contract.REQUEST.__dict__, "prompt": prompt, "characters": (fox, owl)}
+            )
+            await contract.drive(engine, request)
+    finally:
+        await engine.close()
+    assert fake.calls["character"] == 2, "one upload per character, not per video"
+    assert fake.calls["character_get"] == 2, "the second video checks they are still known"
+    assert [c.name for c in fake.characters.values()] == ["Rusty", "Hoot"]
+    assert [job.body["characters"] for job in fake.jobs.values()] == [
+        ["char_0001", "char_0002"]
+    ] * 2
+    assert {job.body["encoding"] for job in fake.jobs.values()} == {"application/json"}
+
+
+async def test_a_character_the_upstream_forgot_or_a_new_clip_is_uploaded_again(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    fox, _ = _characters(tmp_path)
+    request = base.GenerationRequest(
+        **{**contract.REQUEST.__dict__, "prompt": "Rusty runs", "characters": (fox,)}
+    )
+    engine = make_engine()
+    try:
+        await contract.drive(engine, request)
+        fake.characters.clear()  # the upstream lost it
+        await contract.drive(engine, request)
+        other = tmp_path / "other.mp4"
+        other.write_bytes(contract.character_clip() + b"\0")  # the same id, another clip
+        retaken = base.CharacterRef(fox.id, fox.name, other)
+        await contract.drive(
+            engine, base.GenerationRequest(**{**request.__dict__, "characters": (retaken,)})
+        )
+    finally:
+        await engine.close()
+    assert fake.calls["character"] == 3
+    assert [job.body["characters"] for job in fake.jobs.values()] == [
+        ["char_0001"],
+        ["char_0001"],  # uploaded again, and the fake numbers anew from what it holds
+        ["char_0002"],
+    ]
+
+
+async def test_characters_with_an_input_image_go_as_bracketed_multipart_parts(
+    fake: FakeOpenAI, make_engine, tmp_path: Path
+) -> None:
+    fox, owl = _characters(tmp_path)
+    image = tmp_path / "first.png"
+    image.write_bytes(_png(1280, 720))
+    request = base.GenerationRequest(
+        **{
+            **contract.REQUEST.__dict__,
+            "prompt": "Rusty and Hoot",
+            "characters": (fox, owl),
+            "input_image": image,
+        }
+    )
+    engine = make_engine()
+    try:
+        await contract.drive(engine, request)
+    finally:
+        await engine.close()
+    (job,) = fake.jobs.values()
+    assert job.body["characters"] == ["char_0001", "char_0002"]
+    assert job.body["encoding"] == "multipart/form-data"
+
+
+async def test_declared_without_characters_none_are_uploaded(
+    fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    fox, _ = _characters(tmp_path)
+    engine = OpenAICompatEngine(fake.v1, contract.API_KEY, name="up", capabilities=["remix"])
+    request = base.GenerationRequest(
+        **{**contract.REQUEST.__dict__, "prompt": "Rusty", "characters": (fox,)}
+    )
+    try:
+        with pytest.raises(errors.EngineCannotServe, match="characters"):
+            await engine.submit(request)
+    finally:
+        await engine.close()
+    assert not fake.log
+
+
+def _auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {contract.API_KEY}"}
+
+
+async def test_the_fake_makes_characters_as_openai_does(fake: FakeOpenAI) -> None:
+    clip = contract.character_clip()
+    async with httpx.AsyncClient(base_url=fake.v1, headers=_auth(), timeout=5) as client:
+        short = await client.post(
+            "/videos/characters",
+            data={"name": "Rusty"},
+            files={"video": ("c.mp4", fake.video, "video/mp4")},  # 1 s: too short
+        )
+        made = await client.post(
+            "/videos/characters", data={"name": "Rusty"}, files={"video": ("c.mp4", clip)}
+        )
+        character = made.json()
+        got = (await client.get(f"/videos/characters/{character['id']}")).json()
+        unnamed = await client.post(
+            "/videos", json={"prompt": "a fox", "characters": [{"id": character["id"]}]}
+        )
+        named = await client.post(
+            "/videos",
+            files={"prompt": (None, "Rusty the fox"), "characters[][id]": (None, character["id"])},
+        )
+    assert short.status_code == 400 and short.json()["error"]["param"] == "video"
+    assert made.status_code == 200 and character.keys() == {"id", "name", "created_at"}
+    assert character["id"].startswith("char_") and got == character
+    assert unnamed.status_code == 400 and unnamed.json()["error"]["param"] == "characters"
+    assert named.status_code == 200, named.text
+    (job,) = fake.jobs.values()
+    assert job.body["characters"] == [character["id"]]
+
+
+async def test_the_fake_holds_a_chain_to_six_extensions_and_120_seconds(fake: FakeOpenAI) -> None:
+    near_the_end = fake.new_job(
+        "video_long",
+        {"prompt": "p", "model": "sora-2", "size": "1280x720", "seconds": "116", "extensions": 1},
+    )
+    sixth = fake.new_job("video_sixth", {**near_the_end.body, "seconds": "40", "extensions": 6})
+    fresh = fake.new_job("video_fresh", {**near_the_end.body, "seconds": "8", "extensions": 0})
+    fake.next_outcome(server.Outcome("never"))
+    unfinished = fake.new_job("video_unfinished", {**fresh.body})
+    await asyncio.sleep(0.1)  # the scripted jobs complete after 0.05 s
+
+    async def extend(client: httpx.AsyncClient, source: str, seconds: str) -> httpx.Response:
+        return await client.post(
+            "/videos/extensions",
+            files={
+                "prompt": (None, "on"),
+                "seconds": (None, seconds),
+                "video[id]": (None, source),  # what the Python SDK's extra_body sends
+            },
+        )
+
+    async with httpx.AsyncClient(base_url=fake.v1, headers=_auth(), timeout=5) as client:
+        too_long = await extend(client, near_the_end.id, "8")
+        too_many = await extend(client, sixth.id, "4")
+        not_ready = await extend(client, unfinished.id, "4")
+        fine = await extend(client, fresh.id, "4")
+    assert (too_long.status_code, too_long.json()["error"]["param"]) == (400, "seconds")
+    assert (too_many.status_code, too_many.json()["error"]["param"]) == (400, "video")
+    assert not_ready.json()["error"]["code"] == "video_not_ready"
+    assert fine.status_code == 200 and fine.json()["seconds"] == "12"
+    assert fake.jobs[fine.json()["id"]].body["extensions"] == 1
