@@ -12,12 +12,15 @@ project, each named verbatim in the prompt (the id alone is not enough, as upstr
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
+
+import av
 
 from reelway import errors, ids, numeric, validation
 from reelway.media import frames, probe
@@ -250,18 +253,16 @@ def _spool(source: BinaryIO, target: Path) -> None:
 
 
 def check_clip(path: Path) -> Clip:
-    """An MP4 (a ``moov`` box) whose frames decode, 2-4 s long, not over ``MAX_PIXELS``."""
+    """An MP4 (``ftyp`` and ``moov`` boxes) whose frames all decode, 2-4 s long as decoded
+    (not only as its header says: a truncated upload is refused), at most ``MAX_PIXELS`` a
+    frame.  Runs in a thread: it decodes the whole clip once."""
     try:
         atoms = {atom.kind for atom in probe.top_level_atoms(path)}
         if "moov" not in atoms or "ftyp" not in atoms:
-            raise ValueError("not an MP4 (no ftyp and moov boxes)")
+            raise ValueError("no ftyp and moov boxes")
         info = probe.probe(path)
     except Exception as exc:  # any container or decoder failure: the upload is at fault
-        raise errors.InvalidVideo(
-            f"The character clip is not an MP4 video that can be read ({_reason(exc, path)}); send "
-            "an H.264 MP4 file.",
-            param="video",
-        ) from None
+        raise _unreadable(exc, path) from None
     if info.width * info.height > MAX_PIXELS:
         raise errors.InvalidVideo(
             f"The character clip is {info.width}x{info.height}; the most this server reads is "
@@ -269,20 +270,67 @@ def check_clip(path: Path) -> Clip:
             param="video",
         )
     duration = info.duration or (info.frames / info.fps if info.fps else 0.0)
+    _check_duration(duration)
+    try:
+        sampled, decoded = _sample(path, info.frames)
+    except Exception as exc:
+        raise _unreadable(exc, path) from None
+    if decoded < 0.9 * info.frames or not sampled:
+        raise errors.InvalidVideo(
+            f"The character clip ends early: {decoded} of its {info.frames} frames decode (a "
+            "truncated upload?); send the whole MP4 file.",
+            param="video",
+        )
+    if info.fps:
+        duration = min(duration, decoded / info.fps)
+        _check_duration(duration)
+    return Clip(info.width, info.height, duration, sampled)
+
+
+def _check_duration(duration: float) -> None:
     if not MIN_SECONDS - SLACK_SECONDS <= duration <= MAX_SECONDS + SLACK_SECONDS:
         raise errors.CharacterClipDuration(
             f"The character clip is {duration:.2f} s long; a character's clip must be "
             f"{MIN_SECONDS:g} to {MAX_SECONDS:g} seconds.",
             param="video",
         )
-    try:
-        sampled = frames.sample(path, SCREENED_FRAMES)
-    except Exception as exc:
-        raise errors.InvalidVideo(
-            f"The character clip's frames do not decode ({_reason(exc, path)}); send an H.264 MP4.",
-            param="video",
-        ) from None
-    return Clip(info.width, info.height, duration, sampled)
+
+
+def _sample(path: Path, expected: int) -> tuple[list[bytes], int]:
+    """JPEGs of ``SCREENED_FRAMES`` frames spread over the clip, and how many frames decode
+    (one pass; the clip is at most a few seconds)."""
+    last = max(0, expected - 1)
+    wanted = {round(i * last / (SCREENED_FRAMES - 1)) for i in range(SCREENED_FRAMES)}
+    picked: list[bytes] = []
+    count = 0
+    final: Any = None
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for frame in container.decode(stream):
+            final = frame
+            if count in wanted:
+                picked.append(_jpeg(frame))
+            count += 1
+    if final is not None and len(picked) < len(wanted):  # fewer frames than the header said
+        picked.append(_jpeg(final))
+    return picked, count
+
+
+def _jpeg(frame: Any) -> bytes:
+    image = frame.to_image()
+    image.thumbnail((frames.MAX_SIDE, frames.MAX_SIDE))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=frames.QUALITY)
+    return buffer.getvalue()
+
+
+def _unreadable(exc: Exception, path: Path) -> errors.InvalidVideo:
+    return errors.InvalidVideo(
+        f"The character clip is not an MP4 video that decodes ({_reason(exc, path)}); send an "
+        "H.264 MP4 file.",
+        param="video",
+    )
 
 
 def _reason(exc: Exception, path: Path) -> str:

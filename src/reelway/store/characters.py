@@ -128,7 +128,8 @@ class CharacterStore:
         return await self.db.read(page)
 
     async def delete(self, project_id: str, character_id: str) -> Character | None:
-        """Mark the project's live character deleted; the row as it was, or None."""
+        """Mark the project's live character deleted: the deleted row, or None when it had no
+        such live character."""
         if not ids.well_formed(character_id):
             return None
         query = (
