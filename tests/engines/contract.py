@@ -238,7 +238,8 @@ SECONDS_TOLERANCE = 0.25
 
 @functools.cache
 def character_clip() -> bytes:
-    """A 2 s MP4 (320x180) to make a character from, rendered once per test session."""
+    """A 2 s MP4 (320x180) to make a character from (or to upload as a source), rendered once
+    per test session."""
     from reelway.engines.animatic.engine import AnimaticEngine
 
     with tempfile.TemporaryDirectory() as folder:
@@ -303,20 +304,21 @@ class LongformContract:
             edited = await drive(engine, request)
         finally:
             await engine.close()
-        assert _length(edited, tmp_path) > 0
+        assert _length(edited, tmp_path) == pytest.approx(REQUEST.seconds, abs=SECONDS_TOLERANCE)
 
-    async def test_an_edit_of_a_video_it_did_not_make(
-        self, fake: server.FakeServer, make_engine: MakeEngine, tmp_path: Path
+    async def test_an_edit_of_a_video_it_did_not_make_keeps_its_length(
+        self, make_engine: MakeEngine, tmp_path: Path
     ) -> None:
         self._serves(Capability.EDITS)
         video = tmp_path / "upload.mp4"
-        video.write_bytes(fake.video)
+        video.write_bytes(character_clip())  # 2 s: not a length a create would make
+        request = derived(jobs.JobKind.EDIT, None, video, "in winter", source_seconds=2)
         engine = make_engine()
         try:
-            edited = await drive(engine, derived(jobs.JobKind.EDIT, None, video, "in winter"))
+            edited = await drive(engine, request)
         finally:
             await engine.close()
-        assert _length(edited, tmp_path) > 0
+        assert _length(edited, tmp_path) == pytest.approx(2, abs=SECONDS_TOLERANCE)
 
     async def test_an_extension_is_the_whole_video(
         self, make_engine: MakeEngine, tmp_path: Path

@@ -15,7 +15,8 @@ follow the longform contract (shared/reference/openai-videos-longform.md): ``vid
 (refused as ``unknown_parameter`` when ``video_uploads`` is off, as OpenAI refused accounts
 not eligible for it); an extension's ``seconds`` is the new segment, one of 4-20, and a
 chain holds at most 6 extensions and 120 s; its content is a video of the stitched total
-length, rendered like the clip every fake serves (the animatic, 320x180).  A character is a
+length (an edit's, of the source's length), rendered like the clip every fake serves (the
+animatic, 320x180).  A character is a
 2-4 s MP4 with a name of 1-80 characters; a create takes at most 2 (JSON ``characters:
 [{"id"}]`` or multipart ``characters[][id]`` parts), each known and named in the prompt.
 
@@ -57,7 +58,7 @@ MAX_CHARACTERS = 2
 CHARACTER_NAME_LIMIT = 80
 CHARACTER_CLIP_SECONDS = (2.0, 4.0)
 CONTENT_SIZE = (320, 180)
-"""The size of the videos the fake renders itself (an extension's whole), the clip's."""
+"""The size of the videos the fake renders itself (edits, extensions), the clip's."""
 REFERENCE_FIELDS = ("image_url", "file_id")
 VARIANTS = ("video", "thumbnail", "spritesheet")
 
@@ -363,7 +364,7 @@ class FakeOpenAI(FakeServer):
         not eligible for it with ``unknown_parameter`` ``video``)."""
         self.characters: dict[str, Character] = {}
         self.contents: dict[str, bytes] = {}
-        """Jobs whose video is not the shared clip (an extension's whole)."""
+        """Jobs whose video is not the shared clip (an edit, an extension's whole)."""
         self.rendering: dict[str, threading.Thread] = {}
         self.route("POST", "/v1/videos/edits", "create", self.edit)
         self.route("POST", "/v1/videos/extensions", "create", self.extend)
@@ -425,6 +426,7 @@ class FakeOpenAI(FakeServer):
             "encoding": request.media_type,
         }
         job = self.new_job(f"video_{len(self.jobs) + 1:04d}", body)
+        self._render_content(job.id, int(source["seconds"]), prompt)
         return Reply(200, self._video(job))
 
     def extend(self, request: Request) -> Reply:
