@@ -4,21 +4,25 @@ cases (clip checks, moderation, characters on a create), on SQLite and PostgreSQ
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reelway import characters, errors
+from reelway import characters, errors, jobs
+from reelway import settings as settings_module
 from reelway.characters import CharacterService
 from reelway.policy import faces
-from reelway.policy.moderation import Moderation
-from reelway.service import Upload
+from reelway.policy.moderation import Finding, Moderation, Stage
+from reelway.runtime import Runtime
+from reelway.service import Caller, Upload
 from reelway.storage.local import LocalStorage
 from reelway.store.characters import CharacterStore
 from reelway.store.database import Database
 from reelway.store.keys import KeyStore
 from tests import character_clips
+from tests.backends import Deployment
 from tests.integration.conftest import Clock
 
 
@@ -242,3 +246,102 @@ async def test_characters_on_a_create(
     with pytest.raises(errors.CharacterNotFound):
         await service.referenced(first, [{"id": owl}], both)
     assert characters.MAX_PER_VIDEO == 2
+
+
+CATALOG = """
+[credits_per_second]
+"480p" = 4
+"720p" = 16
+"1080p" = 40
+[models."cast"]
+sizes = ["1280x720"]
+seconds = [4]
+default_size = "1280x720"
+default_seconds = 4
+capabilities = ["characters"]
+route = ["animatic"]
+[models."cast".price_per_second]
+"720p" = 0.10
+[models."plain"]
+sizes = ["1280x720"]
+seconds = [4]
+default_size = "1280x720"
+default_seconds = 4
+route = ["animatic"]
+[models."plain".price_per_second]
+"720p" = 0.10
+"""
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path, deployment: Deployment) -> AsyncIterator[Runtime]:
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(CATALOG)
+    settings = settings_module.from_env(
+        deployment.env, data_dir=deployment.data_dir, catalog=catalog
+    )
+    rt = await Runtime.open(settings, migrate=True)
+    yield rt
+    await rt.close()
+
+
+async def test_a_create_with_characters_queues_them_on_the_row(
+    runtime: Runtime, clips: dict[str, bytes]
+) -> None:
+    project, _ = await runtime.keys.ensure_project("cast")
+    caller = Caller(project.id, "test")
+    fox = await runtime.characters.create(
+        project.id, {"name": "Captain Fox", "video": upload(clips["fox"])}
+    )
+    prompt = "Captain Fox crosses a rope bridge at dusk"
+    params = {"prompt": prompt, "model": "cast", "characters": [{"id": fox.id}]}
+    created = await runtime.service.create(caller, params)
+    row = await runtime.videos.get(created.video.id)
+    assert row is not None
+    assert row.kind is jobs.JobKind.GENERATE
+    assert row.sources.characters == (fox.id,)
+    # The worker reads the clip through the store, whatever the project.
+    found = await runtime.character_store.get_many(row.sources.characters)
+    assert await runtime.storage.exists(found[fox.id].clip)
+
+    with pytest.raises(errors.UnsupportedParameter) as caught:
+        await runtime.service.create(caller, {**params, "model": "plain"})
+    assert caught.value.param == "characters"
+    plain = await runtime.service.create(caller, {"prompt": prompt, "model": "plain"})
+    assert plain.video.sources.characters == ()
+
+
+class Recorder:
+    """An image backend (a hosted moderation service's stand-in) that sees every frame."""
+
+    name = "hosted"
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.seen: list[tuple[bytes, Stage]] = []
+
+    async def check_image(self, image: bytes, stage: Stage) -> list[Finding]:
+        self.seen.append((image, stage))
+        return [Finding("violence", self.name, "score 0.97")] if self.refuse else []
+
+
+async def test_every_input_image_backend_sees_frames_of_the_clip(
+    store: CharacterStore,
+    storage: LocalStorage,
+    projects: tuple[str, str],
+    clips: dict[str, bytes],
+    tmp_path: Path,
+) -> None:
+    seeing = Recorder()
+    service = CharacterService(store, storage, Moderation(input_image=[seeing]), tmp_dir=tmp_path)
+    await service.create(projects[0], {"name": "Fox", "video": upload(clips["fox"])})
+    assert len(seeing.seen) == characters.SCREENED_FRAMES
+    assert all(image.startswith(b"\xff\xd8") and stage is Stage.INPUT_IMAGE
+               for image, stage in seeing.seen)  # fmt: skip
+
+    refusing = Recorder(refuse=True)
+    strict = CharacterService(store, storage, Moderation(input_image=[refusing]), tmp_dir=tmp_path)
+    with pytest.raises(errors.ContentBlocked) as caught:
+        await strict.create(projects[0], {"name": "Owl", "video": upload(clips["fox"])})
+    assert (caught.value.param, caught.value.details["category"]) == ("video", "violence")
+    assert len(refusing.seen) == 1
