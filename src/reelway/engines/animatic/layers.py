@@ -23,10 +23,24 @@ SPACING = {"far": 0.16, "mid": 0.2, "ground": 0.11, "near": 0.45}
 """Distance between prop slots per layer, in canvas widths (seed layout, not content)."""
 
 
-def gradient(size: tuple[int, int], top: sprites.RGB, bottom: sprites.RGB) -> Image.Image:
-    """A vertical two-colour gradient, built from one column (cheap at any width)."""
+def gradient(
+    size: tuple[int, int],
+    top: sprites.RGB,
+    bottom: sprites.RGB,
+    span: tuple[float, float] | None = None,
+) -> Image.Image:
+    """A vertical two-colour gradient, built from one column (cheap at any width).
+
+    ``span``: the rows (of this image, may lie outside it) where the colours are ``top`` and
+    ``bottom``, clamped beyond; so a taller image (a bigger margin) has the same colours on
+    the same world rows.  By default the first and last rows.
+    """
     w, h = size
-    t = np.linspace(0.0, 1.0, max(1, h), dtype=np.float32)[:, None]
+    if span is None:
+        t = np.linspace(0.0, 1.0, max(1, h), dtype=np.float32)[:, None]
+    else:
+        rows = np.arange(max(1, h), dtype=np.float32)[:, None]
+        t = np.clip((rows - span[0]) / max(1e-6, span[1] - span[0]), 0.0, 1.0)
     col = np.asarray(top, np.float32) * (1 - t) + np.asarray(bottom, np.float32) * t
     column = Image.fromarray(np.round(col).astype(np.uint8)[:, None, :].repeat(1, axis=1))
     return column.resize((w, h), Image.Resampling.NEAREST)
@@ -41,9 +55,12 @@ def back_plate(
     p = scene.palette
     hy = int(horizon) + my
     plate = Image.new("RGB", (pw, ph))
-    plate.paste(gradient((pw, max(1, hy)), p.sky_top, p.sky_horizon), (0, 0))
+    # Colours are set on world rows (the frame's top, the horizon, the frame's bottom), not
+    # the plate's edges: a plate with another margin (an extension's) looks the same.
+    plate.paste(gradient((pw, max(1, hy)), p.sky_top, p.sky_horizon, (my, hy - 1)), (0, 0))
     if hy < ph:
-        plate.paste(gradient((pw, ph - hy), p.ground_far, p.ground_near), (0, hy))
+        ground = gradient((pw, ph - hy), p.ground_far, p.ground_near, (0, h - horizon - 1))
+        plate.paste(ground, (0, hy))
     d = ImageDraw.Draw(plate)
     c = scene.composition
     r = np.random.default_rng(c.seed & 0xFFFFFFFF)
@@ -100,7 +117,7 @@ def back_plate(
                 y = sy + rad * (0.1 + k * 0.18)
                 d.rectangle((sx - rad, y, sx + rad, y + rad * 0.04 * (k + 1)), fill=p.sky_horizon)
     if scene.setting == "beach":  # the sea between the horizon and the shore, with foam
-        shore = hy + int((ph - hy) * SEA_BAND)
+        shore = hy + int((h - horizon) * SEA_BAND)
         plate.paste(gradient((pw, max(1, shore - hy)), sprites.shade(p.mid, 0.85), p.mid), (0, hy))
         d.rectangle((0, shore - max(2, h // 90), pw, shore), fill=p.accent)
     if scene.setting == "underwater":  # light shafts from the surface

@@ -111,11 +111,12 @@ class Motion:
     # ------------------------------------------------------------------ camera
 
     def _source_end(self) -> tuple[CameraState, float]:
-        """The source's last camera state and how far its subject had travelled."""
+        """Where the source's camera and subject would be one frame after its last (where
+        this scene's frame 0 starts): eased moves have stopped, steady ones go on a step."""
         if self._end is None:
             assert self.before is not None
-            last = self.before.scene.frame_count - 1
-            self._end = (self.before.camera(last), self.before.distance(last))
+            after = self.before.scene.frame_count
+            self._end = (self.before.camera(after), self.before.distance(after))
         return self._end
 
     def distance(self, index: int) -> float:

@@ -69,9 +69,11 @@ class Renderer:
         s, m = self.scene, self.motion
         x0, x1, y0, y1 = m.extents()
         pivot = motion.SUBJECT_DEPTH if s.camera == "orbit" else 0.0
+        # Margins in whole 8-pixel blocks: the plate's soft glows are drawn on an 8x8 grid,
+        # which then stays on the same world pixels whatever the extents (an extension's).
         margin = (
-            int(max(abs(x0), abs(x1)) * layers.BACK_DEPTH) + 4,
-            int(max(abs(y0), abs(y1)) * layers.BACK_DEPTH) + 4,
+            -(-(int(max(abs(x0), abs(x1)) * layers.BACK_DEPTH) + 4) // 8) * 8,
+            -(-(int(max(abs(y0), abs(y1)) * layers.BACK_DEPTH) + 4) // 8) * 8,
         )
         self.margin = margin
         self.plate = layers.back_plate(s, self.cw, self.ch, m.horizon, margin)
