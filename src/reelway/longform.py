@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import av
-
 from reelway import catalog, errors, jobs, service, validation
-from reelway.media import probe
+from reelway.media import frames, probe
 
 DEFAULT_MODEL = "sora-2"
+SCREENED_FRAMES = 4
+"""Frames spread over an uploaded source that the input-image moderation sees."""
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ class Longform:
         model = self.videos.catalog.resolve(model_name)
         path = await asyncio.to_thread(_spool_to_disk, upload.file)
         try:
-            info = await asyncio.to_thread(check_video, path)
+            info, sampled = await asyncio.to_thread(check_video, path)
             size, seconds = validation.uploaded_video(
                 model,
                 info.width,
@@ -204,7 +204,8 @@ class Longform:
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return Source(model_name, model, size, seconds, None, file=service.SourceFile(path))
+        upload_file = service.SourceFile(path, frames=tuple(sampled))
+        return Source(model_name, model, size, seconds, None, file=upload_file)
 
 
 def _require(model: catalog.ModelSpec, capability: catalog.Capability, what: str) -> None:
@@ -222,9 +223,9 @@ def _spool_to_disk(file: BinaryIO) -> Path:
     return Path(out.name)
 
 
-def check_video(path: Path) -> probe.MediaInfo:
-    """What the file holds, or ``InvalidVideo``: an MP4 (its first box ``ftyp``, with a
-    ``moov``) with a video stream whose first frame decodes."""
+def check_video(path: Path) -> tuple[probe.MediaInfo, list[bytes]]:
+    """What the file holds and JPEGs of a few of its frames (for moderation), or
+    ``InvalidVideo``: an MP4 (its first box ``ftyp``, with a ``moov``) whose video decodes."""
     refusal = errors.InvalidVideo(
         "The uploaded video is not an MP4 that decodes; send an H.264 MP4 file.", param="video"
     )
@@ -233,12 +234,11 @@ def check_video(path: Path) -> probe.MediaInfo:
         if not atoms or atoms[0] != "ftyp" or "moov" not in atoms:
             raise refusal
         info = probe.probe(path)
-        with av.open(str(path)) as container:
-            frame = next(container.decode(video=0), None)
+        sampled = frames.sample(path, SCREENED_FRAMES)
     except errors.InvalidVideo:
         raise
     except Exception:  # PyAV and the box reader raise many kinds on a broken file
         raise refusal from None
-    if frame is None or info.width <= 0 or info.height <= 0 or info.duration <= 0:
+    if not sampled or info.width <= 0 or info.height <= 0 or info.duration <= 0:
         raise refusal
-    return info
+    return info, sampled

@@ -75,6 +75,8 @@ class SourceFile:
 
     path: Path
     content_type: str = "video/mp4"
+    frames: tuple[bytes, ...] = ()
+    """JPEGs of a few of its frames, screened by the input-image moderation."""
 
 
 @dataclass(frozen=True)
@@ -331,6 +333,8 @@ class VideoService:
         with _rate_headers_on_errors(admission):
             schedule = self.accounts.schedule(admission, relaxed)
             await self.moderation.screen_prompt(prompt)
+            if spec.source_file is not None:
+                await self._screen_source(spec.source_file)
             image = await self._reference_image(spec.input_reference, spec.model, spec.size)
             try:
                 seed = spec.seed
@@ -458,6 +462,21 @@ class VideoService:
                 f"The server's queue holds {total} videos, its limit; retry later.",
                 retry_after=SERVER_BUSY_RETRY_SECONDS,
             )
+
+    async def _screen_source(self, source: SourceFile) -> None:
+        """An uploaded source video's frames through the input-image moderation (a real
+        human face is refused by default, as in an input image)."""
+        if not self.moderation.input_image:
+            return
+        for frame in source.frames:
+            try:
+                await self.moderation.screen_input_image(frame, param="video")
+            except errors.ContentBlocked as exc:
+                raise errors.ContentBlocked(
+                    exc.message.replace("The input image", "The uploaded video", 1),
+                    param="video",
+                    details=exc.details,
+                ) from None
 
     async def _reference_image(
         self, value: Any, model: catalog.ModelSpec, size: str

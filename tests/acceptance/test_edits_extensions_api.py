@@ -4,6 +4,7 @@ test_longform.py); here only admission is judged.  Runs on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -14,9 +15,11 @@ import httpx
 import numpy as np
 import openai
 import pytest
+from PIL import Image
 
 from tests import backends, harness
 from tests.acceptance.conftest import finished, sdk_client
+from tests.faces import face_image
 
 Video = openai.types.Video
 IN_BODY: Any = openai.NOT_GIVEN
@@ -24,11 +27,15 @@ IN_BODY: Any = openai.NOT_GIVEN
 Python SDK refuses a dict for ``video`` before sending."""
 
 
-def _mp4(path: Path, width: int, height: int, seconds: int, fps: int = 1) -> bytes:
-    """A solid-colour H.264 clip (tiny even when long: one frame a second)."""
+def _mp4(
+    path: Path, width: int, height: int, seconds: int, fps: int = 1, image: bytes | None = None
+) -> bytes:
+    """An H.264 clip of one still (solid colour unless ``image``): tiny even when long."""
     from reelway.media import encode
 
     frame = np.full((height, width, 3), (200, 120, 40), dtype=np.uint8)
+    if image is not None:
+        frame = np.asarray(Image.open(io.BytesIO(image)).convert("RGB"))
     with encode.Mp4Writer(path, width, height, fps, audio=False) as writer:
         for _ in range(seconds * fps):
             writer.write_frame(frame)
@@ -85,6 +92,14 @@ def test_edit_refusals_name_their_parameter(
         client.videos.edit(prompt="make it snow", video=("small.mp4", small, "video/mp4"))
     assert _error(size) == ("video_size_not_allowed", "video")
     assert "1280x720" in size.value.message
+
+    face = _mp4(tmp_path / "face.mp4", 1280, 720, 2, image=face_image(1280, 720))
+    with pytest.raises(openai.BadRequestError) as blocked:
+        client.videos.edit(prompt="she smiles", video=("me.mp4", face, "video/mp4"))
+    assert _error(blocked) == ("sentinel_block", "video")
+    assert isinstance(blocked.value.body, dict)
+    assert blocked.value.body["category"] == "human_faces"
+    assert "uploaded video" in blocked.value.message
 
     with pytest.raises(openai.BadRequestError) as model:
         _post(

@@ -75,7 +75,8 @@ def test_an_uploaded_video_keeps_a_size_the_model_makes_and_a_length_it_allows()
 
 
 def test_an_mp4_that_decodes_is_read(tmp_path: Path) -> None:
-    info = longform.check_video(_mp4(tmp_path / "ok.mp4", 128, 72, 2.0))
+    info, sampled = longform.check_video(_mp4(tmp_path / "ok.mp4", 128, 72, 2.0))
+    assert len(sampled) == longform.SCREENED_FRAMES and sampled[0][:2] == b"\xff\xd8"
     assert (info.width, info.height) == (128, 72)
     assert info.duration == pytest.approx(2.0, abs=0.2)
 
