@@ -217,6 +217,7 @@ class AnimaticEngine:
             output.video,
             thumbnail=output.thumbnail,
             spritesheet=output.spritesheet,
+            preset=self.preset,  # flat-shaded art: the engine's own fast preset suffices
         )
         report(99)
         return base.RenderResult(
