@@ -29,7 +29,7 @@ from reelway import settings as settings_module
 from reelway.cli.provenance import provenance as provenance_cli
 from reelway.engines import base
 from reelway.longform import Longform
-from reelway.media import encode, probe
+from reelway.media import encode, previews, probe
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from reelway.store.characters import CharacterStore
@@ -41,6 +41,7 @@ from tests.fake_provider import FakeProvider
 C = catalog.Capability
 FIRST = "tests.integration.test_extension_fallback:FirstEngine"
 SECOND = "tests.integration.test_extension_fallback:SecondEngine"
+LOCAL = "tests.integration.test_extension_fallback:LocalSegmentEngine"
 
 
 class _Recording(FakeRemoteEngine):
@@ -86,6 +87,39 @@ class SecondEngine(_Recording):
     )
 
 
+class LocalSegmentEngine:
+    """A local engine that takes an input image but cannot extend: it brightens the image
+    a little each frame (a flat grey without one), with a tone."""
+
+    info = base.EngineInfo(name="local-segment", capabilities=frozenset({C.IMAGE_INPUT}))
+    FPS = 12
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        width, height, fps = request.width, request.height, self.FPS
+        start = np.full((height, width, 3), 60, np.uint8)
+        if request.input_image is not None:
+            with Image.open(request.input_image) as image:
+                start = np.asarray(image.convert("RGB"))
+        count = request.seconds * fps
+        collector = previews.PreviewCollector(count, width, height)
+        t = np.arange(request.seconds * encode.AUDIO_RATE) / encode.AUDIO_RATE
+        tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+        with encode.Mp4Writer(output.video, width, height, fps) as writer:
+            writer.write_audio(np.stack([tone, tone]))
+            for index in range(count):
+                frame = np.clip(start.astype(np.int16) + 4 * index, 0, 255).astype(np.uint8)
+                writer.write_frame(frame)
+                collector.add(index, frame)
+                progress(100 * index // count)
+        collector.save(output.thumbnail, output.spritesheet)
+        return base.RenderResult(duration=request.seconds, frames=count, fps=fps, has_audio=True)
+
+
 def _catalog(path: Path) -> Path:
     path.write_text(
         '[credits_per_second]\n"480p" = 4\n"720p" = 16\n"1080p" = 40\n'
@@ -94,6 +128,11 @@ def _catalog(path: Path) -> Path:
         'capabilities = ["image_input", "edits", "extensions", "characters"]\n'
         f'route = ["{FIRST}", "{SECOND}"]\n'
         '[models."remote".price_per_second]\n"480p" = 0.01\n'
+        '[models."local"]\nsizes = ["320x180"]\nseconds = [1, 2]\n'
+        'default_size = "320x180"\ndefault_seconds = 1\n'
+        'capabilities = ["image_input", "extensions"]\n'
+        f'route = ["{LOCAL}"]\n'
+        '[models."local".price_per_second]\n"480p" = 0.01\n'
     )
     return path
 
@@ -242,6 +281,40 @@ async def test_an_extension_is_generated_from_the_last_frame_and_stitched_on(
     kept = parts[f"source video {source.id}"]
     assert kept["has_manifest"] and kept["validation_state"] == "Valid"
     assert report["generation"]["video_id"] == done.id
+
+
+async def test_a_local_engine_continues_from_the_last_frame_without_a_jump(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    caller = await _caller(runtime)
+    made = await runtime.service.create(caller, {"prompt": "grey", "model": "local"})
+    source = await _finished(runtime, made.video.id)
+    assert source.status is jobs.JobStatus.SUCCEEDED, source.error
+    asked = await Longform(runtime.service).extend(
+        caller, {"prompt": "brighter", "seconds": "2", "video": {"id": source.id}}
+    )
+    done = await _finished(runtime, asked.video.id)
+    assert done.status is jobs.JobStatus.SUCCEEDED, done.error
+    assert done.rendered_as is None and done.seconds == "3"
+
+    out = await _stored(runtime, done, tmp_path)
+    info = probe.probe(out)
+    assert (info.frames, info.fps) == (36, 12) and info.duration == pytest.approx(3.0)
+    assert info.audio_duration == pytest.approx(3.0, abs=0.05)
+    frames = _frames(out)
+    source_frames = _frames(await _stored(runtime, source, tmp_path))
+    for got, want in zip(frames[:12], source_frames, strict=True):
+        assert _psnr(got, want) > 35
+    # The segment starts from the source's last frame: across the join the picture changes
+    # no more than between any two frames (4 levels a frame), where a cut back to the
+    # source's first frame would drop by 44.
+    steps = [float(np.mean(frames[i + 1] - frames[i])) for i in range(35)]
+    assert all(abs(step) <= 5.5 for step in steps), steps
+    assert all(step == pytest.approx(4, abs=1.5) for i, step in enumerate(steps) if i != 11)
+    reserved, per_second, charged = await _charge(runtime, done.id)
+    assert reserved == 2 and charged == 2 * per_second
+    report = _verified(out)
+    assert [i["title"] for i in report["ingredients"]] == [f"source video {source.id}"]
 
 
 async def test_a_provider_failing_mid_extension_fails_over_to_the_next_engine(

@@ -191,7 +191,7 @@ async def _attempt(
             # A stitched file is Reelway's own; the provider's segment is a component of it.
             remote=remote_run is not None and not stitched,
             components=_components(
-                request, segment if stitched and remote_run is not None else None
+                request, stitched, segment if stitched and remote_run is not None else None
             ),
         )
         assets = await _store_outputs(ctx, video, token, output)
@@ -237,12 +237,14 @@ async def _then_stitch(
 
 
 def _components(
-    request: base.GenerationRequest, segment: object
+    request: base.GenerationRequest, stitched: bool, segment: object
 ) -> tuple[provenance.Component, ...]:
     """The files the video's manifest lists as its components: the source video of an edit,
-    an extension or a real remix, and a provider's segment that was stitched on."""
+    an extension or a real remix (not of a remix rendered as a new generation), and a
+    provider's segment that was stitched on."""
     found: list[provenance.Component] = []
-    if request.source_video is not None and request.source_video.is_file():
+    made_from_source = stitched or request.kind is not jobs.JobKind.GENERATE
+    if made_from_source and request.source_video is not None and request.source_video.is_file():
         title = request.sources.video_id or "uploaded video"
         found.append(provenance.Component(request.source_video, f"source video {title}"))
     if isinstance(segment, Path) and segment.is_file():
