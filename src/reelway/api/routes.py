@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from reelway import errors, jobs, longform
+from reelway import jobs, longform
 from reelway.api import content, forms, headers, wire
 from reelway.api.auth import Authenticator
 from reelway.api.headers import request_id
@@ -161,10 +161,3 @@ class Routes:
     async def model(self, request: Request) -> Response:
         await self.auth(request)
         return JsonResponse(wire.model(self.service.model(request.path_params["model"])))
-
-    async def not_implemented(self, request: Request) -> Response:
-        await self.auth(request)
-        raise errors.NotImplementedYet(
-            f"{request.method} {request.url.path} (video edits, extensions and characters) is "
-            "not implemented by this Reelway version yet."
-        )
