@@ -113,7 +113,7 @@ class OpenAICompatEngine:
     async def submit(self, request: base.GenerationRequest) -> base.Operation:
         source = (request.source_operation or {}).get("id")
         if request.characters and request.kind in (jobs.JobKind.EDIT, jobs.JobKind.EXTEND):
-            raise self._cannot(f"characters on an {request.kind.value} (only a create takes them)")
+            raise self._cannot("characters on an edit or extension (only a create takes them)")
         if request.kind is jobs.JobKind.EDIT:
             self._require(catalog.Capability.EDITS)
             body = await self._from_source(request, "videos/edits", {}, "edit")
