@@ -140,11 +140,12 @@ def test_the_jump_check_sees_a_cut(source_mp4: bytes) -> None:
     """The join check is not vacuous: the source followed by its own reversed frames passes,
     the source followed by a negative of itself (a cut to another picture) does not."""
     source = frames_of(source_mp4)
+    sound = 8.0 if source.audio_seconds is not None else None
     joined = np.concatenate([source.luma, source.luma[::-1]])
-    assert_extends(Frames(source.width, source.height, source.fps, joined, None), source, 8)
+    assert_extends(Frames(source.width, source.height, source.fps, joined, sound), source, 8)
     cut = np.concatenate([source.luma, 255.0 - source.luma])
     with pytest.raises(AssertionError, match="a jump at the join"):
-        assert_extends(Frames(source.width, source.height, source.fps, cut, None), source, 8)
+        assert_extends(Frames(source.width, source.height, source.fps, cut, sound), source, 8)
 
 
 # ------------------------------------------------------------------------------------ edits
