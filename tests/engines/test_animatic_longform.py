@@ -11,7 +11,7 @@ from PIL import Image
 
 from reelway import jobs, prompting
 from reelway.engines import base
-from reelway.engines.animatic import audio, characters, scene
+from reelway.engines.animatic import audio, characters, motion, scene
 from reelway.engines.animatic.engine import AnimaticEngine
 from reelway.media import probe
 from reelway.media.encode import Mp4Writer
@@ -206,6 +206,38 @@ def test_a_continued_soundtrack_keeps_the_level_and_skips_the_fade_in() -> None:
     head = float(np.sqrt((b[:, :480] ** 2).mean()))
     tail = float(np.sqrt((a[:, -7200:-2400] ** 2).mean()))
     assert head > 0.5 * tail
+
+
+def test_a_changed_light_dissolves_from_the_sources_last_frame(tmp_path: Path) -> None:
+    source, _ = render(tmp_path, request(BEACH), "day")
+    ext = request(
+        "the same shot at night",
+        kind=jobs.JobKind.EXTEND,
+        source_video=source.video,
+        source_prompt=BEACH,
+        source_seconds=2,
+    )
+    out, _ = render(tmp_path, ext, "night")
+    whole = frames(out.video)
+    steps = [step(whole[i], whole[i + 1]) for i in range(len(whole) - 1)]
+    assert steps[47] < 12 and max(steps[47:72]) < 12  # a dissolve, not a cut to night
+    assert float(whole[-1].mean()) < 0.6 * float(whole[0].mean())  # and night it is
+
+
+def test_a_continued_action_starts_where_the_subject_was() -> None:
+    kite = "A red kite over a sandy beach at noon, slow pan right"
+    source = scene.build(kite, 7, 320, 180, 4, 24)
+    climb = scene.build(
+        "The kite climbs higher", 7, 320, 180, 4, 24, source_prompt=kite, source_seconds=4
+    )
+    assert climb.action == "climb" and climb.follows == source
+    was = motion.Motion(source, 320, 180)
+    now = motion.Motion(climb, 320, 180)
+    end, start = was.subject(source.frame_count - 1), now.subject(0)
+    assert abs(end.x - start.x) < 2 and abs(end.y - start.y) < 2
+    assert now.subject(climb.frame_count - 1).y < start.y - 20  # then it climbs
+    camera = was.camera(source.frame_count - 1), now.camera(0)
+    assert abs(camera[0].x - camera[1].x) < 2 and camera[0].zoom == pytest.approx(camera[1].zoom)
 
 
 def test_an_uploaded_source_is_continued_from_its_last_frame(tmp_path: Path) -> None:

@@ -279,6 +279,10 @@ class AnimaticEngine:
     ) -> Iterator[tuple[VideoFrame, Image.Image | None]]:
         """Each frame, converted and finished, with the still the previews want (or None)."""
         renderer = self._renderer(scene, image)
+        if join is not None:
+            before = writer.convert(renderer.picture(-1), pixelated=renderer.pixelated)
+            renderer.finish(before, -1)
+            join.decide(before)
         for index in range(scene.frame_count):
             frame = writer.convert(renderer.picture(index), pixelated=renderer.pixelated)
             renderer.finish(frame, index)

@@ -4,11 +4,13 @@ The new segment is rendered as the continuation of the source's scene (``scene.f
 and ``media.stitch`` puts it after the source's own frames, which are never re-rendered.  When
 the continuation's first frame does not match the source's last one closely (an uploaded
 source, a prompt that changes the light, a source made from a chain of prompts the engine
-cannot see), the first half second dissolves from that last frame, so the join never jumps.
+cannot see), its first half second to a second dissolves from that last frame, so the join
+never jumps.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +21,13 @@ from PIL import Image
 from reelway.engines.animatic import captions
 from reelway.media import encode
 
-MATCHED = 6.0
-"""Mean luma difference (0-255) below which the continuation's first frame counts as the
-next frame of the source: one frame of motion plus codec noise."""
+MATCHED = 3.0
+"""Mean luma difference (0-255) between the source's last frame and the continuation's
+frame before its first (rendered, never shown) below which the continuation counts as the
+same shot: codec noise only."""
+
+_STEP = 3.0
+"""The mean luma change per frame a dissolve aims at, within its half-second to a second."""
 
 U8 = NDArray[np.uint8]
 
@@ -47,14 +53,22 @@ class Join:
         frame = writer.convert(rgb)
         self.planes = [np.array(p, dtype=np.float32) for p in captions.planes(frame)]
         self.length = max(1, fps // 2)
+        """Half a second: the shortest dissolve."""
         self.frames = 0
         """How many frames dissolve: decided from the first frame (0: none)."""
 
+    def decide(self, before: VideoFrame) -> None:
+        """Dissolve unless ``before`` (the continuation's frame -1: where it believes the
+        source ended) matches the source's real last frame."""
+        luma = captions.planes(before)[0].astype(np.float32)
+        mismatch = float(np.abs(luma - self.planes[0]).mean())
+        if mismatch <= MATCHED:
+            self.frames = 0
+        else:  # half a second, up to a second for a big change (day to night)
+            self.frames = min(2 * self.length, max(self.length, math.ceil(mismatch / _STEP)))
+
     def apply(self, frame: VideoFrame, index: int) -> None:
         planes = captions.planes(frame)
-        if index == 0:
-            difference = float(np.abs(planes[0].astype(np.float32) - self.planes[0]).mean())
-            self.frames = self.length if difference > MATCHED else 0
         if index >= self.frames:
             return
         keep = 1.0 - (index + 1) / (self.frames + 1)  # the source's share, falling to 0

@@ -199,7 +199,11 @@ class Motion:
         if s.style == "claymation":  # stop motion: the puppet moves on twos
             index -= index % 2
         t = (self.start + index) / s.fps  # the whole timeline's clock
-        u = index / max(1, s.frame_count - 1) if self.before is None else 1.0
+        u = index / max(1, s.frame_count - 1)
+        if self.before is not None and (action_kept := self.before.scene.action == s.action):
+            u = 1.0  # a climb or fall the source already finished stays finished
+        if self.before is not None and not action_kept and s.action == "fall":
+            u = 1.0  # a fall from the top would jump: the subject is already down
         beats = t / self.beat
         x = c.subject_x * self.w + self.distance(index)
         y = self.base_y
