@@ -193,7 +193,7 @@ class Longform:
         model = self.videos.catalog.resolve(model_name)
         path = await asyncio.to_thread(_spool_to_disk, upload.file)
         try:
-            info, sampled = await asyncio.to_thread(check_video, path)
+            info = await asyncio.to_thread(read_video, path)
             size, seconds = validation.uploaded_video(
                 model,
                 info.width,
@@ -201,6 +201,7 @@ class Longform:
                 info.duration,
                 longest=max(model.seconds) if longest is None else longest,
             )
+            sampled = await asyncio.to_thread(sample_frames, path)  # only once it fits
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -223,22 +224,29 @@ def _spool_to_disk(file: BinaryIO) -> Path:
     return Path(out.name)
 
 
-def check_video(path: Path) -> tuple[probe.MediaInfo, list[bytes]]:
-    """What the file holds and JPEGs of a few of its frames (for moderation), or
-    ``InvalidVideo``: an MP4 (its first box ``ftyp``, with a ``moov``) whose video decodes."""
-    refusal = errors.InvalidVideo(
-        "The uploaded video is not an MP4 that decodes; send an H.264 MP4 file.", param="video"
-    )
+_NOT_AN_MP4 = "The uploaded video is not an MP4 that decodes; send an H.264 MP4 file."
+
+
+def read_video(path: Path) -> probe.MediaInfo:
+    """What the file says it holds, or ``InvalidVideo``: an MP4 (its first box ``ftyp``, with
+    a ``moov``) with a video stream of some size and length.  Nothing is decoded yet."""
     try:
         atoms = [atom.kind for atom in probe.top_level_atoms(path)]
-        if not atoms or atoms[0] != "ftyp" or "moov" not in atoms:
-            raise refusal
-        info = probe.probe(path)
-        sampled = frames.sample(path, SCREENED_FRAMES)
-    except errors.InvalidVideo:
-        raise
+        info = probe.probe(path) if atoms[:1] == ["ftyp"] and "moov" in atoms else None
     except Exception:  # PyAV and the box reader raise many kinds on a broken file
-        raise refusal from None
-    if not sampled or info.width <= 0 or info.height <= 0 or info.duration <= 0:
-        raise refusal
-    return info, sampled
+        info = None
+    if info is None or info.width <= 0 or info.height <= 0 or info.duration <= 0:
+        raise errors.InvalidVideo(_NOT_AN_MP4, param="video")
+    return info
+
+
+def sample_frames(path: Path) -> list[bytes]:
+    """JPEGs of a few frames spread over the video (for moderation), decoding it through, or
+    ``InvalidVideo`` when it does not decode."""
+    try:
+        sampled = frames.sample(path, SCREENED_FRAMES)
+    except Exception:
+        sampled = []
+    if not sampled:
+        raise errors.InvalidVideo(_NOT_AN_MP4, param="video")
+    return sampled

@@ -75,7 +75,8 @@ def test_an_uploaded_video_keeps_a_size_the_model_makes_and_a_length_it_allows()
 
 
 def test_an_mp4_that_decodes_is_read(tmp_path: Path) -> None:
-    info, sampled = longform.check_video(_mp4(tmp_path / "ok.mp4", 128, 72, 2.0))
+    path = _mp4(tmp_path / "ok.mp4", 128, 72, 2.0)
+    info, sampled = longform.read_video(path), longform.sample_frames(path)
     assert len(sampled) == longform.SCREENED_FRAMES and sampled[0][:2] == b"\xff\xd8"
     assert (info.width, info.height) == (128, 72)
     assert info.duration == pytest.approx(2.0, abs=0.2)
@@ -93,7 +94,7 @@ def test_anything_else_is_invalid_video(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bad.mp4"
     path.write_bytes(content)
     with pytest.raises(errors.InvalidVideo) as caught:
-        longform.check_video(path)
+        longform.read_video(path)
     assert (caught.value.code, caught.value.param) == ("invalid_video", "video")
 
 
@@ -101,8 +102,9 @@ def test_a_truncated_mp4_is_invalid_video(tmp_path: Path) -> None:
     whole = _mp4(tmp_path / "whole.mp4", 128, 72, 1.0).read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(errors.InvalidVideo):
-        longform.check_video(cut)
+    with pytest.raises(errors.InvalidVideo):  # its header reads; its frames do not decode
+        longform.read_video(cut)
+        longform.sample_frames(cut)
 
 
 # ---------------------------------------------------------------------- what a job is
