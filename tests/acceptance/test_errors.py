@@ -49,11 +49,9 @@ def test_validation_names_the_parameter_and_the_allowed_values(client: openai.Op
         lambda: create(prompt="x", extra_body={"duration": 5}), "unknown_parameter", "duration"
     )
     _bad_request(lambda: create(prompt="x", extra_body={"seed": -1}), "invalid_value", "seed")
-    _bad_request(
-        lambda: create(prompt="x", extra_body={"characters": [{"id": "char_1"}]}),
-        "unsupported_parameter",
-        "characters",
-    )
+    with pytest.raises(openai.NotFoundError) as missing:  # characters are taken (issue 15)
+        create(prompt="x", extra_body={"characters": [{"id": "char_1"}]})
+    assert (missing.value.code, missing.value.param) == ("character_not_found", "characters[0].id")
     error = _bad_request(lambda: client.videos.list(order="sideways"), "invalid_value", "order")  # type: ignore[arg-type]
     assert "asc, desc" in error.message
     _bad_request(lambda: client.videos.list(limit=101), "invalid_value", "limit")
