@@ -13,7 +13,7 @@ import pytest
 from reelway import characters, errors, jobs
 from reelway import settings as settings_module
 from reelway.characters import CharacterService
-from reelway.policy import faces
+from reelway.policy import faces, prompt_rules
 from reelway.policy.moderation import Finding, Moderation, Stage
 from reelway.runtime import Runtime
 from reelway.service import Caller, Upload
@@ -345,3 +345,21 @@ async def test_every_input_image_backend_sees_frames_of_the_clip(
         await strict.create(projects[0], {"name": "Owl", "video": upload(clips["fox"])})
     assert (caught.value.param, caught.value.details["category"]) == ("video", "violence")
     assert len(refusing.seen) == 1
+
+
+async def test_the_name_is_screened_like_a_prompt(
+    store: CharacterStore,
+    storage: LocalStorage,
+    projects: tuple[str, str],
+    clips: dict[str, bytes],
+    tmp_path: Path,
+) -> None:
+    rules = Moderation(prompt=[prompt_rules.load(None)])
+    service = CharacterService(store, storage, rules, tmp_dir=tmp_path)
+    with pytest.raises(errors.ContentBlocked) as caught:
+        await service.create(projects[0], {"name": "Darth Vader", "video": upload(clips["fox"])})
+    assert (caught.value.param, caught.value.details["category"]) == (
+        "name",
+        "copyrighted_characters",
+    )
+    assert await storage.list_keys("characters/") == []
