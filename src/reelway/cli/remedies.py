@@ -105,6 +105,15 @@ REQUESTS: dict[str, str] = {
     "video_not_ready": "The client asked for content or a remix before the video completed: "
     "poll until status is completed.",
     "video_failed": "The video failed, so it has no content: run 'reelway doctor VIDEO_ID' on it.",
+    "invalid_video": "The uploaded video is not an MP4 that decodes: send an H.264 MP4 file.",
+    "video_size_not_allowed": "The uploaded video's size is not one the model makes: resize "
+    "it to a size GET /v1/models/MODEL lists, or pick another model.",
+    "too_many_extensions": "The source already ends a chain of six extensions: edit it, or "
+    "start a new video.",
+    "video_too_long": "The result would be over 120 s (or the upload is longer than the model "
+    "allows): ask for fewer seconds, or send a shorter clip.",
+    "not_allowed_on_extension": "An extension takes no characters or input_reference: leave "
+    "them out (a create takes them).",
     "project_exists": "A project with this name exists: choose another name.",
     "unsupported_content_type": "Send application/json or multipart/form-data.",
     "request_too_large": "The body is over REELWAY_MAX_REQUEST_BYTES: send less, or raise "
