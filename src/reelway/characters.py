@@ -38,6 +38,9 @@ SLACK_SECONDS = 0.1
 """A clip this much outside 2-4 s still passes (encoders round a 4 s clip to 4.02 s)."""
 MAX_PIXELS = 3840 * 2160
 """A clip's frames are decoded to be screened: larger ones are refused first."""
+MAX_FRAMES = round((MAX_SECONDS + SLACK_SECONDS) * 120)
+"""At most 120 frames a second: decoding stops (and the clip is refused) past this, whatever
+its header claims."""
 SCREENED_FRAMES = 4
 """Frames spread over the clip that the input-image moderation sees."""
 MAX_PER_VIDEO = 2
@@ -273,6 +276,8 @@ def check_clip(path: Path) -> Clip:
     _check_duration(duration)
     try:
         sampled, decoded = _sample(path, info.frames)
+    except errors.InvalidVideo:
+        raise
     except Exception as exc:
         raise _unreadable(exc, path) from None
     if decoded < 0.9 * info.frames or not sampled:
@@ -308,6 +313,12 @@ def _sample(path: Path, expected: int) -> tuple[list[bytes], int]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for frame in container.decode(stream):
+            if count >= MAX_FRAMES:
+                raise errors.InvalidVideo(
+                    f"The character clip has more than {MAX_FRAMES} frames; a 2-4 s clip of "
+                    "at most 120 frames a second is expected.",
+                    param="video",
+                )
             final = frame
             if count in wanted:
                 picked.append(_jpeg(frame))

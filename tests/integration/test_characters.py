@@ -363,3 +363,16 @@ async def test_the_name_is_screened_like_a_prompt(
         "copyrighted_characters",
     )
     assert await storage.list_keys("characters/") == []
+
+
+def test_decoding_stops_past_the_frame_bound(
+    clips: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A header can understate a clip's frames; the decode pass itself is bounded."""
+    path = tmp_path / "fox.mp4"
+    path.write_bytes(clips["fox"])
+    assert characters.check_clip(path).duration == 3.0
+    monkeypatch.setattr(characters, "MAX_FRAMES", 10)
+    with pytest.raises(errors.InvalidVideo, match="more than 10 frames") as caught:
+        characters.check_clip(path)
+    assert caught.value.param == "video"
