@@ -111,22 +111,22 @@ class CharacterService:
             await asyncio.to_thread(_spool, upload.file, path)
             clip = await asyncio.to_thread(check_clip, path)
             await self._screen(clip.frames)
-            await self.storage.put_file(key, path, CLIP_TYPE)
+            try:
+                await self.storage.put_file(key, path, CLIP_TYPE)
+                return await self.store.insert(
+                    character_id,
+                    project_id,
+                    name,
+                    key,
+                    width=clip.width,
+                    height=clip.height,
+                    duration=clip.duration,
+                )
+            except BaseException:
+                await self.storage.delete_prefix(f"characters/{character_id}/")
+                raise
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
-        try:
-            return await self.store.insert(
-                character_id,
-                project_id,
-                name,
-                key,
-                width=clip.width,
-                height=clip.height,
-                duration=clip.duration,
-            )
-        except BaseException:
-            await self.storage.delete_prefix(f"characters/{character_id}/")
-            raise
 
     async def _screen(self, images: Sequence[bytes]) -> None:
         """Each frame through the input-image moderation, worded for a clip."""

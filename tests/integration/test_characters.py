@@ -376,3 +376,20 @@ def test_decoding_stops_past_the_frame_bound(
     with pytest.raises(errors.InvalidVideo, match="more than 10 frames") as caught:
         characters.check_clip(path)
     assert caught.value.param == "video"
+
+
+async def test_a_failed_insert_leaves_no_clip(
+    service: CharacterService,
+    storage: LocalStorage,
+    projects: tuple[str, str],
+    clips: dict[str, bytes],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise errors.DatabaseUnavailable()
+
+    monkeypatch.setattr(service.store, "insert", broken)
+    with pytest.raises(errors.DatabaseUnavailable):
+        await service.create(projects[0], {"name": "Fox", "video": upload(clips["fox"])})
+    assert await storage.list_keys("characters/") == []
+    assert not list(service.tmp_dir.iterdir())
