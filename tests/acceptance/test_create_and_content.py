@@ -287,7 +287,8 @@ def test_models_lists_the_catalogue_with_engines(client: openai.OpenAI) -> None:
     assert {"sora-2", "sora-2-pro"} <= set(models)
     sora = models["sora-2"].model_dump()
     assert sora["sizes"] == ["1280x720", "720x1280"]
-    assert sora["seconds"] == ["4", "8", "12"]
+    assert sora["seconds"] == ["4", "8", "12", "16", "20"]
+    assert {"edits", "extensions", "characters"} <= set(sora["capabilities"])
     assert sora["engines"] == ["animatic"]
     assert sora["pricing"]["per_second"]["1280x720"] == pytest.approx(0.10)
     pro = client.models.retrieve("sora-2-pro").model_dump()
