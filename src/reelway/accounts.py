@@ -159,6 +159,8 @@ class AccountService:
         seconds: int,
         relaxed: bool,
     ) -> ledger.Reservation:
+        """What a new job holds: ``seconds`` is what it is charged for (an extension's new
+        segment, not the stitched total: ``service.JobSpec.new_seconds``)."""
         cost = pricing.estimate(model, size, seconds, relaxed=relaxed)
         start, end = periods.cycle(admission.project.anchor, admission.now)
         plan = admission.plan

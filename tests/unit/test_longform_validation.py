@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelway import catalog, errors, jobs, longform, service, validation
+from reelway import capabilities, catalog, errors, jobs, longform, service, validation
 from reelway.media import encode
 
 MODELS = catalog.load()
@@ -138,3 +138,23 @@ def test_sources_keep_the_chain_through_json() -> None:
     sources = jobs.Sources(video_id="video_a", extends_seconds=8, extensions=2)
     assert jobs.Sources.from_json(sources.to_json()) == sources
     assert jobs.Sources.from_json({"video_id": "video_a"}).extensions == 0
+
+
+def test_a_route_that_cannot_edit_refuses_an_edit_naming_video() -> None:
+    infos = {"animatic": capabilities.EngineInfo("animatic", capabilities=frozenset())}
+    edit = _spec(jobs.JobKind.EDIT, 8, jobs.Sources(video_id="video_a"))
+    with pytest.raises(errors.UnsupportedParameter) as caught:
+        validation.check_servable(SORA, edit.needs, infos)
+    assert caught.value.param == "video"
+    # An extension is served from the last frame by an engine that takes an input image.
+    image_only = frozenset({catalog.Capability.IMAGE_INPUT})
+    infos = {"animatic": capabilities.EngineInfo("animatic", capabilities=image_only)}
+    extend = _spec(jobs.JobKind.EXTEND, 12, jobs.Sources(video_id="video_a", extends_seconds=8))
+    validation.check_servable(SORA, extend.needs, infos)
+    # ...for the new segment's length: an engine making 4 s clips serves a 4 s extension.
+    infos = {
+        "animatic": capabilities.EngineInfo(
+            "animatic", capabilities=image_only, seconds=frozenset({4})
+        )
+    }
+    validation.check_servable(SORA, extend.needs, infos)
