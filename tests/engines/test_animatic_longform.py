@@ -107,6 +107,42 @@ def test_a_remix_of_a_beach_scene_keeps_the_beach(tmp_path: Path) -> None:
     assert step(got[20], field[20]) > 8
 
 
+def test_a_chain_of_edits_keeps_what_each_step_left_unsaid(tmp_path: Path) -> None:
+    """Each step's prompt names only its change; the file's recorded scene carries the rest."""
+    first, _ = render(tmp_path, request(BEACH), "first", captions=False)
+    night = request(
+        "the same shot at night",
+        kind=jobs.JobKind.REMIX,
+        source_video=first.video,
+        source_prompt=BEACH,
+    )
+    second, _ = render(tmp_path, night, "second", captions=False)
+    rain = request(
+        "make it rain",
+        kind=jobs.JobKind.EDIT,
+        source_video=second.video,
+        source_prompt=night.prompt,  # says nothing of the beach or the fox
+        source_seconds=2,
+    )
+    third, _ = render(tmp_path, rain, "third", captions=False)
+    with av.open(str(third.video)) as container:
+        recorded = scene.recall(container.metadata.get(scene.SCENE_TAG))
+    assert recorded is not None
+    assert (recorded.setting_kind, recorded.subject, recorded.lighting_kind, recorded.weather) == (
+        "beach",
+        "red fox",
+        "night",
+        "rain",
+    )
+    said, _ = render(
+        tmp_path,
+        request("A red fox walks along a beach at night in the rain, watercolor"),
+        "said",
+        captions=False,
+    )
+    assert step(frames(third.video)[20], frames(said.video)[20]) < 1.5
+
+
 def test_an_edit_keeps_size_length_layout_and_motion(tmp_path: Path) -> None:
     source, _ = render(tmp_path, request(BEACH), "source", captions=False)
     edit = request(
@@ -180,6 +216,31 @@ def test_an_extension_starts_with_the_sources_frames_and_does_not_jump(
     # encoded apart, which adds a little codec noise (a cut to another shot adds tens).
     assert join <= max(elsewhere) + 1.0, (join, max(elsewhere))
     assert join < 2.5 * float(np.median(elsewhere))
+
+
+def test_an_extension_of_an_extension_continues_too(
+    extended: tuple[Path, base.RenderOutput, float], tmp_path: Path
+) -> None:
+    _, first, _ = extended
+    with av.open(str(first.video)) as container:
+        assert container.metadata.get("title") == "the fox keeps running"
+        recorded = scene.recall(container.metadata.get(scene.SCENE_TAG))
+    assert recorded is not None and recorded.setting_kind == "beach"
+    again = request(
+        "on it goes",
+        2,
+        kind=jobs.JobKind.EXTEND,
+        source_video=first.video,
+        source_prompt="the fox keeps running",
+        source_seconds=6,
+    )
+    out, result = render(tmp_path, again, "again")
+    whole = frames(out.video)
+    assert result.duration == 8.0 and len(whole) == 192
+    steps = [step(whole[i], whole[i + 1]) for i in range(len(whole) - 1)]
+    elsewhere = max(x for i, x in enumerate(steps) if i not in (47, 143))
+    for join in (47, 143):  # the first join, re-encoded once more, and the new one
+        assert steps[join] <= elsewhere + 1.0, (join, steps[join], elsewhere)
 
 
 def test_an_extensions_sound_continues(extended: tuple[Path, base.RenderOutput, float]) -> None:

@@ -9,6 +9,7 @@ the GIL, so the two overlap on a two-core machine.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import queue
 import threading
@@ -167,7 +168,11 @@ class AnimaticEngine:
         """The shot: the prompt's, on the source's scene for a remix, edit or extension, with
         a named character as the subject."""
         ref = characters_mod.named(request.characters, request.prompt)
-        source_prompt = request.source_prompt if request.kind in _KEEPS_SCENE else None
+        keeps = request.kind in _KEEPS_SCENE
+        source_prompt = request.source_prompt if keeps else None
+        recorded = None
+        if keeps and request.source_video is not None:
+            recorded = scene_mod.recall(extension.tag(request.source_video, scene_mod.SCENE_TAG))
         return scene_mod.build(
             request.prompt,
             request.seed,
@@ -178,6 +183,7 @@ class AnimaticEngine:
             source_prompt=source_prompt,
             source_seconds=source_seconds,
             character=characters_mod.look(ref) if ref is not None else None,
+            source_scene=recorded,
         )
 
     def _extend(
@@ -199,7 +205,8 @@ class AnimaticEngine:
         stitch.last_frame(source, last)
         seconds = request.source_seconds or max(1, round(probe.probe(source).duration))
         image: Path | None = None
-        if request.source_prompt:
+        recorded = scene_mod.recall(extension.tag(source, scene_mod.SCENE_TAG))
+        if request.source_prompt or recorded is not None:
             scene = self._scene(request, source_seconds=seconds)
         else:
             scene = self._scene(request)
@@ -219,6 +226,7 @@ class AnimaticEngine:
             spritesheet=output.spritesheet,
             preset=self.preset,  # flat-shaded art: the engine's own fast preset suffices
         )
+        extension.retag(output.video, _metadata(request, scene))
         report(99)
         return base.RenderResult(
             duration=stitched.seconds,
@@ -242,12 +250,6 @@ class AnimaticEngine:
         collector = None
         if join_from is None and request.kind is not jobs.JobKind.EXTEND:
             collector = previews.PreviewCollector(scene.frame_count, scene.width, scene.height)
-        metadata = {
-            "title": short_title(request.prompt),
-            "comment": f"Reelway animatic · seed {request.seed}",
-            "description": "Storyboard animatic rendered by Reelway's built-in animatic engine.",
-            "artist": "Reelway",
-        }
         with encode.Mp4Writer(
             output.video,
             scene.width,
@@ -256,7 +258,7 @@ class AnimaticEngine:
             preset=self.preset,
             crf=self.crf,
             audio=self.audio,
-            metadata=metadata,
+            metadata=_metadata(request, scene),
         ) as writer:
             join = extension.Join(join_from, writer, self.fps) if join_from else None
             self._encode(scene, image, writer, collector, report, join)
@@ -366,6 +368,18 @@ class AnimaticEngine:
                 with contextlib.suppress(queue.Empty):
                     items.get(timeout=0.05)
             producer.join()
+
+
+def _metadata(request: base.GenerationRequest, scene: scene_mod.Scene) -> dict[str, str]:
+    """The MP4's tags, the scene among them (so a later edit or extension can read it)."""
+    recorded = dataclasses.replace(scene.analysis, prompt=scene.audio_key)
+    return {
+        "title": short_title(request.prompt),
+        "comment": f"Reelway animatic · seed {request.seed}",
+        "description": "Storyboard animatic rendered by Reelway's built-in animatic engine.",
+        "artist": "Reelway",
+        scene_mod.SCENE_TAG: scene_mod.describe(recorded),
+    }
 
 
 def _usable_cores() -> int:

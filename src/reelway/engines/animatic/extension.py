@@ -11,8 +11,10 @@ never jumps.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
+import av
 import numpy as np
 from av.video.frame import VideoFrame
 from numpy.typing import NDArray
@@ -30,6 +32,42 @@ _STEP = 3.0
 """The mean luma change per frame a dissolve aims at, within its half-second to a second."""
 
 U8 = NDArray[np.uint8]
+
+
+def tag(video: Path, name: str) -> str | None:
+    """One metadata tag of an MP4 (None when absent or unreadable)."""
+    try:
+        with av.open(str(video)) as container:
+            value = container.metadata.get(name)
+    except (OSError, av.FFmpegError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def retag(video: Path, metadata: Mapping[str, str]) -> None:
+    """Give a finished MP4 these tags: a packet copy (no re-encode), moov kept first."""
+    tagged = video.with_name(video.stem + ".tagged.mp4")
+    try:
+        with (
+            av.open(str(video)) as source,
+            av.open(str(tagged), "w", format="mp4", options={"movflags": "+faststart"}) as out,
+        ):
+            for key, value in source.metadata.items():
+                out.metadata[key] = value
+            for key, value in metadata.items():
+                out.metadata[key] = value
+            streams = {}
+            for stream in source.streams:
+                if stream.type in ("video", "audio"):
+                    streams[stream.index] = out.add_stream_from_template(stream)
+            for packet in source.demux(*[source.streams[i] for i in streams]):
+                if packet.dts is None:
+                    continue
+                packet.stream = streams[packet.stream.index]
+                out.mux(packet)
+        tagged.replace(video)
+    finally:
+        tagged.unlink(missing_ok=True)
 
 
 def image_at(png: Path, width: int, height: int) -> Path:

@@ -15,6 +15,7 @@ scene that ``follows`` the source's: its frames continue the source's timeline.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,6 +198,30 @@ def merge(
     return dataclasses.replace(new, **keep)  # type: ignore[arg-type]
 
 
+SCENE_TAG = "synopsis"
+"""The MP4 metadata tag a render records its scene in (ldes): a later remix, edit or
+extension of the file reads the whole scene back, even when the file's own prompt said only
+what its step changed ("now at night")."""
+_SCENE_MARK = "reelway-scene/1 "
+
+
+def describe(analysis: prompting.PromptAnalysis) -> str:
+    """The scene as the tag stores it: the analysis, as JSON after a marker."""
+    return _SCENE_MARK + json.dumps(dataclasses.asdict(analysis), separators=(",", ":"))
+
+
+def recall(text: str | None) -> prompting.PromptAnalysis | None:
+    """The analysis ``describe`` stored, or None for anything else (another tool's tag)."""
+    if not text or not text.startswith(_SCENE_MARK):
+        return None
+    try:
+        fields = json.loads(text[len(_SCENE_MARK) :])
+        fields["colours"] = tuple(fields["colours"])
+        return prompting.PromptAnalysis(**fields)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 def build(
     prompt: str,
     seed: int,
@@ -208,21 +233,25 @@ def build(
     source_prompt: str | None = None,
     source_seconds: int | None = None,
     character: Look | None = None,
+    source_scene: prompting.PromptAnalysis | None = None,
 ) -> Scene:
     """Decide the whole shot from the prompt (content) and the seed (composition).
 
     ``source_prompt``: a remix, edit or extension keeps that prompt's scene and applies this
-    one's changes.  ``source_seconds``: an extension, whose timeline starts where a source
-    of that length (rendered from ``source_prompt``, or this prompt) ended.
+    one's changes; ``source_scene`` (read back from the source file's tag) does the same,
+    better.  ``source_seconds``: an extension, whose timeline starts where a source of that
+    length (rendered from that scene, or this prompt) ended.
     """
     analysis = prompting.analyse(prompt)
-    if source_prompt:
-        analysis = merge(prompting.analyse(source_prompt), analysis)
+    source = source_scene
+    if source is None and source_prompt:
+        source = prompting.analyse(source_prompt)
+    if source is not None:
+        analysis = merge(source, analysis)
     follows = None
     if source_seconds:
-        follows = build(
-            source_prompt or prompt, seed, width, height, source_seconds, fps, character=character
-        )
+        before = source or prompting.analyse(prompt)
+        follows = _decide(before, seed, width, height, source_seconds, fps, None, character)
     return _decide(analysis, seed, width, height, seconds, fps, follows, character)
 
 
