@@ -114,6 +114,12 @@ REQUESTS: dict[str, str] = {
     "allows): ask for fewer seconds, or send a shorter clip.",
     "not_allowed_on_extension": "An extension takes no characters or input_reference: leave "
     "them out (a create takes them).",
+    "character_clip_duration": "A character's clip must be 2 to 4 s long: trim it.",
+    "too_many_characters": "A video uses at most two characters: drop one.",
+    "character_not_in_prompt": "The prompt must contain each character's name exactly as it "
+    "was created (case included): write it into the prompt.",
+    "character_not_found": "No such character in the key's project (or it was deleted): "
+    "check the id, and that the client uses a key of the project that made it.",
     "project_exists": "A project with this name exists: choose another name.",
     "unsupported_content_type": "Send application/json or multipart/form-data.",
     "request_too_large": "The body is over REELWAY_MAX_REQUEST_BYTES: send less, or raise "
