@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, cast
@@ -78,14 +78,16 @@ def content(client: openai.OpenAI, video: Video) -> bytes:
 
 @dataclass(frozen=True)
 class Frames:
-    """Every decoded frame as 8x8 block means of its luma: enough to compare pictures."""
+    """Every decoded frame as 8x8 block means of its luma (enough to compare pictures), and
+    the soundtrack as mono samples."""
 
     width: int
     height: int
     fps: float
     luma: np.ndarray
     """(frames, height/8, width/8) float32."""
-    audio_seconds: float | None
+    sound: np.ndarray | None = None
+    rate: int = 48_000
 
     @property
     def duration(self) -> float:
@@ -98,17 +100,17 @@ def frames_of(data: bytes) -> Frames:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         fps = float(stream.average_rate or stream.guessed_rate or 24)
-        audio = container.streams.audio[0] if container.streams.audio else None
-        audio_seconds = (
-            float(audio.duration * audio.time_base)
-            if audio is not None and audio.duration and audio.time_base
-            else None
-        )
         for frame in container.decode(video=0):
             gray = frame.to_ndarray(format="gray").astype(np.float32)
             h, w = gray.shape[0] // 8 * 8, gray.shape[1] // 8 * 8
             blocks.append(gray[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(1, 3)))
-    return Frames(width, height, fps, np.stack(blocks), audio_seconds)
+    with av.open(io.BytesIO(data), "r") as container:
+        if not container.streams.audio:
+            return Frames(width, height, fps, np.stack(blocks))
+        rate = container.streams.audio[0].codec_context.sample_rate
+        chunks = [f.to_ndarray().astype(np.float32) for f in container.decode(audio=0)]
+    sound = np.concatenate([c.reshape(-1, c.shape[-1]) for c in chunks], axis=1).mean(axis=0)
+    return Frames(width, height, fps, np.stack(blocks), sound, rate)
 
 
 def steps(luma: np.ndarray) -> np.ndarray:
@@ -117,13 +119,11 @@ def steps(luma: np.ndarray) -> np.ndarray:
 
 
 def assert_extends(extended: Frames, source: Frames, total: int) -> None:
-    """The extension is ``total`` seconds long, its first frames are the source's, and the
-    change across the join is like the change between neighbouring frames."""
+    """The extension is ``total`` seconds long, its first frames are the source's, the
+    change across the join is like the change between neighbouring frames, and the sound
+    runs on across it."""
     assert (extended.width, extended.height) == (source.width, source.height)
     assert abs(extended.duration - total) <= 0.1, (extended.duration, total)
-    if source.audio_seconds is not None:
-        assert extended.audio_seconds is not None, "the extension lost the soundtrack"
-        assert abs(extended.audio_seconds - total) <= 0.15, (extended.audio_seconds, total)
     n = len(source.luma)
     assert len(extended.luma) > n
     same = np.abs(extended.luma[:n] - source.luma).mean(axis=(1, 2))
@@ -135,18 +135,51 @@ def assert_extends(extended: Frames, source: Frames, total: int) -> None:
     assert join <= 2.0 * float(around.max()) + 1.0, (
         f"a jump at the join: {join:.2f} against at most {around.max():.2f} nearby"
     )
+    if source.sound is not None:
+        assert extended.sound is not None, "the extension lost the soundtrack"
+        seconds = len(extended.sound) / extended.rate
+        assert abs(seconds - total) <= 0.15, (seconds, total)
+        assert_sound_runs_on(extended.sound, extended.rate, source.duration)
+
+
+def assert_sound_runs_on(sound: np.ndarray, rate: int, at: float) -> None:
+    """No gap (a silent 10 ms) and no click (a step larger than the track's own) within
+    50 ms of ``at``, unless the whole track is silent."""
+    level = float(np.sqrt(np.mean(sound**2)))
+    if level < 1e-3:
+        return
+    w, j = rate // 100, int(at * rate)
+    near = sound[j - 5 * w : j + 5 * w]
+    rms = np.sqrt((near[: len(near) // w * w].reshape(-1, w) ** 2).mean(axis=1))
+    assert rms.min() >= 0.2 * level, f"a gap in the sound at {at:.2f} s: {rms.min():.4f}"
+    jumps = np.abs(np.diff(sound))
+    click = float(jumps[j - 5 * w : j + 5 * w].max())
+    usual = float(np.percentile(jumps, 99.9))
+    assert click <= 1.5 * usual, f"a click at {at:.2f} s: {click:.3f} against {usual:.3f}"
 
 
 def test_the_jump_check_sees_a_cut(source_mp4: bytes) -> None:
-    """The join check is not vacuous: the source followed by its own reversed frames passes,
-    the source followed by a negative of itself (a cut to another picture) does not."""
+    """The join checks are not vacuous: the source followed by its own reversed frames
+    passes, followed by a negative of itself (a cut to another picture) does not; a
+    soundtrack with 20 ms of silence or a sudden step at the join does not either."""
     source = frames_of(source_mp4)
-    sound = 8.0 if source.audio_seconds is not None else None
+    assert source.sound is not None, "the animatic's videos have a soundtrack"
+    silent = replace(source, sound=None)
     joined = np.concatenate([source.luma, source.luma[::-1]])
-    assert_extends(Frames(source.width, source.height, source.fps, joined, sound), source, 8)
+    assert_extends(Frames(source.width, source.height, source.fps, joined), silent, 8)
     cut = np.concatenate([source.luma, 255.0 - source.luma])
     with pytest.raises(AssertionError, match="a jump at the join"):
-        assert_extends(Frames(source.width, source.height, source.fps, cut, sound), source, 8)
+        assert_extends(Frames(source.width, source.height, source.fps, cut), silent, 8)
+    assert_sound_runs_on(source.sound, source.rate, 2.0)
+    middle, ten_ms = 2 * source.rate, source.rate // 100
+    gap = source.sound.copy()
+    gap[middle - ten_ms : middle + ten_ms] = 0.0
+    with pytest.raises(AssertionError, match="a gap in the sound"):
+        assert_sound_runs_on(gap, source.rate, 2.0)
+    step = source.sound.copy()
+    step[middle:] += 0.5
+    with pytest.raises(AssertionError, match="a click"):
+        assert_sound_runs_on(step, source.rate, 2.0)
 
 
 # ------------------------------------------------------------------------------------ edits
