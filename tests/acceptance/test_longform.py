@@ -247,10 +247,14 @@ def test_extension_is_the_stitched_total_and_continues_without_a_jump(
     assert done.status == "completed", done.error
     assert done.seconds == "8"
     data = content(client, done)
-    media_checks.decode_mp4(data)  # signed, decodable, faststart
-    assert media_checks.top_level_atoms(data).index("moov") < media_checks.top_level_atoms(
-        data
-    ).index("mdat")
+    facts = media_checks.decode_mp4(data)  # decodable, signed, its source an ingredient
+    ingredients = facts.provenance.ingredients
+    assert any(source.id in str(i.get("title")) for i in ingredients), ingredients
+    assert facts.faststart, media_checks.top_level_atoms(data)
+    thumbnail = client.videos.download_content(done.id, variant="thumbnail").read()
+    media_checks.decode_image(thumbnail, "WEBP")
+    sheet = client.videos.download_content(done.id, variant="spritesheet").read()
+    media_checks.decode_image(sheet, "JPEG")
     assert_extends(frames_of(data), frames_of(source_mp4), 8)
 
 
