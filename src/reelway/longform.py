@@ -191,7 +191,7 @@ class Longform:
         """An uploaded MP4: decoded to check it, kept on disk until it is stored."""
         model_name = validation.optional_string(params, "model") or DEFAULT_MODEL
         model = self.videos.catalog.resolve(model_name)
-        path = await asyncio.to_thread(_spool_to_disk, upload.file)
+        path = await asyncio.to_thread(_spool_to_disk, upload.file, self.videos.settings.tmp_dir)
         try:
             info = await asyncio.to_thread(read_video, path)
             size, seconds = validation.uploaded_video(
@@ -216,9 +216,13 @@ def _require(model: catalog.ModelSpec, capability: catalog.Capability, what: str
         )
 
 
-def _spool_to_disk(file: BinaryIO) -> Path:
-    """The upload as a file on disk (PyAV and the MP4 box reader need a path)."""
-    with tempfile.NamedTemporaryFile(prefix="reelway-source-", suffix=".mp4", delete=False) as out:
+def _spool_to_disk(file: BinaryIO, directory: Path) -> Path:
+    """The upload as a file on disk (PyAV and the MP4 box reader need a path), in the
+    deployment's scratch folder."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        prefix="source-upload-", suffix=".mp4", dir=directory, delete=False
+    ) as out:
         file.seek(0)
         shutil.copyfileobj(file, out)
     return Path(out.name)

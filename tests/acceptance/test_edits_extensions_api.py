@@ -133,7 +133,7 @@ def test_a_source_still_rendering_is_refused(source: tuple[openai.OpenAI, Video]
 
 
 def test_extension_refusals_name_their_parameter(
-    source: tuple[openai.OpenAI, Video], tmp_path: Path
+    server: harness.Server, source: tuple[openai.OpenAI, Video], tmp_path: Path
 ) -> None:
     client, video = source
     by_id = {"video": {"id": video.id}}
@@ -174,6 +174,8 @@ def test_extension_refusals_name_their_parameter(
         client.videos.extend(prompt="on", seconds="12", video=("long.mp4", long, "video/mp4"))
     assert _error(too_long) == ("video_too_long", "seconds")
     assert "at most 10 s" in too_long.value.message
+    scratch = server.data_dir / "tmp"
+    assert not list(scratch.glob("source-upload-*")), "refused uploads are removed"
 
 
 def test_extension_and_edit_of_a_completed_video_are_queued_with_their_lengths(
@@ -262,3 +264,4 @@ def test_uploads_are_stored_and_an_extension_reserves_its_new_seconds_only(
         timeout=30,
     ).json()
     assert usage["project"]["period"]["credits_reserved"] == 64 + 128
+    assert not list((no_worker.data_dir / "tmp").glob("source-upload-*")), "uploads cleaned up"
