@@ -82,6 +82,8 @@ def test_the_new_prompt_changes_only_what_it_states() -> None:
         "magenta",
         "beach",
     )
+    sky = scene.merge(source, prompting.analyse("the fox runs at golden hour"))
+    assert (sky.subject_colour, sky.lighting_kind, sky.action_kind) == ("red", "golden", "run")
     robot = scene.merge(source, prompting.analyse("a robot dances in the rain"))
     assert (robot.subject_kind, robot.subject_colour, robot.action_kind) == ("robot", None, "dance")
     assert (robot.setting_kind, robot.weather, robot.style_kind) == ("beach", "rain", "watercolor")

@@ -171,15 +171,19 @@ def merge(
     """
     text = " ".join(new.prompt.split())
     keep: dict[str, object] = {}
+    # A bare colour is the subject's unless the prompt has a place or light it may describe
+    # ("under a blue sky", "golden hour").
+    bare = new.setting_kind is None and new.lighting_kind is None
+    implied = new.colours[0] if new.colours and bare else None
     if new.subject_kind is not None and prompting.find(prompting.SUBJECTS, text) is not None:
         same = _head(new.subject) == _head(source.subject)
         keep.update(subject=new.subject, subject_kind=new.subject_kind)
-        keep["subject_colour"] = new.subject_colour or (
-            new.colours[0] if new.colours else (source.subject_colour if same else None)
+        keep["subject_colour"] = (
+            new.subject_colour or implied or (source.subject_colour if same else None)
         )
     else:
         keep.update(subject=source.subject, subject_kind=source.subject_kind)
-        keep["subject_colour"] = new.colours[0] if new.colours else source.subject_colour
+        keep["subject_colour"] = implied or source.subject_colour
     pairs = (
         ("action", "action_kind"),
         ("setting", "setting_kind"),
