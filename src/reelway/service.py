@@ -299,8 +299,9 @@ class VideoService:
         In order: the Idempotency-Key (a replay answers as the first request was answered),
         the fields, the prompt and tier, the use case's own checks (``plan``), whether an engine
         on the route can serve it, the server's queue bound, the project's admission (counted
-        from here on, so later refusals carry the rate headers), moderation of the prompt, the
-        input image, and the insert.
+        from here on, so later refusals carry the rate headers), moderation of the prompt (and
+        of an uploaded source video's frames), the input image, and the insert.  Edits and
+        extensions (``longform``) come this way too.
         """
         key = idempotency.check_key(ask.idempotency_key)
         fingerprint = await idempotency.fingerprint(ask.operation, ask.params) if key else ""
