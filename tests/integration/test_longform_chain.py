@@ -99,3 +99,18 @@ async def test_a_chain_stops_at_120_seconds(runtime: Runtime) -> None:
     assert caught.value.param == "seconds"
     last = await uses.extend(caller, {"prompt": "on", "seconds": "15", "video": {"id": link.id}})
     assert last.video.seconds == "120"
+
+
+async def test_an_idempotency_key_replays_an_extension(runtime: Runtime) -> None:
+    project, _ = await runtime.keys.ensure_project("keyed")
+    caller = Caller(project.id, "key_test")
+    uses = longform.Longform(runtime.service)
+    source = await _complete(runtime, (await runtime.service.create(caller, {"prompt": "a"})).video)
+    asked = {"prompt": "on", "seconds": "8", "video": {"id": source.id}}
+    first = await uses.extend(caller, asked, idempotency_key="ext-1")
+    again = await uses.extend(caller, dict(asked), idempotency_key="ext-1")
+    assert (again.replayed, again.video.id) == (True, first.video.id)
+    with pytest.raises(errors.IdempotencyKeyReused):
+        await uses.extend(caller, {**asked, "seconds": "4"}, idempotency_key="ext-1")
+    with pytest.raises(errors.IdempotencyKeyReused):  # the same body, another operation
+        await uses.edit(caller, {"prompt": "on", "video": {"id": source.id}}, None, "ext-1")
