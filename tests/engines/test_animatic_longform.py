@@ -303,6 +303,27 @@ def test_a_continued_action_starts_where_the_subject_was() -> None:
     assert abs(camera[0].x - camera[1].x) < 2 and camera[0].zoom == pytest.approx(camera[1].zoom)
 
 
+def test_a_cancelled_extension_leaves_nothing_behind(tmp_path: Path) -> None:
+    source, _ = render(tmp_path, request(RUN), "source")
+    before = set(tmp_path.iterdir())
+    ext = request(
+        "the fox keeps running",
+        kind=jobs.JobKind.EXTEND,
+        source_video=source.video,
+        source_prompt=RUN,
+        source_seconds=2,
+    )
+    out = base.RenderOutput(tmp_path / "x.mp4", tmp_path / "x.webp", tmp_path / "x.jpg")
+
+    def cancel(percent: int) -> None:
+        if percent >= 40:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        AnimaticEngine().render(ext, out, cancel)
+    assert set(tmp_path.iterdir()) == before
+
+
 def test_an_uploaded_source_is_continued_from_its_last_frame(tmp_path: Path) -> None:
     upload = tmp_path / "upload.mp4"
     with Mp4Writer(upload, 320, 180, 24, crf=18) as writer:

@@ -80,20 +80,29 @@ def _figure(rgb: NDArray[np.uint8]) -> NDArray[np.bool_]:
 
 
 def _sample(clip: Path) -> list[NDArray[np.uint8]]:
-    """Up to ``SAMPLES`` frames spread over the clip, as small RGB arrays."""
-    decoded: list[Any] = []
+    """Up to ``SAMPLES`` frames spread over the clip, as small RGB arrays (each is shrunk as
+    it is decoded: a 4 s 1080p clip never sits in memory whole)."""
+    out: list[NDArray[np.uint8]] = []
     with av.open(str(clip)) as container:
         if not container.streams.video:
             raise ValueError("no video stream")
         stream = container.streams.video[0]
-        decoded = list(container.decode(stream))
-    if not decoded:
-        return []
-    step = max(1, len(decoded) // SAMPLES)
-    chosen = decoded[step // 2 :: step][:SAMPLES]
-    out: list[NDArray[np.uint8]] = []
-    for frame in chosen:
-        height = max(2, round(frame.height * _WIDTH / frame.width))
-        small = frame.reformat(width=_WIDTH, height=height, format="rgb24")
-        out.append(np.asarray(small.to_ndarray(), dtype=np.uint8))
+        count = stream.frames
+        if not count and stream.duration and stream.time_base and stream.average_rate:
+            count = int(stream.duration * stream.time_base * stream.average_rate)
+        step = max(1, (count or SAMPLES) // SAMPLES)
+        frame: Any = None
+        for index, frame in enumerate(container.decode(stream)):
+            if index % step == step // 2:
+                out.append(_small(frame))
+                if len(out) == SAMPLES:
+                    break
+        if not out and frame is not None:  # fewer frames than the header said
+            out.append(_small(frame))
     return out
+
+
+def _small(frame: Any) -> NDArray[np.uint8]:
+    height = max(2, round(frame.height * _WIDTH / frame.width))
+    small = frame.reformat(width=_WIDTH, height=height, format="rgb24")
+    return np.asarray(small.to_ndarray(), dtype=np.uint8)
