@@ -347,13 +347,19 @@ def test_an_uploaded_source_is_continued_from_its_last_frame(tmp_path: Path) -> 
 # ----------------------------------------------------------------------------- characters
 
 
-def character_clip(path: Path) -> Path:
-    """A tall magenta figure bobbing on a grey ground: a person-like silhouette."""
+def character_clip(
+    path: Path, colour: tuple[int, int, int] = (220, 40, 200), wide: bool = False
+) -> Path:
+    """A tall magenta figure bobbing on a grey ground (a person-like silhouette), or a long
+    one (an animal's)."""
     with Mp4Writer(path, 160, 160, 24, crf=18) as writer:
         for index in range(60):
             frame = np.full((160, 160, 3), 128, np.uint8)
             top = 30 + index % 6
-            frame[top : top + 100, 60:100] = (220, 40, 200)
+            if wide:
+                frame[top + 40 : top + 90, 20:140] = colour
+            else:
+                frame[top : top + 100, 60:100] = colour
             writer.write_frame(frame)
     return path
 
@@ -379,3 +385,20 @@ def test_a_named_character_is_the_subject(tmp_path: Path) -> None:
     shown = frames(named.video)
     assert all(near(f, magenta, 50).sum() > 300 for f in shown[::12])
     assert all(near(f, magenta, 50).sum() < 20 for f in frames(unnamed.video)[::12])
+
+
+def test_two_named_characters_both_show(tmp_path: Path) -> None:
+    zorp = base.CharacterRef("char_1", "Zorp", character_clip(tmp_path / "zorp.mp4"))
+    mossy = base.CharacterRef(
+        "char_2", "Mossy", character_clip(tmp_path / "mossy.mp4", (40, 200, 230), wide=True)
+    )
+    assert characters.look(mossy).kind == "animal"
+    both, _ = render(
+        tmp_path,
+        request("Zorp and Mossy walk along a sunny beach", characters=(zorp, mossy)),
+        "both",
+        captions=False,
+    )
+    magenta, cyan = np.array([220, 40, 200], np.float32), np.array([40, 200, 230], np.float32)
+    for f in frames(both.video)[::12]:
+        assert near(f, magenta, 50).sum() > 300 and near(f, cyan, 50).sum() > 150

@@ -32,10 +32,18 @@ _DIFFERS = 48.0
 
 def named(characters: Sequence[base.CharacterRef], prompt: str) -> base.CharacterRef | None:
     """The first character whose name the prompt uses (whole words, any case)."""
-    for ref in characters:
-        if re.search(rf"(?<!\w){re.escape(ref.name.strip())}(?!\w)", prompt, re.IGNORECASE):
-            return ref
-    return None
+    found = all_named(characters, prompt)
+    return found[0] if found else None
+
+
+def all_named(characters: Sequence[base.CharacterRef], prompt: str) -> list[base.CharacterRef]:
+    """The characters whose names the prompt uses, in the request's order."""
+    return [
+        ref
+        for ref in characters
+        if ref.name.strip()
+        and re.search(rf"(?<!\w){re.escape(ref.name.strip())}(?!\w)", prompt, re.IGNORECASE)
+    ]
 
 
 def look(ref: base.CharacterRef) -> scene_mod.Look:

@@ -166,8 +166,11 @@ class AnimaticEngine:
         self, request: base.GenerationRequest, source_seconds: int | None = None
     ) -> scene_mod.Scene:
         """The shot: the prompt's, on the source's scene for a remix, edit or extension, with
-        a named character as the subject."""
-        ref = characters_mod.named(request.characters, request.prompt)
+        the first named character as the subject and a second beside it."""
+        cast = [
+            characters_mod.look(ref)
+            for ref in characters_mod.all_named(request.characters, request.prompt)[:2]
+        ]
         keeps = request.kind in _KEEPS_SCENE
         source_prompt = request.source_prompt if keeps else None
         recorded = None
@@ -182,8 +185,9 @@ class AnimaticEngine:
             self.fps,
             source_prompt=source_prompt,
             source_seconds=source_seconds,
-            character=characters_mod.look(ref) if ref is not None else None,
+            character=cast[0] if cast else None,
             source_scene=recorded,
+            companion=cast[1] if len(cast) > 1 else None,
         )
 
     def _extend(

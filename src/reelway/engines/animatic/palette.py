@@ -286,6 +286,14 @@ def subject_colour(analysis: prompting.PromptAnalysis) -> RGB:
     return _clamp(tuple(x * 255 for x in colorsys.hsv_to_rgb(hue, 0.62, 0.9)))  # type: ignore[arg-type]
 
 
+def figure(colour: RGB, lighting: str, style: str) -> RGB:
+    """A figure's own colour as the shot shows it: half lit by a dark light, then styled
+    (how the subject's colour is treated; a second character gets the same)."""
+    if lighting in ("night", "neon", "candle"):
+        colour = _mix(colour, _lit(colour, _LIGHTING[lighting][2]), 0.5)
+    return stylise(colour, style)
+
+
 def palette(
     analysis: prompting.PromptAnalysis,
     setting: str,

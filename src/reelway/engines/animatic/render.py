@@ -85,11 +85,18 @@ class Renderer:
             self.behind, self.front = all_layers, []
         kind = s.subject_kind
         self.subject: sprites.SubjectSprites | None = None
+        self.companion: sprites.SubjectSprites | None = None
+        framing = {"close": 2.0, "wide": 0.55}.get(s.shot, 1.0)
         if kind is not None:
-            size = sprites.SIZE.get(kind, 0.2) * {"close": 2.0, "wide": 0.55}.get(s.shot, 1.0)
+            size = sprites.SIZE.get(kind, 0.2) * framing
             size *= min(1.6, palette.noun_look(s.analysis)[1])
             self.subject = sprites.SubjectSprites(
                 kind, size * min(self.cw, self.ch), s.palette.subject, s.palette.outline, s.action
+            )
+        if s.companion is not None and s.companion_colour is not None and kind is not None:
+            size = sprites.SIZE.get(s.companion.kind, 0.2) * framing * min(self.cw, self.ch)
+            self.companion = sprites.SubjectSprites(
+                s.companion.kind, size, s.companion_colour, s.palette.outline, s.action
             )
         self.canvas, self.pixels = shared_canvas(self.cw, self.ch)
         self.plate = self.plate.convert("RGBA")
@@ -149,6 +156,14 @@ class Renderer:
         dy = cam.y * motion.SUBJECT_DEPTH
         x, y = st.x + dx, st.y + dy
         flip = self.motion.direction < 0
+        if self.companion is not None:  # a step behind, out of step, drawn first (further)
+            behind = self.subject.size * 0.9 * self.motion.direction
+            pose = self.companion.get((st.phase + 0.5) % 1.0, st.angle, flip)
+            self.canvas.paste(
+                pose,
+                (round(x - behind - pose.width / 2), round(y - pose.height)),
+                pose,
+            )
         img = self.subject.get(st.phase, st.angle, flip)
         base = self.subject.get(st.phase, 0.0, flip)
         if st.ground >= 0:

@@ -119,6 +119,10 @@ class Scene:
     0 comes right after the source's last frame)."""
     character: Look | None = None
     """A character's look from its clip, when the prompt names it: it is the subject."""
+    companion: Look | None = None
+    """A second named character: drawn beside the subject, moving with it."""
+    companion_colour: tuple[int, int, int] | None = None
+    """The companion's colour as this shot's light and style show it."""
 
     @property
     def frame_count(self) -> int:
@@ -238,6 +242,7 @@ def build(
     source_seconds: int | None = None,
     character: Look | None = None,
     source_scene: prompting.PromptAnalysis | None = None,
+    companion: Look | None = None,
 ) -> Scene:
     """Decide the whole shot from the prompt (content) and the seed (composition).
 
@@ -255,8 +260,10 @@ def build(
     follows = None
     if source_seconds:
         before = source or prompting.analyse(prompt)
-        follows = _decide(before, seed, width, height, source_seconds, fps, None, character)
-    return _decide(analysis, seed, width, height, seconds, fps, follows, character)
+        follows = _decide(
+            before, seed, width, height, source_seconds, fps, None, character, companion
+        )
+    return _decide(analysis, seed, width, height, seconds, fps, follows, character, companion)
 
 
 def _decide(
@@ -268,6 +275,7 @@ def _decide(
     fps: int,
     follows: Scene | None,
     character: Look | None,
+    companion: Look | None = None,
 ) -> Scene:
     setting = analysis.setting_kind or DEFAULT_SETTING
     weather = analysis.weather
@@ -282,6 +290,8 @@ def _decide(
     subject_words = analysis.subject or ""
     if character is not None:
         subject_words = character.name
+        if companion is not None:
+            subject_words += " & " + companion.name
         analysis = dataclasses.replace(
             analysis, subject=character.name, subject_kind=character.kind
         )
@@ -320,4 +330,10 @@ def _decide(
         subtitle=subtitle,
         follows=follows,
         character=character,
+        companion=companion if character is not None else None,
+        companion_colour=(
+            palette_mod.figure(companion.colour, lighting, style)
+            if companion is not None and character is not None
+            else None
+        ),
     )
