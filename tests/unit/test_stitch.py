@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -176,3 +178,20 @@ def test_join_audio_keeps_the_length_and_crosses_smoothly() -> None:
     step = np.abs(np.diff(joined[0, 4500:5100])).max()
     assert step < 3 * 0.4 * 2 * np.pi * TONE / encode.AUDIO_RATE
     assert stitch.join_audio(a[:, :0], b).shape == (2, 4800)
+
+
+@pytest.mark.parametrize(
+    ("frames", "rate_in", "rate_out", "expected"),
+    [(30, 30, 24, 24), (7, 12, 24, 14), (100, Fraction(30000, 1001), 30, 100), (1, 60, 24, 1)],
+)
+def test_retiming_keeps_the_length_and_never_drops_a_whole_part(
+    frames: int, rate_in: Fraction | int, rate_out: int, expected: int
+) -> None:
+    given: Any = iter(range(frames))  # stand-ins for decoded frames
+    shown: list[Any] = list(stitch._retimed(given, Fraction(rate_in), Fraction(rate_out)))
+    assert (
+        len(shown)
+        == expected
+        == stitch._retimed_count(frames, Fraction(rate_in), Fraction(rate_out))
+    )
+    assert shown == sorted(shown)  # in order, each input frame held or skipped

@@ -178,10 +178,14 @@ def _retimed(
         yield from frames
         return
     wanted = 0  # the next output frame
+    last: VideoFrame | None = None
     for index, frame in enumerate(frames):
+        last = frame
         while int((wanted + Fraction(1, 2)) * rate_in / rate_out) == index:
             yield frame
             wanted += 1
+    if wanted == 0 and last is not None:  # a part shorter than one output frame still shows
+        yield last
 
 
 def _retimed_count(frames: int, rate_in: Fraction, rate_out: Fraction) -> int:
@@ -190,7 +194,7 @@ def _retimed_count(frames: int, rate_in: Fraction, rate_out: Fraction) -> int:
         return frames
     # Output frame j shows input floor((j + 1/2) * rate_in / rate_out): j < frames * ratio - 1/2.
     bound = frames * rate_out / rate_in - Fraction(1, 2)
-    return max(0, math.ceil(bound))
+    return max(min(frames, 1), math.ceil(bound))
 
 
 def _prepared(frame: VideoFrame, width: int, height: int) -> VideoFrame:
