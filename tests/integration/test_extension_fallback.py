@@ -29,7 +29,7 @@ from reelway import settings as settings_module
 from reelway.cli.provenance import provenance as provenance_cli
 from reelway.engines import base
 from reelway.longform import Longform
-from reelway.media import encode, previews, probe
+from reelway.media import encode, previews, probe, watermark
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from reelway.store.characters import CharacterStore
@@ -315,6 +315,34 @@ async def test_a_local_engine_continues_from_the_last_frame_without_a_jump(
     assert reserved == 2 and charged == 2 * per_second
     report = _verified(out)
     assert [i["title"] for i in report["ingredients"]] == [f"source video {source.id}"]
+
+
+async def test_a_watermarked_source_is_not_marked_twice_in_its_extension(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """The stitched extension of a marked source is marked from the join on only: its first
+    part is the stored source's frames (already marked), not those frames marked again."""
+    caller = await _caller(runtime)
+    await runtime.accounts.accounts.update_project(caller.project_id, {"watermark": True})
+    made = await runtime.service.create(caller, {"prompt": "grey", "model": "local"})
+    source = await _finished(runtime, made.video.id)
+    assert source.status is jobs.JobStatus.SUCCEEDED and source.watermark, source.error
+    asked = await Longform(runtime.service).extend(
+        caller, {"prompt": "brighter", "seconds": "2", "video": {"id": source.id}}
+    )
+    done = await _finished(runtime, asked.video.id)
+    assert done.status is jobs.JobStatus.SUCCEEDED and done.watermark, done.error
+    frames = _frames(await _stored(runtime, done, tmp_path))
+    source_frames = _frames(await _stored(runtime, source, tmp_path))
+    height, width = source_frames[0].shape[:2]
+    box, x, y = watermark.render(runtime.mark, width, height)
+    mark = (slice(y, y + box.height), slice(x, x + box.width))
+    for got, want in zip(frames[:12], source_frames, strict=True):
+        drift = float(np.abs(got[mark] - want[mark]).mean())
+        assert drift < 4, f"the source's part was marked again ({drift:.1f} levels)"
+    # ...and the new segment carries the mark: its box is not the plain brightening grey.
+    plain = frames[-1][: box.height, : box.width].mean()
+    assert abs(frames[-1][mark].mean() - plain) > 10, "the new segment is not marked"
 
 
 async def test_a_provider_failing_mid_extension_fails_over_to_the_next_engine(

@@ -236,3 +236,20 @@ def test_good_settings_are_kept() -> None:
     mark = watermark.Watermark(text="Made with AI", position="top-left", opacity=1)
     assert (mark.text, mark.position, mark.opacity) == ("Made with AI", "top-left", 1)
     assert watermark.Watermark() == watermark.Watermark("AI-generated", "bottom-right", 0.6)
+
+
+def test_frames_before_from_seconds_are_left_unmarked(tmp_path: Path, source: Path) -> None:
+    """An extension stitched onto an already marked source is marked from the join on only,
+    so the source's part does not carry the mark twice."""
+    out = tmp_path / "tail_marked.mp4"
+    watermark.apply_to_video(source, out, watermark.Watermark(), from_seconds=0.5)
+    before, pts, base = decoded(source)
+    after, _, _ = decoded(out)
+    assert base is not None and all(p is not None for p in pts)
+    times = [float((p or 0) * base) for p in pts]
+    diffs = [corner_diff(a, b, "bottom-right") for a, b in zip(before, after, strict=True)]
+    early = [d for d, t in zip(diffs, times, strict=True) if t < 0.5 - 0.5 / FPS]
+    late = [d for d, t in zip(diffs, times, strict=True) if t >= 0.5 - 0.5 / FPS]
+    assert early and late
+    assert max(early) < 2.5, "frames before the join were marked"
+    assert min(late) > 15, "frames after the join were not marked"

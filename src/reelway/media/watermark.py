@@ -134,12 +134,20 @@ def _blend(region: Plane, keep: NDArray[np.float32], add: NDArray[np.float32]) -
 
 
 def apply_to_video(
-    src: Path, dst: Path, mark: Watermark, *, preset: str = "ultrafast", crf: int = 23
+    src: Path,
+    dst: Path,
+    mark: Watermark,
+    *,
+    preset: str = "ultrafast",
+    crf: int = 23,
+    from_seconds: float = 0.0,
 ) -> None:
     """Write ``src`` with the mark burned in to ``dst`` (H.264, faststart, audio copied).
 
     Frame timestamps and the time base are kept, so the result has the source's exact
     timing.  The defaults match ``Mp4Writer``'s.  A partial ``dst`` is removed on failure.
+    Frames before ``from_seconds`` are left as they are: an extension stitched onto a source
+    that already carries the mark must not be marked twice there.
     """
     if Path(src).resolve() == Path(dst).resolve():
         raise ValueError("watermark output must be a new file, not the source itself")
@@ -152,13 +160,15 @@ def apply_to_video(
             raise ValueError(f"{src} has no video stream")
         try:
             with av.open(str(dst), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-                _transcode(source, out, mark, preset, crf)
+                _transcode(source, out, mark, preset, crf, from_seconds)
         except BaseException:
             Path(dst).unlink(missing_ok=True)
             raise
 
 
-def _transcode(source: Any, out: Any, mark: Watermark, preset: str, crf: int) -> None:
+def _transcode(
+    source: Any, out: Any, mark: Watermark, preset: str, crf: int, from_seconds: float
+) -> None:
     """One demux pass: video is decoded, marked and encoded; audio packets are remuxed."""
     video_in = source.streams.video[0]
     video_in.thread_type = "AUTO"
@@ -182,6 +192,7 @@ def _transcode(source: Any, out: Any, mark: Watermark, preset: str, crf: int) ->
     audio_in = source.streams.audio[0] if source.streams.audio else None
     audio = out.add_stream_from_template(audio_in) if audio_in is not None else None
     overlay = _YuvOverlay(*render(mark, width, height), full_range=full_range)
+    half_frame = 0.5 / float(rate)
     streams = [video_in] if audio_in is None else [video_in, audio_in]
     for packet in source.demux(streams):
         if packet.stream is audio_in:
@@ -195,7 +206,8 @@ def _transcode(source: Any, out: Any, mark: Watermark, preset: str, crf: int) ->
             else:
                 frame.make_writable()  # never draw into the decoder's reference pictures
             frame.pict_type = 0  # let x264 choose frame types, not copy the source's
-            overlay.apply(frame)
+            if frame.time is None or frame.time >= from_seconds - half_frame:
+                overlay.apply(frame)
             out.mux(video.encode(frame))
     out.mux(video.encode(None))
 

@@ -11,6 +11,7 @@ or an extension is listed as a component, keeping its manifest too.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -40,11 +41,14 @@ class Finisher:
         *,
         remote: bool,
         components: Sequence[provenance.Component] = (),
+        marked_seconds: float = 0.0,
     ) -> None:
         """Raise ``errors.ModerationBlocked`` (or ``OutputModerationFailed``) to refuse.
 
         ``components`` (an edit's or extension's source video, a stitched segment) become
-        the video manifest's ``componentOf`` ingredients."""
+        the video manifest's ``componentOf`` ingredients; ``marked_seconds``: how much of the
+        video's start already carries the watermark (an extension stitched onto a marked
+        source), so it is not marked twice."""
         if self.moderation.checks_output:
             try:
                 sampled = await asyncio.to_thread(
@@ -57,7 +61,14 @@ class Finisher:
                 ) from exc
             await self.moderation.screen_output(sampled)
         try:
-            await self._mark_and_sign(video, engine, output, remote=remote, components=components)
+            await self._mark_and_sign(
+                video,
+                engine,
+                output,
+                remote=remote,
+                components=components,
+                marked_seconds=marked_seconds,
+            )
         except Exception as exc:  # a library's own error: record it, never crash the worker
             raise errors.EngineRuntimeError(
                 f"Finishing the video (watermark, C2PA signing) failed: {type(exc).__name__}: {exc}"
@@ -71,6 +82,7 @@ class Finisher:
         *,
         remote: bool,
         components: Sequence[provenance.Component] = (),
+        marked_seconds: float = 0.0,
     ) -> None:
         edits: list[str] = []
         provider: Path | None = None
@@ -81,9 +93,24 @@ class Finisher:
         current = provider or output.video
         if video.watermark:
             marked = output.video.with_name("marked" + output.video.suffix)
-            await asyncio.to_thread(watermark.apply_to_video, current, marked, self.mark)
-            for image in (output.thumbnail, output.spritesheet):
-                await asyncio.to_thread(watermark.apply_to_image, image, self.mark)
+            await asyncio.to_thread(
+                functools.partial(
+                    watermark.apply_to_video,
+                    current,
+                    marked,
+                    self.mark,
+                    from_seconds=marked_seconds,
+                )
+            )
+            if marked_seconds > 0:
+                # Previews of a partly marked video are made from the marked result, so no
+                # frame of them carries the mark twice.
+                await asyncio.to_thread(
+                    previews.previews_from_video, marked, output.thumbnail, output.spritesheet
+                )
+            else:
+                for image in (output.thumbnail, output.spritesheet):
+                    await asyncio.to_thread(watermark.apply_to_image, image, self.mark)
             edits.append("watermark")
             current = marked
         if self.signer is None:

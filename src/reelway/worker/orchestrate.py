@@ -109,7 +109,15 @@ async def _run(
             if sources.stitched(video, request):
                 request = await sources.from_last_frame(request, workdir)
             outcome = await _attempt(
-                ctx, video, token, engine, request, workdir, stopping, route.call_id
+                ctx,
+                video,
+                token,
+                engine,
+                request,
+                workdir,
+                stopping,
+                route.call_id,
+                marked_seconds=_marked_seconds(ctx, video, engine, request, source),
             )
         except errors.JobFailure as failure:
             await route.failed(engine, failure)
@@ -153,6 +161,8 @@ async def _attempt(
     workdir: Path,
     stopping: asyncio.Event,
     call_id: int | None = None,
+    *,
+    marked_seconds: float = 0.0,
 ) -> str:
     """Run the job on one engine; raises ``errors.JobFailure`` when that engine fails it."""
     output = base.RenderOutput(
@@ -193,6 +203,7 @@ async def _attempt(
             components=_components(
                 request, stitched, segment if stitched and remote_run is not None else None
             ),
+            marked_seconds=marked_seconds,
         )
         assets = await _store_outputs(ctx, video, token, output)
     except _Stop as stop:
@@ -234,6 +245,25 @@ async def _then_stitch(
     supervised task, so the lease is renewed and a cancel stops it while it stitches."""
     await work
     return await sources.stitch_on(request, output)
+
+
+def _marked_seconds(
+    ctx: JobContext,
+    video: jobs.Video,
+    engine: str,
+    request: base.GenerationRequest,
+    source: jobs.Video | None,
+) -> float:
+    """How much of an extension's start is its stored source's own frames, already carrying
+    the watermark: Reelway stitched it (the fallback) or a local engine did (from the stored
+    file).  A provider's own extension returns its own frames, which are marked whole."""
+    if video.kind is not jobs.JobKind.EXTEND or not video.watermark:
+        return 0.0
+    if source is None or not source.watermark or request.source_video is None:
+        return 0.0
+    if sources.stitched(video, request) or not ctx.is_remote(engine):
+        return float(request.source_seconds or 0)
+    return 0.0
 
 
 def _components(
