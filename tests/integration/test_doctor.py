@@ -102,6 +102,22 @@ async def test_a_completed_video_tells_its_story(
     assert report["error"] is None and report["remedy"] is None
 
 
+async def test_a_remix_names_its_source(
+    open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI], deployment: Deployment
+) -> None:
+    rt = await open_runtime(["p1"], route_passes=1)
+    source = await _make(rt, "req_doctor_source")
+    assert source.status is jobs.JobStatus.SUCCEEDED, source.error
+    caller = Caller(project_id=source.project_id, key_id="k")
+    asked = await rt.service.remix(caller, source.id, {"prompt": "the same kite at night"})
+    result = await _doctor(deployment, asked.video.id)
+    assert result.exit_code == 0, result.output
+    assert f"made as    remix of {source.id}\n" in result.output
+    report = json.loads((await _doctor(deployment, asked.video.id, "--json")).output)
+    assert report["kind"] == "remix"
+    assert report["sources"]["video_id"] == source.id
+
+
 async def test_a_failed_over_video_shows_each_engine_and_what_its_provider_said(
     open_runtime: Open, providers: tuple[FakeOpenAI, FakeOpenAI], deployment: Deployment
 ) -> None:

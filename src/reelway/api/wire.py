@@ -15,7 +15,8 @@ def _seconds(value: float | None) -> int | None:
 def video(v: jobs.Video) -> dict[str, Any]:
     """The Video object: always all 13 keys, ``null`` where empty; a relaxed-mode video also
     says so (``service_tier``) and when its window let it start (``scheduled_at``), and a
-    remix rendered as a new generation says that (``rendered_as``)."""
+    remix rendered as a new generation says that (``rendered_as``), and an edit or extension of
+    a stored video names it (``edited_from_video_id``, ``extended_from_video_id``)."""
     found = {
         "id": v.id,
         "object": "video",
@@ -37,7 +38,18 @@ def video(v: jobs.Video) -> dict[str, Any]:
     if v.rendered_as is not None:
         # A remix that an engine without remix rendered as a new generation: say so.
         found["rendered_as"] = v.rendered_as
+    source = SOURCE_KEYS.get(v.kind)
+    if source is not None and v.sources.video_id is not None:
+        # Reelway's addition beside remixed_from_video_id: what an edit or extension started
+        # from (absent for an uploaded source).
+        found[source] = v.sources.video_id
     return found
+
+
+SOURCE_KEYS = {
+    jobs.JobKind.EDIT: "edited_from_video_id",
+    jobs.JobKind.EXTEND: "extended_from_video_id",
+}
 
 
 def _error(error: jobs.JobError | None) -> dict[str, Any] | None:

@@ -89,6 +89,8 @@ def _video_report(
         "project_id": video.project_id,
         "request_id": video.request_id,
         "model": video.model,
+        "kind": video.kind.value,
+        "sources": video.sources.to_json(),
         "status": video.status.value,
         "public_status": video.public_status,
         "engine": video.engine,
@@ -208,6 +210,8 @@ def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
 def _explain(video: jobs.Video, report: dict[str, Any]) -> None:
     click.echo(f"video      {video.id}  (project {video.project_id}, request {video.request_id})")
     click.echo(f"model      {video.model}  {video.size}  {video.seconds}s")
+    if video.kind is not jobs.JobKind.GENERATE:
+        click.echo(f"made as    {video.kind.value} of {_source(video.sources)}")
     click.echo(f"status     {video.status.value} (API: {video.public_status})")
     click.echo(f"engine     {video.engine or '-'}  operation {json.dumps(video.operation)}")
     click.echo("")
@@ -344,6 +348,14 @@ def _health(statuses: list[EngineStatus]) -> None:
 
 
 # --------------------------------------------------------------------------- words
+
+
+def _source(sources: jobs.Sources) -> str:
+    """What a remix, edit or extension started from, in a few words."""
+    parts = [sources.video_id or ("an uploaded video" if sources.file else "?")]
+    if sources.extends_seconds:
+        parts.append(f"({sources.extends_seconds}s, extension {sources.extensions} of its chain)")
+    return " ".join(parts)
 
 
 def _say(label: str, text: str) -> None:
