@@ -12,9 +12,10 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from reelway import catalog, errors
+from reelway import catalog, errors, jobs
 from reelway.engines import base, veo
 from reelway.engines.veo import VeoEngine
+from reelway.worker import sources
 from tests.engines import contract
 from tests.engines.contract import Case, RemoteEngineContract
 from tests.fakes import server
@@ -265,6 +266,60 @@ async def test_an_input_image_goes_inline_as_base64(fake: FakeVeo, tmp_path: Pat
         "bytesBase64Encoded": base64.b64encode(image.read_bytes()).decode(),
         "mimeType": "image/png",
     }
+
+
+@pytest.mark.parametrize("api", ["gemini", "vertex"])
+async def test_an_extensions_segment_is_sent_as_an_image_to_video_create(
+    fake: FakeVeo, api: str, tmp_path: Path
+) -> None:
+    """Veo does not extend here (EXTENSIONS is not declared), so the worker asks it for the
+    new segment from the source's last frame: that must be Veo's image-to-video create."""
+    source = tmp_path / "source.mp4"
+    source.write_bytes(fake.video)
+    extension = contract.derived(jobs.JobKind.EXTEND, None, source, "the boat drifts on", 6)
+    engine = gemini_engine(fake) if api == "gemini" else vertex_engine(fake)
+    try:
+        assert not engine.info.has(catalog.Capability.EXTENSIONS)
+        segment = await sources.from_last_frame(extension, tmp_path)
+        made = await contract.drive(engine, segment)
+    finally:
+        await engine.close()
+    assert made == fake.video
+    assert segment.input_image is not None
+    (body,) = _bodies(fake, "create")
+    assert body["instances"] == [
+        {
+            "prompt": "the boat drifts on",
+            "image": {
+                "bytesBase64Encoded": base64.b64encode(segment.input_image.read_bytes()).decode(),
+                "mimeType": "image/png",
+            },
+        }
+    ]
+    assert body["parameters"]["durationSeconds"] == 6
+    assert body["parameters"]["aspectRatio"] == "16:9"
+
+
+@pytest.mark.parametrize("api", ["gemini", "vertex"])
+@pytest.mark.parametrize("what", ["edit", "extend", "characters"])
+async def test_edits_extensions_and_characters_are_refused_before_any_call(
+    fake: FakeVeo, api: str, what: str, tmp_path: Path
+) -> None:
+    """Sent as a plain create, they would silently lose the source video or the characters."""
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(fake.video)
+    if what == "characters":
+        request = _request(characters=(base.CharacterRef("char_fox", "Rusty", clip),))
+    else:
+        request = contract.derived(jobs.JobKind(what), None, clip, "in winter")
+    engine = gemini_engine(fake) if api == "gemini" else vertex_engine(fake)
+    try:
+        with pytest.raises(errors.EngineCannotServe) as caught:
+            await engine.submit(request)
+    finally:
+        await engine.close()
+    assert caught.value.failover
+    assert fake.log == []
 
 
 async def test_progress_in_the_operations_metadata_is_reported(fake: FakeVeo) -> None:

@@ -6,6 +6,13 @@ credentials (an ``x-goog-api-key`` or a bearer token), in how an operation is po
 URI that needs the key; inline base64 or a ``gs://`` object).  A finished operation carries
 an ``error`` (a google.rpc.Status, mapped by its code below), a video, or, when Veo's safety
 filters removed every output, only ``raiMediaFilteredCount``: that is moderation, not success.
+
+Only creates are sent (text, or an image as the first frame).  Veo's own extension is not
+used: the reference API (google-genai 1.40.0) does not document a ``video`` instance, and
+Veo 3.1 documents it only for videos Veo made, 720p, in fixed 7-second steps, where Reelway
+extends any video by the seconds asked.  Extensions therefore reach Veo as an image-to-video
+create from the source's last frame, stitched on by the worker; edits and characters go to
+other engines on the route.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from reelway import catalog, errors, images
+from reelway import catalog, errors, images, jobs
 from reelway.engines import base
 from reelway.engines.http import (
     DOWNLOAD_CHUNK,
@@ -86,6 +93,10 @@ RULES: Mapping[str, tuple[str, type[errors.UpstreamError]]] = {
         errors.UpstreamAuthFailed,
     ),
     "gone": ("HTTP 404 while polling (Google lost the operation)", LOST_WHILE_POLLING),
+}
+UNSERVED: Mapping[jobs.JobKind, str] = {
+    jobs.JobKind.EDIT: "edits",
+    jobs.JobKind.EXTEND: "native extensions",
 }
 KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED"})
 
@@ -296,6 +307,12 @@ class VeoEngine:
 
     def _parameters(self, request: base.GenerationRequest) -> dict[str, Any]:
         """Veo's parameters, or ``EngineCannotServe`` (before any call) for what it cannot make."""
+        if request.kind in (jobs.JobKind.EDIT, jobs.JobKind.EXTEND) or request.characters:
+            # Not declared in info, so a route never sends them; were one to arrive, a plain
+            # generation would silently drop the source or the characters.  Extensions reach
+            # Veo as a GENERATE from the source's last frame (worker/sources.py).
+            what = "characters" if request.characters else UNSERVED[request.kind]
+            raise self._cannot(f"{self.provider} is not used for {what} (see docs/engines.md).")
         if request.seconds not in self.durations:
             allowed = ", ".join(map(str, self.durations[:-1])) + f" or {self.durations[-1]}"
             raise self._cannot(
