@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -12,10 +13,12 @@ import httpx
 import pytest
 
 from reelway import errors, jobs
+from reelway.catalog import Capability
 from reelway.engines import base, runway
 from reelway.engines.runway import RunwayEngine
+from reelway.media import probe
 from tests.engines import contract
-from tests.engines.contract import Case, RemoteEngineContract
+from tests.engines.contract import Case, LongformContract, RemoteEngineContract
 from tests.fakes import server
 from tests.fakes.runway import VERSION, FakeRunway
 
@@ -88,6 +91,158 @@ class TestRunway(RemoteEngineContract):
             errors.UpstreamInvalidRequest,
         ),
     ]
+
+
+class TestRunwayLongform(LongformContract):
+    """Edits natively (``gen4_aleph``); no extension or characters in Runway's API."""
+
+    LONGFORM: ClassVar[frozenset[Capability]] = frozenset({Capability.EDITS})
+
+    @pytest.fixture
+    def fake(self, clip: bytes) -> Iterator[FakeRunway]:
+        provider = FakeRunway(clip, api_key=contract.API_KEY, render_lengths=True)
+        yield provider
+        provider.close()
+
+    @pytest.fixture
+    def make_engine(self, fake: FakeRunway):
+        # A 4 s, 1280x720 source as the contract's create: a model that makes that length.
+        return lambda: RunwayEngine(
+            api_key=contract.API_KEY, base_url=fake.base_url, timeout=contract.TIMEOUT
+        )
+
+
+def _edit(video: Path, source: base.Operation | None = None) -> base.GenerationRequest:
+    return contract.derived(jobs.JobKind.EDIT, source, video, "the same pond at dusk")
+
+
+async def test_an_edit_sends_the_source_video_to_video_to_video(
+    fake: FakeRunway, make_engine, clip: bytes, tmp_path: Path
+) -> None:
+    video = tmp_path / "source.mp4"
+    video.write_bytes(clip)
+    engine = make_engine()
+    try:
+        assert engine.info.has(Capability.EDITS)
+        edited = await contract.drive(engine, _edit(video))
+    finally:
+        await engine.close()
+    assert edited == clip  # the fake's "restyle" keeps the input
+    (create,) = fake.requests("create")
+    assert create.path == "/v1/video_to_video"
+    (job,) = fake.jobs.values()
+    head, _, data = job.body.pop("videoUri").partition(",")
+    assert head == "data:video/mp4;base64" and base64.b64decode(data) == clip
+    assert job.body == {
+        "model": "gen4_aleph",
+        "promptText": "the same pond at dusk",
+        "ratio": "1280:720",
+        "seed": 7,
+    }
+
+
+async def test_an_edit_reports_runways_cost(
+    fake: FakeRunway, make_engine, clip: bytes, tmp_path: Path
+) -> None:
+    video = tmp_path / "source.mp4"
+    video.write_bytes(clip)
+    engine = make_engine()
+    try:
+        operation = await engine.submit(_edit(video))
+        for _ in range(200):
+            outcome = await engine.poll(operation)
+            if not isinstance(outcome, base.Pending):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        await engine.close()
+    assert isinstance(outcome, base.Succeeded)
+    seconds = probe.probe(video).duration
+    assert outcome.cost_usd == pytest.approx(round(15 * seconds) * runway.USD_PER_CREDIT)
+
+
+async def test_a_refused_source_video_is_blocked_input(
+    fake: FakeRunway, make_engine, clip: bytes, tmp_path: Path
+) -> None:
+    video = tmp_path / "source.mp4"
+    video.write_bytes(clip)
+    fake.next_outcome(server.Outcome("fail", code="SAFETY.INPUT.VIDEO"))
+    engine = make_engine()
+    try:
+        with pytest.raises(errors.UpstreamInputBlocked) as caught:
+            await contract.drive(engine, _edit(video))
+    finally:
+        await engine.close()
+    assert "refused the source video (SAFETY.INPUT.VIDEO); edit another video" in (
+        caught.value.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "changes", "said"),
+    [
+        ({"edit_model": None}, {}, "an edit (edit_model is not set)"),
+        ({}, {"prompt": "x" * 1001}, "over 1000 characters"),
+        ({}, {"kind": jobs.JobKind.EXTEND}, "does not extend a video"),
+        ({}, {"kind": jobs.JobKind.GENERATE, "characters": (base.CharacterRef(
+            "char_1", "Rusty", Path("fox.mp4")),)}, "no character references"),
+    ],
+    ids=["edits off", "edit prompt too long", "an extension", "characters"],
+)  # fmt: skip
+async def test_what_runway_cannot_do_is_refused_before_any_call(
+    fake: FakeRunway, make_engine, clip: bytes, tmp_path: Path, options: dict[str, Any],
+    changes: dict[str, Any], said: str,
+) -> None:  # fmt: skip
+    video = tmp_path / "source.mp4"
+    video.write_bytes(clip)
+    engine = make_engine(**options)
+    try:
+        with pytest.raises(errors.EngineCannotServe) as caught:
+            await engine.submit(replace(_edit(video), **changes))
+    finally:
+        await engine.close()
+    assert said in caught.value.message and caught.value.failover
+    assert fake.log == []
+    assert engine.info.has(Capability.EDITS) is ("edit_model" not in options)
+    assert not engine.info.has(Capability.EXTENSIONS)
+    assert not engine.info.has(Capability.CHARACTERS)
+
+
+async def test_an_extensions_segment_is_image_to_video_from_the_last_frame(
+    fake: FakeRunway, make_engine, tmp_path: Path
+) -> None:
+    """Runway cannot extend, so the worker asks for the new segment from the source's last
+    frame (a PNG) as a plain create; that must be Runway's image-to-video."""
+    frame = tmp_path / "last-frame.png"
+    frame.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    segment = _request(kind=jobs.JobKind.GENERATE, input_image=frame, seconds=5)
+    engine = make_engine()
+    try:
+        video = await contract.drive(engine, segment)
+    finally:
+        await engine.close()
+    assert video == fake.video
+    (create,) = fake.requests("create")
+    assert create.path == "/v1/image_to_video"
+    (job,) = fake.jobs.values()
+    assert job.body["promptImage"].startswith("data:image/png;base64,")
+    assert job.body["model"] == "gen4_turbo" and job.body["duration"] == 5
+
+
+async def test_an_extensions_segment_failing_fails_over(
+    fake: FakeRunway, make_engine, tmp_path: Path
+) -> None:
+    frame = tmp_path / "last-frame.png"
+    frame.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    fake.next_outcome(server.Outcome("fail", code="INPUT_PREPROCESSING.INTERNAL"))
+    engine = make_engine()
+    try:
+        with pytest.raises(errors.UpstreamUnavailable) as caught:
+            await contract.drive(engine, _request(input_image=frame, seconds=5))
+    finally:
+        await engine.close()
+    assert caught.value.failover
+    assert caught.value.upstream["provider_code"] == "INPUT_PREPROCESSING.INTERNAL"
 
 
 def test_every_failure_code_rule_has_a_case() -> None:
@@ -285,6 +440,8 @@ async def test_a_wrong_key_is_an_auth_failure_without_the_key(fake: FakeRunway) 
 
 GOOD = {"model": "gen4.5", "promptText": "a boat", "ratio": "1280:720", "duration": 5}
 IMAGE = "data:image/png;base64,iVBORw0KGgo="
+EDIT = {"model": "gen4_aleph", "promptText": "at dusk", "ratio": "1280:720",
+        "videoUri": "data:video/mp4;base64,AAAAGGZ0eXA="}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -307,13 +464,30 @@ IMAGE = "data:image/png;base64,iVBORw0KGgo="
         ("POST", "/v1/text_to_video", {"json": {**GOOD, "seed": 2**32}}, 400, "seed"),
         ("POST", "/v1/text_to_video", {"json": {**GOOD, "negativePrompt": "x"}}, 400,
          "Unrecognized key"),
+        ("POST", "/v1/video_to_video", {"json": {**EDIT, "duration": 5}}, 400,
+         "Unrecognized key"),
+        ("POST", "/v1/video_to_video", {"json": {**EDIT, "videoUri": ""}}, 400,
+         "videoUri is required"),
+        ("POST", "/v1/video_to_video", {"json": {**EDIT, "promptText": "x" * 1001}}, 400,
+         "at most 1000"),
+        ("POST", "/v1/video_to_video", {"json": {**EDIT, "ratio": "1920:1080"}}, 400, "ratio"),
+        ("POST", "/v1/video_to_video", {"json": {**EDIT, "model": "gen4.5"}}, 400,
+         "discriminator"),
+        ("POST", "/v1/video_to_video", {"json": EDIT}, 400, "could not be decoded"),
+        ("POST", "/v1/video_to_video", {"json": {**EDIT, "videoUri": IMAGE}}, 400,
+         "Invalid data URI"),
+        ("POST", "/v1/text_to_video", {"json": {**EDIT, "duration": 5}}, 400,
+         "Unrecognized key"),
         ("GET", "/v1/tasks/unknown-task", {}, 404, "not found"),
         ("DELETE", "/v1/tasks/unknown-task", {}, 404, "not found"),
     ],
     ids=[
         "wrong key", "no key", "empty prompt", "no prompt", "form-encoded", "malformed JSON",
         "image model on text endpoint", "ratio the model lacks", "duration the model lacks",
-        "seed too large", "unknown field", "unknown task", "delete unknown task",
+        "seed too large", "unknown field", "duration on an edit", "edit without a video",
+        "edit prompt too long", "edit ratio aleph lacks", "text model on the edit endpoint",
+        "edit video not decodable", "edit given an image", "edit body on text endpoint",
+        "unknown task", "delete unknown task",
     ],
 )  # fmt: skip
 async def test_the_fake_refuses_what_runway_refuses(

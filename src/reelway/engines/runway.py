@@ -1,4 +1,5 @@
-"""Runway's hosted API (``api.dev.runwayml.com``): text-to-video and image-to-video tasks.
+"""Runway's hosted API (``api.dev.runwayml.com``): text-to-video, image-to-video and
+video-to-video (edit) tasks.
 
 Runway's task statuses fold onto Reelway's as ``PENDING``/``THROTTLED``/``RUNNING`` (waiting),
 ``SUCCEEDED``, ``FAILED`` and ``CANCELLED``; its ``failureCode`` becomes a Reelway error by
@@ -7,6 +8,11 @@ task can wait for account capacity indefinitely, so after ``max_throttled_second
 cancels it (Runway refunds tasks it cancels before they run) and reports capacity, which moves
 the job to the next engine on the route; and output URLs expire within 24-48 hours, so
 ``fetch`` asks Runway for fresh ones first.
+
+An edit goes to ``/v1/video_to_video`` (``gen4_aleph``: the source MP4 as a data URI, the
+prompt saying what changes; the result keeps the input's length and framing).  Runway's public
+API has no extension of a video and no character references for text-to-video, so neither is
+declared: the worker extends from the source's last frame through image-to-video.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reelway import catalog, errors, images
+from reelway import catalog, errors, images, jobs
 from reelway.engines import base
 from reelway.engines.http import LOST_WHILE_POLLING, ProviderClient, polling, require
 
@@ -31,6 +37,21 @@ STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING", "SUCCEEDED", "FAILED", 
 SEED_RANGE = 2**32
 DATA_URI_LIMIT = 5 * 1024 * 1024
 """Runway's cap on an inline (base64) asset: about 3.3 MB of image."""
+VIDEO_DATA_URI_LIMIT = 16 * 1024 * 1024
+"""Runway's cap on an inline (base64) video: about 12 MB of MP4."""
+EDIT_PROMPT_LIMIT = 1000
+"""``gen4_aleph``'s ``promptText`` limit, in UTF-16 code units."""
+EDIT_RATIOS = (
+    "1280:720",
+    "720:1280",
+    "1104:832",
+    "960:960",
+    "832:1104",
+    "1584:672",
+    "848:480",
+    "640:480",
+)
+"""The ``ratio`` values ``gen4_aleph`` takes; the output's framing follows the input video."""
 MODEL_LIMITS: Mapping[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "gen4.5": (("1280:720", "720:1280"), tuple(range(2, 11))),
     "gen4_turbo": (
@@ -101,6 +122,7 @@ UNKNOWN_FAILURE: tuple[type[errors.UpstreamError], str] = (
 INPUTS: Mapping[str, tuple[str, str]] = {
     "TEXT": ("the prompt", "rephrase it"),
     "IMAGE": ("the input image", "use another image"),
+    "VIDEO": ("the source video", "edit another video"),
 }
 """The last part of a safety code -> what was refused, and what to do about it."""
 ANY_INPUT = ("the prompt or the input image", "change them")
@@ -119,7 +141,8 @@ class RunwayEngine:
     """Options: ``api_key``, ``base_url``, ``model`` (text-to-video), ``image_model``
     (image-to-video), ``version`` (the ``X-Runway-Version`` Runway requires), ``timeout``
     (seconds per HTTP call), ``max_throttled_seconds`` (how long a task may wait for Runway
-    capacity before the job moves to the next engine)."""
+    capacity before the job moves to the next engine), ``edit_model`` (video-to-video for
+    edits; None or empty: this engine does not edit)."""
 
     KIND: ClassVar[base.EngineKind] = base.EngineKind.REMOTE
 
@@ -134,21 +157,26 @@ class RunwayEngine:
         version: str = "2024-11-06",
         timeout: float = 60.0,
         max_throttled_seconds: float = 300.0,
+        edit_model: str | None = "gen4_aleph",
     ) -> None:
         self.name = name
         self.model = model
         self.image_model = image_model
         self.max_throttled_seconds = max_throttled_seconds
+        self.edit_model = edit_model or None
         # Output URLs are presigned CDN links: the key goes to the API host only.
         credentials = {"Authorization": f"Bearer {api_key}", "X-Runway-Version": version}
         self.client = ProviderClient(
             name, PROVIDER, base_url, credentials=credentials, timeout=timeout, secrets=[api_key]
         )
         sizes, seconds = _accepted((model, image_model))
+        capabilities = {catalog.Capability.IMAGE_INPUT}
+        if self.edit_model:
+            capabilities.add(catalog.Capability.EDITS)
         self._info = base.EngineInfo(
             name=name,
             kind=self.KIND,
-            capabilities=frozenset({catalog.Capability.IMAGE_INPUT}),
+            capabilities=frozenset(capabilities),
             cancel=True,
             sizes=sizes,
             seconds=seconds,
@@ -159,6 +187,12 @@ class RunwayEngine:
         return self._info
 
     async def submit(self, request: base.GenerationRequest) -> base.Operation:
+        if request.characters:
+            raise self._cannot("characters (Runway's API takes no character references)")
+        if request.kind is jobs.JobKind.EXTEND:
+            raise self._cannot("an extension (Runway's API does not extend a video)")
+        if request.kind is jobs.JobKind.EDIT:
+            return await self._edit(request)
         # Runway has no remix: a remix is generated afresh from its prompt.
         image = request.input_image
         model = self.model if image is None else self.image_model
@@ -219,6 +253,42 @@ class RunwayEngine:
         await self.client.close()
 
     # ------------------------------------------------------------------ helpers
+
+    async def _edit(self, request: base.GenerationRequest) -> base.Operation:
+        """The source video restyled by ``gen4_aleph``, sent inline (no public URL here)."""
+        if not self.edit_model:
+            raise self._cannot("an edit (edit_model is not set)")
+        if request.source_video is None:
+            raise self._cannot("an edit without the source video")
+        if len(request.prompt.encode("utf-16-le")) // 2 > EDIT_PROMPT_LIMIT:
+            raise self._cannot(
+                f"an edit prompt over {EDIT_PROMPT_LIMIT} characters ({self.edit_model}'s limit)"
+            )
+        data = await asyncio.to_thread(request.source_video.read_bytes)
+        uri = f"data:video/mp4;base64,{base64.b64encode(data).decode('ascii')}"
+        if len(uri) > VIDEO_DATA_URI_LIMIT:
+            raise self._cannot(
+                f"an edit of a {len(data) / 1e6:.1f} MB video (Runway takes about 12 MB inline)"
+            )
+        body: dict[str, Any] = {
+            "model": self.edit_model,
+            "promptText": request.prompt,
+            "videoUri": uri,
+            "ratio": _edit_ratio(request.width, request.height),
+            "seed": request.seed % SEED_RANGE,
+        }
+        answer = await self.client.json_call(
+            "POST", "v1/video_to_video", json_body=body, what="edit"
+        )
+        task_id = require(answer, "id", self.client, "edit")
+        return {"id": str(task_id), "submitted_at": time.time()}
+
+    def _cannot(self, what: str) -> errors.EngineCannotServe:
+        return errors.EngineCannotServe(
+            f"Runway cannot make {what}; the next engine on the route takes the job if there "
+            "is one.",
+            upstream={"engine": self.name, "provider": "runway"},
+        )
 
     def _check_limits(self, model: str, ratio: str, seconds: int) -> None:
         if model not in MODEL_LIMITS:
@@ -358,6 +428,13 @@ def _accepted(models: tuple[str, ...]) -> tuple[frozenset[str] | None, frozenset
     sizes = {r.replace(":", "x") for m in models for r in MODEL_LIMITS[m][0]}
     seconds = {d for m in models for d in MODEL_LIMITS[m][1]}
     return frozenset(sizes), frozenset(seconds)
+
+
+def _edit_ratio(width: int, height: int) -> str:
+    """The ``gen4_aleph`` ratio nearest the source's shape (Runway frames the output by the
+    input video; the field is still validated against its list)."""
+    shape = width / height if height else 1.0
+    return min(EDIT_RATIOS, key=lambda r: abs(int(r.split(":")[0]) / int(r.split(":")[1]) - shape))
 
 
 def _cost_usd(task: dict[str, Any]) -> float | None:
