@@ -470,6 +470,8 @@ def _with(**parameters: Any) -> dict[str, Any]:
         (GEMINI_CREATE, {"json": {**BODY, "config": {}}}, 400, 'Unknown name "config"'),
         (GEMINI_CREATE, {"json": _with(frameRate=24)}, 400, "frameRate"),
         (GEMINI_CREATE, {"json": _with(seed=7)}, 400, "seed"),
+        (GEMINI_CREATE, {"json": {**BODY, "instances": [{"prompt": "a boat", "referenceImages": [
+            ]}]}}, 400, "referenceImages"),
         (GEMINI_CREATE, {"json": _with(durationSeconds=5)}, 400, "durationSeconds"),
         (GEMINI_CREATE, {"json": _with(personGeneration="everyone")}, 400, "personGeneration"),
         (f"{VERTEX_MODEL}:fetchPredictOperation", {"json": {"operationName": "op1"}}, 400,
@@ -478,7 +480,8 @@ def _with(**parameters: Any) -> dict[str, Any]:
     ids=[
         "wrong Gemini key", "no Gemini key", "no Vertex token", "empty prompt", "no prompt",
         "form-encoded", "malformed JSON", "unknown field", "unknown parameter",
-        "Vertex-only parameter on Gemini", "duration out of range", "bad personGeneration",
+        "Vertex-only parameter on Gemini", "Vertex-only instance field on Gemini",
+        "duration out of range", "bad personGeneration",
         "poll a malformed operation name",
     ],
 )  # fmt: skip

@@ -30,6 +30,7 @@ PARAMETERS = frozenset(
 )  # fmt: skip
 PERSON_GENERATION = ("allow_all", "allow_adult", "dont_allow")
 GEMINI_ONLY_REJECTS = ("seed", "generateAudio", "storageUri", "fps", "compressionQuality")
+GEMINI_REJECTS_INSTANCE = ("lastFrame", "referenceImages")  # Vertex-only, like the above
 FILTERED = (
     "Unable to generate videos because the output may violate Google's Responsible AI "
     "practices. Try rephrasing the prompt."
@@ -184,6 +185,9 @@ class FakeVeo(FakeServer):
             return bad("Unsupported resolution.")
         for name in GEMINI_ONLY_REJECTS if gemini else ():
             if name in parameters:
+                return bad(f"`{name}` isn't supported by this model.")
+        for name in GEMINI_REJECTS_INSTANCE if gemini else ():
+            if name in instance:
                 return bad(f"`{name}` isn't supported by this model.")
         return None
 
