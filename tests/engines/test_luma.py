@@ -9,12 +9,13 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from reelway import errors
+from reelway import errors, jobs
 from reelway.catalog import Capability
 from reelway.engines import base, luma
 from reelway.engines.luma import LumaEngine
+from reelway.media import probe
 from tests.engines import contract
-from tests.engines.contract import Case, RemoteEngineContract
+from tests.engines.contract import Case, LongformContract, RemoteEngineContract
 from tests.fakes import server
 from tests.fakes.luma import FakeLuma
 
@@ -53,7 +54,62 @@ def make_engine(fake: FakeLuma):
     return make
 
 
-class TestLuma(RemoteEngineContract):
+class TestLuma(RemoteEngineContract, LongformContract):
+    LONGFORM: ClassVar[frozenset[Capability]] = frozenset({Capability.EXTENSIONS})
+    EXTENSION_FAILURES: ClassVar[list[Case]] = [
+        Case(
+            "Luma is overloaded mid-extension",
+            _job("fail", "Servers are overloaded, please try again later"),
+            errors.UpstreamCapacity,
+            "capacity",
+        ),
+        Case(
+            "the extension times out",
+            _job("fail", "Generation timed out"),
+            errors.UpstreamTimeout,
+            "timeout",
+        ),
+        Case(
+            "the extension fails without a reason",
+            _job("fail"),
+            errors.UpstreamGenerationFailed,
+            "generation_failed",
+        ),
+    ]
+
+    async def test_an_extension_is_the_whole_video(
+        self, make_engine: contract.MakeEngine, tmp_path: Path
+    ) -> None:
+        """Overrides the contract's: Luma's segment is one of its own lengths (the contract's
+        4 s is mapped to 5s), so the whole is the source plus 5 s, not plus 4."""
+        engine = make_engine()
+        try:
+            operation, video = await self._source(engine, tmp_path)
+            request = contract.derived(jobs.JobKind.EXTEND, operation, video, "drifts on", 4)
+            whole = await contract.drive(engine, request)
+        finally:
+            await engine.close()
+        source = probe.probe(video).duration
+        assert _seconds(whole, tmp_path) == pytest.approx(source + 5, abs=SLACK)
+
+    async def test_an_extension_of_a_video_it_did_not_make(
+        self, fake: server.FakeServer, make_engine: contract.MakeEngine, tmp_path: Path
+    ) -> None:
+        """Overrides the contract's: Luma extends only its own generations (by id), so an
+        uploaded video's extension is refused before any call and fails over."""
+        video = tmp_path / "upload.mp4"
+        video.write_bytes(fake.video)
+        request = contract.derived(jobs.JobKind.EXTEND, None, video, "and on", 4, 1)
+        engine = make_engine()
+        try:
+            with pytest.raises(errors.EngineCannotServe) as caught:
+                await engine.submit(request)
+        finally:
+            await engine.close()
+        assert "did not make this video" in caught.value.message
+        assert caught.value.failover is True
+        assert sum(fake.calls.values()) == 0
+
     FAILURES: ClassVar[list[Case]] = [
         Case(
             "prompt not allowed",
@@ -167,6 +223,87 @@ class TestLuma(RemoteEngineContract):
             errors.UpstreamProtocolError,
         ),
     ]
+
+
+SLACK = contract.SECONDS_TOLERANCE
+
+
+def _seconds(video: bytes, folder: Path) -> float:
+    path = folder / "measured.mp4"
+    path.write_bytes(video)
+    return probe.probe(path).duration
+
+
+# --------------------------------------------------------------------------- extensions
+
+
+async def test_an_extension_continues_the_generation_by_id(fake: FakeLuma, make_engine) -> None:
+    engine = make_engine()
+    try:
+        source = await engine.submit(contract.REQUEST)
+        await contract.drive(engine, operation=source)
+        request = contract.derived(jobs.JobKind.EXTEND, source, Path("/x.mp4"), "on", 8)
+        operation = await engine.submit(request)
+    finally:
+        await engine.close()
+    made = fake.jobs[operation["id"]]
+    assert made.body["keyframes"] == {"frame0": {"type": "generation", "id": source["id"]}}
+    assert made.body["duration"] == "9s"
+    assert operation == {"id": made.id, "extends": source["id"], "seconds": 9}
+
+
+async def test_an_extension_luma_returns_whole_is_not_stitched_again(
+    fake: FakeLuma, make_engine, tmp_path: Path
+) -> None:
+    fake.whole_extensions = True
+    engine = make_engine()
+    try:
+        source = await engine.submit(contract.REQUEST)
+        await contract.drive(engine, operation=source)
+        request = contract.derived(jobs.JobKind.EXTEND, source, Path("/x.mp4"), "on", 4)
+        operation = await engine.submit(request)
+        whole = await contract.drive(engine, operation=operation)
+    finally:
+        await engine.close()
+    assert whole == fake.contents[operation["id"]]
+    assert _seconds(whole, tmp_path) == pytest.approx(1 + 5, abs=SLACK)
+
+
+@pytest.mark.parametrize(
+    ("kind", "made", "said"),
+    [
+        (jobs.JobKind.EDIT, {"id": "gen-1"}, "does not edit videos"),
+        (jobs.JobKind.EXTEND, {"id": "gen-2", "extends": "gen-1", "seconds": 5}, "not an ext"),
+    ],
+    ids=["edit", "extension of an extension"],
+)
+async def test_what_luma_cannot_extend_is_refused_before_any_call(
+    fake: FakeLuma, make_engine, kind: jobs.JobKind, made: dict[str, Any], said: str
+) -> None:
+    engine = make_engine()
+    try:
+        with pytest.raises(errors.EngineCannotServe) as caught:
+            await engine.submit(contract.derived(kind, made, Path("/x.mp4"), "on", 4))
+    finally:
+        await engine.close()
+    assert said in caught.value.message and caught.value.failover
+    assert sum(fake.calls.values()) == 0
+
+
+async def test_a_source_generation_gone_before_the_stitch_fails_the_extension(
+    fake: FakeLuma, make_engine
+) -> None:
+    engine = make_engine()
+    try:
+        source = await engine.submit(contract.REQUEST)
+        await contract.drive(engine, operation=source)
+        request = contract.derived(jobs.JobKind.EXTEND, source, Path("/x.mp4"), "on", 4)
+        operation = await engine.submit(request)
+        await engine.cancel(source)
+        with pytest.raises(errors.UpstreamGenerationFailed):
+            await contract.drive(engine, operation=operation)
+    finally:
+        await engine.close()
 
 
 # --------------------------------------------------------------------------- request shape
@@ -358,7 +495,11 @@ async def test_info_says_image_input_and_loop() -> None:
     engine = LumaEngine("k", image_url_base="https://cdn.example/inputs")
     await engine.close()
     assert engine.info.name == "luma"
-    assert engine.info.capabilities == {Capability.IMAGE_INPUT, Capability.LOOP}
+    assert engine.info.capabilities == {
+        Capability.IMAGE_INPUT,
+        Capability.LOOP,
+        Capability.EXTENSIONS,
+    }
 
 
 async def test_without_a_public_image_url_it_declares_no_image_input() -> None:
@@ -366,7 +507,7 @@ async def test_without_a_public_image_url_it_declares_no_image_input() -> None:
     so routing should skip it for image-to-video instead of trying it."""
     engine = LumaEngine("k", durations={"4": "5s", "9": "9s"})
     await engine.close()
-    assert engine.info.capabilities == {Capability.LOOP}
+    assert engine.info.capabilities == {Capability.LOOP, Capability.EXTENSIONS}
     assert engine.info.seconds == frozenset({4, 9})
     assert engine.info.kind is base.EngineKind.REMOTE and engine.info.cancel
 
@@ -392,11 +533,15 @@ GOOD = {"prompt": "a boat", "model": "ray-2", "aspect_ratio": "16:9", "duration"
             "type": "image"}}}}, 400, "keyframes.frame0.url"),
         ("GET", "/generations/unknown", {}, 404, None),
         ("DELETE", "/generations/unknown", {}, 404, None),
+        ("POST", "/generations", {"json": {**GOOD, "keyframes": {"frame0": {
+            "type": "generation", "id": "unknown"}}}}, 400, None),
+        ("POST", "/generations", {"json": {**GOOD, "keyframes": {"frame0": {
+            "type": "generation"}}}}, 400, "keyframes.frame0.id"),
     ],
     ids=[
         "wrong key", "no key", "no prompt", "empty prompt", "form-encoded", "malformed JSON",
         "duration Luma lacks", "loop not a boolean", "keyframe without url", "unknown id",
-        "delete unknown id",
+        "delete unknown id", "extend unknown generation", "extend without an id",
     ],
 )  # fmt: skip
 async def test_the_fake_refuses_what_luma_refuses(

@@ -5,17 +5,27 @@ Every API call needs the bearer key (401); a create body must be a JSON object w
 ``resolution``, ``duration`` (``5s``, ``9s``), ``loop`` and ``keyframes``; refusals are
 FastAPI's ``{"detail": ...}``.  Unknown generation ids are 404.
 
+A keyframe ``{"type": "generation", "id"}`` continues that generation (an extension): the id
+must name a completed generation this account still has (else 400; the wording is the
+fake's).  An extension's video is a real MP4 of its ``duration``, the new segment alone, or
+with ``whole_extensions`` the source's length plus the segment (Luma's docs do not say which
+it returns, so the engine must cope with both).
+
 The CDN answers on ``localhost`` while the API answers on ``127.0.0.1``: two host names, as
 with Luma's ``storage.cdn-luma.com``, so a test can check that the API key stays with the API.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from reelway.media import probe
+from tests.fakes.openai import render_video
 from tests.fakes.server import FakeServer, Job, Reply, Request
 
 API = "/dream-machine/v1"
@@ -38,6 +48,10 @@ class FakeLuma(FakeServer):
         self.preview = b"\xff\xd8\xff\xe0fake-luma-thumbnail"
         self.cdn_headers: list[dict[str, str]] = []
         """Headers of every CDN request, to check that no credentials reach the CDN."""
+        self.whole_extensions = False
+        """Whether an extension's video holds its source too (else the new segment alone)."""
+        self.contents: dict[str, bytes] = {}
+        """Jobs whose video is not the shared clip (extensions)."""
         generation = f"{API}/generations/(?P<id>[^/]+)"
         self.route("POST", f"{API}/generations", "create", self.create)
         self.route("POST", f"{API}/generations/video", "create", self.create)
@@ -72,8 +86,31 @@ class FakeLuma(FakeServer):
         problems = _validate(body)
         if problems:
             return Reply(400, {"detail": problems})
+        frames = body.get("keyframes") or {}
+        continued = [f["id"] for f in frames.values() if f["type"] == "generation"]
+        for source in continued:
+            found = self.jobs.get(source)
+            if found is None or self._gone(found):
+                return Reply(400, {"detail": f"Keyframe generation {source} not found"})
+            if not found.finished() or found.outcome.kind not in ("succeed", "expired_url"):
+                return Reply(400, {"detail": f"Keyframe generation {source} is not completed"})
         job = self.new_job(str(uuid.uuid4()), body)
+        if continued:
+            self._render_extension(job, continued[0])
         return Reply(201, self._generation(job))
+
+    def _render_extension(self, job: Job, source: str) -> None:
+        """The extension's video: its ``duration`` of new frames (plus the source's length
+        when ``whole_extensions``)."""
+        seconds = int(str(job.body.get("duration") or "5s").rstrip("s"))
+        if self.whole_extensions:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "source.mp4"
+                path.write_bytes(self.contents.get(source, self.video))
+                seconds += round(probe.probe(path).duration)
+        made = render_video(seconds, str(job.body.get("prompt")))
+        with self.lock:
+            self.contents[job.id] = made
 
     def get(self, request: Request) -> Reply:
         denied = self._auth(request)
@@ -113,6 +150,13 @@ class FakeLuma(FakeServer):
         if job is None or not job.finished():
             return Reply(404, b"<Error>NoSuchKey</Error>", content_type="text/xml")
         return Reply(200, self.preview, content_type="image/jpeg")
+
+    def file_reply(self, job: Job) -> Reply:
+        reply = super().file_reply(job)
+        own = self.contents.get(job.id)
+        if reply.status == 200 and own is not None:
+            return Reply(200, own, content_type="video/mp4")
+        return reply
 
     # ------------------------------------------------------------------ helpers
 

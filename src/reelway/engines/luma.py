@@ -6,17 +6,30 @@ rules kept as data below, most specific first.  Luma takes a first frame only as
 so an input image needs ``image_url_base``: where the operator publishes Reelway's input
 images.  Result files live on a CDN with expiring URLs: the engine asks for a fresh URL
 before downloading, and never sends the API key to a host other than the API's.
+
+Extensions are native for Luma's own generations: a create whose ``keyframes.frame0`` is
+``{"type": "generation", "id"}`` continues that generation.  Luma's docs do not say whether
+the result holds the source too, so ``fetch`` measures it: a result nearer the new segment's
+length than the whole's is stitched onto the source generation's video (downloaded from
+Luma, so a resumed job needs no local file); one nearer the whole is passed through.  So
+only a plain generation is extended here: an extension's own Luma generation may be its new
+segment alone, not the video Reelway stored.  Those, and videos Luma did not make, are
+``EngineCannotServe`` (the route moves on); Luma's edit endpoint (``/generations/video/modify``)
+is not used.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from reelway import catalog, errors
+from reelway import catalog, errors, jobs
 from reelway.engines import base
 from reelway.engines.http import (
     LOST_WHILE_POLLING,
@@ -26,6 +39,7 @@ from reelway.engines.http import (
     polling,
     require,
 )
+from reelway.media import probe, stitch
 
 PROVIDER = "Luma"
 DEFAULT_BASE_URL = "https://api.lumalabs.ai/dream-machine/v1"
@@ -38,6 +52,8 @@ RESOLUTIONS = ((540, "540p"), (720, "720p"), (1080, "1080p"))
 """Short side up to N pixels -> Luma's resolution; anything larger is ``4k``."""
 DEFAULT_DURATIONS: Mapping[str, str] = {"5": "5s", "9": "9s"}
 MESSAGE_LIMIT = 300
+CHUNK = 1 << 20
+"""Bytes per chunk when a stitched extension is streamed back."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +185,8 @@ class LumaEngine:
         # Luma loops on request (the API has no loop parameter yet, so none is asked for);
         # it takes a first frame only by public URL, so without image_url_base no image input.
         # Sizes stay open: any frame of a ratio in ASPECT_RATIOS, checked per request.
-        abilities = {catalog.Capability.LOOP}
+        # Extensions: every Luma video model continues its own generations (frame0 by id).
+        abilities = {catalog.Capability.LOOP, catalog.Capability.EXTENSIONS}
         if self.image_url_base is not None:
             abilities.add(catalog.Capability.IMAGE_INPUT)
         self._info = base.EngineInfo(
@@ -185,12 +202,40 @@ class LumaEngine:
         return self._info
 
     async def submit(self, request: base.GenerationRequest) -> base.Operation:
-        body = await self.client.json_call(
-            "POST", "generations", json_body=self._create_body(request), what="create"
-        )
+        extends = self._extends(request)
+        create = self._create_body(request)
+        if extends is not None:
+            create["keyframes"] = {"frame0": {"type": "generation", "id": extends}}
+        body = await self.client.json_call("POST", "generations", json_body=create, what="create")
         generation_id = require(body, "id", self.client, "create")
         self._state(body, "create")
-        return {"id": str(generation_id)}
+        if extends is None:
+            return {"id": str(generation_id)}
+        seconds = int(str(create["duration"]).rstrip("s"))
+        return {"id": str(generation_id), "extends": extends, "seconds": seconds}
+
+    def _extends(self, request: base.GenerationRequest) -> str | None:
+        """The Luma generation an extension continues; None for a create.  Edits, and
+        extensions of videos Luma did not make, are refused before any call."""
+        if request.kind is jobs.JobKind.EDIT:
+            raise self._cannot_serve(
+                f"{self.name} (Luma) does not edit videos; route edits to another engine."
+            )
+        if request.kind is not jobs.JobKind.EXTEND:
+            return None
+        made = request.source_operation or {}
+        source = made.get("id")
+        if not source:
+            raise self._cannot_serve(
+                f"Luma extends only its own generations (by id), and {self.name} did not make "
+                "this video; route its extension to another engine."
+            )
+        if "extends" in made:
+            raise self._cannot_serve(
+                f"{self.name} (Luma) extends a generation, not an extension (Luma's video of an "
+                "extension may lack the start); route this extension to another engine."
+            )
+        return str(source)
 
     async def poll(self, operation: base.Operation) -> base.PollResult:
         body = await self._generation(operation["id"])
@@ -205,8 +250,15 @@ class LumaEngine:
         self, operation: base.Operation, result: dict[str, Any]
     ) -> AsyncIterator[bytes]:
         url = await self._fresh_url(operation, result)
-        async for chunk in self.client.download(url):
-            yield chunk
+        if "extends" not in operation:
+            async for chunk in self.client.download(url):
+                yield chunk
+            return
+        with tempfile.TemporaryDirectory(prefix="reelway-luma-") as folder:
+            whole = await self._whole(operation, url, Path(folder))
+            with whole.open("rb") as file:
+                while chunk := file.read(CHUNK):
+                    yield chunk
 
     async def cancel(self, operation: base.Operation) -> None:
         """Luma cancels by deleting; a generation already gone is already cancelled."""
@@ -218,6 +270,37 @@ class LumaEngine:
 
     async def close(self) -> None:
         await self.client.close()
+
+    async def _whole(self, operation: base.Operation, url: str, folder: Path) -> Path:
+        """An extension's whole video: Luma's result, stitched onto the source generation's
+        video unless it already holds it (nearer the source plus the segment than the segment)."""
+        result = folder / "result.mp4"
+        await self._save(url, result)
+        source = str(operation["extends"])
+        body = await self._generation(source)
+        if self._state(body, "source status check") != "completed":
+            raise self.client.protocol_error("source status check (source not completed)", body)
+        first = folder / "source.mp4"
+        await self._save(self._video_url(body), first)
+        try:
+            made, before = await asyncio.gather(
+                asyncio.to_thread(probe.probe, result), asyncio.to_thread(probe.probe, first)
+            )
+            if made.duration > float(operation.get("seconds", 0)) + before.duration / 2:
+                return result
+            whole = folder / "whole.mp4"
+            await asyncio.to_thread(stitch.stitch, first, result, whole)
+        except Exception as exc:
+            raise errors.EngineRuntimeError(
+                f"Stitching Luma's extension {operation['id']} onto generation {source} "
+                f"failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        return whole
+
+    async def _save(self, url: str, path: Path) -> None:
+        with path.open("wb") as file:
+            async for chunk in self.client.download(url):
+                file.write(chunk)
 
     # ------------------------------------------------------------------ request
 
