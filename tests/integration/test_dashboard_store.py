@@ -122,3 +122,25 @@ async def test_recent_videos_are_newest_first_scoped_and_know_their_thumbnails(
     assert [r.id for r in snap.recent] == ["video_0008"]
     assert snap.queue.queued_runnable == 1 and not snap.window.errors
     assert sum(b.completed for b in snap.window.buckets) == 0
+
+
+async def test_recent_videos_say_what_an_edit_or_extension_was_made_from(
+    db: Database, videos: VideoStore, project_id: str
+) -> None:
+    await videos.insert(new_video(project_id, 1))
+    await videos.insert(
+        new_video(
+            project_id,
+            2,
+            seconds="8",
+            kind=jobs.JobKind.EXTEND,
+            sources=jobs.Sources(video_id="video_0001", extends_seconds=4, extensions=1),
+        )
+    )
+    await videos.insert(
+        new_video(project_id, 3, kind=jobs.JobKind.EDIT, sources=jobs.Sources(file="up.mp4"))
+    )
+    edit, extension, plain = await DashboardStore(db).recent(project_id=project_id)
+    assert (plain.kind, plain.source_video_id) == (jobs.JobKind.GENERATE, None)
+    assert (extension.kind, extension.source_video_id) == (jobs.JobKind.EXTEND, "video_0001")
+    assert (edit.kind, edit.source_video_id) == (jobs.JobKind.EDIT, None)  # an upload

@@ -335,4 +335,6 @@ def _recent_record(video: RecentVideo) -> dict[str, Any]:
         "generation_seconds": took,
         "thumbnail_url": f"{media}?variant=thumbnail" if video.has_thumbnail else None,
         "video_url": f"{media}?variant=video" if video.has_video else None,
+        "kind": video.kind.value,
+        "source_video_id": video.source_video_id,
     }

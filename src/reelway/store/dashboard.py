@@ -68,6 +68,9 @@ class RecentVideo:
     has_thumbnail: bool
     """A finished video whose thumbnail is still stored (not expired)."""
     has_video: bool
+    kind: jobs.JobKind = jobs.JobKind.GENERATE
+    source_video_id: str | None = None
+    """What a remix, edit or extension started from (None: a new video, or an upload)."""
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,8 @@ def _recent(conn: sa.Connection, limit: int, project_id: str | None) -> list[Rec
             v.c.completed_at,
             v.c.assets,
             v.c.assets_deleted_at,
+            v.c.kind,
+            v.c.sources,
         )
         .select_from(v.join(p, p.c.id == v.c.project_id))
         .where(v.c.deleted_at.is_(None))
@@ -244,7 +249,7 @@ def _recent(conn: sa.Connection, limit: int, project_id: str | None) -> list[Rec
 
 def _recent_video(row: Sequence[Any]) -> RecentVideo:
     (id_, project_id, name, model, seconds, status, error, created, started, completed) = row[:10]
-    assets, assets_deleted_at = row[10], row[11]
+    assets, assets_deleted_at, kind, sources = row[10], row[11], row[12], row[13]
     code = jobs.JobError.from_json(error).code if isinstance(error, dict) else None
     stored = (
         set(assets)
@@ -264,4 +269,8 @@ def _recent_video(row: Sequence[Any]) -> RecentVideo:
         completed_at=None if completed is None else float(completed),
         has_thumbnail="thumbnail" in stored,
         has_video="video" in stored,
+        kind=jobs.JobKind(kind),
+        source_video_id=jobs.Sources.from_json(
+            sources if isinstance(sources, dict) else None
+        ).video_id,
     )

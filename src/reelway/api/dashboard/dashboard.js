@@ -441,6 +441,12 @@
         el("span", { text: when(video.created_at) }),
         el("span", { text: video.generation_seconds === null ? "" : `took ${duration(video.generation_seconds)}` })),
     ];
+    if (video.kind !== "generate") {
+      const made = video.kind === "extend" ? "extension" : video.kind;
+      const from = video.source_video_id || "an uploaded video";
+      rows.push(el("div", { class: "row small muted" },
+        el("span", { class: "mono source", title: from, text: `${made} of ${from}` })));
+    }
     if (video.error_code) {
       rows.push(el("div", { class: "row small" }, el("span", { class: "error mono", text: video.error_code })));
     }
