@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.sharedctypes import Synchronized
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from reelway import errors
 from reelway.engines import base, registry
@@ -37,6 +37,36 @@ def fork_server(preload: Iterable[str]) -> ForkServerContext:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["reelway.worker.render_process", *preload])
     return ctx
+
+
+class Startable(Protocol):
+    """A child process as ``start_child`` handles it (``multiprocessing`` processes)."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    def start(self) -> None: ...
+
+    def kill(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+async def start_child(process: Startable) -> None:
+    """Start ``process`` (in a thread: the fork server answers in milliseconds, not
+    microseconds).  A cancellation meanwhile waits for the start to finish and then kills the
+    child, so no child outlives the job that was cancelled while it started: it would go on
+    writing into a work folder its worker has already removed."""
+    starting = asyncio.ensure_future(asyncio.to_thread(process.start))
+    try:
+        await asyncio.shield(starting)
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            await starting
+        if process.pid is not None:
+            process.kill()
+            await asyncio.to_thread(process.join, 5)
+        raise
 
 
 class ForkPerJob:
@@ -61,7 +91,12 @@ class ForkPerJob:
             name=f"reelway-render-{request.video_id}",
             daemon=True,
         )
-        await asyncio.to_thread(child.start)
+        try:
+            await start_child(child)
+        except BaseException:
+            receiver.close()
+            sender.close()
+            raise
         sender.close()
         try:
             outcome = await await_report(receiver, progress, on_progress)

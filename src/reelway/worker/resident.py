@@ -40,6 +40,7 @@ from reelway.worker.render_process import (
     fork_server,
     render_and_report,
     result_of,
+    start_child,
 )
 
 CLOSE_SECONDS = 5.0
@@ -100,8 +101,13 @@ class ResidentProcess:
             name=f"reelway-resident-{spec.name}",
             daemon=True,
         )
-        await asyncio.to_thread(process.start)
-        theirs.close()
+        try:
+            await start_child(process)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         child = self._children[spec.name] = _Child(process, ours, progress)
         return child
 
