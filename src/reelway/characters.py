@@ -22,7 +22,7 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import av
 
-from reelway import errors, ids, numeric, validation
+from reelway import errors, ids, validation
 from reelway.media import frames, probe
 from reelway.policy.moderation import Moderation
 from reelway.storage import Storage
@@ -44,8 +44,6 @@ its header claims."""
 SCREENED_FRAMES = 4
 """Frames spread over the clip that the input-image moderation sees."""
 MAX_PER_VIDEO = 2
-MAX_LIST_LIMIT = 100
-DEFAULT_LIST_LIMIT = 20
 CLIP_TYPE = "video/mp4"
 
 
@@ -156,22 +154,13 @@ class CharacterService:
     async def list(
         self, project_id: str, *, after: str | None, limit: str | None, order: str | None
     ) -> Page:
-        count = _limit(limit)
-        if order not in (None, "asc", "desc"):
-            raise errors.InvalidValue(
-                f"Invalid order {errors.show(order)}. Allowed values: asc, desc.", param="order"
-            )
+        ask = validation.page(after, limit, order, "a character")
         try:
-            if after and not ids.well_formed(after):
-                raise LookupError(after)
             found, more = await self.store.list_page(
-                project_id, after=after or None, limit=count, descending=order != "asc"
+                project_id, after=ask.after, limit=ask.limit, descending=ask.descending
             )
         except LookupError:
-            raise errors.InvalidValue(
-                f"after={errors.show(after)} is not the id of a character in this project.",
-                param="after",
-            ) from None
+            raise validation.unknown_after(after, "a character") from None
         return Page(found, more)
 
     # ------------------------------------------------------------------ delete
@@ -393,15 +382,3 @@ def _requested(value: Any) -> list[str]:
             )
         wanted.append(character_id)
     return wanted
-
-
-def _limit(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_LIST_LIMIT
-    count = numeric.whole(value, 0, MAX_LIST_LIMIT)
-    if count is not None:
-        return count
-    raise errors.InvalidValue(
-        f"Invalid limit {errors.show(value)}. Allowed values: integers from 0 to {MAX_LIST_LIMIT}.",
-        param="limit",
-    )

@@ -28,7 +28,6 @@ from reelway import (
     inputs,
     jobs,
     logs,
-    numeric,
     validation,
 )
 from reelway.accounts import AccountService, Admission, Schedule
@@ -53,8 +52,6 @@ REMIX_FIELDS = validation.REMIX_FIELDS
 PREFLIGHT_FIELDS = validation.PREFLIGHT_FIELDS
 check_prompt = validation.check_prompt
 VARIANTS = {"video": "video/mp4", "thumbnail": "image/webp", "spritesheet": "image/jpeg"}
-MAX_LIST_LIMIT = 100
-DEFAULT_LIST_LIMIT = 20
 QUEUE_FULL_RETRY_SECONDS = 10.0
 SERVER_BUSY_RETRY_SECONDS = 15.0
 QUEUE_TOTAL_TTL_SECONDS = 1.0
@@ -559,22 +556,13 @@ class VideoService:
     async def list(
         self, caller: Caller, *, after: str | None, limit: str | None, order: str | None
     ) -> Page:
-        count = _limit(limit)
-        if order not in (None, "asc", "desc"):
-            raise errors.InvalidValue(
-                f"Invalid order {errors.show(order)}. Allowed values: asc, desc.", param="order"
-            )
+        ask = validation.page(after, limit, order, "a video")
         try:
-            if after and not ids.well_formed(after):
-                raise LookupError(after)
             found, more = await self.videos.list_page(
-                caller.project_id, after=after or None, limit=count, descending=order != "asc"
+                caller.project_id, after=ask.after, limit=ask.limit, descending=ask.descending
             )
         except LookupError:
-            raise errors.InvalidValue(
-                f"after={errors.show(after)} is not the id of a video in this project.",
-                param="after",
-            ) from None
+            raise validation.unknown_after(after, "a video") from None
         return Page(videos=found, has_more=more)
 
     async def content(self, caller: Caller, video_id: str, variant: str | None) -> Content:
@@ -644,18 +632,6 @@ def _rate_headers_on_errors(admission: Admission) -> Iterator[None]:
         for name, value in admission.headers.items():
             exc.headers.setdefault(name, value)
         raise
-
-
-def _limit(value: str | None) -> int:
-    if value is None or value == "":
-        return DEFAULT_LIST_LIMIT
-    count = numeric.whole(value, 0, MAX_LIST_LIMIT)
-    if count is not None:
-        return count
-    raise errors.InvalidValue(
-        f"Invalid limit {errors.show(value)}. Allowed values: integers from 0 to {MAX_LIST_LIMIT}.",
-        param="limit",
-    )
 
 
 def require_files(video: jobs.Video, param: str = "video_id") -> None:

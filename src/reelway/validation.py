@@ -8,9 +8,10 @@ the video service refuse the same things with the same messages.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from reelway import capabilities, catalog, errors
+from reelway import capabilities, catalog, errors, ids, numeric
 from reelway.policy import preflight, pricing
 from reelway.policy.moderation import Moderation
 
@@ -252,3 +253,47 @@ async def check_prompt(
             "relaxed": cost.relaxed,
         },
     }
+
+
+# ---------------------------------------------------------------------- list pages
+
+MAX_LIST_LIMIT = 100
+DEFAULT_LIST_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class PageAsk:
+    """A list request's cursor, size and order, checked (videos and characters alike)."""
+
+    after: str | None
+    limit: int
+    descending: bool
+
+
+def page(after: str | None, limit: str | None, order: str | None, what: str) -> PageAsk:
+    """``after``, ``limit`` and ``order`` as a list endpoint takes them; ``what`` names the
+    listed thing in the refusal of an ``after`` that cannot be one of its ids."""
+    count = DEFAULT_LIST_LIMIT
+    if limit is not None and limit != "":
+        found = numeric.whole(limit, 0, MAX_LIST_LIMIT)
+        if found is None:
+            raise errors.InvalidValue(
+                f"Invalid limit {errors.show(limit)}. Allowed values: integers from 0 to "
+                f"{MAX_LIST_LIMIT}.",
+                param="limit",
+            )
+        count = found
+    if order not in (None, "asc", "desc"):
+        raise errors.InvalidValue(
+            f"Invalid order {errors.show(order)}. Allowed values: asc, desc.", param="order"
+        )
+    if after and not ids.well_formed(after):
+        raise unknown_after(after, what)
+    return PageAsk(after=after or None, limit=count, descending=order != "asc")
+
+
+def unknown_after(after: str | None, what: str) -> errors.InvalidValue:
+    """The refusal of a cursor that names nothing in the project."""
+    return errors.InvalidValue(
+        f"after={errors.show(after)} is not the id of {what} in this project.", param="after"
+    )

@@ -26,7 +26,7 @@ LAYERS = {
     "images": {"errors"},
     "inputs": {"errors", "numeric"},
     "idempotency": {"errors"},
-    "validation": {"errors", "catalog", "capabilities", "policy"},
+    "validation": {"errors", "catalog", "capabilities", "ids", "numeric", "policy"},
     "engines": {
         "errors",
         "catalog",
