@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,7 +14,10 @@ from reelway.api import content, forms, headers, wire
 from reelway.api.auth import Authenticator
 from reelway.api.headers import request_id
 from reelway.api.responses import JsonResponse
-from reelway.service import VideoService
+from reelway.service import Caller, Created, VideoService
+
+QueueUseCase = Callable[[Caller, Mapping[str, Any], str | None, str | None], Awaitable[Created]]
+"""A use case that queues a video: caller, params, request id, Idempotency-Key."""
 
 POLL_HEADER = "openai-poll-after-ms"
 REPLAYED_HEADER = "idempotent-replayed"
@@ -67,53 +71,37 @@ class Routes:
             headers[REPLAYED_HEADER] = "true"
         return JsonResponse(wire.video(video), headers=headers)
 
-    async def create(self, request: Request) -> Response:
+    async def _queue(self, request: Request, use_case: QueueUseCase) -> Response:
+        """Every route that queues a video: the caller, the body (uploads closed however it
+        ends), the use case, and the Video answer with its replay and rate headers."""
         caller = await self.auth(request)
         params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
         try:
-            created = await self.service.create(
+            created = await use_case(
                 caller, params, request_id(request), headers.get(request, b"idempotency-key")
             )
         finally:
             forms.close_uploads(params)
         return self._video_response(created.video, created.replayed, created.headers)
+
+    async def create(self, request: Request) -> Response:
+        return await self._queue(request, self.service.create)
 
     async def remix(self, request: Request) -> Response:
-        caller = await self.auth(request)
-        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
-        try:
-            created = await self.service.remix(
-                caller,
-                request.path_params["video_id"],
-                params,
-                request_id(request),
-                headers.get(request, b"idempotency-key"),
-            )
-        finally:
-            forms.close_uploads(params)
-        return self._video_response(created.video, created.replayed, created.headers)
+        video_id = request.path_params["video_id"]
+
+        async def remix_it(
+            caller: Caller, params: Mapping[str, Any], rid: str | None, key: str | None
+        ) -> Created:
+            return await self.service.remix(caller, video_id, params, rid, key)
+
+        return await self._queue(request, remix_it)
 
     async def edit(self, request: Request) -> Response:
-        caller = await self.auth(request)
-        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
-        try:
-            created = await self.longform.edit(
-                caller, params, request_id(request), headers.get(request, b"idempotency-key")
-            )
-        finally:
-            forms.close_uploads(params)
-        return self._video_response(created.video, created.replayed, created.headers)
+        return await self._queue(request, self.longform.edit)
 
     async def extend(self, request: Request) -> Response:
-        caller = await self.auth(request)
-        params = await forms.read_params(request, max_file_bytes=self.max_file_bytes)
-        try:
-            created = await self.longform.extend(
-                caller, params, request_id(request), headers.get(request, b"idempotency-key")
-            )
-        finally:
-            forms.close_uploads(params)
-        return self._video_response(created.video, created.replayed, created.headers)
+        return await self._queue(request, self.longform.extend)
 
     async def preflight(self, request: Request) -> Response:
         """Reelway's addition: check a prompt and parameters without creating a video."""
