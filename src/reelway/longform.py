@@ -10,9 +10,10 @@ video of the project (``video: {"id": ...}``, multipart ``video[id]``) or an upl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -60,7 +61,8 @@ class Longform:
 
         async def plan(prompt: str) -> service.JobSpec:
             source = await self._source(caller, params, "edit it", longest=None)
-            _require(source.model, catalog.Capability.EDITS, "edits")
+            with _removed_if_refused(source):
+                _require(source.model, catalog.Capability.EDITS, "edits")
             return service.JobSpec(
                 kind=jobs.JobKind.EDIT,
                 model_name=source.model_name,
@@ -91,14 +93,10 @@ class Longform:
             source = await self._source(
                 caller, params, "extend it", longest=validation.MAX_EXTENDED_SECONDS
             )
-            try:
+            with _removed_if_refused(source):
                 _require(source.model, catalog.Capability.EXTENSIONS, "extensions")
                 seconds = validation.extension_seconds(source.model, params.get("seconds"))
                 validation.check_extension(source.seconds, source.extensions, seconds)
-            except BaseException:
-                if source.file is not None:
-                    source.file.path.unlink(missing_ok=True)
-                raise
             return service.JobSpec(
                 kind=jobs.JobKind.EXTEND,
                 model_name=source.model_name,
@@ -207,6 +205,18 @@ class Longform:
             raise
         upload_file = service.SourceFile(path, frames=tuple(sampled))
         return Source(model_name, model, size, seconds, None, file=upload_file)
+
+
+@contextlib.contextmanager
+def _removed_if_refused(source: Source) -> Iterator[None]:
+    """An uploaded source is the plan's to remove until it returns its ``JobSpec`` (``admit``
+    removes it from then on): a refusal in between must not leave it in the scratch folder."""
+    try:
+        yield
+    except BaseException:
+        if source.file is not None:
+            source.file.path.unlink(missing_ok=True)
+        raise
 
 
 def _require(model: catalog.ModelSpec, capability: catalog.Capability, what: str) -> None:
