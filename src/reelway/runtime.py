@@ -212,6 +212,7 @@ class Runtime:
             engines=self.engines,
             engine_store=self.engine_store,
             finisher=finisher,
+            characters=self.character_store,
         )
         dispatcher = Dispatcher(
             self.webhook_store,

@@ -14,6 +14,7 @@ from reelway.engines import base
 from reelway.engines.directory import EngineDirectory
 from reelway.settings import Settings
 from reelway.storage import Storage
+from reelway.store.characters import CharacterStore
 from reelway.store.engines import EngineStore
 from reelway.store.queue import QueueStore
 from reelway.worker import finishing
@@ -31,6 +32,8 @@ class JobContext:
     engines: EngineDirectory
     engine_store: EngineStore
     finisher: finishing.Finisher
+    characters: CharacterStore
+    """Where a job's characters are read (their names and clips)."""
     remotes: dict[str, base.RemoteEngine] = field(default_factory=dict)
 
     def is_remote(self, name: str) -> bool:

@@ -22,7 +22,6 @@ from PIL import Image
 from reelway import errors, jobs
 from reelway.engines import base
 from reelway.media import probe, stitch
-from reelway.store.characters import CharacterStore
 from reelway.worker.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ async def characters(
     wanted = video.sources.characters
     if not wanted:
         return ()
-    found = await CharacterStore(ctx.store.db).get_many(wanted)
+    found = await ctx.characters.get_many(wanted)
     refs: list[base.CharacterRef] = []
     for character_id in wanted:
         character = found.get(character_id)
