@@ -57,6 +57,9 @@ class EngineInfo:
     """Where a local engine renders: a strategy in ``worker.execution.STRATEGIES``
     ("fork_per_job": a fresh child per job; "resident": one long-lived child that keeps the
     engine built between jobs).  Remote engines ignore it."""
+    devices: tuple[str, ...] = ()
+    """The devices a resident engine renders on ("cuda:0", "cuda:1", "cpu"): one long-lived
+    child per device, one job at a time on each.  Empty: one child, on no named device."""
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities

@@ -33,7 +33,8 @@ docstring is the default message.  The tree::
     │                                   StorageUnavailable, ModerationUnavailable)
     ├── InternalError                   500
     └── JobFailure                      recorded on a failed video's ``error``, never raised to HTTP
-        ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError, AssetsMissing,
+        ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError (EngineOutOfMemory),
+        ├── AssetsMissing,
         ├── NoEngineAvailable, ModerationBlocked, InputBlocked (sentinel_block),
         ├── OutputModerationFailed
         └── UpstreamError               a hosted provider failed; ``failover`` says whether the
@@ -608,6 +609,18 @@ class EngineRuntimeError(JobFailure):
     """The engine failed while rendering the video."""
 
     code = "engine_runtime_error"
+
+
+class EngineOutOfMemory(EngineRuntimeError):
+    """The engine ran out of memory on its device while rendering the video.
+
+    The message names the size and frame count that failed and what helps (a smaller size or
+    length, CPU offload, another device); the engine frees the memory first, so its next job
+    runs normally.  Another engine on the route may take the video.
+    """
+
+    code = "engine_out_of_memory"
+    failover = True
 
 
 class AssetsMissing(JobFailure):

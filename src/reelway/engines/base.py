@@ -13,8 +13,8 @@ read its ``info`` (a remote engine is closed right after).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -92,6 +92,9 @@ class RenderResult:
     frames: int
     fps: float
     has_audio: bool
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """How the engine really made it, as JSON-safe values (an open model's native size,
+    frame count, steps and segments); the video records it as ``rendered_with``."""
 
 
 class LocalEngine(Protocol):

@@ -102,6 +102,7 @@ videos = sa.Table(
     sa.Column("kind", sa.String(30), nullable=False, server_default="generate"),
     sa.Column("sources", JsonType, nullable=True),
     sa.Column("rendered_as", sa.String(30), nullable=True),
+    sa.Column("rendered_with", JsonType, nullable=True),
     sa.Index("ix_videos_project_id_seq", "project_id", "seq"),
     sa.Index(
         "ix_videos_running",
@@ -180,6 +181,7 @@ workers = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("seen_at", sa.Float, nullable=False),
+    sa.Column("devices", JsonType, nullable=True),
 )
 
 engine_state = sa.Table(
