@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import Any
 
 TINY_SEED = 0
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
+def _tokenizer() -> Any:
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
@@ -31,7 +32,7 @@ def _tokenizer():  # type: ignore[no-untyped-def]
     )
 
 
-def _text_encoder(vocab_size: int):  # type: ignore[no-untyped-def]
+def _text_encoder(vocab_size: int) -> Any:
     from transformers import UMT5Config, UMT5EncoderModel
 
     config = UMT5Config(
