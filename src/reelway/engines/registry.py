@@ -17,6 +17,7 @@ BUILTIN_ENGINES: Mapping[str, str] = {
     "runway": "reelway.engines.runway:RunwayEngine",
     "veo": "reelway.engines.veo:VeoEngine",
     "luma": "reelway.engines.luma:LumaEngine",
+    "diffusers": "reelway.engines.diffusers.engine:DiffusersEngine",
 }
 ENTRY_POINT_GROUP = "reelway.engines"
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")

@@ -13,9 +13,11 @@ than the trained length, each one after the first starting from the previous one
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from reelway.catalog import Capability
@@ -114,6 +116,26 @@ FAMILIES: Mapping[str, Family] = {
         negative_prompt="worst quality, inconsistent motion, blurry, jittery, distorted",
     ),
 }
+
+
+def read_model_index(folder: Path) -> dict[str, Any]:
+    """A model folder's ``model_index.json`` (what diffusers saved with it), or a ValueError
+    that says what is wrong with the folder."""
+    index = folder / "model_index.json"
+    if not index.is_file():
+        reason = "does not exist" if not folder.exists() else "has no model_index.json"
+        raise ValueError(
+            f"model_path {folder} {reason}: it must be a model folder in diffusers format "
+            "(the operator downloads the weights; see docs/engines.md)"
+        )
+    try:
+        found = json.loads(index.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{index} cannot be read: {exc}") from exc
+    if not isinstance(found, dict):
+        raise ValueError(f"{index} is not a JSON object")
+    return found
+
 
 _LTX_CLASSES = {"LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline"}
 
