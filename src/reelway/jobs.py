@@ -250,6 +250,9 @@ class Video:
     rendered_as: str | None
     """``"generation"`` when a remix was rendered as a fresh generation by an engine that
     cannot remix; None when the video is what its kind says."""
+    rendered_with: dict[str, Any] | None = None
+    """How a local engine really made it (an open model's native size, frames, segments,
+    steps, device), as the engine reported it; None when it reported nothing."""
 
     @property
     def is_terminal(self) -> bool:

@@ -15,8 +15,9 @@ def _seconds(value: float | None) -> int | None:
 def video(v: jobs.Video) -> dict[str, Any]:
     """The Video object: always all 13 keys, ``null`` where empty; a relaxed-mode video also
     says so (``service_tier``) and when its window let it start (``scheduled_at``), and a
-    remix rendered as a new generation says that (``rendered_as``), and an edit or extension of
-    a stored video names it (``edited_from_video_id``, ``extended_from_video_id``)."""
+    remix rendered as a new generation says that (``rendered_as``), a local model's video how
+    it was made (``rendered_with``), and an edit or extension of a stored video names it
+    (``edited_from_video_id``, ``extended_from_video_id``)."""
     found = {
         "id": v.id,
         "object": "video",
@@ -38,6 +39,9 @@ def video(v: jobs.Video) -> dict[str, Any]:
     if v.rendered_as is not None:
         # A remix that an engine without remix rendered as a new generation: say so.
         found["rendered_as"] = v.rendered_as
+    if v.rendered_with is not None:
+        # How a local open model made it (native size, frames, steps): Reelway's addition.
+        found["rendered_with"] = v.rendered_with
     source = SOURCE_KEYS.get(v.kind)
     if source is not None and v.sources.video_id is not None:
         # Reelway's addition beside remixed_from_video_id: what an edit or extension started

@@ -94,6 +94,7 @@ def _video_report(
         "status": video.status.value,
         "public_status": video.public_status,
         "engine": video.engine,
+        "rendered_with": video.rendered_with,
         "operation": video.operation,
         "attempts": video.attempts,
         "created_at": video.created_at,
@@ -185,8 +186,15 @@ def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
             }
         )
     if video.completed_at is not None:
+        made = video.rendered_with or {}
+        how = ", ".join(
+            f"{key.replace('_', ' ')} {made[key]}"
+            for key in ("native_size", "frames", "segments", "steps", "device")
+            if made.get(key) is not None
+        )
         outcome = {
-            jobs.JobStatus.SUCCEEDED: f"completed on {video.engine}",
+            jobs.JobStatus.SUCCEEDED: f"completed on {video.engine}"
+            + (f" ({how})" if how else ""),
             jobs.JobStatus.FAILED: f"failed: {video.error.code if video.error else None}",
             jobs.JobStatus.CANCELLED: "cancelled",
         }.get(video.status, video.status.value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -152,10 +152,12 @@ class QueueStore:
         retention_seconds: float = 0.0,
         billing: ledger.Settlement | None = None,
         rendered_as: str | None = None,
+        rendered_with: Mapping[str, Any] | None = None,
     ) -> jobs.Video:
         """Mark the video completed, record its usage and settle its charge, in one
         transaction; ``billing`` carries the real duration or the provider's cost if known,
-        ``rendered_as`` what the engine really made when it differs from the job's kind."""
+        ``rendered_as`` what the engine really made when it differs from the job's kind,
+        ``rendered_with`` how a local engine made it (what it reported)."""
         now = self.clock()
         settlement = billing or ledger.Settlement("completed")
         statement = (
@@ -169,6 +171,7 @@ class QueueStore:
                 assets={name: asset.to_json() for name, asset in assets.items()},
                 error=None,
                 rendered_as=rendered_as,
+                rendered_with=dict(rendered_with) if rendered_with else None,
                 **rows.no_lease(),
             )
             .returning(*v.c)

@@ -173,14 +173,15 @@ async def _attempt(
     for leftover in (output.video, output.thumbnail, output.spritesheet):
         leftover.unlink(missing_ok=True)
     progress = _Progress()
+    rendered: list[base.RenderResult] = []
     remote = ctx.remote_engine(engine)
     remote_run: remote_job.RemoteRun | None = None
     if remote is None:
         await ctx.store.save_operation(video.id, token, engine, None)
         log.info("rendering %s with %s (attempt %d)", video.id, engine, video.attempts)
         executor = ctx.executors.for_engine(engine)
-        work: Coroutine[Any, Any, object] = executor.render(
-            ctx.engines.spec(engine), request, output, progress.set
+        work: Coroutine[Any, Any, object] = _kept(
+            executor.render(ctx.engines.spec(engine), request, output, progress.set), rendered
         )
     else:
         remote_run = remote_job.RemoteRun(ctx, video, token, engine, remote, call_id)
@@ -229,6 +230,7 @@ async def _attempt(
                 ctx.settings.retention_seconds,
                 billing,
                 routing.rendered_as(video.kind, request.kind),
+                rendered[0].details if rendered and rendered[0].details else None,
             ),
         )
     except LeaseLost:
@@ -236,6 +238,16 @@ async def _attempt(
         raise
     log.info("completed %s", video.id)
     return "completed"
+
+
+async def _kept(
+    render: Coroutine[Any, Any, base.RenderResult], into: list[base.RenderResult]
+) -> base.RenderResult:
+    """A local render whose result is also kept in ``into`` (what the engine reports about
+    how it made the video is recorded with it, even when the result is stitched on)."""
+    result = await render
+    into.append(result)
+    return result
 
 
 async def _then_stitch(

@@ -238,7 +238,10 @@ class DiffusersEngine:
             )
         encode.check_size(request.width, request.height)
         progress(0)
+        began = time.monotonic()
+        loading = self._loaded is None
         loaded = self.load()
+        load_seconds = round(time.monotonic() - began, 3) if loading else 0.0
         plan = self.plan(request.width, request.height, request.seconds)
         start = _reference(request.input_image, plan) if request.input_image else None
         try:
@@ -264,6 +267,7 @@ class DiffusersEngine:
             "model": self.family.name,
             "device": loaded.device,
             "seed": request.seed,
+            "load_seconds": load_seconds,
             "steps_per_second": round(steps_done / seconds_denoising, 3)
             if seconds_denoising > 0
             else None,
