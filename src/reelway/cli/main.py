@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from reelway import __version__
-from reelway.cli import doctor, generate, keys, lint, projects, provenance, serve, webhooks
+from reelway.cli import doctor, generate, keys, lint, models, projects, provenance, serve, webhooks
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +25,7 @@ cli.add_command(doctor.doctor)
 cli.add_command(lint.lint)
 cli.add_command(provenance.provenance)
 cli.add_command(webhooks.webhooks)
+cli.add_command(models.models)
 
 
 def main() -> None:
