@@ -18,7 +18,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from reelway import errors, jobs
 from reelway.catalog import Capability
@@ -413,3 +415,182 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             metafunc.parametrize("extension_case", found, ids=[c.name for c in found])
         else:
             metafunc.parametrize("extension_case", [None], ids=["none declared"])
+
+
+# ------------------------------------------------------------------ local engines
+
+
+class Stop(Exception):
+    """Raised by a progress callback to stop a render, as the worker does on cancel."""
+
+
+def reference_image(path: Path, size: tuple[int, int]) -> Path:
+    """A PNG with a horizontal ramp, a vertical ramp and a red disc: easy to tell apart from
+    whatever a model makes without it."""
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    ramp = np.linspace(40, 220, width, dtype=np.float32)[None, :].repeat(height, axis=0)
+    rgb = np.stack([ramp, ramp[::-1, ::-1] * 0.8, np.full((height, width), 120.0)], -1)
+    image = Image.fromarray(rgb.astype(np.uint8))
+    box = (width * 0.3, height * 0.3, width * 0.6, height * 0.8)
+    ImageDraw.Draw(image).ellipse(box, fill=(200, 60, 60))
+    image.save(path)
+    return path
+
+
+def decoded_frames(path: Path) -> list[NDArray[np.float32]]:
+    """Every video frame of an MP4, decoded back as RGB."""
+    import av
+
+    with av.open(str(path)) as container:
+        return [f.to_ndarray(format="rgb24").astype(np.float32) for f in container.decode(video=0)]
+
+
+def local_outputs(folder: Path, name: str = "out") -> base.RenderOutput:
+    return base.RenderOutput(
+        folder / f"{name}.mp4", folder / f"{name}.webp", folder / f"{name}.jpg"
+    )
+
+
+class LocalEngineContract:
+    """What every local engine must do, checked on real files decoded back.
+
+    A subclass provides a ``make_engine`` fixture (an engine, or the same resident engine
+    again: a resident engine renders many jobs on one instance) and may set the size, length
+    and the sizes it must refuse.  Image-to-video checks run only when the engine's ``info``
+    declares ``Capability.IMAGE_INPUT``.
+    """
+
+    SIZE: ClassVar[tuple[int, int]] = (160, 90)
+    SECONDS: ClassVar[int] = 2
+    BAD_SIZES: ClassVar[list[tuple[int, int]]] = [(161, 90), (160, 91), (8, 8), (0, 90)]
+    STOP_AT: ClassVar[list[int]] = [0, 40, 95, 100]
+    """Progress values at which a raising callback is tried."""
+    FIRST_FRAME_CLOSE: ClassVar[float] = 8.0
+    """Mean absolute difference (0..255) under which a first frame is "the reference"."""
+
+    def _request(self, seed: int = 7, image: Path | None = None) -> base.GenerationRequest:
+        return base.GenerationRequest(
+            video_id="video_local_contract",
+            model="sora-2",
+            prompt="a paper boat on a pond at dawn",
+            width=self.SIZE[0],
+            height=self.SIZE[1],
+            seconds=self.SECONDS,
+            seed=seed,
+            input_image=image,
+        )
+
+    def _render(
+        self, engine: Any, folder: Path, name: str, request: base.GenerationRequest
+    ) -> tuple[base.RenderOutput, base.RenderResult]:
+        output = local_outputs(folder, name)
+        return output, engine.render(request, output, lambda _: None)
+
+    def test_text_to_video_has_the_exact_size_and_length(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        from PIL import Image
+
+        output, result = self._render(make_engine(), tmp_path, "t2v", self._request())
+        width, height = self.SIZE
+        info = probe.probe(output.video)
+        assert (info.width, info.height) == (width, height)
+        assert (info.video_codec, info.pix_fmt) == ("h264", "yuv420p")
+        assert info.duration == pytest.approx(self.SECONDS, abs=1 / info.fps)
+        frames = decoded_frames(output.video)
+        assert len(frames) == info.frames == result.frames
+        assert round(len(frames) / result.fps, 3) == pytest.approx(self.SECONDS, abs=1e-3)
+        assert all(f.shape == (height, width, 3) for f in frames)
+        assert result.duration == pytest.approx(self.SECONDS, abs=1 / result.fps)
+        with Image.open(output.thumbnail) as thumbnail:
+            assert thumbnail.format == "WEBP"
+            thumbnail.load()
+        with Image.open(output.spritesheet) as sheet:
+            assert sheet.format == "JPEG"
+            sheet.load()
+
+    def test_progress_rises_to_100_last_with_the_files_complete(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        seen: list[int] = []
+        output = local_outputs(tmp_path)
+
+        def progress(value: int) -> None:
+            if value == 100:
+                assert output.thumbnail.exists() and output.spritesheet.exists()
+                assert probe.probe(output.video).width == self.SIZE[0]
+            seen.append(value)
+
+        make_engine().render(self._request(), output, progress)
+        assert seen[0] == 0 and seen[-1] == 100 and seen.count(100) == 1, seen
+        assert seen == sorted(seen), seen
+        assert all(0 <= value <= 100 for value in seen), seen
+        assert len(set(seen)) > 3, f"progress barely moved: {seen}"
+
+    def test_a_raising_progress_stops_the_render_and_leaves_no_files(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        engine = make_engine()
+        for at in self.STOP_AT:
+            folder = tmp_path / f"stop{at}"
+            folder.mkdir()
+            calls: list[int] = []
+
+            def progress(value: int, at: int = at, calls: list[int] = calls) -> None:
+                calls.append(value)
+                if value >= at:
+                    raise Stop
+
+            with pytest.raises(Stop):
+                engine.render(self._request(), local_outputs(folder), progress)
+            assert list(folder.iterdir()) == [], f"stopped at {at}: files left behind"
+            assert calls[-1] >= at and all(v < at for v in calls[:-1]), (at, calls)
+        # Stopped renders leave the engine usable for the next job.
+        output, result = self._render(make_engine(), tmp_path, "after", self._request())
+        assert len(decoded_frames(output.video)) == result.frames
+
+    def test_image_to_video_starts_on_the_reference(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        engine = make_engine()
+        if not engine.info.has(Capability.IMAGE_INPUT):
+            pytest.skip("the engine does not declare image input")
+        image = reference_image(tmp_path / "reference.png", self.SIZE)
+        from PIL import Image
+
+        with Image.open(image) as opened:
+            expected = np.asarray(opened.convert("RGB"), np.float32)
+        with_image, _ = self._render(engine, tmp_path, "i2v", self._request(image=image))
+        without, _ = self._render(engine, tmp_path, "t2v", self._request())
+        started = decoded_frames(with_image.video)
+        plain = decoded_frames(without.video)
+        assert np.abs(started[0] - expected).mean() < self.FIRST_FRAME_CLOSE
+        assert np.abs(plain[0] - expected).mean() > 2 * self.FIRST_FRAME_CLOSE
+        assert np.abs(started[0] - plain[0]).mean() > 2 * self.FIRST_FRAME_CLOSE
+
+    def test_the_same_seed_gives_the_same_frames_another_seed_others(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        engine = make_engine()
+        first = decoded_frames(self._render(engine, tmp_path, "a", self._request(7))[0].video)
+        again = decoded_frames(self._render(engine, tmp_path, "b", self._request(7))[0].video)
+        other = decoded_frames(self._render(engine, tmp_path, "c", self._request(8))[0].video)
+        assert len(first) == len(again) == len(other)
+        assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+        differences = [np.abs(a - c).mean() for a, c in zip(first, other, strict=True)]
+        assert float(np.mean(differences)) > 2, differences
+
+    def test_bad_sizes_are_refused_without_files(
+        self, make_engine: MakeEngine, tmp_path: Path
+    ) -> None:
+        engine = make_engine()
+        for width, height in self.BAD_SIZES:
+            request = replace(self._request(), width=width, height=height)
+            folder = tmp_path / f"{width}x{height}"
+            folder.mkdir()
+            with pytest.raises((ValueError, errors.JobFailure)) as caught:
+                engine.render(request, local_outputs(folder), lambda _: None)
+            assert str(caught.value), f"{width}x{height}: an error without a message"
+            assert list(folder.iterdir()) == [], f"{width}x{height}: files left behind"
