@@ -189,3 +189,43 @@ class FakeRemoteEngine:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+class DeviceEngine(CountingEngine):
+    """``CountingEngine`` on two (made-up) devices, as a GPU engine declares them: writes
+    "pid device" to ``count_file`` when built, its device read from ``REELWAY_DEVICE``, and
+    reports the device, its process and the numbers a GPU engine reports in its details.  A
+    prompt saying "stuck" sleeps ``pace`` seconds without a progress report; one saying "crash
+    once" kills its process the first time (it leaves ``count_file`` + ".crashed")."""
+
+    info = dataclasses.replace(
+        INFO, name="devices", execution="resident", devices=("cpu:a", "cpu:b")
+    )
+
+    def __init__(self, count_file: str, pace: float = 0.0) -> None:
+        SlowEngine.__init__(self, pace)
+        self.count_file = count_file
+        self.device = os.environ.get("REELWAY_DEVICE", "")
+        with open(count_file, "a") as counts:
+            counts.write(f"{os.getpid()} {self.device}\n")
+
+    def render(
+        self,
+        request: base.GenerationRequest,
+        output: base.RenderOutput,
+        progress: base.ProgressCallback,
+    ) -> base.RenderResult:
+        crashed = Path(self.count_file + ".crashed")
+        if "die once" in request.prompt and not crashed.exists():
+            crashed.touch()
+            os._exit(3)
+        if "stuck" in request.prompt:
+            time.sleep(self.pace)
+        result = super().render(request, output, progress)
+        details = {
+            "device": self.device,
+            "pid": os.getpid(),
+            "steps_per_second": 12.5,
+            "memory_bytes": 1 << 20,
+        }
+        return dataclasses.replace(result, details=details)

@@ -33,7 +33,8 @@ docstring is the default message.  The tree::
     │                                   StorageUnavailable, ModerationUnavailable)
     ├── InternalError                   500
     └── JobFailure                      recorded on a failed video's ``error``, never raised to HTTP
-        ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError (EngineOutOfMemory),
+        ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError (EngineOutOfMemory,
+        │   RenderProcessDied),
         ├── AssetsMissing,
         ├── NoEngineAvailable, ModerationBlocked, InputBlocked (sentinel_block),
         ├── OutputModerationFailed
@@ -609,6 +610,17 @@ class EngineRuntimeError(JobFailure):
     """The engine failed while rendering the video."""
 
     code = "engine_runtime_error"
+
+
+class RenderProcessDied(EngineRuntimeError):
+    """The process rendering the video on a resident engine died (a crash, the OOM killer).
+
+    Handled as for a crashed worker: the video goes back to the queue while it has attempts
+    left, and a fresh process renders it; this is recorded only when none is left.
+    """
+
+    code = "render_process_died"
+    retryable = True
 
 
 class EngineOutOfMemory(EngineRuntimeError):

@@ -5,11 +5,12 @@ when cancelled.  The worker picks the strategy the engine declares."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -19,15 +20,17 @@ from reelway.engines import base
 from reelway.engines.directory import EngineDirectory, EngineSpec
 from reelway.runtime import Runtime
 from reelway.service import Caller
-from reelway.worker.execution import Executor, Executors
+from reelway.worker.execution import STRATEGIES, Executor, Executors
 from reelway.worker.render_process import ForkPerJob
 from reelway.worker.resident import ResidentProcess
 from tests import waiting
 from tests.backends import Deployment
 
 COUNTING = "tests.fake_engines:CountingEngine"
+DEVICES = "tests.fake_engines:DeviceEngine"
 SLOW = "tests.fake_engines:SlowEngine"
 FINISHED = {jobs.JobStatus.SUCCEEDED, jobs.JobStatus.FAILED}
+T = TypeVar("T")
 
 
 def _spec(counts: Path, pace: float = 0.0) -> EngineSpec:
@@ -46,6 +49,19 @@ def _output(folder: Path) -> base.RenderOutput:
 def _builders(counts: Path) -> list[int]:
     """The process ids that built the engine, one per construction."""
     return [int(line) for line in counts.read_text().split()] if counts.exists() else []
+
+
+def _device_builders(counts: Path) -> list[tuple[int, str]]:
+    """(process id, REELWAY_DEVICE) of each construction of a ``DeviceEngine``."""
+    lines = counts.read_text().splitlines() if counts.exists() else []
+    return [(int(pid), device) for pid, _, device in (line.partition(" ") for line in lines)]
+
+
+def _async(probe: Callable[[Path], T], arg: Path) -> Callable[[], Awaitable[T]]:
+    async def probed() -> T:
+        return probe(arg)
+
+    return probed
 
 
 def _alive(pid: int) -> bool:
@@ -90,35 +106,70 @@ async def test_closing_a_resident_executor_ends_its_child(
     waiting.until(lambda: _alive(pid), lambda alive: not alive, limit=10, what="its exit")
 
 
-async def test_resident_progress_rises_and_cancelling_kills_then_restarts(
-    tmp_path: Path, resident: ResidentProcess
-) -> None:
-    counts = tmp_path / "counts"
-    seen: list[int] = []
-    render = asyncio.create_task(
-        resident.render(_spec(counts, pace=20.0), _request(), _output(tmp_path / "a"), seen.append)
-    )
+async def _cancel_when_it_reports(render: asyncio.Task[base.RenderResult], seen: list[int]) -> None:
+    """Wait for the render's first progress, then cancel it and see it end cancelled."""
 
     async def highest() -> int:
         return max(seen, default=0)
 
     await waiting.until_async(
-        highest,
-        lambda top: top > 0,
-        limit=20,
-        what="progress from the resident render",
+        highest, lambda top: top > 0, limit=20, what="progress from the resident render"
     )
-    [pid] = _builders(counts)
-    started = time.monotonic()
     render.cancel()
     with pytest.raises(asyncio.CancelledError):
         await render
-    assert time.monotonic() - started < 5, "cancelling stops the render, not waits for it"
-    assert not _alive(pid), "the render's child is killed"
+
+
+async def test_cancelling_a_resident_render_stops_it_between_steps_and_keeps_the_child(
+    tmp_path: Path, resident: ResidentProcess
+) -> None:
+    counts = tmp_path / "counts"
+    seen: list[int] = []
+    # 20 steps of 0.3 s each; it stops at its next step, without writing its files.
+    cancelled = _output(tmp_path / "a")
+    render = asyncio.create_task(
+        resident.render(_spec(counts, pace=6.0), _request(), cancelled, seen.append)
+    )
+    await _cancel_when_it_reports(render, seen)
+    [pid] = _builders(counts)
+    assert not cancelled.video.exists(), "the render stopped before its end"
+    assert _alive(pid), "the child answered the cancel and stays"
     assert seen == sorted(seen), seen
-    # The next job gets a fresh child, which builds the engine again.
-    await resident.render(_spec(counts), _request(), _output(tmp_path / "b"), lambda _: None)
-    assert len(_builders(counts)) == 2 and _builders(counts)[1] != pid
+    # The next job is rendered by the same child (its engine keeps its pace): not built again.
+    output = _output(tmp_path / "b")
+    await resident.render(_spec(counts), _request(), output, lambda _: None)
+    assert _builders(counts) == [pid] and output.video.stat().st_size > 0
+
+
+async def test_a_cancelled_render_that_reports_no_step_is_killed_after_the_grace(
+    tmp_path: Path,
+) -> None:
+    """An engine busy in one long step (no progress report) cannot see the flag: its child
+    is killed once the grace is over, and the next job starts a fresh one."""
+    executor = ResidentProcess(["tests.fake_engines"], cancel_grace_seconds=0.5)
+    counts = tmp_path / "counts"
+    spec = EngineSpec("devices", DEVICES, {"count_file": str(counts), "pace": 60.0})
+    try:
+        render = asyncio.create_task(
+            executor.render(spec, _request("stuck"), _output(tmp_path / "a"), lambda _: None)
+        )
+        [(pid, _)] = await waiting.until_async(
+            _async(_device_builders, counts), bool, limit=20, what="the child's engine"
+        )
+        await asyncio.sleep(0.3)  # let it enter its long step
+        render.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await render
+        assert not _alive(pid), "no answer within the grace: the child is killed"
+        await executor.render(
+            dataclasses.replace(spec, options={"count_file": str(counts)}),
+            _request(),
+            _output(tmp_path / "b"),
+            lambda _: None,
+        )
+        assert len(_device_builders(counts)) == 2, "a fresh child built the engine again"
+    finally:
+        await executor.close()
 
 
 async def test_resident_failures_are_reported_and_the_child_is_kept(
@@ -137,7 +188,7 @@ async def test_a_resident_child_that_dies_fails_the_job_and_is_restarted(
     tmp_path: Path, resident: ResidentProcess
 ) -> None:
     counts = tmp_path / "counts"
-    with pytest.raises(errors.EngineRuntimeError, match="exited unexpectedly"):
+    with pytest.raises(errors.RenderProcessDied, match="exited unexpectedly"):
         await resident.render(
             _spec(counts), _request("crash"), _output(tmp_path / "a"), lambda _: None
         )
@@ -151,7 +202,9 @@ def test_the_executor_table_follows_what_each_engine_declares() -> None:
     assert isinstance(table.for_engine(COUNTING), ResidentProcess)
     assert isinstance(table.for_engine(SLOW), ForkPerJob)
     with pytest.raises(ValueError, match=r"engine '.*CountingEngine' declares execution 'resid"):
-        Executors(directory, [COUNTING, SLOW], strategies={"fork_per_job": ForkPerJob})
+        Executors(
+            directory, [COUNTING, SLOW], strategies={"fork_per_job": STRATEGIES["fork_per_job"]}
+        )
 
 
 @pytest.fixture

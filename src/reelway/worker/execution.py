@@ -7,18 +7,20 @@ failure is raised as ``errors.JobFailure`` (an engine's own, or ``EngineRuntimeE
 crash), the same for every strategy, so the supervision in ``orchestrate`` does not care which.
 
 Adding a strategy is one module with a class meeting ``Executor`` (built with the engine
-modules to preload) plus one line in ``STRATEGIES``; an engine then names it in its info.
+modules to preload and a lookup of each engine's devices) plus one line in ``STRATEGIES``; an
+engine then names it in its info.  An executor that also has ``states`` (``ReportsDevices``)
+reports its devices for the worker's check-in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from reelway.engines import base
 from reelway.engines.directory import EngineDirectory, EngineSpec
 from reelway.worker.render_process import ForkPerJob
-from reelway.worker.resident import ResidentProcess
+from reelway.worker.resident import DeviceState, ResidentProcess
 
 
 class Executor(Protocol):
@@ -37,12 +39,33 @@ class Executor(Protocol):
         ...
 
 
-STRATEGIES: Mapping[str, Callable[[Sequence[str]], Executor]] = {
-    "fork_per_job": ForkPerJob,
-    "resident": ResidentProcess,
+@runtime_checkable
+class ReportsDevices(Protocol):
+    """An executor that keeps devices: their state for the worker's check-in."""
+
+    def states(self, engines: Iterable[str] = ()) -> list[DeviceState]: ...
+
+
+DeviceLookup = Callable[[str], Sequence[str]]
+"""An engine's devices (``EngineInfo.devices``) by its routed name."""
+
+Strategy = Callable[[Sequence[str], DeviceLookup], Executor]
+
+
+def _fork_per_job(preload: Sequence[str], _devices: DeviceLookup) -> Executor:
+    return ForkPerJob(preload)
+
+
+def _resident(preload: Sequence[str], devices: DeviceLookup) -> Executor:
+    return ResidentProcess(preload, devices)
+
+
+STRATEGIES: Mapping[str, Strategy] = {
+    "fork_per_job": _fork_per_job,
+    "resident": _resident,
 }
 """Execution strategy (``EngineInfo.execution``) -> its executor, built with the modules to
-preload."""
+preload and the engines' devices."""
 
 
 class Executors:
@@ -52,7 +75,7 @@ class Executors:
         self,
         engines: EngineDirectory,
         routed: Iterable[str],
-        strategies: Mapping[str, Callable[[Sequence[str]], Executor]] = STRATEGIES,
+        strategies: Mapping[str, Strategy] = STRATEGIES,
     ) -> None:
         """Raises ``ValueError`` naming the engine when one declares an unknown strategy."""
         routed = sorted(set(routed))
@@ -81,8 +104,23 @@ class Executors:
             strategy = self._by_engine[name] = self._strategy(name)
         executor = self._running.get(strategy)
         if executor is None:
-            executor = self._running[strategy] = self._strategies[strategy](self._preload)
+            executor = self._running[strategy] = self._strategies[strategy](
+                self._preload, self._devices
+            )
         return executor
+
+    def _devices(self, name: str) -> Sequence[str]:
+        return self._engines.info(name).devices
+
+    def device_states(self) -> list[DeviceState]:
+        """Every device of the engines whose executor keeps devices (idle before first use)."""
+        found: list[DeviceState] = []
+        for strategy in sorted(set(self._by_engine.values())):
+            engines = sorted(name for name, s in self._by_engine.items() if s == strategy)
+            executor = self.for_engine(engines[0])  # cheap: no child starts before a job
+            if isinstance(executor, ReportsDevices):
+                found.extend(executor.states(engines))
+        return found
 
     async def close(self) -> None:
         for executor in self._running.values():

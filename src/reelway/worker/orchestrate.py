@@ -119,6 +119,12 @@ async def _run(
                 route.call_id,
                 marked_seconds=_marked_seconds(ctx, video, engine, request, source),
             )
+        except errors.RenderProcessDied as died:
+            if video.attempts >= video.max_attempts:
+                await route.failed(engine, died)
+                await _fail_route(ctx, video, token, route, died, engine)
+                return "failed"
+            return await _requeue(ctx, video, token, died)
         except errors.JobFailure as failure:
             await route.failed(engine, failure)
             log.warning(
@@ -362,6 +368,20 @@ async def _stop(ctx: JobContext, video: jobs.Video, token: str, outcome: str) ->
             # Cancellation was requested while we stopped: record it instead of requeueing.
             await ctx.store.acknowledge_cancel(video.id, token)
     return outcome
+
+
+async def _requeue(
+    ctx: JobContext, video: jobs.Video, token: str, died: errors.RenderProcessDied
+) -> str:
+    """As for a crashed worker (the reaper's requeue): back to the queue, the attempt counted;
+    the next claim gets a fresh render process."""
+    log.warning("%s: %s; back to the queue", video.id, died.message)
+    try:
+        await _through_outage(ctx, lambda: ctx.store.requeue(video.id, token, 0.0))
+    except LeaseLost:
+        await ctx.store.acknowledge_cancel(video.id, token)  # cancelled meanwhile
+        return "cancelled"
+    return "requeued"
 
 
 async def _request(

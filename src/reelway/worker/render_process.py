@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 
 
+class RenderCancelled(Exception):
+    """Raised in a render child by the engine's progress callback once the job is cancelled:
+    the engine stops at its next step (a resident child then keeps its engine built)."""
+
+
 def fork_server(preload: Iterable[str]) -> ForkServerContext:
     """The fork server's context, with this module and the engines' modules preloaded."""
     ctx = multiprocessing.get_context("forkserver")
@@ -175,23 +180,41 @@ def render_and_report(
     output: base.RenderOutput,
     progress: Synchronized[int],
     sender: Connection,
+    cancel: Synchronized[int] | None = None,
 ) -> None:
     """Render one job in a child and send its report: ("ok", result) or ("error", failure,
-    traceback); an engine's own ``JobFailure`` passes through, anything else is wrapped."""
+    traceback); an engine's own ``JobFailure`` passes through, anything else is wrapped.
+
+    With a ``cancel`` flag, a set flag makes the progress callback raise ``RenderCancelled``,
+    and whatever the engine then raises (its own wrapping included) is reported as
+    ``("cancelled",)``, not as a failure."""
+
+    def cancelled() -> bool:
+        return cancel is not None and bool(cancel.value)
 
     def report(value: int) -> None:
+        if cancelled():
+            raise RenderCancelled()
         progress.value = max(0, min(100, int(value)))
 
     try:
-        result = make().render(request, output, report)
+        engine = make()
+        if cancelled():
+            raise RenderCancelled()
+        result = engine.render(request, output, report)
         sender.send(("ok", result))
-    except errors.JobFailure as exc:
-        sender.send(("error", exc, ""))
     except Exception as exc:
-        failure = errors.EngineRuntimeError(
-            f"The {engine_name} engine failed: {type(exc).__name__}: {exc}"[:500]
-        )
-        sender.send(("error", failure, traceback.format_exc()))
+        sender.send(("cancelled",) if cancelled() else _failure(engine_name, exc))
+
+
+def _failure(engine_name: str, exc: Exception) -> tuple[str, errors.JobFailure, str]:
+    """The report of a failed render (called while ``exc`` is handled, for its traceback)."""
+    if isinstance(exc, errors.JobFailure):
+        return ("error", exc, "")
+    failure = errors.EngineRuntimeError(
+        f"The {engine_name} engine failed: {type(exc).__name__}: {exc}"[:500]
+    )
+    return ("error", failure, traceback.format_exc())
 
 
 def _child_main(
