@@ -9,6 +9,12 @@ An engine class declares ``KIND: ClassVar[EngineKind]`` (local or remote), read 
 building it, and its constructor stays cheap: it checks its options and keeps them, but loads
 no model and makes no network call, because start-up builds every routed engine once just to
 read its ``info`` (a remote engine is closed right after).
+
+Devices: a resident engine with devices (``EngineInfo.devices``) reads ``REELWAY_DEVICE`` in
+its child: the worker runs one child per device and sets that variable to the device string
+("cuda:1") before the engine is built; it is the only way the engine learns its device.  A
+cancelled job makes the progress callback raise (``RenderCancelled``): an engine that reports
+every step stops within one and lets the exception propagate.
 """
 
 from __future__ import annotations
