@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -71,6 +71,9 @@ class _ModelEntry(pydantic.BaseModel):
     credits_per_second: dict[str, pydantic.NonNegativeInt] = {}
     """Overrides of the catalogue-wide credits per second, by resolution class."""
     created: int = 1759708800  # 2025-10-06, the first Sora 2 snapshot
+    optional: bool = False
+    """Served only where every engine on its route is configured (an open model needs the
+    operator's weights); otherwise left out of the catalogue instead of stopping start-up."""
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> _ModelEntry:
@@ -130,6 +133,8 @@ class ModelSpec:
     created: int
     weights: dict[str, float] = field(default_factory=dict)
     """Engines that share the first place on the route, with their shares of new jobs."""
+    optional: bool = False
+    """Left out where an engine on its route is not configured (see ``Catalog.servable``)."""
 
     def check_size(self, size: str, param: str = "size") -> tuple[int, int]:
         if size not in self.sizes:
@@ -230,6 +235,13 @@ class Catalog:
             m.with_route(*routes[m.name]) if m.name in routes else m for m in self._models.values()
         )
 
+    def servable(self, known: Callable[[str], bool]) -> tuple[Catalog, list[str]]:
+        """This catalogue without its optional models whose route names an engine that is
+        not ``known`` (not configured here), and the names of those left out."""
+        kept = [m for m in self._models.values() if not m.optional or all(map(known, m.route))]
+        left = [m.name for m in self._models.values() if m not in kept]
+        return (Catalog(kept) if left else self), left
+
     def with_capabilities(self, offered: dict[str, frozenset[Capability]]) -> Catalog:
         """A copy whose named models offer the given capabilities (from the config file)."""
         for name in offered:
@@ -276,6 +288,7 @@ def from_mapping(data: dict[str, Any]) -> Catalog:
             credits_per_second={**parsed.credits_per_second, **entry.credits_per_second},
             created=entry.created,
             weights=dict(entry.weights),
+            optional=entry.optional,
         )
         for name, entry in parsed.models.items()
     )

@@ -261,9 +261,18 @@ class Runtime:
 def load_catalog(
     settings: Settings, config: config_file.ConfigFile | None = None
 ) -> catalog.Catalog:
-    """The served models: the catalogue file with the config file's routes applied."""
+    """The served models: the catalogue file with the config file's routes applied, less
+    the optional models (open models on the operator's weights) whose engines are not
+    configured here."""
     config = config or config_file.load(settings.config)
-    return config.apply(catalog.load(settings.catalog))
+    found = config.apply(catalog.load(settings.catalog))
+    served, left_out = found.servable(EngineDirectory(config.engines).known)
+    if left_out:
+        log.info(
+            "not serving %s: an engine on the route is not configured (docs/engines.md)",
+            ", ".join(left_out),
+        )
+    return served
 
 
 async def _check_engines(

@@ -24,8 +24,8 @@ def _gaps(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "reelway.toml"
     path.write_text(text)
     config = config_file.load(path, {})
-    models = config.apply(catalog.load())
     engines = EngineDirectory(config.engines)
+    models, _ = config.apply(catalog.load()).servable(engines.known)
     return [gap for model in models.models for gap in engines.gaps(model)]
 
 

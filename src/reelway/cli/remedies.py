@@ -24,6 +24,14 @@ FAILURES: dict[str, str] = {
     "machine's memory and the render processes' exit codes.",
     "engine_runtime_error": "The engine failed while rendering: the worker's log for this "
     "video id has the traceback. Report it if it repeats; the user can simply retry.",
+    "engine_out_of_memory": "A local model ran out of GPU (or CPU) memory at the size and "
+    "frame count the message names. The user can ask for a smaller size or fewer seconds; "
+    "the operator can set offload = \"model\" or vae_tiling = true on the engine, use a "
+    "smaller model, or a device with more memory ('reelway models check' shows the memory "
+    "one generation takes).",
+    "render_process_died": "The process rendering on a local engine died (a crash in the "
+    "model's libraries, or the kernel's OOM killer: see the system log) on every attempt. "
+    "Check the worker's log and the machine's memory; the user can retry.",
     "assets_missing": "An input (the reference image, or a remix's source) is no longer in "
     "storage: check the storage's retention and that every process uses the same "
     "REELWAY_STORAGE_URL. The user must create the video again.",
