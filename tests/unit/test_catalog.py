@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reelway import catalog, errors
@@ -78,3 +80,26 @@ def test_an_alias_may_not_shadow_another_model() -> None:
     }
     with pytest.raises(ValueError, match="defined twice"):
         catalog.from_mapping(data)
+
+
+def test_optional_open_models_are_served_only_where_their_engine_is_configured(
+    tmp_path: Path,
+) -> None:
+    from reelway import settings as settings_module
+    from reelway.runtime import load_catalog
+
+    plain = load_catalog(settings_module.from_env({}, data_dir=tmp_path))
+    assert plain.get("wan-2.2-5b") is None and plain.get("ltx-video") is None
+    assert plain.get("sora-2") is not None
+    folder = tmp_path / "wan"
+    folder.mkdir()
+    (folder / "model_index.json").write_text('{"_class_name": "WanPipeline"}')
+    config = tmp_path / "reelway.toml"
+    config.write_text(f'[engines.wan]\ntype = "diffusers"\nmodel_path = "{folder}"\n')
+    served = load_catalog(settings_module.from_env({}, data_dir=tmp_path, config=config))
+    wan = served.resolve("wan-2.2-5b")
+    assert wan.route == ("wan",) and wan.optional
+    assert served.get("ltx-video") is None  # its engine ("ltx") is still not configured
+    # A model that is not optional still stops start-up when its engine is unknown.
+    kept, left = catalog.load().servable(lambda name: False)
+    assert set(left) == {"wan-2.2-5b", "ltx-video"} and kept.get("sora-2") is not None
