@@ -237,12 +237,17 @@ class DiffusersEngine:
                 f"the {self.family.name} engine makes new videos only, not a {request.kind}"
             )
         encode.check_size(request.width, request.height)
+        if request.input_image is not None and self.family.image_to_video is None:
+            raise errors.EngineRuntimeError(
+                f"the {self.family.name} model makes videos from text only; "
+                "it cannot start from an input image"
+            )
+        plan = self.plan(request.width, request.height, request.seconds)  # refuse before loading
         progress(0)
         began = time.monotonic()
         loading = self._loaded is None
         loaded = self.load()
         load_seconds = round(time.monotonic() - began, 3) if loading else 0.0
-        plan = self.plan(request.width, request.height, request.seconds)
         start = _reference(request.input_image, plan) if request.input_image else None
         try:
             frames, seconds_denoising = self._denoise(loaded, request, plan, start, progress)
@@ -258,6 +263,7 @@ class DiffusersEngine:
         progress(DENOISE_SHARE + 2)
         try:
             self._write(frames, request, output, progress)
+            progress(100)  # a cancel even here leaves no files behind
         except BaseException:
             for path in (output.video, output.thumbnail, output.spritesheet):
                 path.unlink(missing_ok=True)
@@ -275,7 +281,6 @@ class DiffusersEngine:
         memory = loaded.memory_bytes()
         if memory is not None:
             details["memory_bytes"] = memory
-        progress(100)
         return base.RenderResult(
             duration=plan.frames / plan.fps,
             frames=plan.frames,
