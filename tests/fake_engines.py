@@ -193,21 +193,23 @@ class FakeRemoteEngine:
 
 class DeviceEngine(CountingEngine):
     """``CountingEngine`` on two (made-up) devices, as a GPU engine declares them: writes
-    "pid device" to ``count_file`` when built, its device read from ``REELWAY_DEVICE``, and
-    reports the device, its process and the numbers a GPU engine reports in its details.  A
-    prompt saying "stuck" sleeps ``pace`` seconds without a progress report; one saying "crash
-    once" kills its process the first time (it leaves ``count_file`` + ".crashed")."""
+    "pid device" to ``count_file`` when built (its device read from ``REELWAY_DEVICE``), takes
+    ``load`` seconds to build, and reports its device, its process and the numbers a GPU
+    engine reports in its details.  A prompt saying "stuck" sleeps ``pace`` seconds without a
+    progress report; one saying "die once" kills its process the first time (it leaves
+    ``count_file`` + ".crashed")."""
 
     info = dataclasses.replace(
         INFO, name="devices", execution="resident", devices=("cpu:a", "cpu:b")
     )
 
-    def __init__(self, count_file: str, pace: float = 0.0) -> None:
+    def __init__(self, count_file: str, pace: float = 0.0, load: float = 0.0) -> None:
         SlowEngine.__init__(self, pace)
         self.count_file = count_file
         self.device = os.environ.get("REELWAY_DEVICE", "")
         with open(count_file, "a") as counts:
             counts.write(f"{os.getpid()} {self.device}\n")
+        time.sleep(load)  # a model's weights loading (only ever asked of a child)
 
     def render(
         self,

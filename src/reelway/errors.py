@@ -613,14 +613,10 @@ class EngineRuntimeError(JobFailure):
 
 
 class RenderProcessDied(EngineRuntimeError):
-    """The process rendering the video on a resident engine died (a crash, the OOM killer).
-
-    Handled as for a crashed worker: the video goes back to the queue while it has attempts
-    left, and a fresh process renders it; this is recorded only when none is left.
-    """
+    """The process rendering the video died (it crashed, or the system killed it)."""
 
     code = "render_process_died"
-    retryable = True
+    retryable = True  # a resident engine's child: its video is requeued while attempts remain
 
 
 class EngineOutOfMemory(EngineRuntimeError):

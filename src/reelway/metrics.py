@@ -185,6 +185,7 @@ class DeploymentCollector(Collector):
             value=snap.oldest_runnable_age,
         )
         yield from _engine_families(snap)
+        yield from _device_families(snap)
         yield GaugeMetricFamily(
             "reelway_workers_seen",
             "Processes running the worker loop (every 'reelway serve' and 'reelway worker') "
@@ -250,6 +251,40 @@ def _engine_families(snap: Snapshot) -> Iterator[Metric]:
         circuit.add_metric((engine.engine,), 1.0 if engine.circuit_open else 0.0)
         backoff.add_metric((engine.engine,), 1.0 if engine.backoff else 0.0)
     yield from (failures, circuit, backoff)
+
+
+def _device_families(snap: Snapshot) -> Iterator[Metric]:
+    """The live workers' resident devices; a reading the engine never reported is left out."""
+    labels = ("engine", "device")
+    busy = CounterMetricFamily(
+        "reelway_device_busy_seconds",
+        "Seconds the device spent on jobs (loading included), since its worker started.",
+        labels=labels,
+    )
+    done = CounterMetricFamily(
+        "reelway_device_jobs",
+        "Jobs the device rendered or failed, since its worker started.",
+        labels=labels,
+    )
+    speed = GaugeMetricFamily(
+        "reelway_device_steps_per_second",
+        "Denoising steps per second of the device's last render, as its engine reported.",
+        labels=labels,
+    )
+    memory = GaugeMetricFamily(
+        "reelway_device_memory_bytes",
+        "Device memory of the device's last render, as its engine reported.",
+        labels=labels,
+    )
+    for device in snap.devices:
+        key = (device.engine, device.device)
+        busy.add_metric(key, device.busy_seconds)
+        done.add_metric(key, device.jobs)
+        if device.steps_per_second is not None:
+            speed.add_metric(key, device.steps_per_second)
+        if device.memory_bytes is not None:
+            memory.add_metric(key, device.memory_bytes)
+    yield from (busy, done, speed, memory)
 
 
 class _Scrape(Collector):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from reelway import jobs
 from reelway.engines.directory import EngineDirectory
@@ -27,7 +28,7 @@ from reelway.store.diagnosis import (
     VideoRecord,
 )
 from reelway.store.engines import EngineStore
-from reelway.store.health import HealthStore, WorkersSeen
+from reelway.store.health import HealthStore, WorkersSeen, worker_devices
 from reelway.store.observe import ObserveStore
 from reelway.store.queue import QueueStore
 from reelway.store.videos import VideoStore
@@ -64,6 +65,10 @@ class ReadinessChecks:
 
     async def workers_seen(self, since: float) -> WorkersSeen:
         return await self.health.workers_seen(since)
+
+    async def worker_devices(self, since: float) -> list[dict[str, Any]]:
+        """What the workers seen since ``since`` reported about their devices."""
+        return await self.health.worker_devices(since)
 
     async def queued_total(self) -> int:
         return await self.videos.queued_total()
@@ -190,6 +195,10 @@ class Diagnoses:
 
     async def refused(self, request_id: str) -> RefusedRequest | None:
         return await self.refusals.get(request_id)
+
+    async def devices(self, since: float) -> list[dict[str, Any]]:
+        """The devices of the workers seen since ``since`` (resident engines' children)."""
+        return await worker_devices(self.queue.db, since)
 
 
 @dataclass(frozen=True)

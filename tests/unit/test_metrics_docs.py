@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from reelway import catalog, jobs, metrics
 from reelway.store import stats, tables
-from reelway.store.observe import EngineGauge, ObserveStore, Snapshot
+from reelway.store.observe import DeviceGauge, EngineGauge, ObserveStore, Snapshot
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 BLOCK = re.compile(r"<!-- metrics:start -->\n(.*?)<!-- metrics:end -->", re.S)
@@ -88,6 +88,7 @@ async def exposition() -> str:
         in_flight={("sora-2", "queued"): 1},
         created={"sora-2": 3.0},
         engines=[EngineGauge("animatic", 0, False, False)],
+        devices=[DeviceGauge("wan", "cuda:0", 12.5, 2, 1.5, 2.0**30)],
     )
     process = metrics.ProcessMetrics()
     process.observe("GET", "/v1/videos/{video_id}", 200, 0.002)

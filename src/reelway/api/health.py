@@ -7,6 +7,9 @@ It needs no key, and checks, concurrently and each within ``CHECK_SECONDS``:
 - ``workers``: some worker checked in lately (workers do on every reaper pass);
 - ``queue``: the deployment's queue is below ``REELWAY_QUEUE_LIMIT`` (at the limit, creates
   answer 503 ``server_busy``);
+- ``devices``, only when some live worker reports devices (a resident engine's children):
+  each one's engine, device, state, video in progress, jobs, busy seconds and the engine's
+  last steps per second and memory; informational, it never fails readiness;
 - ``metrics``, only when ``/metrics`` is open to the network (no ``REELWAY_METRICS_TOKEN`` and
   a bind beyond loopback): a warning that never fails readiness, since a balancer taking
   every process out for it would turn a configuration risk into an outage.
@@ -40,6 +43,19 @@ CHECK_SECONDS = 3.0
 CACHE_SECONDS = 1.0
 
 Check = dict[str, Any]
+
+DEVICE_KEYS = (
+    "worker",
+    "engine",
+    "device",
+    "state",
+    "video_id",
+    "jobs",
+    "busy_seconds",
+    "steps_per_second",
+    "memory_bytes",
+)
+"""What the ``devices`` check shows of each device a worker reported."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +107,13 @@ class Readiness:
                 "workers": self._workers(),
                 "queue": self._queue(),
             }
+            probes["devices"] = self._devices()
             results = await asyncio.gather(*(_bounded(n, p) for n, p in probes.items()))
             checks = dict(zip(probes, results, strict=True))
+            devices = checks.pop("devices")
             ready = all(check["ok"] for check in checks.values())
+            if devices.get("devices"):
+                checks["devices"] = devices
             if self.metrics_open_on is not None:
                 checks["metrics"] = {
                     "ok": True,
@@ -132,6 +152,14 @@ class Readiness:
             check["detail"] += " (not required: REELWAY_READY_REQUIRE_WORKERS=false)"
         return check
 
+    async def _devices(self) -> Check:
+        """Informational: what each live worker's devices are doing (never fails)."""
+        found = await self.reads.worker_devices(self.clock() - self.workers.within_seconds)
+        devices = [{key: device.get(key) for key in DEVICE_KEYS} for device in found]
+        busy = sum(1 for device in devices if device["state"] in ("busy", "loading"))
+        detail = f"{len(devices)} device(s), {busy} rendering"
+        return {"ok": True, "detail": detail, "devices": devices}
+
     async def _queue(self) -> Check:
         queued = await self.reads.queued_total()
         check: Check = {"queued": queued, "limit": self.queue_limit}
@@ -151,6 +179,7 @@ _FAILURES = {
     "storage": "cannot write to storage",
     "workers": "cannot tell: the database did not answer",
     "queue": "cannot tell: the database did not answer",
+    "devices": "cannot tell: the database did not answer",
 }
 
 

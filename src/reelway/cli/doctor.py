@@ -6,7 +6,8 @@ For a video it tells the story (created, queued for how long, started, each engi
 how it failed, finished), the error's cause and what to do about it, the charge, and the
 events and webhook deliveries it raised.  A request id that created no video is looked up in
 the log of refused requests (kept ``REELWAY_REQUEST_LOG_DAYS`` days).  Without an argument it
-shows each engine's shared state (circuit breaker, back-off).
+shows each engine's shared state (circuit breaker, back-off), then the live workers' devices
+(a resident engine's children) when there are any.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_jso
         try:
             if ident is None:
                 _health(await diagnoses.engines.statuses())
+                within = settings.ready_worker_seconds or 3 * settings.reap_interval_seconds
+                _devices(await diagnoses.devices(time.time() - within))
                 return
             video = await diagnoses.find_video(ident)
             if video is not None:
@@ -193,8 +196,7 @@ def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
             if made.get(key) is not None
         )
         outcome = {
-            jobs.JobStatus.SUCCEEDED: f"completed on {video.engine}"
-            + (f" ({how})" if how else ""),
+            jobs.JobStatus.SUCCEEDED: f"completed on {video.engine}" + (f" ({how})" if how else ""),
             jobs.JobStatus.FAILED: f"failed: {video.error.code if video.error else None}",
             jobs.JobStatus.CANCELLED: "cancelled",
         }.get(video.status, video.status.value)
@@ -353,6 +355,25 @@ def _health(statuses: list[EngineStatus]) -> None:
         blocked = f"provider back-off until {_when(state.backoff_until)}" if state.backoff else ""
         detail = "; ".join(x for x in (opened, blocked) if x) or "healthy"
         click.echo(f"{status.engine:24} consecutive failures {status.failures}; {detail}")
+
+
+def _devices(devices: list[dict[str, Any]]) -> None:
+    """A "Devices" section: each live worker's resident children, when there are any."""
+    if not devices:
+        return
+    click.echo("")
+    click.echo("Devices")
+    for device in devices:
+        where = f"{device.get('engine')}@{device.get('device') or '-'}"
+        doing = str(device.get("state"))
+        if device.get("video_id"):
+            doing += f" {device['video_id']}"
+        facts = [f"{device.get('jobs', 0)} job(s)", f"busy {device.get('busy_seconds', 0):g} s"]
+        if device.get("steps_per_second") is not None:
+            facts.append(f"{device['steps_per_second']:g} steps/s")
+        if device.get("memory_bytes") is not None:
+            facts.append(f"memory {device['memory_bytes'] / 2**30:.2f} GiB")
+        click.echo(f"  {where:28} {doing:28} {', '.join(facts)}  ({device.get('worker')})")
 
 
 # --------------------------------------------------------------------------- words

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -39,3 +40,24 @@ class HealthStore:
         )
         recent, last = (await self.db.read(lambda conn: conn.execute(query).one()))[:2]
         return WorkersSeen(int(recent), None if last is None else float(last))
+
+    async def worker_devices(self, since: float) -> list[dict[str, Any]]:
+        """The devices of the workers seen since ``since``, each named by its worker."""
+        return await worker_devices(self.db, since)
+
+
+async def worker_devices(db: Database, since: float) -> list[dict[str, Any]]:
+    """The devices live workers reported on their last check-in (``workers.devices``), one
+    dict each with ``worker`` added, by worker then engine and device."""
+    query = (
+        sa.select(w.c.id, w.c.devices)
+        .where(w.c.seen_at >= since, w.c.devices.is_not(None))
+        .order_by(w.c.id)
+    )
+    rows = await db.read(lambda conn: conn.execute(query).all())
+    found: list[dict[str, Any]] = []
+    for worker, devices in rows:
+        for device in devices or ():
+            if isinstance(device, dict):
+                found.append({"worker": str(worker), **device})
+    return found

@@ -8,7 +8,8 @@ Three statements, each a single snapshot of the database:
    job ends during the scrape: the end moves it from one half of the union to the other
    inside one transaction;
 2. the queue, workers and outbox gauges, as scalar subqueries of one ``SELECT``;
-3. the engines' breaker and back-off state.
+3. the engines' breaker and back-off state;
+4. the live workers' devices (what each reported on its last check-in).
 
 Each count of unfinished videos reads one of the partial indexes on ``status`` (the status
 is written as a literal, so SQLite can prove the index applies), so a scrape costs what is
@@ -111,6 +112,19 @@ class EngineGauge:
 
 
 @dataclass(frozen=True)
+class DeviceGauge:
+    """One (engine, device) as the live workers reported it on their last check-in; workers
+    that name the same pair (two hosts' "cuda:0") are added up, their last readings maxed."""
+
+    engine: str
+    device: str
+    busy_seconds: float = 0.0
+    jobs: int = 0
+    steps_per_second: float | None = None
+    memory_bytes: float | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything one scrape reports, read at ``at``."""
 
@@ -134,6 +148,8 @@ class Snapshot:
     webhooks_pending: int = 0
     oldest_webhook_age: float = 0.0
     engines: list[EngineGauge] = field(default_factory=list)
+    devices: list[DeviceGauge] = field(default_factory=list)
+    """The live workers' resident devices (``workers.devices``)."""
 
 
 class ObserveStore:
@@ -152,6 +168,9 @@ class ObserveStore:
         engine_rows = sa.select(
             es.c.engine, es.c.failures, es.c.opened_until, es.c.blocked_until
         ).where(es.c.engine.in_(names))
+        device_rows = sa.select(w.c.devices).where(
+            w.c.seen_at >= now - worker_window_seconds, w.c.devices.is_not(None)
+        )
 
         def read(conn: sa.Connection) -> Snapshot:
             totals: list[tuple[str, dict[str, str], float]] = []
@@ -163,6 +182,7 @@ class ObserveStore:
                     totals.append((str(name), stats.parse_labels(labels), float(value)))
             row = conn.execute(gauges).one()
             found = {r.engine: r for r in conn.execute(engine_rows)}
+            reported = [r.devices for r in conn.execute(device_rows)]
             return Snapshot(
                 at=now,
                 totals=totals,
@@ -176,6 +196,7 @@ class ObserveStore:
                 webhooks_pending=int(row.hooks),
                 oldest_webhook_age=_age(now, row.oldest_hook),
                 engines=[_engine(name, found.get(name), now) for name in names],
+                devices=_devices(reported),
             )
 
         return await self.db.read(read)
@@ -203,3 +224,35 @@ def _engine(name: str, row: Any, now: float) -> EngineGauge:
         return EngineGauge(name, 0, False, False)
     condition = engine_condition(int(row.failures), row.opened_until, row.blocked_until, now=now)
     return EngineGauge(name, int(row.failures), condition.circuit_open, condition.backoff)
+
+
+def _devices(reported: Iterable[Any]) -> list[DeviceGauge]:
+    """Each (engine, device) the workers reported, added up over workers."""
+    found: dict[tuple[str, str], DeviceGauge] = {}
+    for devices in reported:
+        for device in devices if isinstance(devices, list) else ():
+            if not isinstance(device, dict):
+                continue
+            key = (str(device.get("engine", "")), str(device.get("device", "")))
+            seen = found.get(key, DeviceGauge(*key))
+            found[key] = DeviceGauge(
+                *key,
+                busy_seconds=seen.busy_seconds + _float(device.get("busy_seconds"), 0.0),
+                jobs=seen.jobs + int(_float(device.get("jobs"), 0.0)),
+                steps_per_second=_most(seen.steps_per_second, device.get("steps_per_second")),
+                memory_bytes=_most(seen.memory_bytes, device.get("memory_bytes")),
+            )
+    return [found[key] for key in sorted(found)]
+
+
+def _float(value: Any, default: float) -> float:
+    return (
+        float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+    )
+
+
+def _most(kept: float | None, value: Any) -> float | None:
+    """The larger of a kept reading and a new one; None when neither is a number."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return kept
+    return float(value) if kept is None else max(kept, float(value))

@@ -428,15 +428,32 @@ class QueueStore:
 
     # ------------------------------------------------------------------ worker registry
 
-    async def worker_seen(self, worker_id: str, hostname: str, pid: int, started_at: float) -> None:
+    async def worker_seen(
+        self,
+        worker_id: str,
+        hostname: str,
+        pid: int,
+        started_at: float,
+        devices: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Check a worker in; ``devices`` is its devices' state now (``DeviceState.as_dict``),
+        stored as given, None when it keeps none."""
         now = self.clock()
+        kept: Any = [dict(device) for device in devices] if devices else sa.null()
 
         def upsert(conn: sa.Connection) -> None:
-            updated = conn.execute(sa.update(w).where(w.c.id == worker_id).values(seen_at=now))
+            updated = conn.execute(
+                sa.update(w).where(w.c.id == worker_id).values(seen_at=now, devices=kept)
+            )
             if updated.rowcount == 0:
                 conn.execute(
                     sa.insert(w).values(
-                        id=worker_id, hostname=hostname, pid=pid, started_at=started_at, seen_at=now
+                        id=worker_id,
+                        hostname=hostname,
+                        pid=pid,
+                        started_at=started_at,
+                        seen_at=now,
+                        devices=kept,
                     )
                 )
 

@@ -63,9 +63,7 @@ class Worker:
         self.wake.set()
 
     async def start(self) -> None:
-        await self.ctx.store.worker_seen(
-            self.id, socket.gethostname(), os.getpid(), self.started_at
-        )
+        await self._check_in()
         self._tasks = [
             asyncio.create_task(self._slot(n), name=f"worker-slot-{n}")
             for n in range(self.concurrency)
@@ -75,6 +73,13 @@ class Worker:
         for loop in self.background:
             self._tasks.append(asyncio.create_task(loop(self.stopping), name="worker-background"))
         log.info("worker %s started with %d slot(s)", self.id, self.concurrency)
+
+    async def _check_in(self) -> None:
+        """Tell the registry this worker is alive, with its devices' state (``/ready``)."""
+        devices = [state.as_dict() for state in self.ctx.executors.device_states()]
+        await self.ctx.store.worker_seen(
+            self.id, socket.gethostname(), os.getpid(), self.started_at, devices
+        )
 
     async def stop(self, grace_seconds: float) -> None:
         """Stop claiming; let renders finish for ``grace_seconds``; hand back the rest."""
@@ -189,9 +194,7 @@ class Worker:
                     )
                     self.wake.set()
                 await self.housekeeping.tidy()
-                await self.ctx.store.worker_seen(
-                    self.id, socket.gethostname(), os.getpid(), self.started_at
-                )
+                await self._check_in()
                 await sweep.sweep(self.ctx.settings.tmp_dir, self.ctx.store)
             except errors.DatabaseUnavailable:
                 log.warning("reaper: database unavailable; trying again in %.0fs", interval)
