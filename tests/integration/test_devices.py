@@ -131,6 +131,38 @@ async def test_engines_on_one_device_take_turns(tmp_path: Path) -> None:
         await executor.close()
 
 
+async def test_a_job_cancelled_while_it_waits_for_a_device_leaves_the_turn_to_the_next(
+    tmp_path: Path,
+) -> None:
+    executor = _executor("cpu:a")
+    spec = _spec(tmp_path / "counts", pace=2.0)
+    try:
+        first = asyncio.create_task(
+            executor.render(spec, _request("v1"), _output(tmp_path / "1"), lambda _: None)
+        )
+        waiting_one = asyncio.create_task(
+            executor.render(spec, _request("v2"), _output(tmp_path / "2"), lambda _: None)
+        )
+
+        async def states() -> list[DeviceState]:
+            return executor.states()
+
+        await waiting.until_async(
+            states, lambda s: any(x.video_id == "v1" for x in s), limit=20, what="v1 rendering"
+        )
+        waiting_one.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting_one
+        await first
+        third = _output(tmp_path / "3")
+        await asyncio.wait_for(
+            executor.render(spec, _request("v3"), third, lambda _: None), timeout=30
+        )
+        assert third.video.stat().st_size > 0 and not (tmp_path / "2" / "v.mp4").exists()
+    finally:
+        await executor.close()
+
+
 async def test_states_go_idle_loading_busy_idle_and_down_after_a_death(tmp_path: Path) -> None:
     executor = _executor("cpu:a")
     counts = tmp_path / "counts"
