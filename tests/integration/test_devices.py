@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,13 @@ async def test_states_go_idle_loading_busy_idle_and_down_after_a_death(tmp_path:
         [back] = executor.states()
         assert (back.state, back.jobs) == ("idle", 2), back
         assert len(_builds(counts)) == 2, "a fresh child after the death"
+        # Killed while idle (the OOM killer): down until its next job starts a fresh one.
+        os.kill(_builds(counts)[-1][0], signal.SIGKILL)
+        waiting.until(
+            lambda: executor.states()[0].state, lambda s: s == "down", limit=10, what="down"
+        )
+        await executor.render(spec, _request("v4"), _output(tmp_path / "4"), lambda _: None)
+        assert executor.states()[0].state == "idle" and len(_builds(counts)) == 3
     finally:
         await executor.close()
 

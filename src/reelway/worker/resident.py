@@ -301,8 +301,8 @@ class ResidentProcess:
         child = slot.child
         if slot.video_id is not None:
             state = LOADING if child is None or not child.built.value else BUSY
-        elif slot.died and child is None:
-            state = DOWN
+        elif (slot.died and child is None) or (child is not None and not child.process.is_alive()):
+            state = DOWN  # died in a job, or while idle (replaced when its next job starts)
         else:
             state = IDLE
         return DeviceState(
