@@ -42,6 +42,18 @@ TINY = {"device": "cpu", "native_size": "64x32", "steps": 3, "fps": 8}
 SIZE = (160, 90)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread() -> Iterator[None]:
+    """Tiny models gain nothing from torch's thread pool, and its spinning threads slow the
+    module several times over when other tests share the machine's cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The tiny Wan 2.2 TI2V and LTX folders, and a text-only "wan" copy of the first."""
