@@ -8,6 +8,7 @@ from bench import (
     bench_queue,
     bench_routing,
     bench_safety,
+    diffusers_overhead,
 )
 
 if __name__ == "__main__":
@@ -24,3 +25,5 @@ if __name__ == "__main__":
     bench_operations.main()
     print()
     bench_hostile.main()
+    print()
+    diffusers_overhead.main()
