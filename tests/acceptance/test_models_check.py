@@ -88,3 +88,13 @@ def test_an_unknown_device_is_refused(wan_folder: Path) -> None:
     result = check(str(wan_folder), "--device", "tpu")
     assert result.returncode == 1
     assert "--device must be cpu, cuda or cuda:N" in result.stderr
+
+
+def test_torn_weights_are_a_message_not_a_traceback(wan_folder: Path, tmp_path: Path) -> None:
+    torn = shutil.copytree(wan_folder, tmp_path / "torn")
+    for weights in (torn / "transformer").glob("*.safetensors"):
+        weights.write_bytes(weights.read_bytes()[:100])
+    result = check(str(torn))
+    assert result.returncode == 1, result.stdout
+    assert f"cannot load {torn} on cpu" in result.stderr
+    assert "Traceback" not in result.stderr
