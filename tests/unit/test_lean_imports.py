@@ -19,6 +19,10 @@ import pytest
 
 from tests import harness, tiny_models, waiting
 
+TINY_ENV = {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+"""Tiny models gain nothing from torch's thread pool, whose spinning threads only slow them
+when other work shares the cores; and nothing is ever fetched from a hub."""
+
 HEAVY = ("torch", "diffusers", "transformers")
 
 # `reelway serve` as the console script runs it, plus a report of sys.modules at exit.
@@ -41,7 +45,7 @@ def serve_and_render(tmp_path: Path, config: str | None) -> dict[str, bool]:
     if config is not None:
         (tmp_path / "reelway.toml").write_text(config)
         args += ["--config", str(tmp_path / "reelway.toml")]
-    env = {"HF_HUB_OFFLINE": "1", "REELWAY_WORKERS": "1", "REELWAY_POLL_AFTER_MS": "200"}
+    env = {**TINY_ENV, "REELWAY_WORKERS": "1", "REELWAY_POLL_AFTER_MS": "200"}
     server = harness.Process(args, env)
     try:
         port = server.wait_for(harness.PORT_LINE, timeout=60).group(1)
