@@ -148,6 +148,9 @@ LAYERS = {
         "policy",
         "safety",
         "media",
+        # `reelway models check` inspects an open model's folder with the diffusers engine's
+        # own family table and loader (the edge tool for an engine's weights).
+        "engines",
     },
 }
 

@@ -26,7 +26,7 @@ FAILURES: dict[str, str] = {
     "video id has the traceback. Report it if it repeats; the user can simply retry.",
     "engine_out_of_memory": "A local model ran out of GPU (or CPU) memory at the size and "
     "frame count the message names. The user can ask for a smaller size or fewer seconds; "
-    "the operator can set offload = \"model\" or vae_tiling = true on the engine, use a "
+    'the operator can set offload = "model" or vae_tiling = true on the engine, use a '
     "smaller model, or a device with more memory ('reelway models check' shows the memory "
     "one generation takes).",
     "render_process_died": "The process rendering on a local engine died (a crash in the "
