@@ -6,6 +6,7 @@ puts its video back in the queue and a fresh child renders it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 import signal
@@ -382,3 +383,46 @@ async def test_doctor_prints_the_devices_after_the_engines(
     line = lines[lines.index("Devices") + 1]
     assert "wan@cuda:0" in line and "busy video_1" in line and "1.25 steps/s" in line, line
     assert "memory 2.00 GiB" in line and "(w1)" in line, line
+
+
+async def test_the_diffusers_engine_stops_between_steps_and_keeps_its_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real engine on a tiny Wan 2.2 pipeline, on device "cpu": a cancel lands between
+    denoising steps, the child keeps the loaded pipeline, and the next job loads nothing."""
+    pytest.importorskip("diffusers")
+    from tests import tiny_models
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = await asyncio.to_thread(tiny_models.build_wan22, tmp_path / "wan-i2v")
+    executor = ResidentProcess(["reelway.engines.diffusers.engine"], lambda _name: ("cpu",))
+    options = {"model_path": str(folder), "device": "cpu", "steps": 100, "native_size": "64x32"}
+    spec = EngineSpec("wan", "diffusers", {**options, "fps": 8})
+    request = base.GenerationRequest("video_a", "wan", "a kite", 64, 32, 2, 1)
+    try:
+        seen: list[int] = []
+        cancelled = _output(tmp_path / "a")
+        render = asyncio.create_task(executor.render(spec, request, cancelled, seen.append))
+
+        async def highest() -> int:
+            return max(seen, default=0)
+
+        await waiting.until_async(highest, bool, limit=120, what="denoising progress")
+        render.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await render
+        [state] = executor.states()
+        assert (state.device, state.state, state.jobs) == ("cpu", "idle", 0), state
+        assert not cancelled.video.exists()
+        result = await executor.render(
+            spec,
+            dataclasses.replace(request, video_id="video_b"),
+            _output(tmp_path / "b"),
+            seen.append,
+        )
+        assert result.details["load_seconds"] == 0.0, "the pipeline stayed loaded"
+        assert result.details["device"] == "cpu"
+        [state] = executor.states()
+        assert state.jobs == 1 and state.steps_per_second == result.details["steps_per_second"]
+    finally:
+        await executor.close()
