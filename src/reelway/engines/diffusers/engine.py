@@ -348,8 +348,8 @@ class DiffusersEngine:
             for index, frame in enumerate(frames):
                 converted = writer.convert(frame)
                 writer.write_frame(converted)
-                if collector.wants(index):
-                    collector.add(index, _as_image(converted))
+                if collector.wants(index):  # the generated frame: scaled once, for its use
+                    collector.add(index, frame)
                 if index % 8 == 0:
                     progress(DENOISE_SHARE + 2 + (100 - DENOISE_SHARE - 3) * index // count)
         collector.save(output.thumbnail, output.spritesheet)
@@ -357,11 +357,6 @@ class DiffusersEngine:
 
 class _OutOfMemory(Exception):
     pass
-
-
-def _as_image(frame: Any) -> Image.Image:
-    image: Image.Image = frame.to_image()
-    return image
 
 
 def _reference(path: Path, plan: Plan) -> Image.Image:
