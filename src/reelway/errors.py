@@ -620,12 +620,7 @@ class RenderProcessDied(EngineRuntimeError):
 
 
 class EngineOutOfMemory(EngineRuntimeError):
-    """The engine ran out of memory on its device while rendering the video.
-
-    The message names the size and frame count that failed and what helps (a smaller size or
-    length, CPU offload, another device); the engine frees the memory first, so its next job
-    runs normally.  Another engine on the route may take the video.
-    """
+    """The engine ran out of memory on its device while rendering the video."""
 
     code = "engine_out_of_memory"
     failover = True
