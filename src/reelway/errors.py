@@ -41,12 +41,12 @@ docstring is the default message.  The tree::
         └── UpstreamError               a hosted provider failed; ``failover`` says whether the
                                         next engine on the route may take the job
 
-``docs/errors.md`` lists every code; a test checks that it matches this module.
+``docs/errors.md`` lists every code; a test checks it against ``error_codes.all_error_classes()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -776,35 +776,3 @@ class UpstreamCancelled(UpstreamError, Cancelled):
 
     code = "cancelled"
     failover = False
-
-
-# --------------------------------------------------------------------------- registry
-
-
-_ABSTRACT: frozenset[type[ReelwayError]] = frozenset(
-    {ReelwayError, RequestError, AuthenticationFailed, NotFound, Unavailable}
-)
-
-
-def all_error_classes() -> Iterator[type[ReelwayError]]:
-    """Every error class that can reach a user, for docs and tests."""
-
-    def walk(cls: type[ReelwayError]) -> Iterable[type[ReelwayError]]:
-        yield cls
-        for sub in cls.__subclasses__():
-            yield from walk(sub)
-
-    seen: set[str] = set()
-    for cls in walk(ReelwayError):
-        key = f"{cls.__module__}.{cls.__qualname__}"
-        if key not in seen and cls not in _ABSTRACT:
-            seen.add(key)
-            yield cls
-
-
-def job_failure_for(code: str, message: str) -> JobFailure:
-    """Rebuild a recorded failure from its code (for the CLI and diagnostics)."""
-    for cls in all_error_classes():
-        if issubclass(cls, JobFailure) and cls.code == code:
-            return cls(message)
-    return JobFailure(message)

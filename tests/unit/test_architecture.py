@@ -13,6 +13,7 @@ MAX_LINES = 800
 # A layer may import its own layer and the layers listed for it, nothing above.
 LAYERS = {
     "errors": set(),
+    "error_codes": {"errors"},
     "limits": set(),
     "ids": set(),
     "numeric": set(),
@@ -148,6 +149,7 @@ LAYERS = {
         "policy",
         "safety",
         "media",
+        "error_codes",
         # `reelway models check` inspects an open model's folder with the diffusers engine's
         # own family table and loader (the edge tool for an engine's weights).
         "engines",

@@ -3,7 +3,7 @@ with, so no failure is explained with a shrug."""
 
 from __future__ import annotations
 
-from reelway import errors
+from reelway import error_codes
 from reelway.cli import remedies
 
 
@@ -26,7 +26,7 @@ def test_no_remedy_names_a_code_that_does_not_exist() -> None:
 
 def test_a_recorded_failure_has_a_cause() -> None:
     for code in remedies.failure_codes():
-        assert errors.job_failure_for(code, "").message.strip(), code
+        assert error_codes.job_failure_for(code, "").message.strip(), code
 
 
 def test_unknown_codes_still_get_advice() -> None:

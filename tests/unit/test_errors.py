@@ -6,13 +6,13 @@ import pickle
 import re
 from pathlib import Path
 
-from reelway import errors
+from reelway import error_codes, errors
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
 
 
 def test_codes_are_unique_and_statuses_are_what_the_sdks_map() -> None:
-    classes = list(errors.all_error_classes())
+    classes = list(error_codes.all_error_classes())
     # A class may share its code only with a class it inherits from (the same meaning, seen
     # from a provider: UpstreamModerationBlocked is a ModerationBlocked), or across the two
     # places a code can appear: an HTTP answer and a failed video's error (sentinel_block is
@@ -54,10 +54,10 @@ def test_docs_list_every_code_with_its_status() -> None:
     rows: dict[str, set[str]] = {}
     for code, status in re.findall(r"^\| `([a-z_]+)` \| (\d{3}|—) \|", text, re.M):
         rows.setdefault(code, set()).add(status)
-    for cls in errors.all_error_classes():
+    for cls in error_codes.all_error_classes():
         assert cls.code in rows, f"docs/errors.md does not list {cls.code}"
         status = "—" if issubclass(cls, errors.JobFailure) else str(cls.http_status)
         assert status in rows[cls.code], (cls.code, status)
     documented = set(rows)
-    known = {cls.code for cls in errors.all_error_classes()}
+    known = {cls.code for cls in error_codes.all_error_classes()}
     assert documented <= known, f"docs/errors.md lists unknown codes {documented - known}"

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from reelway import errors, jobs
+from reelway import error_codes, errors, jobs
 from reelway.cli import remedies
 from reelway.cli.common import config_option, data_dir_option, load_settings, run
 from reelway.operations import Charge, Delivery, EngineStatus, RefusedRequest
@@ -268,7 +268,7 @@ def _provider(upstream: dict[str, Any]) -> None:
 
 def _cause(code: str) -> str:
     """What the code means: the error class's own description."""
-    return errors.job_failure_for(code, "").message
+    return error_codes.job_failure_for(code, "").message
 
 
 def _charge(charge: Charge) -> str:
@@ -319,7 +319,7 @@ def _request_record(refused: RefusedRequest) -> dict[str, Any]:
 
 
 def _request_cause(code: str | None) -> str | None:
-    for cls in errors.all_error_classes():
+    for cls in error_codes.all_error_classes():
         if cls.code == code and not issubclass(cls, errors.JobFailure):
             return cls().message
     return None

@@ -9,7 +9,7 @@ checks that every code in ``reelway.errors`` has its entry.
 
 from __future__ import annotations
 
-from reelway import errors
+from reelway import error_codes, errors
 
 FAILURES: dict[str, str] = {
     "generation_failed": "Read the message; if it repeats, run the same request with "
@@ -202,9 +202,9 @@ def for_request(code: str | None, status: int) -> str:
 
 def failure_codes() -> set[str]:
     """Every code a video can end with."""
-    return {c.code for c in errors.all_error_classes() if issubclass(c, errors.JobFailure)}
+    return {c.code for c in error_codes.all_error_classes() if issubclass(c, errors.JobFailure)}
 
 
 def request_codes() -> set[str]:
     """Every code a request can be refused with."""
-    return {c.code for c in errors.all_error_classes() if not issubclass(c, errors.JobFailure)}
+    return {c.code for c in error_codes.all_error_classes() if not issubclass(c, errors.JobFailure)}
