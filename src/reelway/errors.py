@@ -626,6 +626,12 @@ class EngineOutOfMemory(EngineRuntimeError):
     failover = True
 
 
+class StoryboardShotFailed(JobFailure):
+    """A shot of the storyboard failed; the message names the shot and its cause."""
+
+    code = "storyboard_shot_failed"
+
+
 class AssetsMissing(JobFailure):
     """The video's files are no longer in storage."""
 

@@ -55,7 +55,17 @@ class JobKind(StrEnum):
     EXTEND = "extend"
     """A video continued from its last frame; the result is the stitched whole."""
     SHOT = "storyboard_shot"
-    """One shot of a storyboard."""
+    """One shot of a storyboard (``sources.storyboard_id``, ``shot_index``, ``transition``);
+    a ``continue`` shot starts from the last frame of ``sources.video_id``, the shot before."""
+    STORYBOARD = "storyboard"
+    """Many shots made as one video: its shots are jobs of their own; when they are all done
+    a worker's storyboard coordinator stitches them (never a render slot)."""
+
+
+TRANSITIONS = ("cut", "crossfade", "continue")
+"""How a storyboard shot joins the one before it."""
+SOUNDTRACKS = ("continuous", "per_shot")
+"""A storyboard's sound: the first shot's soundtrack under the whole video, or each shot's."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,18 @@ class Sources:
     extensions: int = 0
     """How many extensions the video's chain holds, this one included (an edit keeps its
     source's count; at most 6)."""
+    storyboard_id: str | None = None
+    """A shot: the storyboard it belongs to."""
+    shot_index: int | None = None
+    """A shot: its place in the storyboard, from 0."""
+    transition: str | None = None
+    """A shot: how it joins the shot before it (one of ``TRANSITIONS``)."""
+    crossfade_seconds: float = 0.0
+    """A ``crossfade`` shot: how long the dissolve lasts, half on each side of the join."""
+    soundtrack: str | None = None
+    """A storyboard: one of ``SOUNDTRACKS``."""
+    shots: int = 0
+    """A storyboard: how many shots it has."""
 
     def to_json(self) -> dict[str, Any] | None:
         found: dict[str, Any] = {}
@@ -92,6 +114,18 @@ class Sources:
             found["extends_seconds"] = self.extends_seconds
         if self.extensions:
             found["extensions"] = self.extensions
+        if self.storyboard_id is not None:
+            found["storyboard_id"] = self.storyboard_id
+        if self.shot_index is not None:
+            found["shot_index"] = self.shot_index
+        if self.transition is not None:
+            found["transition"] = self.transition
+        if self.crossfade_seconds:
+            found["crossfade_seconds"] = self.crossfade_seconds
+        if self.soundtrack is not None:
+            found["soundtrack"] = self.soundtrack
+        if self.shots:
+            found["shots"] = self.shots
         return found or None
 
     @classmethod
@@ -104,6 +138,12 @@ class Sources:
             characters=tuple(data.get("characters") or ()),
             extends_seconds=int(data.get("extends_seconds") or 0),
             extensions=int(data.get("extensions") or 0),
+            storyboard_id=data.get("storyboard_id"),
+            shot_index=data.get("shot_index"),
+            transition=data.get("transition"),
+            crossfade_seconds=float(data.get("crossfade_seconds") or 0.0),
+            soundtrack=data.get("soundtrack"),
+            shots=int(data.get("shots") or 0),
         )
 
 
@@ -253,6 +293,8 @@ class Video:
     rendered_with: dict[str, Any] | None = None
     """How a local engine really made it (an open model's native size, frames, segments,
     steps, device), as the engine reported it; None when it reported nothing."""
+    storyboard_id: str | None = None
+    """A storyboard's shot: the storyboard (also in ``sources``; a column, to find shots)."""
 
     @property
     def is_terminal(self) -> bool:

@@ -29,6 +29,9 @@ FAILURES: dict[str, str] = {
     'the operator can set offload = "model" or vae_tiling = true on the engine, use a '
     "smaller model, or a device with more memory ('reelway models check' shows the memory "
     "one generation takes).",
+    "storyboard_shot_failed": "One shot failed (the message names it and its own code). "
+    "'reelway doctor' on the shot's video id (GET /v1/videos/{id}/shots lists them) tells "
+    "why; retry that shot with POST /v1/videos/{id}/shots/{n}/retry.",
     "render_process_died": "The process rendering on a local engine died (a crash in the "
     "model's libraries, or the kernel's OOM killer: see the system log) on every attempt. "
     "Check the worker's log and the machine's memory; the user can retry.",

@@ -82,13 +82,18 @@ class QueueStore:
         self.relaxed_open = relaxed_open
         """Whether relaxed jobs may start at a given time; None: always."""
 
-    async def claim(self, worker_id: str, lease_seconds: float) -> jobs.Video | None:
-        """Take the most urgent runnable job under a fresh lease, or None."""
+    async def claim(
+        self, worker_id: str, lease_seconds: float, *, storyboards: bool = False
+    ) -> jobs.Video | None:
+        """Take the most urgent runnable job under a fresh lease, or None.  Render slots take
+        every kind but storyboards; a worker's storyboard coordinator takes only those."""
         now = self.clock()
+        storyboard = jobs.JobKind.STORYBOARD.value
         runnable = [
             v.c.status == S.QUEUED.value,
             v.c.run_at <= now,
             v.c.cancel_requested.is_(False),
+            v.c.kind == storyboard if storyboards else v.c.kind != storyboard,
         ]
         if self.relaxed_open is not None and not self.relaxed_open(now):
             runnable.append(v.c.priority > jobs.RELAXED_PRIORITY)

@@ -103,7 +103,9 @@ videos = sa.Table(
     sa.Column("sources", JsonType, nullable=True),
     sa.Column("rendered_as", sa.String(30), nullable=True),
     sa.Column("rendered_with", JsonType, nullable=True),
+    sa.Column("storyboard_id", sa.String(64), nullable=True),
     sa.Index("ix_videos_project_id_seq", "project_id", "seq"),
+    sa.Index("ix_videos_storyboard_id", "storyboard_id"),
     sa.Index(
         "ix_videos_running",
         "lease_expires_at",

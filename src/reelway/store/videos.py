@@ -70,6 +70,8 @@ class NewVideo:
     reservation: ledger.Reservation | None = None
     """The cost to hold against the project's credits and budget, with the row."""
     watermark: bool = False
+    storyboard_id: str | None = None
+    """A storyboard's shot: the storyboard (``sources.storyboard_id``)."""
 
 
 # Statements on the request path, built once so SQLAlchemy compiles them once.
@@ -82,7 +84,7 @@ _INSERTED = (
     "id", "project_id", "model", "catalog_model", "prompt", "size", "seconds", "seed",
     "input_reference", "request_id", "status", "progress",
     "created_at", "priority", "run_at", "deadline_at", "attempts", "max_attempts",
-    "cancel_requested", "watermark", "kind", "sources",
+    "cancel_requested", "watermark", "kind", "sources", "storyboard_id",
 )  # fmt: skip
 # The row goes in only while the project has fewer than queue_limit videos queued.  SQLite
 # runs one writer at a time; on PostgreSQL creates of one project take an advisory lock first
@@ -169,6 +171,50 @@ def _delete_and_release(statement: sa.Update, now: float, conn: sa.Connection) -
     return found
 
 
+def _values(new: NewVideo, now: float) -> dict[str, Any]:
+    """The row's columns for a new video created at ``now``."""
+    return {
+        "id": new.id,
+        "project_id": new.project_id,
+        "model": new.model,
+        "catalog_model": new.catalog_model,
+        "prompt": new.prompt,
+        "size": new.size,
+        "seconds": new.seconds,
+        "seed": new.seed,
+        "input_reference": new.input_reference,
+        "request_id": new.request_id,
+        "status": S.QUEUED,
+        "progress": 0,
+        "created_at": now,
+        "priority": new.priority,
+        "run_at": now if new.run_at is None else max(now, new.run_at),
+        "deadline_at": None if new.deadline_seconds is None else now + new.deadline_seconds,
+        "attempts": 0,
+        "max_attempts": new.max_attempts,
+        "cancel_requested": False,
+        "watermark": new.watermark,
+        "kind": new.kind.value,
+        "sources": new.sources.to_json(),
+        "storyboard_id": new.storyboard_id,
+    }
+
+
+def _inserted(
+    new: NewVideo, values: dict[str, Any], inserted: Sequence[tuple[Any, ...]]
+) -> jobs.Video:
+    """The inserted row as a Video: everything else is known, so it is not read back."""
+    row = dict.fromkeys(jobs.VIDEO_FIELDS)
+    row.update(
+        values,
+        seq=int(inserted[0][0]),
+        engine_attempts=(),
+        kind=new.kind,
+        sources=new.sources,
+    )
+    return jobs.video_from_row(list(row.values()))
+
+
 class VideoStore:
     """Queries and fenced transitions of video jobs."""
 
@@ -194,30 +240,7 @@ class VideoStore:
         self, new: NewVideo, queue_limit: int, idempotency: IdempotencyKey | None
     ) -> jobs.Video | KeyTaken:
         now = self.clock()
-        values: dict[str, Any] = {
-            "id": new.id,
-            "project_id": new.project_id,
-            "model": new.model,
-            "catalog_model": new.catalog_model,
-            "prompt": new.prompt,
-            "size": new.size,
-            "seconds": new.seconds,
-            "seed": new.seed,
-            "input_reference": new.input_reference,
-            "request_id": new.request_id,
-            "status": S.QUEUED,
-            "progress": 0,
-            "created_at": now,
-            "priority": new.priority,
-            "run_at": now if new.run_at is None else max(now, new.run_at),
-            "deadline_at": None if new.deadline_seconds is None else now + new.deadline_seconds,
-            "attempts": 0,
-            "max_attempts": new.max_attempts,
-            "cancel_requested": False,
-            "watermark": new.watermark,
-            "kind": new.kind.value,
-            "sources": new.sources.to_json(),
-        }
+        values = _values(new, now)
         params = {**values, "queue_limit": queue_limit}
         reservation = new.reservation
         if idempotency is None and reservation is None and self.db.is_sqlite:
@@ -231,16 +254,52 @@ class VideoStore:
             inserted = outcome
         if not inserted:
             raise QueueLimitReached(new.project_id)
-        # Everything else is known; skip reading the row back.
-        row = dict.fromkeys(jobs.VIDEO_FIELDS)
-        row.update(
-            values,
-            seq=int(inserted[0][0]),
-            engine_attempts=(),
-            kind=new.kind,
-            sources=new.sources,
-        )
-        return jobs.video_from_row(list(row.values()))
+        return _inserted(new, values, inserted)
+
+    async def insert_storyboard(
+        self,
+        storyboard: NewVideo,
+        shots: Sequence[NewVideo],
+        idempotency: IdempotencyKey | None = None,
+        *,
+        queue_limit: int = UNBOUNDED,
+    ) -> tuple[jobs.Video, list[jobs.Video]] | KeyTaken:
+        """A storyboard and all its shots, each shot with its reservation, in one transaction:
+        all are queued or none (a budget, credits or the project's queue bound refuses the
+        whole storyboard; the Idempotency-Key, if any, names the storyboard)."""
+        now = self.clock()
+        parent_values = _values(storyboard, now)
+        shot_values = [_values(shot, now) for shot in shots]
+
+        def insert_all(conn: sa.Connection) -> list[list[tuple[Any, ...]]] | KeyTaken:
+            first = _insert_keyed(
+                conn, {**parent_values, "queue_limit": UNBOUNDED}, idempotency, None
+            )
+            if isinstance(first, KeyTaken):
+                return first
+            found = [first]
+            for shot, values in zip(shots, shot_values, strict=True):
+                params = {**values, "queue_limit": queue_limit}
+                made = _insert_keyed(conn, params, None, shot.reservation)
+                assert not isinstance(made, KeyTaken)  # no key: never taken
+                found.append(made)
+            return found
+
+        outcome = await self.db.write(insert_all)
+        if isinstance(outcome, KeyTaken):
+            return outcome
+        parent = _inserted(storyboard, parent_values, outcome[0])
+        made = [
+            _inserted(shot, values, rows_)
+            for shot, values, rows_ in zip(shots, shot_values, outcome[1:], strict=True)
+        ]
+        return parent, made
+
+    async def shots(self, storyboard_id: str) -> list[jobs.Video]:
+        """A storyboard's shots in order (deleted ones too: the storyboard keeps its shots)."""
+        query = sa.select(v).where(v.c.storyboard_id == storyboard_id)
+        found = await self.db.read(lambda conn: [rows.video(r) for r in conn.execute(query)])
+        return sorted(found, key=lambda shot: shot.sources.shot_index or 0)
 
     async def queued_total(self) -> int:
         """Queued videos across every project (from the trigger-kept counters)."""
