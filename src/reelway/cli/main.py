@@ -5,7 +5,18 @@ from __future__ import annotations
 import click
 
 from reelway import __version__
-from reelway.cli import doctor, generate, keys, lint, models, projects, provenance, serve, webhooks
+from reelway.cli import (
+    doctor,
+    generate,
+    keys,
+    lint,
+    models,
+    projects,
+    provenance,
+    serve,
+    storyboard,
+    webhooks,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +32,7 @@ cli.add_command(keys.keys)
 cli.add_command(projects.projects)
 cli.add_command(projects.usage)
 cli.add_command(generate.generate)
+cli.add_command(storyboard.storyboard)
 cli.add_command(doctor.doctor)
 cli.add_command(lint.lint)
 cli.add_command(provenance.provenance)
