@@ -57,6 +57,8 @@ class Settings:
     claim_poll_seconds: float = 0.5
     """How often an idle worker looks for work that another process queued."""
     reap_interval_seconds: float = 5.0
+    storyboard_poll_seconds: float = 1.0
+    """How often a storyboard's coordinator looks at its shots (progress, releases, the end)."""
     max_attempts: int = 3
     """Claims of one job before a job whose workers keep dying is failed."""
     job_deadline_seconds: float = 3600.0

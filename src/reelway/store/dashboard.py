@@ -239,7 +239,7 @@ def _recent(conn: sa.Connection, limit: int, project_id: str | None) -> list[Rec
             v.c.sources,
         )
         .select_from(v.join(p, p.c.id == v.c.project_id))
-        .where(v.c.deleted_at.is_(None))
+        .where(v.c.deleted_at.is_(None), v.c.kind != jobs.JobKind.SHOT.value)
         .order_by(v.c.seq.desc())
         .limit(limit),
         project_id,

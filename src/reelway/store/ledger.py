@@ -129,6 +129,26 @@ def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
     """Hold the job's estimated cost, or raise InsufficientCredits / BudgetExceeded (the
     caller's transaction then rolls back, job row included).  A free video (relaxed mode)
     fits even in an overspent period."""
+    _hold(conn, r)
+    conn.execute(_CHARGE, {"video_id": r.video_id, **_charge_row(r, now)})
+
+
+def reserve_again(conn: sa.Connection, r: Reservation, now: float) -> None:
+    """Hold a retried job's cost again (a storyboard's shot): its charge row, released or
+    settled by the attempt that ended, is reserved anew; what it was charged stays (settling
+    adds to it), so nothing is charged twice and nothing is forgotten."""
+    _hold(conn, r)
+    reopened = conn.execute(
+        sa.update(c)
+        .where(c.c.video_id == r.video_id, c.c.state != RESERVED)
+        .values(**_charge_row(r, now), outcome=None, settled_at=None)
+    )
+    if reopened.rowcount != 1:
+        raise ValueError(f"video {r.video_id} has no settled charge to reserve again")
+
+
+def _hold(conn: sa.Connection, r: Reservation) -> None:
+    """Take the reservation from the period's balance, or refuse it."""
     key = {"p_id": r.project_id, "p_start": r.period_start}
     conn.execute(_open_balance(conn), {"project_id": r.project_id, "period_start": r.period_start})
     held = conn.execute(
@@ -144,25 +164,25 @@ def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
     if held is None:
         where = (b.c.project_id == r.project_id) & (b.c.period_start == r.period_start)
         _refuse(conn, r, where)
-    conn.execute(
-        _CHARGE,
-        {
-            "video_id": r.video_id,
-            "project_id": r.project_id,
-            "model": r.model,
-            "size": r.size,
-            "seconds": r.seconds,
-            "relaxed": r.relaxed,
-            "day": _day(now),
-            "period_start": r.period_start,
-            "credits_per_second": r.credits_per_second,
-            "usd_micros_per_second": r.usd_micros_per_second,
-            "credits_reserved": r.credits,
-            "usd_micros_reserved": r.usd_micros,
-            "state": RESERVED,
-            "created_at": now,
-        },
-    )
+
+
+def _charge_row(r: Reservation, now: float) -> dict[str, Any]:
+    """A reserved charge row's columns (all but its video id)."""
+    return {
+        "project_id": r.project_id,
+        "model": r.model,
+        "size": r.size,
+        "seconds": r.seconds,
+        "relaxed": r.relaxed,
+        "day": _day(now),
+        "period_start": r.period_start,
+        "credits_per_second": r.credits_per_second,
+        "usd_micros_per_second": r.usd_micros_per_second,
+        "credits_reserved": r.credits,
+        "usd_micros_reserved": r.usd_micros,
+        "state": RESERVED,
+        "created_at": now,
+    }
 
 
 def _refuse(conn: sa.Connection, r: Reservation, key: sa.ColumnElement[bool]) -> None:
@@ -229,8 +249,8 @@ def settle(
         .where(c.c.video_id == video_id, c.c.state == RESERVED)
         .values(
             state=SETTLED if charged else RELEASED,
-            credits_charged=credits,
-            usd_micros_charged=usd,
+            credits_charged=c.c.credits_charged + credits,  # a retried shot's adds up
+            usd_micros_charged=c.c.usd_micros_charged + usd,
             outcome=settlement.outcome[:64],
             settled_at=now,
         )

@@ -98,6 +98,8 @@ def video_ended(conn: sa.Connection, video: jobs.Video, now: float) -> None:
     """Count the video's end, and raise ``video.completed`` or ``video.failed`` (a video its
     owner cancelled raises nothing: they asked for it)."""
     stats.video_ended(conn, video, now)
+    if video.kind is jobs.JobKind.SHOT:
+        return  # a storyboard's shot: the storyboard's own events are the user's
     if video.status is jobs.JobStatus.SUCCEEDED:
         event_type = VIDEO_COMPLETED
     elif video.status is jobs.JobStatus.FAILED:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelway import errors, jobs
-from reelway.store import ledger, outbox, rows
+from reelway.store import ledger, outbox, rows, storyboards
 from reelway.store.database import Database
 from reelway.store.tables import usage as u
 from reelway.store.tables import videos as v
@@ -289,6 +289,24 @@ class QueueStore:
         """Any video by id (the source of a remix), deleted or not."""
         statement = sa.select(*v.c).where(v.c.id == video_id)
         return await self.db.read(lambda conn: rows.maybe_video(conn.execute(statement).first()))
+
+    async def shots(self, storyboard_id: str) -> list[jobs.Video]:
+        """A storyboard's shots in order (its coordinator's view)."""
+        query = sa.select(*v.c).where(v.c.storyboard_id == storyboard_id)
+        found = await self.db.read(lambda conn: [rows.video(r) for r in conn.execute(query)])
+        return sorted(found, key=lambda shot: shot.sources.shot_index or 0)
+
+    async def release_shot(self, video_id: str) -> bool:
+        """A waiting ``continue`` shot may run now (the shot before it succeeded); False when
+        it was not waiting (already released, cancelled)."""
+        return await self.db.write(lambda conn: storyboards.release(conn, video_id, self.clock()))
+
+    async def cancel_unfinished_shots(self, storyboard_id: str, message: str) -> list[str]:
+        """A shot failed: the storyboard's other unfinished shots stop, their reservations
+        released (finished shots are kept, and charged)."""
+        return await self.db.write(
+            lambda conn: storyboards.cancel_shots(conn, storyboard_id, self.clock(), message)
+        )
 
     async def requeue(self, video_id: str, lease_token: str, delay_seconds: float) -> jobs.Video:
         """Try again later after a worker-side error; the attempt still counts."""

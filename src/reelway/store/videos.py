@@ -6,14 +6,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from reelway import jobs
-from reelway.store import ledger, outbox, rows
+from reelway.store import ledger, outbox, rows, storyboards
 from reelway.store.database import Database
 from reelway.store.tables import idempotency_keys as ik
 from reelway.store.tables import queue_counts as qc
@@ -168,6 +168,8 @@ def _delete_and_release(statement: sa.Update, now: float, conn: sa.Connection) -
     if found is not None and found.status is S.CANCELLED:
         ledger.settle(conn, found.id, ledger.Settlement("cancelled"), now)
         outbox.video_ended(conn, found, now)
+    if found is not None and found.kind is jobs.JobKind.STORYBOARD:
+        storyboards.cancel_shots(conn, found.id, now)  # its shots go with it
     return found
 
 
@@ -301,6 +303,25 @@ class VideoStore:
         found = await self.db.read(lambda conn: [rows.video(r) for r in conn.execute(query)])
         return sorted(found, key=lambda shot: shot.sources.shot_index or 0)
 
+    async def retry_shot(
+        self,
+        storyboard_id: str,
+        index: int,
+        prompt: str | None,
+        reservations: Mapping[str, ledger.Reservation],
+    ) -> jobs.Video:
+        """Requeue a failed storyboard's shot ``index`` (from 0; its prompt replaced when
+        given) and the shots cancelled because it failed, and the storyboard; returns the
+        storyboard, queued again.  ``reservations``: by shot id, at least for every shot
+        requeued (one for every shot is fine; only the requeued are held).  Raises
+        ``LookupError`` (no such storyboard or shot: 404) or ``ValueError`` (not retryable:
+        400), or the ledger's refusals (credits, budget)."""
+        return await self.db.write(
+            lambda conn: storyboards.retry(
+                conn, storyboard_id, index, prompt, reservations, self.clock()
+            )
+        )
+
     async def queued_total(self) -> int:
         """Queued videos across every project (from the trigger-kept counters)."""
         return int(await self.db.read(lambda conn: conn.execute(_QUEUED_TOTAL).scalar_one()))
@@ -346,7 +367,11 @@ class VideoStore:
         """
 
         def page(conn: sa.Connection) -> tuple[list[jobs.Video], bool]:
-            query = sa.select(v).where(v.c.project_id == project_id, v.c.deleted_at.is_(None))
+            query = sa.select(v).where(
+                v.c.project_id == project_id,
+                v.c.deleted_at.is_(None),
+                v.c.kind != jobs.JobKind.SHOT.value,  # a storyboard is listed, not its shots
+            )
             if after is not None:
                 cursor = conn.execute(
                     sa.select(v.c.seq).where(v.c.id == after, v.c.project_id == project_id)
