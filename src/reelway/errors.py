@@ -292,6 +292,18 @@ class NotAllowedOnExtension(InvalidRequest):
     code = "not_allowed_on_extension"
 
 
+class NotAStoryboard(InvalidRequest):
+    """The video is not a storyboard, so it has no shots."""
+
+    code = "not_a_storyboard"
+
+
+class ShotNotRetryable(InvalidRequest):
+    """The shot succeeded, or its storyboard is still rendering: nothing to retry yet."""
+
+    code = "shot_not_retryable"
+
+
 class CharacterClipDuration(InvalidRequest):
     """A character's clip must be 2 to 4 seconds long."""
 

@@ -300,10 +300,9 @@ class VideoService:
         of an uploaded source video's frames), the input image, and the insert.  Edits and
         extensions (``longform``) come this way too.
         """
-        key = idempotency.check_key(ask.idempotency_key)
-        fingerprint = await idempotency.fingerprint(ask.operation, ask.params) if key else ""
-        if key and (taken := await self.videos.find_key(caller.project_id, key)):
-            return await self._replay(caller, taken, fingerprint)
+        key, fingerprint, replayed = await self.idempotent(caller, ask)
+        if replayed is not None:
+            return replayed
         validation.check_fields(ask.params, ask.allowed)
         prompt = validation.prompt(ask.params.get("prompt"))
         relaxed = validation.relaxed(ask.params.get("service_tier"))
@@ -326,14 +325,13 @@ class VideoService:
         """The rest of ``admit`` once the use case has planned its job."""
         prompt = spec.prompt
         validation.check_servable(spec.model, spec.needs, self.engine_infos)
-        await self._check_server_queue()
-        admission = await self.accounts.admit(caller.project_id)
-        with _rate_headers_on_errors(admission):
+        admission = await self.let_in(caller)
+        with rate_headers_on_errors(admission):
             schedule = self.accounts.schedule(admission, relaxed)
             await self.moderation.screen_prompt(prompt)
             if spec.source_file is not None:
                 await self._screen_source(spec.source_file)
-            image = await self._reference_image(spec.input_reference, spec.model, spec.size)
+            image = await self.reference_image(spec.input_reference, spec.model, spec.size)
             try:
                 seed = spec.seed
                 if seed is None:
@@ -345,16 +343,89 @@ class VideoService:
                 if image is not None:
                     image.file.close()
 
+    async def idempotent(
+        self, caller: Caller, ask: Request
+    ) -> tuple[str | None, str, Created | None]:
+        """The request's Idempotency-Key and fingerprint, and the first answer when the key
+        was used already (a replay)."""
+        key = idempotency.check_key(ask.idempotency_key)
+        fingerprint = await idempotency.fingerprint(ask.operation, ask.params) if key else ""
+        if key and (taken := await self.videos.find_key(caller.project_id, key)):
+            return key, fingerprint, await self.replay(caller, taken, fingerprint)
+        return key, fingerprint, None
+
+    async def let_in(self, caller: Caller) -> Admission:
+        """The server's queue bound, then the project's admission: one counted request."""
+        await self._check_server_queue()
+        return await self.accounts.admit(caller.project_id)
+
+    async def store_image(self, video_id: str, image: images.CheckedImage) -> str:
+        """A checked input image under the video's folder; its storage key."""
+        reference = f"videos/{video_id}/input.{image.extension}"
+        await self.storage.put_stream(reference, image.file, image.content_type)
+        return reference
+
+    def new_video(
+        self,
+        admitted: Admitted,
+        spec: JobSpec,
+        video_id: str,
+        reference: str | None,
+        sources: jobs.Sources,
+    ) -> NewVideo:
+        """An admitted job's row: its schedule, deadline, reservation and watermark."""
+        assert spec.seed is not None
+        admission, schedule = admitted.admission, admitted.schedule
+        return NewVideo(
+            id=video_id,
+            project_id=admitted.caller.project_id,
+            model=spec.model_name,
+            catalog_model=spec.model.name,
+            prompt=spec.prompt,
+            size=spec.size,
+            seconds=str(spec.seconds),
+            seed=spec.seed,
+            input_reference=reference,
+            kind=spec.kind,
+            sources=sources,
+            request_id=admitted.request_id,
+            max_attempts=self.settings.max_attempts,
+            deadline_seconds=None if schedule.relaxed else self.settings.job_deadline_seconds,
+            priority=schedule.priority,
+            run_at=schedule.run_at,
+            reservation=self.accounts.reservation(
+                admission, video_id, spec.model, spec.size, spec.new_seconds, schedule.relaxed
+            ),
+            watermark=self.accounts.watermark(admission.project),
+        )
+
+    def idempotency_key(self, admitted: Admitted) -> IdempotencyKey | None:
+        if not admitted.key:
+            return None
+        ttl = self.settings.idempotency_hours * 3600
+        return IdempotencyKey(admitted.key, admitted.fingerprint, ttl)
+
+    def queue_full(self) -> errors.QueueFull:
+        return errors.QueueFull(
+            f"Your project already has {self.settings.project_queue_limit} videos "
+            "waiting, the most it may; retry when some have started.",
+            retry_after=QUEUE_FULL_RETRY_SECONDS,
+        )
+
+    def queued(self, count: int) -> None:
+        """``count`` jobs were just queued: the cached total and the worker's wake-up."""
+        self._queued_total = (self._queued_total[0] + count, self._queued_total[1])
+        self.on_enqueue()
+
     async def _enqueue(self, admitted: Admitted, spec: JobSpec) -> Created:
         assert spec.seed is not None
-        caller, admission, schedule = admitted.caller, admitted.admission, admitted.schedule
+        caller, admission = admitted.caller, admitted.admission
         video_id = ids.new_id("video")
         logs.video_id.set(video_id)  # this request's log lines name the video from here on
         reference: str | None = None
         stored = False
         if spec.image is not None:
-            reference = f"videos/{video_id}/input.{spec.image.extension}"
-            await self.storage.put_stream(reference, spec.image.file, spec.image.content_type)
+            reference = await self.store_image(video_id, spec.image)
             stored = True
         elif spec.copy_reference:
             reference = f"videos/{video_id}/{spec.copy_reference.rsplit('/', 1)[-1]}"
@@ -370,33 +441,10 @@ class VideoService:
                     await self.storage.put_stream(
                         sources.file, source, spec.source_file.content_type
                     )
-            new = NewVideo(
-                id=video_id,
-                project_id=caller.project_id,
-                model=spec.model_name,
-                catalog_model=spec.model.name,
-                prompt=spec.prompt,
-                size=spec.size,
-                seconds=str(spec.seconds),
-                seed=spec.seed,
-                input_reference=reference,
-                kind=spec.kind,
-                sources=sources,
-                request_id=admitted.request_id,
-                max_attempts=self.settings.max_attempts,
-                deadline_seconds=None if schedule.relaxed else self.settings.job_deadline_seconds,
-                priority=schedule.priority,
-                run_at=schedule.run_at,
-                reservation=self.accounts.reservation(
-                    admission, video_id, spec.model, spec.size, spec.new_seconds, schedule.relaxed
-                ),
-                watermark=self.accounts.watermark(admission.project),
-            )
+            new = self.new_video(admitted, spec, video_id, reference, sources)
             limit = self.settings.project_queue_limit
             outcome: jobs.Video | KeyTaken
-            if admitted.key:
-                ttl = self.settings.idempotency_hours * 3600
-                keyed = IdempotencyKey(admitted.key, admitted.fingerprint, ttl)
+            if keyed := self.idempotency_key(admitted):
                 outcome = await self.videos.insert_keyed(new, keyed, queue_limit=limit)
             else:
                 outcome = await self.videos.insert(new, queue_limit=limit)
@@ -404,23 +452,18 @@ class VideoService:
             if stored:
                 await self.storage.delete_prefix(f"videos/{video_id}/")
             if isinstance(exc, QueueLimitReached):
-                raise errors.QueueFull(
-                    f"Your project already has {self.settings.project_queue_limit} videos "
-                    "waiting, the most it may; retry when some have started.",
-                    retry_after=QUEUE_FULL_RETRY_SECONDS,
-                ) from None
+                raise self.queue_full() from None
             raise
         if isinstance(outcome, KeyTaken):
             # A concurrent request with the same key won; answer as it was answered.
             if stored:
                 await self.storage.delete_prefix(f"videos/{video_id}/")
-            return await self._replay(caller, outcome, admitted.fingerprint)
-        self._queued_total = (self._queued_total[0] + 1, self._queued_total[1])
+            return await self.replay(caller, outcome, admitted.fingerprint)
         log.debug("queued %s (%s %s %ss)", outcome.id, spec.model.name, spec.size, spec.seconds)
-        self.on_enqueue()
+        self.queued(1)
         return Created(outcome, headers=admission.headers)
 
-    async def _replay(self, caller: Caller, taken: KeyTaken, fingerprint: str) -> Created:
+    async def replay(self, caller: Caller, taken: KeyTaken, fingerprint: str) -> Created:
         if taken.request_hash != fingerprint:
             raise errors.IdempotencyKeyReused(
                 "This Idempotency-Key was already used with a different request; use a new "
@@ -476,7 +519,7 @@ class VideoService:
                     details=exc.details,
                 ) from None
 
-    async def _reference_image(
+    async def reference_image(
         self, value: Any, model: catalog.ModelSpec, size: str
     ) -> images.CheckedImage | None:
         if value is None:
@@ -624,7 +667,7 @@ class VideoService:
 
 
 @contextlib.contextmanager
-def _rate_headers_on_errors(admission: Admission) -> Iterator[None]:
+def rate_headers_on_errors(admission: Admission) -> Iterator[None]:
     """A request refused after it was counted still says where its windows stand."""
     try:
         yield

@@ -77,6 +77,21 @@ LAYERS = {
     },
     # Edits and extensions: use cases over the service that read uploaded videos (media).
     "longform": {"service", "media", "catalog", "errors", "jobs", "validation"},
+    # Storyboards: a use case over the service that queues a storyboard and its shots in one
+    # insert (the store's), with each shot's route checked (capabilities).
+    "storyboards": {
+        "service",
+        "capabilities",
+        "catalog",
+        "errors",
+        "ids",
+        "images",
+        "jobs",
+        "logs",
+        "numeric",
+        "store",
+        "validation",
+    },
     "worker": {
         "logs",
         "catalog",
@@ -117,6 +132,7 @@ LAYERS = {
     "metrics": {"catalog", "jobs", "store"},
     "api": {
         "longform",
+        "storyboards",
         "logs",
         "characters",
         "metrics",

@@ -24,6 +24,7 @@ from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
 from reelway.api.middleware import Edge, Refusals
 from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
+from reelway.api.storyboards import StoryboardRoutes
 from reelway.api.webhooks import WebhookRoutes
 from reelway.runtime import Runtime
 
@@ -75,6 +76,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
             *CharacterRoutes(
                 runtime.characters, auth, max_file_bytes=settings.max_image_bytes
             ).routes(),
+            *StoryboardRoutes(routes, auth, ops.diagnoses).routes(),
             *routes.routes(),
             *admin.routes(),
             *DashboardRoutes(

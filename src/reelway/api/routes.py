@@ -61,7 +61,7 @@ class Routes:
             Route("/v1/models/{model}", self.model, methods=["GET"]),
         ]
 
-    def _video_response(
+    def video_response(
         self, video: jobs.Video, replayed: bool = False, extra: Mapping[str, str] | None = None
     ) -> JsonResponse:
         headers = dict(extra or {})
@@ -71,7 +71,7 @@ class Routes:
             headers[REPLAYED_HEADER] = "true"
         return JsonResponse(wire.video(video), headers=headers)
 
-    async def _queue(self, request: Request, use_case: QueueUseCase) -> Response:
+    async def queue(self, request: Request, use_case: QueueUseCase) -> Response:
         """Every route that queues a video: the caller, the body (uploads closed however it
         ends), the use case, and the Video answer with its replay and rate headers."""
         caller = await self.auth(request)
@@ -82,10 +82,10 @@ class Routes:
             )
         finally:
             forms.close_uploads(params)
-        return self._video_response(created.video, created.replayed, created.headers)
+        return self.video_response(created.video, created.replayed, created.headers)
 
     async def create(self, request: Request) -> Response:
-        return await self._queue(request, self.service.create)
+        return await self.queue(request, self.service.create)
 
     async def remix(self, request: Request) -> Response:
         video_id = request.path_params["video_id"]
@@ -95,13 +95,13 @@ class Routes:
         ) -> Created:
             return await self.service.remix(caller, video_id, params, rid, key)
 
-        return await self._queue(request, remix_it)
+        return await self.queue(request, remix_it)
 
     async def edit(self, request: Request) -> Response:
-        return await self._queue(request, self.longform.edit)
+        return await self.queue(request, self.longform.edit)
 
     async def extend(self, request: Request) -> Response:
-        return await self._queue(request, self.longform.extend)
+        return await self.queue(request, self.longform.extend)
 
     async def preflight(self, request: Request) -> Response:
         """Reelway's addition: check a prompt and parameters without creating a video."""
@@ -114,7 +114,7 @@ class Routes:
 
     async def retrieve(self, request: Request) -> Response:
         caller = await self.auth(request)
-        return self._video_response(await self.service.get(caller, request.path_params["video_id"]))
+        return self.video_response(await self.service.get(caller, request.path_params["video_id"]))
 
     async def list(self, request: Request) -> Response:
         caller = await self.auth(request)

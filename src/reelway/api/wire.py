@@ -68,6 +68,27 @@ def _error(error: jobs.JobError | None) -> dict[str, Any] | None:
     return shown
 
 
+def shot(v: jobs.Video, cost_usd: float | None) -> dict[str, Any]:
+    """One shot of a storyboard (``GET /v1/videos/{id}/shots``): Reelway's own object, whose
+    ``video_id`` is a video of its own (retrieve and download it by id)."""
+    return {
+        "index": v.sources.shot_index,
+        "status": v.public_status,
+        "progress": int(v.progress),
+        "prompt": v.prompt,
+        "seconds": v.seconds,
+        "transition": v.sources.transition,
+        "engine": v.engine,
+        "cost_usd": cost_usd,
+        "error": _error(v.error),
+        "video_id": v.id,
+    }
+
+
+def shot_list(shots: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"object": "list", "data": shots}
+
+
 def video_list(videos: list[jobs.Video], has_more: bool) -> dict[str, Any]:
     """A ConversationCursorPage: the SDK pages on ``last_id``, so it must be the last item."""
     return {
