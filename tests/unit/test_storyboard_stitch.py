@@ -35,16 +35,23 @@ def shot(
 
 def frames_of(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as container:
-        return [f.to_ndarray(format="rgb24").astype(np.float64) for f in container.decode(video=0)]
+        found: list[np.ndarray] = [
+            f.to_ndarray(format="rgb24").astype(np.float64) for f in container.decode(video=0)
+        ]
+    return found
 
 
 def sound_of(path: Path) -> np.ndarray:
     with av.open(str(path)) as container:
-        return np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)[0]
+        left: np.ndarray = np.concatenate(
+            [f.to_ndarray() for f in container.decode(audio=0)], axis=1
+        )[0]
+    return left
 
 
 def mean(frame: np.ndarray) -> np.ndarray:
-    return frame.reshape(-1, 3).mean(axis=0)
+    averaged: np.ndarray = frame.reshape(-1, 3).mean(axis=0)
+    return averaged
 
 
 def near(frame: np.ndarray, colour: tuple[int, int, int]) -> bool:

@@ -158,11 +158,14 @@ class QueueStore:
         billing: ledger.Settlement | None = None,
         rendered_as: str | None = None,
         rendered_with: Mapping[str, Any] | None = None,
+        *,
+        usage: bool = True,
     ) -> jobs.Video:
         """Mark the video completed, record its usage and settle its charge, in one
         transaction; ``billing`` carries the real duration or the provider's cost if known,
         ``rendered_as`` what the engine really made when it differs from the job's kind,
-        ``rendered_with`` how a local engine made it (what it reported)."""
+        ``rendered_with`` how a local engine made it (what it reported); ``usage`` False for a
+        storyboard, whose shots record their own usage."""
         now = self.clock()
         settlement = billing or ledger.Settlement("completed")
         statement = (
@@ -187,7 +190,7 @@ class QueueStore:
         ) -> tuple[jobs.Video | None, list[dict[str, Any]]]:
             done = rows.maybe_video(conn.execute(statement).first())
             raised: list[dict[str, Any]] = []
-            if done is not None:
+            if done is not None and usage:
                 # The primary key makes a second record for one video impossible.
                 conn.execute(
                     sa.insert(u).values(
@@ -200,6 +203,7 @@ class QueueStore:
                         recorded_at=now,
                     )
                 )
+            if done is not None:
                 raised = ledger.settle(
                     conn, done.id, settlement, now, charge_moderation=self.charge_moderation
                 )

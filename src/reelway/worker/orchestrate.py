@@ -76,6 +76,12 @@ async def _run(
         return "failed"
     source_id = video.sources.video_id
     source = await ctx.store.source(source_id) if source_id else None
+    if sources.continues(video) and (
+        source is None or source.status is not jobs.JobStatus.SUCCEEDED
+    ):
+        # Taken before the shot it continues succeeded: wait for the storyboard to release it.
+        await ctx.store.defer(video.id, token, jobs.WAITING_RUN_AT)
+        return "deferred"
     try:
         planned = await _request(ctx, video, model, workdir, source)
     except errors.JobFailure as failure:
@@ -106,7 +112,7 @@ async def _run(
             planned, kind=kind, source_operation=route.source_operation(engine, kind)
         )
         try:
-            if sources.stitched(video, request):
+            if sources.stitched(video, request) or sources.continues(video):
                 request = await sources.from_last_frame(request, workdir)
             outcome = await _attempt(
                 ctx,

@@ -48,6 +48,8 @@ def needs(video: jobs.Video) -> Needs:
         wanted.add(catalog.Capability.CHARACTERS)
     if video.kind is jobs.JobKind.EDIT:
         wanted.add(catalog.Capability.EDITS)
+    if video.kind is jobs.JobKind.SHOT and video.sources.video_id is not None:
+        wanted.add(catalog.Capability.IMAGE_INPUT)  # a continue shot: from the last frame
     if video.kind is jobs.JobKind.EXTEND:
         # Served natively, or from the source's last frame and stitched (capabilities.serves).
         wanted.add(catalog.Capability.EXTENSIONS)
@@ -62,6 +64,7 @@ def rendered_as(job: jobs.JobKind, rendered: jobs.JobKind) -> str | None:
     if rendered is jobs.JobKind.GENERATE and job not in (
         jobs.JobKind.GENERATE,
         jobs.JobKind.EXTEND,
+        jobs.JobKind.SHOT,
     ):
         return "generation"
     return None
@@ -120,6 +123,8 @@ class Route:
         its source becomes a new generation from the remix's prompt (``rendered_as``); an
         extension on an engine that cannot extend becomes a generation of the new segment from
         the source's last frame, which the worker stitches on."""
+        if self.video.kind is jobs.JobKind.SHOT:
+            return jobs.JobKind.GENERATE  # a storyboard's shot is a generation of its own
         if self.video.kind is jobs.JobKind.REMIX and not self._remixes(engine):
             return jobs.JobKind.GENERATE
         if self.video.kind is jobs.JobKind.EXTEND and not self.infos[engine].has(

@@ -22,7 +22,7 @@ from typing import Any
 
 from reelway import errors, ids, jobs, logs
 from reelway.store.queue import LeaseLost
-from reelway.worker import orchestrate, sweep
+from reelway.worker import orchestrate, storyboards, sweep
 from reelway.worker.context import JobContext
 from reelway.worker.housekeeping import Housekeeping
 
@@ -70,6 +70,9 @@ class Worker:
         ]
         if self.reaper:
             self._tasks.append(asyncio.create_task(self._reap_loop(), name="worker-reaper"))
+        if self.concurrency:  # beside the slots: it waits on shots, it renders nothing
+            coordinator = storyboards.coordinate(self.ctx, self.id, self.stopping, self._abandon)
+            self._tasks.append(asyncio.create_task(coordinator, name="worker-storyboards"))
         for loop in self.background:
             self._tasks.append(asyncio.create_task(loop(self.stopping), name="worker-background"))
         log.info("worker %s started with %d slot(s)", self.id, self.concurrency)

@@ -46,7 +46,7 @@ async def source(
     ctx: JobContext, video: jobs.Video, found: jobs.Video | None, workdir: Path
 ) -> Source:
     """Download the job's source video (stored asset of ``found``, or the uploaded file)."""
-    if video.kind not in USES_SOURCE:
+    if video.kind not in USES_SOURCE and not continues(video):
         return Source()
     key: str | None = None
     prompt: str | None = None
@@ -63,7 +63,7 @@ async def source(
             raise FileNotFoundError(video.sources.video_id)
         await ctx.storage.download(key, path)
     except FileNotFoundError:
-        if video.kind in NEEDS_SOURCE:
+        if video.kind in NEEDS_SOURCE or continues(video):
             raise errors.AssetsMissing(
                 "The source video's file is no longer in storage (it expired or was deleted)."
             ) from None
@@ -109,6 +109,12 @@ async def characters(
             ) from None
         refs.append(base.CharacterRef(id=character.id, name=character.name, clip=clip))
     return tuple(refs)
+
+
+def continues(video: jobs.Video) -> bool:
+    """Whether the job is a storyboard's ``continue`` shot: a generation from the last frame
+    of the shot before (``sources.video_id``), never stitched onto it."""
+    return video.kind is jobs.JobKind.SHOT and video.sources.video_id is not None
 
 
 def stitched(video: jobs.Video, request: base.GenerationRequest) -> bool:
