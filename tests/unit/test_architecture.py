@@ -151,6 +151,7 @@ LAYERS = {
         "numeric",
     },
     "cli": {
+        "storyboards",
         "logs",
         "config_file",
         "webhooks",

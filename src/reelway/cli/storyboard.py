@@ -21,11 +21,16 @@ import click
 import httpx
 import yaml  # type: ignore[import-untyped]
 
+from reelway import errors, storyboards
+from reelway.api import wire
 from reelway.cli.common import config_option, data_dir_option, load_settings, run
 from reelway.cli.generate import GenerationFailed, _api_root, _json
+from reelway.runtime import DEFAULT_PROJECT, Runtime
+from reelway.service import Caller
 from reelway.settings import Settings
 
 POLL_SECONDS = 0.5
+EMBEDDED_POLL_SECONDS = 0.2
 PLAIN_EVERY = 5.0
 """Without a terminal, progress-only changes are printed at most this often (status changes
 at once): a log or CI output gets a line per step, not per poll."""
@@ -242,5 +247,44 @@ async def _remote(root: str, key: str, body: dict[str, Any], output: Path | None
     click.echo(f"saved {target}")
 
 
+class _Embedded:
+    """The same wire shapes as the API's, read from the embedded service."""
+
+    def __init__(self, runtime: Runtime, caller: Caller) -> None:
+        self._runtime = runtime
+        self._caller = caller
+        self.boards = storyboards.Storyboards(runtime.service)
+
+    async def video(self, video_id: str) -> dict[str, Any]:
+        return wire.video(await self._runtime.service.get(self._caller, video_id))
+
+    async def shots(self, video_id: str) -> list[dict[str, Any]]:
+        return [wire.shot(shot, None) for shot in await self.boards.shots(self._caller, video_id)]
+
+
 async def _embedded(settings: Settings, body: dict[str, Any], output: Path | None) -> None:
-    raise click.ClickException("an embedded storyboard needs --base-url for now")
+    runtime = await Runtime.open(settings)
+    worker = runtime.worker(1)
+    try:
+        project, _ = await runtime.keys.ensure_project(DEFAULT_PROJECT)
+        caller = Caller(project_id=project.id, key_id="cli")
+        source = _Embedded(runtime, caller)
+        try:
+            video = (await source.boards.create(caller, body)).video
+        except errors.RequestError as exc:
+            param = f" (param: {exc.param})" if exc.param else ""
+            raise click.ClickException(f"[{exc.code}] {exc.message}{param}") from None
+        announce(wire.video(video), len(body.get("shots") or ()))
+        await worker.start()
+        try:
+            await follow(source, video.id, Display(sys.stdout.isatty()), EMBEDDED_POLL_SECONDS)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            await runtime.videos.delete(project.id, video.id)  # and its unfinished shots
+            raise
+        found = await runtime.service.content(caller, video.id, "video")
+        target = output or Path(f"{video.id}.mp4")
+        await runtime.storage.download(found.asset.key, target)
+        click.echo(f"saved {target}")
+    finally:
+        await worker.stop(0)
+        await runtime.close()
