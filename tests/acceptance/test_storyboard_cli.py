@@ -161,3 +161,18 @@ def test_a_bad_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = storyboard(broken_json)
     assert result.returncode == 2
     assert f"{broken_json}: not valid JSON: Expecting value: line 1 column 12" in result.stderr
+
+
+def test_embedded_without_a_server(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(CATALOG)
+    board = tmp_path / "kite.yml"
+    board.write_text(THREE_SHOTS)
+    out = tmp_path / "kite.mp4"
+    env = {"REELWAY_CATALOG": str(catalog), "REELWAY_STORYBOARD_POLL_SECONDS": "0.1"}
+    stdout = harness.run_cli(
+        "storyboard", str(board), "-o", str(out), data_dir=tmp_path / "data", env=env
+    )
+    assert "in 3 shots" in stdout and "completed   100%" in stdout and "saved" in stdout
+    facts = media_checks.decode_mp4(out.read_bytes())
+    assert abs(facts.duration - 4) < 0.1, facts.duration
