@@ -1,0 +1,216 @@
+"""Storyboards over HTTP, on SQLite and PostgreSQL: ``POST /v1/videos/storyboards`` refuses a
+bad body naming the exact parameter, answers an ordinary Video (through the official SDK)
+whose ``seconds`` is the total; ``GET /v1/videos/{id}/shots`` lists the shots (each a video
+of its own, absent from the video list); an Idempotency-Key replays; a storyboard that does
+not fit the budget queues nothing; a shot retry is refused while the storyboard runs.
+
+The end-to-end storyboard (rendered, stitched and decoded) is ``test_a_six_shot_storyboard``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from openai.types import Video
+
+from tests import harness, media_checks
+from tests.acceptance.conftest import refused, sdk_client
+
+pytestmark = pytest.mark.slow
+
+SHOTS = [
+    {"prompt": "A lighthouse at dawn, waves below", "seconds": "4"},
+    {"prompt": "Gulls over the lighthouse", "seconds": "8", "transition": "crossfade"},
+    {"prompt": "The lamp turns on as night falls", "seconds": "4", "transition": "continue"},
+]
+BODY: dict[str, Any] = {"model": "sora-2", "size": "720x1280", "shots": SHOTS}
+"""A 16 s storyboard of three shots: $0.40 + $0.80 + $0.40 at sora-2's 720p price."""
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    return {**BODY, "shots": [dict(s) for s in SHOTS], **changes}
+
+
+def _shot(index: int, **changes: Any) -> dict[str, Any]:
+    body = _with()
+    body["shots"][index].update(changes)
+    return body
+
+
+def _png_url(width: int, height: int) -> str:
+    image = media_checks.solid_image(width, height, "PNG", (200, 80, 40))
+    return "data:image/png;base64," + base64.b64encode(image).decode()
+
+
+class Api:
+    """Plain HTTP to one server with one project's key (nothing retried behind our back)."""
+
+    def __init__(self, server: harness.Server, key: str) -> None:
+        self.http = httpx.Client(
+            base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        )
+
+    def create(self, body: Any, key: str | None = None) -> httpx.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        return self.http.post("/videos/storyboards", json=body, headers=headers)
+
+    def shots(self, video_id: str) -> httpx.Response:
+        return self.http.get(f"/videos/{video_id}/shots")
+
+    def retry(self, video_id: str, index: object, body: Any = None) -> httpx.Response:
+        return self.http.post(f"/videos/{video_id}/shots/{index}/retry", json=body or {})
+
+
+@pytest.fixture(scope="module")
+def api(server: harness.Server) -> Iterator[Api]:
+    client = Api(server, server.create_key("storyboards"))
+    yield client
+    client.http.close()
+
+
+BAD: list[tuple[str, dict[str, Any], str, str]] = [
+    ("unknown field", _with(prompt="one prompt"), "unknown_parameter", "prompt"),
+    ("no shots", {"model": "sora-2"}, "missing_required_parameter", "shots"),
+    ("one shot", _with(shots=SHOTS[:1]), "invalid_value", "shots"),
+    ("33 shots", _with(shots=[SHOTS[0]] * 33), "invalid_value", "shots"),
+    ("shot not an object", _with(shots=[SHOTS[0], "gulls"]), "invalid_value", "shots[1]"),
+    ("size the model lacks", _with(size="640x480"), "invalid_value", "size"),
+    ("unknown model", _with(model="sora-9"), "invalid_value", "model"),
+    ("bad soundtrack", _with(soundtrack="loud"), "invalid_value", "soundtrack"),
+    ("bad seed", _with(seed="minus one"), "invalid_value", "seed"),
+    ("shot without prompt", _shot(1, prompt=None), "missing_required_parameter", "shots[1].prompt"),
+    ("shot with empty prompt", _shot(2, prompt=""), "invalid_value", "shots[2].prompt"),
+    ("shot without seconds", _shot(0, seconds=None), "missing_required_parameter", "shots[0].seconds"),
+    ("seconds the model lacks", _shot(2, seconds="5"), "invalid_value", "shots[2].seconds"),
+    ("unknown shot field", _shot(1, size="720x1280"), "unknown_parameter", "shots[1].size"),
+    ("unknown shot model", _shot(1, model="nope"), "invalid_value", "shots[1].model"),
+    ("shot model lacks the size", _shot(1, model="wan-2.2-5b"), "invalid_value",
+     "shots[1].model"),
+    ("first shot continues", _shot(0, transition="continue"), "invalid_value",
+     "shots[0].transition"),
+    ("first shot crossfades", _shot(0, transition="crossfade"), "invalid_value",
+     "shots[0].transition"),
+    ("unknown transition", _shot(1, transition="wipe"), "invalid_value", "shots[1].transition"),
+    ("continue with an image", _shot(2, input_reference={"image_url": _png_url(720, 1280)}),
+     "invalid_value", "shots[2].input_reference"),
+    ("crossfade on a cut", _shot(0, crossfade_seconds=0.5), "invalid_value",
+     "shots[0].crossfade_seconds"),
+    ("crossfade too long", _shot(1, crossfade_seconds=2.5), "invalid_value",
+     "shots[1].crossfade_seconds"),
+    ("crossfade not positive", _shot(1, crossfade_seconds=-1), "invalid_value",
+     "shots[1].crossfade_seconds"),
+    ("image of the wrong size", _shot(1, input_reference={"image_url": _png_url(64, 64)}),
+     "image_size_mismatch", "shots[1].input_reference.image_url"),
+    ("image object with an unknown key", _shot(1, input_reference={"url": "x"}),
+     "unknown_parameter", "shots[1].input_reference.url"),
+    ("unknown character", _shot(0, characters=[{"id": "char_0123456789abcdef"}]),
+     "character_not_found", "shots[0].characters[0].id"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "code", "param"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_a_bad_storyboard_is_refused_naming_the_parameter(
+    api: Api, body: dict[str, Any], code: str, param: str
+) -> None:
+    status = 404 if code == "character_not_found" else 400
+    refused(api.create(body), code, param, status)
+
+
+def test_the_answer_is_a_video_of_the_total_length_with_its_shots_listed(
+    server: harness.Server, api: Api, client: openai.OpenAI
+) -> None:
+    with sdk_client(server, api.http.headers["Authorization"][7:]) as sdk:
+        video = sdk.post("/videos/storyboards", body=BODY, cast_to=Video)
+        assert (video.object, video.model, video.size) == ("video", "sora-2", "720x1280")
+        assert video.seconds == "16", "the total: crossfades do not shorten it"
+        assert video.prompt == "\n".join(s["prompt"] for s in SHOTS)
+        assert video.status in ("queued", "in_progress") and video.error is None
+        assert sdk.videos.retrieve(video.id).seconds == "16"
+
+        answer = api.shots(video.id)
+        assert answer.status_code == 200, answer.text
+        listed = answer.json()
+        assert listed["object"] == "list"
+        shots = listed["data"]
+        assert [s["index"] for s in shots] == [0, 1, 2]
+        assert [s["seconds"] for s in shots] == ["4", "8", "4"]
+        assert [s["transition"] for s in shots] == ["cut", "crossfade", "continue"]
+        assert [s["prompt"] for s in shots] == [s["prompt"] for s in SHOTS]
+        assert [s["cost_usd"] for s in shots] == [0.4, 0.8, 0.4], "each shot's reservation"
+        for shot in shots:
+            assert set(shot) == {
+                "index", "status", "progress", "prompt", "seconds", "transition", "engine",
+                "cost_usd", "error", "video_id",
+            }  # fmt: skip
+            assert shot["status"] in ("queued", "in_progress", "completed"), shot
+            assert shot["error"] is None
+            # Each shot is a video of the project, retrievable by id, not in the list.
+            assert sdk.videos.retrieve(shot["video_id"]).seconds == shot["seconds"]
+        listed_ids = [v.id for v in sdk.videos.list(limit=100).data]
+        assert video.id in listed_ids
+        assert not {s["video_id"] for s in shots} & set(listed_ids), "shots stay out of lists"
+
+        # Shots of a shot, or of an unknown video: 400 not_a_storyboard, 404.
+        refused(api.shots(shots[0]["video_id"]), "not_a_storyboard", "video_id")
+        refused(api.shots("video_0123456789abcdef0123"), "video_not_found", "video_id", 404)
+        # Another project sees nothing.
+        refused(
+            httpx.get(
+                f"{server.base_url}/videos/{video.id}/shots",
+                headers={"Authorization": f"Bearer {client.api_key}"},
+            ),
+            "video_not_found",
+            "video_id",
+            404,
+        )
+
+        # A retry while the storyboard runs, of a shot it does not have, of a non-storyboard.
+        refused(api.retry(video.id, 0), "shot_not_retryable", "index")
+        refused(api.retry(video.id, 3), "invalid_value", "index")
+        refused(api.retry(video.id, "x"), "invalid_value", "index")
+        refused(api.retry(video.id, 0, {"seed": 1}), "unknown_parameter", "seed")
+        refused(api.retry(shots[1]["video_id"], 0), "not_a_storyboard", "video_id")
+        sdk.videos.delete(video.id)  # cancels its shots: the shared workers move on
+
+
+def test_an_idempotency_key_replays_the_storyboard(api: Api) -> None:
+    body = _with(seed=11)
+    first = api.create(body, key="storyboard-once")
+    assert first.status_code == 200, first.text
+    again = api.create(body, key="storyboard-once")
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert len(api.shots(first.json()["id"]).json()["data"]) == 3, "no second set of shots"
+    other = _with(seed=12)
+    refused(
+        api.create(other, key="storyboard-once"), "idempotency_key_reused", "Idempotency-Key", 422
+    )
+    api.http.delete(f"/videos/{first.json()['id']}").raise_for_status()
+
+
+def test_a_storyboard_over_the_budget_queues_no_shot(server: harness.Server) -> None:
+    server.cli("projects", "create", "storyboard-budget", "--budget-usd", "1.20")
+    thrifty = Api(server, server.create_key("storyboard-budget"))
+    with thrifty.http:
+        two_eights = _with(shots=[{"prompt": "a", "seconds": "8"}, {"prompt": "b", "seconds": "8"}])
+        answer = thrifty.create(two_eights)  # $1.60
+        assert answer.status_code == 429, answer.text
+        assert answer.json()["error"]["code"] == "budget_exceeded"
+        assert thrifty.http.get("/videos").json()["data"] == []
+
+        fits = _with(shots=[{"prompt": "a", "seconds": "4"}, {"prompt": "b", "seconds": "4"}])
+        made = thrifty.create(fits)  # $0.80 of $1.20
+        assert made.status_code == 200, made.text
+        # $0.40 left: the first shot alone would fit, the second not, so neither is queued.
+        answer = thrifty.create(fits)
+        assert answer.status_code == 429, answer.text
+        assert answer.json()["error"]["code"] == "budget_exceeded"
+        listed = thrifty.http.get("/videos").json()["data"]
+        assert [v["id"] for v in listed] == [made.json()["id"]]
+        thrifty.http.delete(f"/videos/{made.json()['id']}").raise_for_status()
