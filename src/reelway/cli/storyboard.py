@@ -138,7 +138,7 @@ class Display:
     def __init__(self, live: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self._live = live
         self._clock = clock
-        self._drawn = 0
+        self._shown: list[str] = []
         self._printed: dict[int, str] = {}
         self._statuses: dict[int, str] = {}
         self._last_plain = float("-inf")
@@ -161,9 +161,11 @@ class Display:
             self._last_plain = now
 
     def _redraw(self, lines: list[str]) -> None:
-        up = f"\x1b[{self._drawn}A" if self._drawn else ""
+        if lines == self._shown:
+            return  # no flicker while nothing moves
+        up = f"\x1b[{len(self._shown)}A" if self._shown else ""
         click.echo(up + "".join(f"\r\x1b[2K{line}\n" for line in lines), nl=False)
-        self._drawn = len(lines)
+        self._shown = lines
 
 
 def _video_line(video: dict[str, Any]) -> str:
