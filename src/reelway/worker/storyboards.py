@@ -57,6 +57,24 @@ async def coordinate(
     way out each hands its storyboard back to the queue, except one being stitched, which may
     finish until the grace period ends (``abandon``)."""
     running: set[asyncio.Task[str]] = set()
+    try:
+        await _claim_loop(ctx, worker_id, stopping, abandon, running)
+    except asyncio.CancelledError:
+        for task in running:  # killed: leave the leases to lapse, like a dead process
+            task.cancel()
+        raise
+    finally:
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+
+async def _claim_loop(
+    ctx: JobContext,
+    worker_id: str,
+    stopping: asyncio.Event,
+    abandon: asyncio.Event,
+    running: set[asyncio.Task[str]],
+) -> None:
     poll = ctx.settings.storyboard_poll_seconds
     while not stopping.is_set():
         try:
@@ -74,8 +92,6 @@ async def coordinate(
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), poll)
-    if running:
-        await asyncio.gather(*running, return_exceptions=True)
 
 
 async def run_storyboard(
