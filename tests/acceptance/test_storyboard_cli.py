@@ -122,7 +122,7 @@ def test_a_failed_shot_is_named_and_exits_1(
         '{"model": "tiny", "size": "64x64", "shots": ['
         '{"prompt": "a calm lake", "seconds": "1"},'
         '{"prompt": "refuse this one", "seconds": "1", "model": "broken"},'
-        '{"prompt": "a boat", "seconds": "1"}]}'
+        '{"prompt": "a boat", "seconds": "1", "transition": "continue"}]}'
     )
     out = tmp_path / "never.mp4"
     result = _storyboard(server, key, board, "-o", str(out))
@@ -130,7 +130,11 @@ def test_a_failed_shot_is_named_and_exits_1(
     assert "[storyboard_shot_failed]" in result.stderr, result.stderr
     assert "shot 2 (video_" in result.stderr, result.stderr
     assert "[engine_runtime_error] The fake engine refuses" in result.stderr, result.stderr
+    assert "retry it: POST /v1/videos/video_" in result.stderr
     assert "/shots/1/retry" in result.stderr
+    # Shot 3 continues shot 2, so it never starts: cancelled with it, not offered a retry.
+    assert "shot(s) not yet made were cancelled with it" in result.stderr, result.stderr
+    assert "/shots/2/retry" not in result.stderr
     assert not out.exists()
 
 

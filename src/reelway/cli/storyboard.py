@@ -195,19 +195,21 @@ async def follow(source: Source, video_id: str, display: Display, interval: floa
 
 
 def failure_message(video: dict[str, Any], shots: list[dict[str, Any]]) -> str:
-    """The storyboard's error, then each failed shot's own with the retry that fixes it."""
+    """The storyboard's error, then the shot that caused it with its own error and the retry
+    that fixes it (which also requeues the shots cancelled with it)."""
     error = video.get("error") or {}
     lines = [f"storyboard failed: [{error.get('code')}] {error.get('message')}"]
-    for shot in shots:
-        if shot.get("status") != "failed":
-            continue
+    ended = [shot for shot in shots if shot.get("status") == "failed"]
+    causes = [s for s in ended if (s.get("error") or {}).get("code") != "cancelled"] or ended
+    for shot in causes:
         own = shot.get("error") or {}
         index = int(shot["index"])
         lines.append(
-            f"  shot {index + 1} ({shot.get('video_id')}): [{own.get('code')}] "
-            f"{own.get('message')}; retry it with "
-            f"POST /v1/videos/{video['id']}/shots/{index}/retry"
+            f"  shot {index + 1} ({shot.get('video_id')}): [{own.get('code')}] {own.get('message')}"
         )
+        lines.append(f"  retry it: POST /v1/videos/{video['id']}/shots/{index}/retry")
+    if len(ended) > len(causes):
+        lines.append(f"  {len(ended) - len(causes)} shot(s) not yet made were cancelled with it")
     return "\n".join(lines)
 
 
