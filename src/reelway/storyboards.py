@@ -12,7 +12,6 @@ releases it.  Every refusal of a shot's field names the shot: ``shots[3].seconds
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -234,7 +233,7 @@ def _crossfade(value: Any, transition: str, seconds: int, previous: Shot | None)
     assert previous is not None  # the first shot is a cut
     longest = min(seconds, previous.seconds) / 2
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not number or not math.isfinite(value) or not 0 < value <= longest:
+    if not number or not 0 < value <= longest:  # NaN compares false: refused too
         raise errors.InvalidValue(
             f"crossfade_seconds must be a number more than 0 and at most {longest:g} (half the "
             f"shorter of the two shots), got {errors.show(value)}.",
