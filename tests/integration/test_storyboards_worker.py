@@ -11,6 +11,7 @@ a worker killed mid-storyboard loses nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,10 +20,12 @@ import av
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from PIL import Image
 
 from reelway import catalog, errors, ids, jobs
 from reelway import settings as settings_module
+from reelway.cli.provenance import provenance as provenance_cli
 from reelway.engines import base
 from reelway.media import encode, previews, probe
 from reelway.runtime import Runtime
@@ -244,6 +247,11 @@ async def test_a_storyboard_is_rendered_shot_by_shot_and_joined(
     assert _near(frames[35], COLOURS["green"])
     # The continue shot starts on the blue shot's last frame, then turns green.
     assert _near(frames[24], COLOURS["blue"])
+    verified = CliRunner().invoke(provenance_cli, ["verify", str(out), "--json"])
+    assert verified.exit_code == 0, verified.output
+    parts = json.loads(verified.output)["ingredients"]
+    assert [i["title"] for i in parts] == ["shot 1: red", "shot 2: blue", "shot 3: green then"]
+    assert all(i["relationship"] == "componentOf" for i in parts)
 
     ended = await runtime.videos.shots(parent.id)
     assert [s.status for s in ended] == [S.SUCCEEDED] * 3
