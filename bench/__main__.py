@@ -9,6 +9,7 @@ from bench import (
     bench_routing,
     bench_safety,
     diffusers_overhead,
+    storyboard,
 )
 
 if __name__ == "__main__":
@@ -27,3 +28,5 @@ if __name__ == "__main__":
     bench_hostile.main()
     print()
     diffusers_overhead.main()
+    print()
+    storyboard.main()
