@@ -138,6 +138,20 @@ def test_a_failed_shot_is_named_and_exits_1(
     assert not out.exists()
 
 
+def test_a_refused_storyboard_names_the_field(
+    server: harness.Server, key: str, tmp_path: Path
+) -> None:
+    board = tmp_path / "long.yaml"
+    board.write_text(
+        "model: tiny\nshots:\n  - {prompt: a, seconds: 1}\n  - {prompt: b, seconds: 3}\n"
+    )
+    result = _storyboard(server, key, board)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "[invalid_value]" in result.stderr and "(param: shots[1].seconds)" in result.stderr
+    assert "request id req_" in result.stderr
+    assert "queued" not in result.stdout
+
+
 def test_a_bad_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     """Refused before any request: the address is a port nothing listens on."""
 
