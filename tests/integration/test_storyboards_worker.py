@@ -304,6 +304,32 @@ async def test_deleting_a_storyboard_cancels_its_shots_and_releases_them(
     assert {billed[s.id] for s in shots} == {("released", 0)}
 
 
+async def test_deleting_a_running_storyboard_cancels_it_not_fails_it(runtime: Runtime) -> None:
+    plan = [("slow red", "cut"), ("slow blue", "cut"), ("slow green", "continue")]
+    parent, shots = await _storyboard(runtime, plan)
+    worker = runtime.worker(1)
+    await worker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # wait until the storyboard is held and its first shot renders
+            current = await runtime.videos.shots(parent.id)
+            held = await runtime.videos.get(parent.id)
+            if held and held.status is S.RUNNING and current[0].status is S.RUNNING:
+                break
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)
+        await runtime.videos.delete(parent.project_id, parent.id)
+        ended = await _until_ended(runtime, parent.id)
+        for shot in shots:
+            await _until_ended(runtime, shot.id)
+    finally:
+        await worker.stop(5)
+    assert ended.status is S.CANCELLED, ended.error
+    assert [s.status for s in await runtime.videos.shots(parent.id)] == [S.CANCELLED] * 3
+    billed = await _charges(runtime, [s.id for s in shots])
+    assert {billed[s.id] for s in shots} == {("released", 0)}
+
+
 def _kill(worker: Worker) -> list[asyncio.Task[None]]:
     """Stop a worker the way a killed process stops: nothing handed back, leases left."""
     tasks = list(worker._tasks)

@@ -430,6 +430,8 @@ class QueueStore:
             )
             for video in ended:
                 outbox.video_ended(conn, video, now)
+                if video.kind is jobs.JobKind.STORYBOARD:  # its shots stop with it
+                    storyboards.cancel_shots(conn, video.id, now)
             return found, raised
 
         found, raised = await self.db.write(run)

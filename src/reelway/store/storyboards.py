@@ -101,6 +101,8 @@ def retry(
         raise LookupError(f"{storyboard_id} has no shot {index}")
     if parent.status is not S.FAILED:
         raise ValueError(f"Only a failed storyboard can retry a shot; it is {parent.status}.")
+    if any(s.status is S.RUNNING for s in shots):
+        raise ValueError("A shot of this storyboard is still stopping; try again shortly.")
     if target.status not in RETRYABLE:
         raise ValueError(f"Shot {index + 1} is {target.status}; only a failed shot is retried.")
     again = [s for s in shots if s.id == target.id or s.status is S.CANCELLED]

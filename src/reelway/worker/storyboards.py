@@ -140,6 +140,9 @@ async def _watch(
             return "failed"
         ended = _ended_badly(shots)
         if ended is not None:
+            # A delete cancels the shots and flags the storyboard in one transaction: a
+            # cancelled shot may mean the storyboard itself was cancelled.
+            await _beat(ctx, parent, token, _progress(shots), stopping)
             number = (ended.sources.shot_index or 0) + 1
             await ctx.store.cancel_unfinished_shots(
                 parent.id, f"Shot {number} failed, so the storyboard stopped."
