@@ -30,10 +30,12 @@ from reelway.engines import base
 from reelway.media import encode, previews, probe
 from reelway.runtime import Runtime
 from reelway.store import ledger
+from reelway.store.queue import QueueStore
 from reelway.store.tables import charges
-from reelway.store.videos import NewVideo
+from reelway.store.videos import NewVideo, VideoStore
 from reelway.worker.runner import Worker
 from tests.backends import Deployment
+from tests.integration.conftest import Clock, new_video
 
 S = jobs.JobStatus
 ENGINE = "tests.integration.test_storyboards_worker:ColourEngine"
@@ -362,3 +364,34 @@ async def test_a_worker_killed_mid_storyboard_loses_nothing(
     assert len(_frames(await _file(runtime, done, tmp_path))) == 36
     billed = await _charges(runtime, [s.id for s in shots])
     assert {billed[s.id] for s in shots} == {("settled", CREDITS_PER_SECOND)}
+
+
+async def test_a_retried_shot_gets_a_fresh_deadline(
+    videos: VideoStore, queue: QueueStore, clock: Clock, project_id: str
+) -> None:
+    """Retried an hour after it failed, a shot must not meet its first deadline's reaper."""
+    parent = new_video(project_id, 1, kind=jobs.JobKind.STORYBOARD)
+    shot = new_video(
+        project_id,
+        2,
+        kind=jobs.JobKind.SHOT,
+        storyboard_id=parent.id,
+        deadline_seconds=600.0,
+        sources=jobs.Sources(storyboard_id=parent.id, shot_index=0, transition="cut"),
+        reservation=_reservation("video_0002", project_id, 4),
+    )
+    await videos.insert_storyboard(parent, [shot])
+    claimed = await queue.claim("w", 30)
+    board = await queue.claim("w", 30, storyboards=True)
+    assert claimed is not None and claimed.lease_token and board and board.lease_token
+    error = jobs.JobError("engine_runtime_error", "it broke")
+    await queue.fail(claimed.id, claimed.lease_token, error)
+    await queue.fail(board.id, board.lease_token, jobs.JobError("storyboard_shot_failed", "x"))
+    clock.advance(3600)
+    again = await videos.retry_shot(
+        parent.id, 0, None, {shot.id: _reservation(shot.id, project_id, 4)}
+    )
+    assert again.status is S.QUEUED
+    await queue.reap()
+    [retried] = await videos.shots(parent.id)
+    assert retried.status is S.QUEUED and retried.deadline_at == clock.now + 600.0

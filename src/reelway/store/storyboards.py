@@ -130,10 +130,14 @@ def retry(
 def _requeue(conn: sa.Connection, shot: jobs.Video, prompt: str | None, now: float) -> None:
     """A shot back in the queue as if new; a ``continue`` shot waits for its coordinator."""
     waits = shot.sources.transition == "continue" and shot.sources.video_id is not None
+    # A fresh deadline as long as the first: the old one may have passed meanwhile.
+    deadline = None if shot.deadline_at is None else now + shot.deadline_at - shot.created_at
     done = conn.execute(
         sa.update(v)
         .where(v.c.id == shot.id, v.c.status == shot.status.value)
-        .values(**_queued(jobs.WAITING_RUN_AT if waits else now), prompt=prompt)
+        .values(
+            **_queued(jobs.WAITING_RUN_AT if waits else now), prompt=prompt, deadline_at=deadline
+        )
     )
     if done.rowcount != 1:
         raise ValueError("The storyboard changed while it was being retried; try again.")
