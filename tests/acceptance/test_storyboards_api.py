@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import openai
 import pytest
 from openai.types import Video
 
-from tests import harness, media_checks
-from tests.acceptance.conftest import refused, sdk_client
+from reelway.engines import base
+from reelway.engines.animatic.engine import AnimaticEngine
+from tests import backends, harness, media_checks
+from tests.acceptance.conftest import SERVER_ENV, finished, refused, sdk_client
+from tests.acceptance.test_longform import frames_of, steps
+from tests.fakes.openai import FakeOpenAI, Offer
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +91,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ("bad seed", _with(seed="minus one"), "invalid_value", "seed"),
     ("shot without prompt", _shot(1, prompt=None), "missing_required_parameter", "shots[1].prompt"),
     ("shot with empty prompt", _shot(2, prompt=""), "invalid_value", "shots[2].prompt"),
-    ("shot without seconds", _shot(0, seconds=None), "missing_required_parameter", "shots[0].seconds"),
+    ("shot without seconds", _shot(0, seconds=None), "missing_required_parameter",
+     "shots[0].seconds"),
     ("seconds the model lacks", _shot(2, seconds="5"), "invalid_value", "shots[2].seconds"),
     ("unknown shot field", _shot(1, size="720x1280"), "unknown_parameter", "shots[1].size"),
     ("unknown shot model", _shot(1, model="nope"), "invalid_value", "shots[1].model"),
@@ -214,3 +221,134 @@ def test_a_storyboard_over_the_budget_queues_no_shot(server: harness.Server) -> 
         listed = thrifty.http.get("/videos").json()["data"]
         assert [v["id"] for v in listed] == [made.json()["id"]]
         thrifty.http.delete(f"/videos/{made.json()['id']}").raise_for_status()
+
+
+# ------------------------------------------------------------------------ end to end
+
+E2E_CATALOG = """\
+[credits_per_second]
+"480p" = 4
+"720p" = 16
+"1080p" = 40
+[models."tiny"]
+sizes = ["64x64"]
+seconds = [1, 2]
+default_size = "64x64"
+default_seconds = 1
+route = ["animatic"]
+capabilities = ["image_input", "audio"]
+[models."tiny".price_per_second]
+"480p" = 0.01
+[models."far"]
+sizes = ["64x64"]
+seconds = [1]
+default_size = "64x64"
+default_seconds = 1
+route = ["animatic"]
+capabilities = ["audio"]
+[models."far".price_per_second]
+"480p" = 0.02
+"""
+"""``tiny``: the animatic engine at 64x64; ``far``: the fake provider (the config routes it)."""
+FAR_KEY = "sk-storyboard-far"
+SIX_SHOTS: list[dict[str, Any]] = [
+    {"prompt": "A red kite over a beach", "seconds": "2"},
+    {"prompt": "far: a lighthouse", "seconds": "1", "model": "far"},
+    {"prompt": "A green field in wind", "seconds": "2", "transition": "crossfade",
+     "crossfade_seconds": 0.4},
+    {"prompt": "The field at dusk", "seconds": "1", "transition": "continue"},
+    {"prompt": "far: the lighthouse at night", "seconds": "1", "model": "far",
+     "transition": "crossfade"},
+    {"prompt": "A blue boat on a lake", "seconds": "1"},
+]  # fmt: skip
+"""8 s: animatic and provider shots, cuts, crossfades (0.4 s and the default 0.5 s), and a
+continue from the animatic's shot 2."""
+
+
+@pytest.fixture
+def far_provider(tmp_path: Path) -> Iterator[FakeOpenAI]:
+    """The fake provider: every job is one 1 s 64x64 animatic clip with a picture of its own."""
+    output = base.RenderOutput(tmp_path / "v.mp4", tmp_path / "t.webp", tmp_path / "s.jpg")
+    request = base.GenerationRequest("video_far", "far", "a lighthouse", 64, 64, 1, 99)
+    AnimaticEngine().render(request, output, lambda _: None)
+    offer = Offer(("far",), ("64x64",), ("1",), "far", "64x64", "1")
+    provider = FakeOpenAI(output.video.read_bytes(), api_key=FAR_KEY, offer=offer)
+    yield provider
+    provider.close()
+
+
+def test_a_six_shot_storyboard_renders_on_two_engines_and_joins_in_place(
+    deployment: backends.Deployment,
+    processes: list[harness.Process],
+    far_provider: FakeOpenAI,
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "catalog.toml").write_text(E2E_CATALOG)
+    config = tmp_path / "engines.toml"
+    config.write_text(
+        f'[engines.remote]\ntype = "openai_compat"\nbase_url = "{far_provider.v1}"\n'
+        f'api_key = "{FAR_KEY}"\n\n[models."far"]\nroute = ["remote"]\n'
+    )
+    env = {
+        **SERVER_ENV,
+        "REELWAY_WORKERS": "3",
+        "REELWAY_CATALOG": str(tmp_path / "catalog.toml"),
+        "REELWAY_CONFIG": str(config),
+        "REELWAY_STORYBOARD_POLL_SECONDS": "0.1",
+        "REELWAY_REMOTE_POLL_SECONDS": "0.1",
+    }
+    server = harness.Server(deployment, env)
+    processes.append(server)
+    key = server.create_key("six-shots")
+    api = Api(server, key)
+    with sdk_client(server, key) as sdk, api.http:
+        body = {"model": "tiny", "size": "64x64", "seed": 3, "shots": SIX_SHOTS}
+        created = sdk.post("/videos/storyboards", body=body, cast_to=Video)
+        assert created.seconds == "8"
+        video = finished(sdk, created.id)
+        assert video.status == "completed", video.error
+        assert (video.seconds, video.progress, video.size) == ("8", 100, "64x64")
+        shots = api.shots(video.id).json()["data"]
+        assert [s["status"] for s in shots] == ["completed"] * 6, shots
+        engines = [s["engine"] for s in shots]
+        assert engines == ["animatic", "remote", "animatic", "animatic", "remote", "animatic"]
+        assert far_provider.creates() == 2, "each provider shot submitted once"
+        assert all(s["cost_usd"] > 0 for s in shots), shots
+        whole = frames_of(sdk.videos.download_content(video.id).read())
+        parts = [frames_of(sdk.videos.download_content(s["video_id"]).read()) for s in shots]
+    assert server.terminate() == 0, server.output[-4000:]
+    assert "Traceback" not in server.output, server.output[-4000:]
+
+    assert (whole.width, whole.height) == (64, 64)
+    assert abs(whole.duration - 8) <= 0.1, whole.duration
+    starts = np.cumsum([0] + [len(p.luma) for p in parts])
+    assert starts[-1] == len(whole.luma), (starts, len(whole.luma))
+    # Each shot's segment is in place: its middle frame is that shot's (the provider's two
+    # shots are the same clip), and not its neighbours'.
+    for index, part in enumerate(parts):
+        middle = len(part.luma) // 2
+        frame = whole.luma[starts[index] + middle]
+        distances = [float(np.abs(frame - p.luma[len(p.luma) // 2]).mean()) for p in parts]
+        assert distances[index] == min(distances) <= 2.0, (index, distances)
+        neighbours = [distances[j] for j in (index - 1, index + 1) if 0 <= j < len(parts)]
+        assert min(neighbours) > 4.0, (index, distances)
+    # The continue shot starts where shot 2 ended: no jump at that join, where the cut from
+    # shot 0 to shot 1 is one by the same measure (the check is not vacuous).
+    changes = steps(whole.luma)
+
+    def jumps(join: int) -> bool:
+        nearby = np.concatenate([changes[join - 12 : join], changes[join + 1 : join + 12]])
+        return bool(changes[join] > 2.0 * float(nearby.max()) + 1.0)
+
+    assert jumps(int(starts[1]) - 1), "the cut to shot 1"
+    assert not jumps(int(starts[3]) - 1), "a jump where shot 3 continues shot 2"
+    # Sound throughout: as long as the video, with no gap or click at any join.
+    assert whole.sound is not None, "the storyboard lost its soundtrack"
+    assert abs(len(whole.sound) / whole.rate - 8) <= 0.15
+    level = float(np.sqrt(np.mean(whole.sound**2)))
+    assert level > 1e-3, "a silent soundtrack"
+    window = whole.rate // 20
+    chunks = whole.sound[: len(whole.sound) // window * window].reshape(-1, window)
+    loudness = np.sqrt((chunks**2).mean(axis=1))
+    quiet = int(loudness.argmin())
+    assert loudness[quiet] >= 0.1 * level, f"no sound at {quiet * 0.05:.2f} s: {loudness[quiet]}"
