@@ -139,3 +139,21 @@ def test_continuous_sound_loops_the_first_shots_soundtrack(tmp_path: Path) -> No
         stretch = sound[int(start * rate) : int((start + 0.6) * rate)]
         assert pitch(stretch) == pytest.approx(300, abs=5)
         assert np.sqrt(np.mean(stretch**2)) > 0.1  # loud, not a silent loop point
+
+
+def test_per_shot_sound_crosses_without_a_dip_or_a_gap(tmp_path: Path) -> None:
+    out = tmp_path / "out.mp4"
+    storyboard.stitch(three(tmp_path, second="crossfade"), out, width=W, height=H)
+    sound = sound_of(out)[: int(4.45 * encode.AUDIO_RATE)]
+    window = encode.AUDIO_RATE // 50  # 20 ms
+    chunks = sound[: len(sound) // window * window].reshape(-1, window)
+    loudness = np.sqrt((chunks**2).mean(axis=1))
+    level = 0.4 / np.sqrt(2)  # each shot's tone
+    # Through the dissolve (around 2 s) and the cut (3 s) the sound never drops away.
+    assert loudness.min() > 0.6 * level, (int(loudness.argmin()), float(loudness.min()))
+    # Mid-dissolve both tones are heard; well before it only the first.
+    middle = sound[int(1.9 * encode.AUDIO_RATE) : int(2.1 * encode.AUDIO_RATE)]
+    spectrum = np.abs(np.fft.rfft(middle))
+    freqs = np.fft.rfftfreq(len(middle), 1 / encode.AUDIO_RATE)
+    strength = {f: spectrum[np.argmin(np.abs(freqs - f))] for f in (300, 700)}
+    assert min(strength.values()) > 0.2 * max(strength.values()), strength

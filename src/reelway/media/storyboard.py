@@ -8,9 +8,11 @@ a blend (the shot that has ended or not yet begun holds its last or first frame)
 video is not shortened.  A ``continue`` shot already starts on its predecessor's last frame,
 so it joins with a cut.
 
-Sound: ``per_shot`` keeps each shot's soundtrack under its own frames, with 20 ms fades at a
-cut (no click) and a fade out then in across a crossfade; ``continuous`` loops the first
-shot's soundtrack under the whole video with short crossfades at the loop points.
+Sound: ``per_shot`` keeps each shot's soundtrack under its own frames, crossing into the next
+in 20 ms at a cut (no click) and over the dissolve's length at a crossfade (each side extended
+past the join by its own sound mirrored, so there is no dip and nothing shifts);
+``continuous`` loops the first shot's soundtrack under the whole video with short crossfades
+at the loop points.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from reelway.media import previews
 from reelway.media import stitch as joins
 from reelway.media.encode import AUDIO_CHANNELS, AUDIO_RATE, Mp4Writer
 
-CUT_FADE_SAMPLES = AUDIO_RATE * 10 // 1000
-"""10 ms out and 10 ms in at a cut: 20 ms in all, too short to hear as a fade."""
+CUT_CROSS_SAMPLES = AUDIO_RATE * 20 // 1000
+"""At a cut the two soundtracks cross in 20 ms: no click, too short to hear as a fade."""
 LOOP_CROSSFADE_SAMPLES = AUDIO_RATE * 50 // 1000
 """Where a continuous soundtrack starts over, the end and the start overlap this long."""
 
@@ -191,37 +193,36 @@ def _soundtrack(
     bounds = _bounds(counts, fps)
     if mode == "continuous":
         return _looped(joins._audio(shots[0].video), bounds[-1])
-    last = len(shots) - 1
-    parts = []
-    for i, shot in enumerate(shots):
-        part = joins._fit(joins._audio(shot.video), bounds[i + 1] - bounds[i])
-        # Across a dissolve each side fades over its own half of it; a cut fades 10 ms each.
-        fade_in = _samples(blends[i] - blends[i] // 2, fps) if blends[i] else CUT_FADE_SAMPLES
-        fade_out = _samples(blends[i + 1] // 2, fps) if i < last and blends[i + 1] else None
-        parts.append(
-            _faded(
-                part,
-                fade_in if i else 0,
-                (CUT_FADE_SAMPLES if fade_out is None else fade_out) if i < last else 0,
-            )
-        )
-    return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+    parts = [
+        joins._fit(joins._audio(shot.video), bounds[i + 1] - bounds[i])
+        for i, shot in enumerate(shots)
+    ]
+    out = np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+    for i in range(1, len(shots)):
+        # Across a dissolve the sound crosses over its length too; a cut crosses in 20 ms.
+        before = _samples(blends[i] // 2, fps) if blends[i] else CUT_CROSS_SAMPLES // 2
+        after = _samples(blends[i] - blends[i] // 2, fps) if blends[i] else CUT_CROSS_SAMPLES // 2
+        _cross(out, bounds[i], parts[i - 1], parts[i], before, after)
+    return out
 
 
 def _samples(frames: int, fps: int) -> int:
     return frames * AUDIO_RATE // fps
 
 
-def _faded(samples: Samples, fade_in: int, fade_out: int) -> Samples:
-    """Equal-power fade in over the first and out over the last samples, in place."""
-    out = samples.copy()
-    n = min(fade_in, out.shape[1])
-    if n:
-        out[:, :n] *= np.sin(np.linspace(0.0, np.pi / 2, n, dtype=np.float32))
-    n = min(fade_out, out.shape[1])
-    if n:
-        out[:, -n:] *= np.cos(np.linspace(0.0, np.pi / 2, n, dtype=np.float32))
-    return out
+def _cross(out: Samples, join: int, old: Samples, new: Samples, before: int, after: int) -> None:
+    """An equal-power crossfade in place over ``before`` samples before ``join`` and
+    ``after`` past it.  Neither shot has sound on the other side of the join, so each is
+    extended by its own sound mirrored at the join: no dip, and nothing moves out of sync."""
+    before = min(before, old.shape[1], new.shape[1])
+    after = min(after, old.shape[1], new.shape[1])
+    n = before + after
+    if n == 0:
+        return
+    fading = np.concatenate([old[:, old.shape[1] - before :], old[:, ::-1][:, :after]], axis=1)
+    rising = np.concatenate([new[:, :before][:, ::-1], new[:, :after]], axis=1)
+    ramp = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)
+    out[:, join - before : join + after] = fading * np.cos(ramp) + rising * np.sin(ramp)
 
 
 def _looped(loop: Samples, total: int) -> Samples:
