@@ -22,10 +22,11 @@ from openai.types import Video
 
 from reelway.engines import base
 from reelway.engines.animatic.engine import AnimaticEngine
-from tests import backends, harness, media_checks
+from tests import backends, harness, media_checks, waiting
 from tests.acceptance.conftest import SERVER_ENV, finished, refused, sdk_client
 from tests.acceptance.test_longform import frames_of, steps
 from tests.fakes.openai import FakeOpenAI, Offer
+from tests.fakes.server import Outcome
 
 pytestmark = pytest.mark.slow
 
@@ -277,14 +278,15 @@ def far_provider(tmp_path: Path) -> Iterator[FakeOpenAI]:
     provider.close()
 
 
-def test_a_six_shot_storyboard_renders_on_two_engines_and_joins_in_place(
+def _two_engines(
     deployment: backends.Deployment,
     processes: list[harness.Process],
     far_provider: FakeOpenAI,
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "catalog.toml").write_text(E2E_CATALOG)
-    config = tmp_path / "engines.toml"
+    folder: Path,
+) -> harness.Server:
+    """A server whose ``tiny`` renders on the animatic and ``far`` on the fake provider."""
+    (folder / "catalog.toml").write_text(E2E_CATALOG)
+    config = folder / "engines.toml"
     config.write_text(
         f'[engines.remote]\ntype = "openai_compat"\nbase_url = "{far_provider.v1}"\n'
         f'api_key = "{FAR_KEY}"\n\n[models."far"]\nroute = ["remote"]\n'
@@ -292,13 +294,23 @@ def test_a_six_shot_storyboard_renders_on_two_engines_and_joins_in_place(
     env = {
         **SERVER_ENV,
         "REELWAY_WORKERS": "3",
-        "REELWAY_CATALOG": str(tmp_path / "catalog.toml"),
+        "REELWAY_CATALOG": str(folder / "catalog.toml"),
         "REELWAY_CONFIG": str(config),
         "REELWAY_STORYBOARD_POLL_SECONDS": "0.1",
         "REELWAY_REMOTE_POLL_SECONDS": "0.1",
     }
     server = harness.Server(deployment, env)
     processes.append(server)
+    return server
+
+
+def test_a_six_shot_storyboard_renders_on_two_engines_and_joins_in_place(
+    deployment: backends.Deployment,
+    processes: list[harness.Process],
+    far_provider: FakeOpenAI,
+    tmp_path: Path,
+) -> None:
+    server = _two_engines(deployment, processes, far_provider, tmp_path)
     key = server.create_key("six-shots")
     api = Api(server, key)
     with sdk_client(server, key) as sdk, api.http:
@@ -352,3 +364,69 @@ def test_a_six_shot_storyboard_renders_on_two_engines_and_joins_in_place(
     loudness = np.sqrt((chunks**2).mean(axis=1))
     quiet = int(loudness.argmin())
     assert loudness[quiet] >= 0.1 * level, f"no sound at {quiet * 0.05:.2f} s: {loudness[quiet]}"
+
+
+def test_a_failed_shot_fails_the_storyboard_and_its_retry_completes_it(
+    deployment: backends.Deployment,
+    processes: list[harness.Process],
+    far_provider: FakeOpenAI,
+    tmp_path: Path,
+) -> None:
+    server = _two_engines(deployment, processes, far_provider, tmp_path)
+    far_provider.next_outcome(Outcome("moderated", after=2.0))  # its first job, for good
+    key = server.create_key("retry")
+    api = Api(server, key)
+    shots = [
+        {"prompt": "A red kite over a beach", "seconds": "1"},
+        {"prompt": "far: a lighthouse", "seconds": "1", "model": "far"},
+        {"prompt": "The lighthouse at dusk", "seconds": "1", "transition": "continue"},
+    ]
+    with sdk_client(server, key) as sdk, api.http:
+        created = api.create({"model": "tiny", "size": "64x64", "shots": shots}).json()
+        failed = finished(sdk, created["id"])
+        assert failed.status == "failed" and failed.error is not None, failed
+        assert failed.error.code == "storyboard_shot_failed", failed.error
+        # Shot 0 (a second on the animatic) usually finished first and is kept; if it was
+        # still rendering, it was cancelled with the continue shot (and is retried with it).
+        listed = waiting.until(
+            lambda: api.shots(failed.id).json()["data"],
+            lambda found: all(s["status"] in ("completed", "failed") for s in found),
+            limit=60,
+            what="the shots to stop",
+        )
+        assert [s["status"] for s in listed][1:] == ["failed", "failed"], listed
+        assert listed[1]["error"]["code"] == "moderation_blocked", listed[1]
+        assert listed[2]["error"]["code"] == "cancelled", "the continue shot never started"
+        kept = listed[0]
+        if kept["status"] == "completed":  # a shot that succeeded is not retried
+            refused(api.retry(failed.id, 0), "shot_not_retryable", "index")
+
+        # The failed shot is retried with a new prompt, with the shots cancelled with it.
+        again = api.retry(failed.id, 1, {"prompt": "far: a lighthouse in fog"})
+        assert again.status_code == 200, again.text
+        assert again.json()["id"] == failed.id
+        assert again.json()["status"] in ("queued", "in_progress"), again.json()
+        done = finished(sdk, failed.id)
+        assert done.status == "completed", done.error
+        assert done.seconds == "3" and done.error is None
+        listed = api.shots(done.id).json()["data"]
+        assert [s["status"] for s in listed] == ["completed"] * 3, listed
+        assert listed[1]["prompt"] == "far: a lighthouse in fog"
+        if kept["status"] == "completed":
+            assert listed[0] == kept, "the finished shot was kept as it was, charged once"
+        assert far_provider.creates() == 2, "the failed shot once, its retry once"
+        facts = media_checks.decode_mp4(sdk.videos.download_content(done.id).read())
+        assert abs(facts.duration - 3) <= 0.1, facts.duration
+    assert server.terminate() == 0, server.output[-4000:]
+
+
+def test_a_storyboard_counts_as_one_request(server: harness.Server) -> None:
+    server.cli("projects", "create", "storyboard-rpm", "--rpm", "1")
+    once = Api(server, server.create_key("storyboard-rpm"))
+    with once.http:
+        first = once.create(_with())  # three shots, one request of the minute's one
+        assert first.status_code == 200, first.text
+        again = once.create(_with())
+        assert again.status_code == 429, again.text
+        assert again.json()["error"]["code"] == "rate_limit_requests_per_minute"
+        once.http.delete(f"/videos/{first.json()['id']}").raise_for_status()
