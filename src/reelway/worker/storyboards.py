@@ -134,7 +134,12 @@ async def _watch(
 ) -> str:
     poll = ctx.settings.storyboard_poll_seconds
     while True:
-        shots = await ctx.store.shots(parent.id)
+        try:
+            shots = await ctx.store.shots(parent.id)
+        except errors.DatabaseUnavailable:  # the lease covers a short outage: look again
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), poll)
+            continue
         if not shots:
             await _fail(ctx, parent, token, "The storyboard has no shots.")
             return "failed"
