@@ -116,6 +116,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
      "image_size_mismatch", "shots[1].input_reference.image_url"),
     ("image object with an unknown key", _shot(1, input_reference={"url": "x"}),
      "unknown_parameter", "shots[1].input_reference.url"),
+    ("blocked prompt", _shot(2, prompt="a soldier aiming a rifle across a field"),
+     "sentinel_block", "shots[2].prompt"),
     ("unknown character", _shot(0, characters=[{"id": "char_0123456789abcdef"}]),
      "character_not_found", "shots[0].characters[0].id"),
 ]  # fmt: skip
