@@ -132,6 +132,10 @@ REQUESTS: dict[str, str] = {
     "character_not_found": "No such character in the key's project (or it was deleted): "
     "check the id, and that the client uses a key of the project that made it.",
     "project_exists": "A project with this name exists: choose another name.",
+    "not_a_storyboard": "The id is a video but not a storyboard: use the storyboard's id "
+    "(a shot's video_id is a video of its own).",
+    "shot_not_retryable": "Only a failed or cancelled shot of a failed storyboard can be "
+    "retried: wait until the storyboard has failed (GET /v1/videos/{id}/shots shows each shot).",
     "unsupported_content_type": "Send application/json or multipart/form-data.",
     "request_too_large": "The body is over REELWAY_MAX_REQUEST_BYTES: send less, or raise "
     "the limit.",
