@@ -33,8 +33,10 @@ from reelway.media.encode import AUDIO_CHANNELS, AUDIO_RATE, Mp4Writer
 
 CUT_CROSS_SAMPLES = AUDIO_RATE * 20 // 1000
 """At a cut the two soundtracks cross in 20 ms: no click, too short to hear as a fade."""
-LOOP_CROSSFADE_SAMPLES = AUDIO_RATE * 50 // 1000
-"""Where a continuous soundtrack starts over, the end and the start overlap this long."""
+LOOP_CROSSFADE_SAMPLES = AUDIO_RATE // 2
+"""Where a continuous soundtrack starts over, the end and the start overlap this long (at
+most a quarter of the track): long enough to cover a track's own fade-out and fade-in (the
+animatic's are 50 ms and 300 ms), which a short crossfade left as a dip to ~20 % level."""
 
 Rgb = NDArray[np.uint8]
 Samples = NDArray[np.float32]
@@ -231,7 +233,7 @@ def _looped(loop: Samples, total: int) -> Samples:
         return np.zeros((AUDIO_CHANNELS, total), np.float32)
     out = loop
     while out.shape[1] < total:
-        overlap = min(LOOP_CROSSFADE_SAMPLES, loop.shape[1] // 2)
+        overlap = min(LOOP_CROSSFADE_SAMPLES, loop.shape[1] // 4)
         out = joins.join_audio(out, loop, crossfade=overlap)[
             :, : out.shape[1] + loop.shape[1] - overlap
         ]
