@@ -188,10 +188,10 @@ def test_retiming_keeps_the_length_and_never_drops_a_whole_part(
     frames: int, rate_in: Fraction | int, rate_out: int, expected: int
 ) -> None:
     given: Any = iter(range(frames))  # stand-ins for decoded frames
-    shown: list[Any] = list(stitch._retimed(given, Fraction(rate_in), Fraction(rate_out)))
+    shown: list[Any] = list(stitch.retimed(given, Fraction(rate_in), Fraction(rate_out)))
     assert (
         len(shown)
         == expected
-        == stitch._retimed_count(frames, Fraction(rate_in), Fraction(rate_out))
+        == stitch.retimed_count(frames, Fraction(rate_in), Fraction(rate_out))
     )
     assert shown == sorted(shown)  # in order, each input frame held or skipped

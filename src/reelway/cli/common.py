@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import httpx
 
 from reelway import config_file, errors, logs
 from reelway import settings as settings_module
@@ -138,3 +139,39 @@ def with_runtime(data_dir: Path | None, work: Callable[[Runtime], Awaitable[T]])
             await runtime.close()
 
     return run(main)
+
+
+# --------------------------------------------------------------------------- HTTP clients
+
+
+class GenerationFailed(click.ClickException):
+    """A video (or storyboard) the command waited for failed: exit code 1."""
+
+    exit_code = 1
+
+
+def api_root(base_url: str) -> str:
+    """The API root for a ``--base-url`` given with or without its ``/v1``."""
+    root = base_url.rstrip("/")
+    return root if urllib.parse.urlsplit(root).path else root + "/v1"
+
+
+def api_json(response: httpx.Response) -> dict[str, Any]:
+    """A JSON object answer, or the server's error (code, message, param, request id) as a
+    ClickException."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400:
+        error = (body or {}).get("error") if isinstance(body, dict) else None
+        request_id = response.headers.get("x-request-id", "-")
+        if isinstance(error, dict):
+            param = f" (param: {error.get('param')})" if error.get("param") else ""
+            message = f"[{error.get('code')}] {error.get('message')}{param}"
+        else:
+            message = f"HTTP {response.status_code}: {response.text[:200]}"
+        raise click.ClickException(f"{message} [request id {request_id}]")
+    if not isinstance(body, dict):
+        raise click.ClickException(f"unexpected answer from the server: {response.text[:200]}")
+    return body

@@ -12,22 +12,25 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 import httpx
 
 from reelway import errors, jobs
-from reelway.cli.common import config_option, data_dir_option, load_settings, run
+from reelway.cli.common import (
+    GenerationFailed,
+    api_json,
+    api_root,
+    config_option,
+    data_dir_option,
+    load_settings,
+    run,
+)
 from reelway.runtime import DEFAULT_PROJECT, Runtime
 from reelway.service import Caller, Upload
 from reelway.settings import Settings
 
 TERMINAL = ("completed", "failed")
-
-
-class GenerationFailed(click.ClickException):
-    exit_code = 1
 
 
 @click.command()
@@ -76,15 +79,10 @@ def generate(
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             raise click.UsageError("--base-url needs --api-key or OPENAI_API_KEY")
-        run(lambda: _remote(_api_root(base_url), key, params, upload, output))
+        run(lambda: _remote(api_root(base_url), key, params, upload, output))
     else:
         settings = load_settings(data_dir=data_dir, config=config)
         run(lambda: _embedded(settings, params, upload, output))
-
-
-def _api_root(base_url: str) -> str:
-    root = base_url.rstrip("/")
-    return root if urlsplit(root).path else root + "/v1"
 
 
 class _Bar:
@@ -128,12 +126,12 @@ async def _remote(
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=root, headers=headers, timeout=60) as client:
         files = {"input_reference": (image.filename, image.file)} if image else None
-        video = _json(await client.post("/videos", data=params, files=files))
+        video = api_json(await client.post("/videos", data=params, files=files))
         video_id = video["id"]
         click.echo(f"queued {video_id} ({video['model']}, {video['size']}, {video['seconds']}s)")
 
         async def fetch() -> tuple[str, int, jobs.JobError | None]:
-            current = _json(await client.get(f"/videos/{video_id}"))
+            current = api_json(await client.get(f"/videos/{video_id}"))
             error = current.get("error")
             return (
                 current["status"],
@@ -146,30 +144,11 @@ async def _remote(
         async with client.stream("GET", f"/videos/{video_id}/content") as response:
             if response.status_code != 200:
                 await response.aread()
-                _json(response)
+                api_json(response)
             with target.open("wb") as out:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)
     click.echo(f"saved {target}")
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 400:
-        error = (body or {}).get("error") if isinstance(body, dict) else None
-        request_id = response.headers.get("x-request-id", "-")
-        if isinstance(error, dict):
-            param = f" (param: {error.get('param')})" if error.get("param") else ""
-            message = f"[{error.get('code')}] {error.get('message')}{param}"
-        else:
-            message = f"HTTP {response.status_code}: {response.text[:200]}"
-        raise click.ClickException(f"{message} [request id {request_id}]")
-    if not isinstance(body, dict):
-        raise click.ClickException(f"unexpected answer from the server: {response.text[:200]}")
-    return body
 
 
 async def _embedded(

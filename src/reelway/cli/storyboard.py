@@ -23,8 +23,15 @@ import yaml  # type: ignore[import-untyped]
 
 from reelway import errors, storyboards
 from reelway.api import wire
-from reelway.cli.common import config_option, data_dir_option, load_settings, run
-from reelway.cli.generate import GenerationFailed, _api_root, _json
+from reelway.cli.common import (
+    GenerationFailed,
+    api_json,
+    api_root,
+    config_option,
+    data_dir_option,
+    load_settings,
+    run,
+)
 from reelway.runtime import DEFAULT_PROJECT, Runtime
 from reelway.service import Caller
 from reelway.settings import Settings
@@ -69,7 +76,7 @@ def storyboard(
         key = api_key or os.environ.get("OPENAI_API_KEY")
         if not key:
             raise click.UsageError("--base-url needs --api-key or OPENAI_API_KEY")
-        run(lambda: _remote(_api_root(base_url), key, body, output))
+        run(lambda: _remote(api_root(base_url), key, body, output))
     else:
         settings = load_settings(data_dir=data_dir, config=config)
         run(lambda: _embedded(settings, body, output))
@@ -225,17 +232,17 @@ class _Remote:
         self._client = client
 
     async def video(self, video_id: str) -> dict[str, Any]:
-        return _json(await self._client.get(f"/videos/{video_id}"))
+        return api_json(await self._client.get(f"/videos/{video_id}"))
 
     async def shots(self, video_id: str) -> list[dict[str, Any]]:
-        data = _json(await self._client.get(f"/videos/{video_id}/shots")).get("data")
+        data = api_json(await self._client.get(f"/videos/{video_id}/shots")).get("data")
         return list(data) if isinstance(data, list) else []
 
 
 async def _remote(root: str, key: str, body: dict[str, Any], output: Path | None) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=root, headers=headers, timeout=60) as client:
-        video = _json(await client.post("/videos/storyboards", json=body))
+        video = api_json(await client.post("/videos/storyboards", json=body))
         video_id = video["id"]
         announce(video, len(body.get("shots") or ()))
         live = sys.stdout.isatty()
@@ -244,7 +251,7 @@ async def _remote(root: str, key: str, body: dict[str, Any], output: Path | None
         async with client.stream("GET", f"/videos/{video_id}/content") as response:
             if response.status_code != 200:
                 await response.aread()
-                _json(response)
+                api_json(response)
             with target.open("wb") as out:
                 async for chunk in response.aiter_bytes():
                     out.write(chunk)

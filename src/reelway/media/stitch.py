@@ -70,7 +70,7 @@ class Stitched:
 
 
 @dataclass(frozen=True)
-class _Source:
+class SourceInfo:
     width: int
     height: int
     rate: Fraction
@@ -78,7 +78,7 @@ class _Source:
     """The container's frame count (0 when it does not say)."""
 
 
-def _describe(path: Path) -> _Source:
+def describe(path: Path) -> SourceInfo:
     with av.open(str(path)) as container:
         if not container.streams.video:
             raise ValueError(f"{path} has no video stream")
@@ -86,7 +86,7 @@ def _describe(path: Path) -> _Source:
         rate = stream.average_rate or stream.guessed_rate
         if not rate or rate <= 0:
             raise ValueError(f"{path} does not say its frame rate")
-        return _Source(
+        return SourceInfo(
             stream.codec_context.width,
             stream.codec_context.height,
             Fraction(rate),
@@ -100,7 +100,7 @@ def _count_packets(container: Any, stream: Any) -> int:
     return count or previews.frame_count(container, stream)
 
 
-def _frames(path: Path) -> Iterator[VideoFrame]:
+def decoded_frames(path: Path) -> Iterator[VideoFrame]:
     """Every decoded frame of the first video stream, in presentation order."""
     with av.open(str(path)) as container:
         if not container.streams.video:
@@ -117,7 +117,7 @@ def last_frame(video: Path, out_png: Path) -> tuple[int, int]:
     it still need decoding, so a straight pass is as fast and never off by one.
     """
     final: VideoFrame | None = None
-    for frame in _frames(video):
+    for frame in decoded_frames(video):
         final = frame
     if final is None:
         raise ValueError(f"{video} has no decodable video frames")
@@ -128,7 +128,7 @@ def last_frame(video: Path, out_png: Path) -> tuple[int, int]:
     return image.width, image.height
 
 
-def _audio(path: Path) -> Samples:
+def audio_samples(path: Path) -> Samples:
     """The first audio stream as (2, n) float32 at 48 kHz; empty when there is none."""
     chunks: list[Samples] = []
     with av.open(str(path)) as container:
@@ -145,7 +145,7 @@ def _audio(path: Path) -> Samples:
     return np.concatenate(chunks, axis=1)
 
 
-def _fit(samples: Samples, length: int) -> Samples:
+def fit_samples(samples: Samples, length: int) -> Samples:
     """Exactly ``length`` samples: cut the excess, or pad the end with silence."""
     if samples.shape[1] >= length:
         return samples[:, :length]
@@ -167,10 +167,10 @@ def join_audio(first: Samples, second: Samples, *, crossfade: int = CROSSFADE_SA
     ramp = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)
     blended = first[:, -n:] * np.cos(ramp) + second[:, :n] * np.sin(ramp)
     joined = np.concatenate([first[:, :-n], blended, second[:, n:]], axis=1)
-    return _fit(joined.astype(np.float32, copy=False), total)
+    return fit_samples(joined.astype(np.float32, copy=False), total)
 
 
-def _retimed(
+def retimed(
     frames: Iterator[VideoFrame], rate_in: Fraction, rate_out: Fraction
 ) -> Iterator[VideoFrame]:
     """``frames`` at ``rate_out``: each output frame is the input frame showing at its centre."""
@@ -188,8 +188,8 @@ def _retimed(
         yield last
 
 
-def _retimed_count(frames: int, rate_in: Fraction, rate_out: Fraction) -> int:
-    """How many frames ``_retimed`` yields for ``frames`` input frames."""
+def retimed_count(frames: int, rate_in: Fraction, rate_out: Fraction) -> int:
+    """How many frames ``retimed`` yields for ``frames`` input frames."""
     if rate_in == rate_out:
         return frames
     # Output frame j shows input floor((j + 1/2) * rate_in / rate_out): j < frames * ratio - 1/2.
@@ -228,25 +228,25 @@ def stitch(
     """
     if (thumbnail is None) != (spritesheet is None):
         raise ValueError("give both thumbnail and spritesheet, or neither")
-    head, tail = _describe(first), _describe(second)
+    head, tail = describe(first), describe(second)
     fps = max(1, round(head.rate))
     rate = Fraction(fps)
     width, height = head.width - head.width % 2, head.height - head.height % 2
     collector = (
         previews.PreviewCollector(
-            max(1, head.frames + _retimed_count(tail.frames, tail.rate, rate)), width, height
+            max(1, head.frames + retimed_count(tail.frames, tail.rate, rate)), width, height
         )
         if thumbnail is not None
         else None
     )
     first_count = head.frames
-    second_count = _retimed_count(tail.frames, tail.rate, rate)
+    second_count = retimed_count(tail.frames, tail.rate, rate)
     # Both soundtracks are fitted to their parts' frame counts up front, so the writer can
     # interleave sound with the frames as it goes (a streamable file).
     sound = join_audio(
-        _fit(_audio(first), first_count * AUDIO_RATE // fps),
-        _fit(
-            _audio(second),
+        fit_samples(audio_samples(first), first_count * AUDIO_RATE // fps),
+        fit_samples(
+            audio_samples(second),
             (first_count + second_count) * AUDIO_RATE // fps - first_count * AUDIO_RATE // fps,
         ),
     )
@@ -257,7 +257,7 @@ def stitch(
         writer.write_audio(sound)
         parts = ((0, first, head.rate), (1, second, tail.rate))
         for part, path, source_rate in parts:
-            for frame in _retimed(_frames(path), source_rate, rate):
+            for frame in retimed(decoded_frames(path), source_rate, rate):
                 prepared = _prepared(frame, width, height)
                 if collector is not None and collector.wants(index):
                     collector.add(index, _rgb(prepared))

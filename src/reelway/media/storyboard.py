@@ -85,10 +85,10 @@ def stitch(
     previews of the whole (given together) are collected while encoding."""
     if not shots:
         raise ValueError("a storyboard needs at least one shot")
-    sources = [joins._describe(shot.video) for shot in shots]
+    sources = [joins.describe(shot.video) for shot in shots]
     fps = max(1, round(sources[0].rate))
     rate = Fraction(fps)
-    counts = [joins._retimed_count(s.frames, s.rate, rate) for s in sources]
+    counts = [joins.retimed_count(s.frames, s.rate, rate) for s in sources]
     blends = [_blend_frames(shots, counts, i, fps) for i in range(len(shots))]
     sound = _soundtrack(shots, counts, fps, soundtrack, blends)
     collector = (
@@ -140,7 +140,7 @@ def _letterboxed(frame: VideoFrame, width: int, height: int) -> Rgb:
 
 def _video(
     shots: Sequence[Shot],
-    sources: Sequence[joins._Source],
+    sources: Sequence[joins.SourceInfo],
     rate: Fraction,
     blends: Sequence[int],
     width: int,
@@ -151,7 +151,7 @@ def _video(
     for part, (shot, source) in enumerate(zip(shots, sources, strict=True)):
         frames = (
             _letterboxed(frame, width, height)
-            for frame in joins._retimed(joins._frames(shot.video), source.rate, rate)
+            for frame in joins.retimed(joins.decoded_frames(shot.video), source.rate, rate)
         )
         blend = blends[part]
         head = [frame for _, frame in zip(range(blend - blend // 2), frames, strict=False)]
@@ -194,9 +194,9 @@ def _soundtrack(
     """The whole video's sound, exactly as long as its frames."""
     bounds = _bounds(counts, fps)
     if mode == "continuous":
-        return _looped(joins._audio(shots[0].video), bounds[-1])
+        return _looped(joins.audio_samples(shots[0].video), bounds[-1])
     parts = [
-        joins._fit(joins._audio(shot.video), bounds[i + 1] - bounds[i])
+        joins.fit_samples(joins.audio_samples(shot.video), bounds[i + 1] - bounds[i])
         for i, shot in enumerate(shots)
     ]
     out = np.concatenate(parts, axis=1).astype(np.float32, copy=False)
@@ -237,4 +237,4 @@ def _looped(loop: Samples, total: int) -> Samples:
         out = joins.join_audio(out, loop, crossfade=overlap)[
             :, : out.shape[1] + loop.shape[1] - overlap
         ]
-    return joins._fit(out, total)
+    return joins.fit_samples(out, total)
