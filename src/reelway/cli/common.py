@@ -21,6 +21,7 @@ from reelway.runtime import Runtime
 from reelway.settings import Settings
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 data_dir_option = click.option(
     "--data-dir",
@@ -148,6 +149,32 @@ class GenerationFailed(click.ClickException):
     """A video (or storyboard) the command waited for failed: exit code 1."""
 
     exit_code = 1
+
+
+def client_options(command: F) -> F:
+    """``-o/--output``, ``--base-url``, ``--api-key``, ``--data-dir`` and ``--config``: the
+    options of a command that makes a video, through a server or an embedded instance."""
+    for option in reversed(
+        (
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Where to write the MP4 (default VIDEO_ID.mp4).",
+            ),
+            click.option(
+                "--base-url", default=None, help="A Reelway server, e.g. http://127.0.0.1:8000/v1."
+            ),
+            click.option(
+                "--api-key", default=None, help="Key for --base-url (default $OPENAI_API_KEY)."
+            ),
+            data_dir_option,
+            config_option,
+        )
+    ):
+        command = option(command)
+    return command
 
 
 def api_root(base_url: str) -> str:

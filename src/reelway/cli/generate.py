@@ -21,8 +21,7 @@ from reelway.cli.common import (
     GenerationFailed,
     api_json,
     api_root,
-    config_option,
-    data_dir_option,
+    client_options,
     load_settings,
     run,
 )
@@ -45,17 +44,7 @@ TERMINAL = ("completed", "failed")
     default=None,
     help="Reference image used as the first frame (PNG, JPEG or WebP of exactly --size).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the MP4 (default VIDEO_ID.mp4).",
-)
-@click.option("--base-url", default=None, help="A Reelway server, e.g. http://127.0.0.1:8000/v1.")
-@click.option("--api-key", default=None, help="Key for --base-url (default $OPENAI_API_KEY).")
-@data_dir_option
-@config_option
+@client_options
 def generate(
     prompt: str,
     model: str | None,
