@@ -28,6 +28,7 @@ from reelway import (
     service,
     validation,
 )
+from reelway.policy import pricing
 from reelway.store.videos import KeyTaken, NewVideo, QueueLimitReached
 
 STORYBOARD_FIELDS = frozenset({"model", "size", "seed", "characters", "soundtrack", "shots"})
@@ -306,6 +307,51 @@ class Storyboards:
             finally:
                 for opened in checked.values():
                     opened.file.close()
+
+    async def preflight(self, caller: service.Caller, params: Mapping[str, Any]) -> dict[str, Any]:
+        """What a create with this body would meet, shot by shot, without creating, counting
+        or charging anything: the body is refused as a create refuses it, except that a
+        blocked prompt is flagged (as the single preflight flags it); each shot's report is
+        the single preflight's, so the two never disagree."""
+        videos = self.videos
+        board = parse(videos.catalog, params)
+        await self._characters(caller, board)
+        for shot in board.shots:
+            servable(shot, board.size, videos.engine_infos)
+        for shot in board.shots:
+            if shot.input_reference is not None:
+                with naming(shot.param):
+                    image = await videos.reference_image(
+                        shot.input_reference, shot.model, board.size
+                    )
+                if image is not None:
+                    image.file.close()
+        reports: list[dict[str, Any]] = []
+        for shot in board.shots:
+            ask = {"prompt": shot.prompt, "model": shot.model_name, "size": board.size}
+            with naming(shot.param):
+                report = await videos.preflight({**ask, "seconds": str(shot.seconds)})
+            report.pop("object")
+            reports.append({"index": shot.index, **report})
+        estimates = [r["estimate"] for r in reports]
+        return {
+            "object": "video.storyboard.preflight",
+            "model": board.model.name,
+            "size": board.size,
+            "seconds": str(board.seconds),
+            "shots": reports,
+            "moderation": {
+                "blocked": any(r["moderation"]["blocked"] for r in reports),
+                "shots": [r["index"] for r in reports if r["moderation"]["blocked"]],
+            },
+            "estimate": {
+                "credits": sum(e["credits"] for e in estimates),
+                "cost_usd": pricing.to_usd(
+                    sum(pricing.to_micros(e["cost_usd"]) for e in estimates)
+                ),
+                "relaxed": False,
+            },
+        }
 
     async def _characters(self, caller: service.Caller, board: Board) -> list[tuple[str, ...]]:
         """Each shot's character ids: its own ``characters`` (named in its prompt), else the

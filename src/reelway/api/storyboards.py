@@ -1,4 +1,5 @@
-"""The storyboard routes (Reelway's additions): create one, list its shots, retry a shot."""
+"""The storyboard routes (Reelway's additions): create one, preflight one, list its shots, retry
+a shot."""
 
 from __future__ import annotations
 
@@ -29,12 +30,22 @@ class StoryboardRoutes:
     def routes(self) -> list[Route]:
         return [
             Route("/v1/videos/storyboards", self.create, methods=["POST"]),
+            Route("/v1/videos/storyboards/preflight", self.preflight, methods=["POST"]),
             Route("/v1/videos/{video_id}/shots", self.shots, methods=["GET"]),
             Route("/v1/videos/{video_id}/shots/{index}/retry", self.retry, methods=["POST"]),
         ]
 
     async def create(self, request: Request) -> Response:
         return await self.videos.queue(request, self.storyboards.create)
+
+    async def preflight(self, request: Request) -> Response:
+        """Every shot's preflight and the storyboard's price; nothing created or counted."""
+        caller = await self.auth(request)
+        params = await forms.read_params(request, max_file_bytes=self.videos.max_file_bytes)
+        try:
+            return JsonResponse(await self.storyboards.preflight(caller, params))
+        finally:
+            forms.close_uploads(params)
 
     async def shots(self, request: Request) -> Response:
         caller = await self.auth(request)
