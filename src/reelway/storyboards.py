@@ -7,6 +7,8 @@ to ``VideoStore.insert_storyboard``: the parent video the user sees (no reservat
 own, ``seconds`` the total) and one ordinary job per shot, each with its own reservation.
 A ``continue`` shot waits (``jobs.WAITING_RUN_AT``) until a worker's storyboard coordinator
 releases it.  Every refusal of a shot's field names the shot: ``shots[3].seconds``.
+``POST /v1/videos/storyboards/preflight`` checks a body as a create and prices it shot by
+shot, creating nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from reelway import (
     service,
     validation,
 )
-from reelway.policy import pricing
 from reelway.store.videos import KeyTaken, NewVideo, QueueLimitReached
 
 STORYBOARD_FIELDS = frozenset({"model", "size", "seed", "characters", "soundtrack", "shots"})
@@ -346,9 +347,9 @@ class Storyboards:
             },
             "estimate": {
                 "credits": sum(e["credits"] for e in estimates),
-                "cost_usd": pricing.to_usd(
-                    sum(pricing.to_micros(e["cost_usd"]) for e in estimates)
-                ),
+                # prices are whole micro-dollars: the sum without float dust (1.6, not
+                # 1.6000000000000003)
+                "cost_usd": round(sum(e["cost_usd"] for e in estimates), 6),
                 "relaxed": False,
             },
         }
