@@ -20,7 +20,8 @@ from tests import backends, harness
 
 SHOTS = 10
 WORKERS = 2
-KILL_EVERY_SECONDS = 1.5
+KILL_AFTER_SHOTS = (0, 3, 6)
+"""A worker is killed while a shot renders: at once, then after 3 and 6 shots are done."""
 LIMIT_SECONDS = 150
 TRANSITIONS = ("cut", "crossfade", "continue")
 
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.slow
 def _tiny_catalog(path: Path) -> Path:
     path.write_text(
         '[credits_per_second]\n"480p" = 4\n"720p" = 16\n"1080p" = 40\n'
-        '[models."tiny"]\nsizes = ["64x64"]\nseconds = [4]\ndefault_size = "64x64"\n'
+        '[models."tiny"]\nsizes = ["256x144"]\nseconds = [4]\ndefault_size = "256x144"\n'
         'default_seconds = 4\ncapabilities = ["image_input"]\nroute = ["animatic"]\n'
         '[models."tiny".price_per_second]\n"480p" = 0.01\n'
     )
@@ -60,7 +61,7 @@ def test_killing_workers_mid_storyboard_loses_and_repeats_nothing(
         {"prompt": f"shot {n}: a lighthouse", "seconds": "4", "transition": TRANSITIONS[n % 3]}
         for n in range(SHOTS)
     ]
-    body = {"model": "tiny", "size": "64x64", "soundtrack": "per_shot", "shots": shots}
+    body = {"model": "tiny", "size": "256x144", "soundtrack": "per_shot", "shots": shots}
     with httpx.Client(base_url=api.base_url, headers=auth, timeout=30) as client:
         made = client.post("/videos/storyboards", json=body)
         assert made.status_code == 200, made.text
@@ -74,20 +75,26 @@ def test_killing_workers_mid_storyboard_loses_and_repeats_nothing(
         workers = [start_worker() for _ in range(WORKERS)]
         rng = random.Random(11)
         kills = 0
+        # Kill by progress, not by the clock: a fast machine finishes ten small shots
+        # before a timer fires twice.  A worker dies while a shot is rendering, at the
+        # start and again once some shots are done (its coordinator, perhaps, too).
+        milestones = list(KILL_AFTER_SHOTS)
         started = time.monotonic()
-        next_kill = started + KILL_EVERY_SECONDS
         while True:
             video = client.get(f"/videos/{board}").json()
             if video["status"] in ("completed", "failed"):
                 break
             assert time.monotonic() - started < LIMIT_SECONDS, video
-            if time.monotonic() >= next_kill:
+            listed = client.get(f"/videos/{board}/shots").json()["data"]
+            done = sum(1 for s in listed if s["status"] == "completed")
+            rendering = any(s["status"] == "in_progress" for s in listed)
+            if milestones and done >= milestones[0] and rendering:
+                milestones.pop(0)
                 victim = rng.randrange(WORKERS)
                 workers[victim].kill()
                 kills += 1
                 workers[victim] = start_worker()
-                next_kill = time.monotonic() + KILL_EVERY_SECONDS
-            time.sleep(0.1)
+            time.sleep(0.05)
         for worker in workers:
             assert worker.terminate() == 0
         assert video["status"] == "completed", video
