@@ -6,6 +6,7 @@ The pipelines are built once per module (``tests.tiny_models``) and loaded with
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
@@ -19,7 +20,7 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from reelway import catalog, errors
+from reelway import catalog, errors, jobs
 from reelway.catalog import Capability
 from reelway.engines import base, registry
 from reelway.engines.diffusers.engine import DiffusersEngine
@@ -328,6 +329,8 @@ def test_out_of_memory_is_reported_and_the_engine_renders_again(
         ({"fps": 500}, "fps must be at most 120"),
         ({"segment_frames": 3}, "segment_frames must be at least 5"),
         ({"guidance": 99}, "guidance must be between 0 and 30"),
+        ({"remix_strength": 0}, "remix_strength must be above 0 and at most 1"),
+        ({"remix_strength": "half"}, "remix_strength must be a number"),
     ],
 )
 def test_bad_options_are_refused(
@@ -354,7 +357,16 @@ def test_a_folder_that_is_not_a_model_is_refused_by_name(tmp_path: Path) -> None
     ("family", "capabilities", "seconds"),
     [
         ("wan-i2v", {Capability.IMAGE_INPUT, Capability.NEGATIVE_PROMPT}, None),
-        ("ltx", {Capability.IMAGE_INPUT, Capability.NEGATIVE_PROMPT}, None),
+        (
+            "ltx",
+            {
+                Capability.IMAGE_INPUT,
+                Capability.NEGATIVE_PROMPT,
+                Capability.REMIX,
+                Capability.EDITS,
+            },
+            None,
+        ),
         ("wan", {Capability.NEGATIVE_PROMPT}, frozenset(range(1, 6))),
     ],
 )
@@ -389,3 +401,58 @@ def test_the_text_only_family_refuses_an_image_and_a_long_video_before_loading(
     output, result = render(engine, tmp_path, request(seconds=1))
     assert probe.probe(output.video).frames == result.frames == 16
     assert len(loads) == 1
+
+
+# ----------------------------------------------------------------------------- video to video
+
+
+def _frames(path: Path) -> NDArray[np.float32]:
+    import av
+
+    with av.open(str(path)) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)]).astype(
+            np.float32
+        )
+
+
+@pytest.mark.parametrize("kind", [jobs.JobKind.REMIX, jobs.JobKind.EDIT])
+def test_ltx_remakes_a_video_from_its_frames(
+    resident: dict[str, DiffusersEngine], tmp_path: Path, kind: jobs.JobKind
+) -> None:
+    """A remix or edit on LTX runs its video-to-video pipeline on the source's frames: the
+    result is exactly the size and length asked for, and it depends on the source (another
+    source, same prompt and seed, gives other frames), not only on the prompt."""
+    engine = resident["ltx"]
+    first, _ = render(engine, tmp_path, request(seed=1), "first")
+    other, _ = render(engine, tmp_path, request(seed=2), "other")
+    made: list[NDArray[np.float32]] = []
+    for name, source in (("from-first", first), ("from-other", other)):
+        remake = dataclasses.replace(
+            request(seed=9), prompt="a blue fox in the snow", kind=kind, source_video=source.video
+        )
+        seen: list[int] = []
+        output = local_outputs(tmp_path, name)
+        result = engine.render(remake, output, seen.append)
+        facts = probe.probe(output.video)
+        assert (facts.width, facts.height) == SIZE and abs(facts.duration - 2) < 0.01
+        assert result.details["remade_from"] == "video"
+        assert result.details["strength"] == engine.remix_strength
+        assert seen[-1] == 100 and seen == sorted(seen)
+        made.append(_frames(output.video))
+    assert float(np.abs(made[0] - made[1]).mean()) > 1.0, "the source made no difference"
+
+
+def test_a_family_without_video_to_video_refuses_a_remix_before_loading(
+    models: dict[str, Path], tmp_path: Path, loads: list[Any]
+) -> None:
+    engine = create(models["wan-i2v"])
+    source, _ = render(create(models["ltx"]), tmp_path, request(), "source")
+    loads.clear()
+    remix = dataclasses.replace(request(), kind=jobs.JobKind.REMIX, source_video=source.video)
+    with pytest.raises(errors.EngineRuntimeError, match="makes new videos only"):
+        engine.render(remix, local_outputs(tmp_path, "remix"), lambda _: None)
+    ltx = create(models["ltx"])
+    missing = dataclasses.replace(request(), kind=jobs.JobKind.REMIX)
+    with pytest.raises(errors.AssetsMissing):
+        ltx.render(missing, local_outputs(tmp_path, "missing"), lambda _: None)
+    assert loads == [], "a request it cannot serve must not load the model"

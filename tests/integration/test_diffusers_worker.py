@@ -27,9 +27,14 @@ def wan_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tiny_models.build_wan22(tmp_path_factory.mktemp("models") / "wan")
 
 
+@pytest.fixture(scope="module")
+def ltx_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_models.build_ltx(tmp_path_factory.mktemp("models") / "ltx")
+
+
 @pytest.fixture
 async def runtime(
-    tmp_path: Path, deployment: Deployment, wan_folder: Path
+    tmp_path: Path, deployment: Deployment, wan_folder: Path, ltx_folder: Path
 ) -> AsyncIterator[Runtime]:
     catalog = tmp_path / "catalog.toml"
     catalog.write_text(
@@ -37,10 +42,15 @@ async def runtime(
         '[models."wan-tiny"]\nsizes = ["160x90", "96x96"]\nseconds = [2, 4]\n'
         'default_size = "160x90"\ndefault_seconds = 2\ncapabilities = ["image_input"]\n'
         'route = ["wan"]\n[models."wan-tiny".price_per_second]\n"480p" = 0.01\n'
+        '[models."ltx-tiny"]\nsizes = ["160x90"]\nseconds = [2]\ndefault_size = "160x90"\n'
+        'default_seconds = 2\ncapabilities = ["remix", "edits"]\nroute = ["ltx"]\n'
+        '[models."ltx-tiny".price_per_second]\n"480p" = 0.01\n'
     )
     config = tmp_path / "reelway.toml"
     config.write_text(
         f'[engines.wan]\ntype = "diffusers"\nmodel_path = "{wan_folder}"\ndevice = "cpu"\n'
+        f'native_size = "64x32"\nsteps = 2\nfps = {FPS}\n'
+        f'[engines.ltx]\ntype = "diffusers"\nmodel_path = "{ltx_folder}"\ndevice = "cpu"\n'
         f'native_size = "64x32"\nsteps = 2\nfps = {FPS}\n'
     )
     settings = settings_module.from_env(
@@ -98,3 +108,26 @@ async def test_videos_record_how_the_open_model_made_them_and_load_it_once(
     assert two.rendered_with["load_seconds"] == 0
     shown = wire.video(two)
     assert shown["rendered_with"] == two.rendered_with and shown["size"] == "96x96"
+
+
+async def test_a_remix_on_ltx_is_a_real_video_to_video_remix(runtime: Runtime) -> None:
+    """LTX has a video-to-video pipeline: a remix of its video is remade from the source's
+    frames (not rendered as a new generation), and the video says how."""
+    project, _ = await runtime.keys.ensure_project("open-remix")
+    caller = Caller(project_id=project.id, key_id="k")
+    worker = runtime.worker(1)
+    await worker.start()
+    try:
+        made = await runtime.service.create(caller, {"prompt": "a fox", "model": "ltx-tiny"})
+        (source,) = await _finished(runtime, [made.video.id])
+        assert source.status is jobs.JobStatus.SUCCEEDED, source.error
+        asked = await runtime.service.remix(caller, source.id, {"prompt": "a fox at night"})
+        (remix,) = await _finished(runtime, [asked.video.id])
+    finally:
+        await worker.stop(5)
+    assert remix.status is jobs.JobStatus.SUCCEEDED, remix.error
+    assert remix.rendered_as is None  # a real remix, not a fresh generation
+    assert remix.rendered_with is not None
+    assert remix.rendered_with["remade_from"] == "video"
+    assert remix.rendered_with["model"] == "ltx"
+    assert wire.video(remix)["remixed_from_video_id"] == source.id

@@ -202,3 +202,14 @@ def api_json(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise click.ClickException(f"unexpected answer from the server: {response.text[:200]}")
     return body
+
+
+async def download(client: httpx.AsyncClient, video_id: str, target: Path) -> None:
+    """A finished video's MP4 into ``target``, streamed; the server's error otherwise."""
+    async with client.stream("GET", f"/videos/{video_id}/content") as response:
+        if response.status_code != 200:
+            await response.aread()
+            api_json(response)
+        with target.open("wb") as out:
+            async for chunk in response.aiter_bytes():
+                out.write(chunk)

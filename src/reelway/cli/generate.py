@@ -22,6 +22,7 @@ from reelway.cli.common import (
     api_json,
     api_root,
     client_options,
+    download,
     load_settings,
     run,
 )
@@ -130,13 +131,7 @@ async def _remote(
 
         await _poll(fetch, 0.5)
         target = output or Path(f"{video_id}.mp4")
-        async with client.stream("GET", f"/videos/{video_id}/content") as response:
-            if response.status_code != 200:
-                await response.aread()
-                api_json(response)
-            with target.open("wb") as out:
-                async for chunk in response.aiter_bytes():
-                    out.write(chunk)
+        await download(client, video_id, target)
     click.echo(f"saved {target}")
 
 

@@ -28,6 +28,7 @@ from reelway.cli.common import (
     api_json,
     api_root,
     client_options,
+    download,
     load_settings,
     run,
 )
@@ -237,13 +238,7 @@ async def _remote(root: str, key: str, body: dict[str, Any], output: Path | None
         live = sys.stdout.isatty()
         await follow(_Remote(client), video_id, Display(live), POLL_SECONDS)
         target = output or Path(f"{video_id}.mp4")
-        async with client.stream("GET", f"/videos/{video_id}/content") as response:
-            if response.status_code != 200:
-                await response.aread()
-                api_json(response)
-            with target.open("wb") as out:
-                async for chunk in response.aiter_bytes():
-                    out.write(chunk)
+        await download(client, video_id, target)
     click.echo(f"saved {target}")
 
 

@@ -99,6 +99,7 @@ class DiffusersEngine:
         fps: int | None = None,
         segment_frames: int | None = None,
         pin_first_frame: bool = True,
+        remix_strength: float = 0.6,
     ) -> None:
         """Checks every option and reads the folder's ``model_index.json``; loads nothing."""
         self.name = name
@@ -160,6 +161,12 @@ class DiffusersEngine:
                 f"got {segment_frames}"
             )
         self.pin_first_frame = bool(pin_first_frame)
+        if isinstance(remix_strength, bool) or not isinstance(remix_strength, int | float):
+            raise ValueError(f"remix_strength must be a number, got {remix_strength!r}")
+        if not 0 < remix_strength <= 1:
+            raise ValueError(f"remix_strength must be above 0 and at most 1, got {remix_strength}")
+        self.remix_strength = float(remix_strength)
+        """How far a remix or edit may move from its source (0 keeps it, 1 ignores it)."""
         self._loaded: Loaded | None = None
 
     # ------------------------------------------------------------------ what it can do
@@ -232,10 +239,15 @@ class DiffusersEngine:
     ) -> base.RenderResult:
         """Generate, scale and encode; ``progress`` is called after every denoising step
         and may raise to stop the render there."""
-        if request.kind is not jobs.JobKind.GENERATE:
+        remake = request.kind in REMAKES
+        if (remake and self.family.video_to_video is None) or (
+            not remake and request.kind is not jobs.JobKind.GENERATE
+        ):
             raise errors.EngineRuntimeError(
                 f"the {self.family.name} engine makes new videos only, not a {request.kind}"
             )
+        if remake and request.source_video is None:
+            raise errors.AssetsMissing("The source video's file is missing.")
         encode.check_size(request.width, request.height)
         if request.input_image is not None and self.family.image_to_video is None:
             raise errors.EngineRuntimeError(
@@ -243,6 +255,9 @@ class DiffusersEngine:
                 "it cannot start from an input image"
             )
         plan = self.plan(request.width, request.height, request.seconds)  # refuse before loading
+        source = (
+            _source_frames(request.source_video, plan) if remake and request.source_video else None
+        )
         progress(0)
         began = time.monotonic()
         loading = self._loaded is None
@@ -250,7 +265,9 @@ class DiffusersEngine:
         load_seconds = round(time.monotonic() - began, 3) if loading else 0.0
         start = _reference(request.input_image, plan) if request.input_image else None
         try:
-            frames, seconds_denoising = self._denoise(loaded, request, plan, start, progress)
+            frames, seconds_denoising = self._denoise(
+                loaded, request, plan, start, progress, source
+            )
         except _OutOfMemory:
             raise errors.EngineOutOfMemory(
                 f"The {self.family.name} model ran out of memory on {loaded.device} making "
@@ -269,15 +286,20 @@ class DiffusersEngine:
                 path.unlink(missing_ok=True)
             raise
         steps_done = plan.steps * len(plan.segments)
-        details = plan.as_details() | {
-            "model": self.family.name,
-            "device": loaded.device,
-            "seed": request.seed,
-            "load_seconds": load_seconds,
-            "steps_per_second": round(steps_done / seconds_denoising, 3)
-            if seconds_denoising > 0
-            else None,
-        }
+        remade = {"remade_from": "video", "strength": self.remix_strength} if remake else {}
+        details = (
+            plan.as_details()
+            | remade
+            | {
+                "model": self.family.name,
+                "device": loaded.device,
+                "seed": request.seed,
+                "load_seconds": load_seconds,
+                "steps_per_second": round(steps_done / seconds_denoising, 3)
+                if seconds_denoising > 0
+                else None,
+            }
+        )
         memory = loaded.memory_bytes()
         if memory is not None:
             details["memory_bytes"] = memory
@@ -296,16 +318,27 @@ class DiffusersEngine:
         plan: Plan,
         start: Image.Image | None,
         progress: base.ProgressCallback,
+        source: list[Image.Image] | None = None,
     ) -> tuple[NDArray[np.uint8], float]:
-        """Every segment's frames, joined and trimmed to the plan; and the seconds spent."""
+        """Every segment's frames, joined and trimmed to the plan; and the seconds spent.
+
+        A remake (``source``: the source video's frames on the plan's timeline) gives each
+        segment its own stretch of the source instead of the previous segment's last frame.
+        """
         from reelway.engines.diffusers.pipeline import OutOfMemory
 
         total = plan.steps * len(plan.segments)
         made: list[NDArray[np.uint8]] = []
         spent = 0.0
         loaded.reset_peak()
+        position = 0  # where the segment starts on the timeline (segments share a frame)
         for number, count in enumerate(plan.segments):
             done_before = number * plan.steps
+            stretch = None
+            if source is not None:
+                last = len(source) - 1
+                stretch = [source[min(last, position + k)] for k in range(count)]
+            position += count - 1
 
             def on_step(step: int, done_before: int = done_before) -> None:
                 progress(DENOISE_SHARE * (done_before + step) // total)
@@ -322,8 +355,10 @@ class DiffusersEngine:
                     steps=plan.steps,
                     guidance=self.guidance,
                     seed=request.seed + number,
-                    image=start,
+                    image=None if stretch is not None else start,
                     on_step=on_step,
+                    source=stretch,
+                    strength=self.remix_strength,
                 )
             except OutOfMemory:
                 raise _OutOfMemory() from None
@@ -357,6 +392,45 @@ class DiffusersEngine:
 
 class _OutOfMemory(Exception):
     pass
+
+
+REMAKES = frozenset({jobs.JobKind.REMIX, jobs.JobKind.EDIT})
+"""Kinds made from a source video (video to video), where the family has a pipeline for it."""
+
+
+def _source_frames(path: Path, plan: Plan) -> list[Image.Image]:
+    """The source video's frames on the plan's timeline (the frame showing at each output
+    frame's time, the last one held), at the native size it is generated at."""
+    import av
+
+    times = [k / plan.fps for k in range(plan.frames + len(plan.segments))]
+    found: list[Image.Image] = []
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            rate = float(stream.average_rate or plan.fps)
+            decoded = container.decode(stream)
+            current: Any = None
+            index = -1
+            for moment in times:
+                wanted = int(moment * rate + 1e-6)
+                while index < wanted:
+                    frame = next(decoded, None)
+                    if frame is None:
+                        break
+                    current, index = frame, index + 1
+                if current is None:
+                    break
+                found.append(
+                    current.to_image()
+                    .convert("RGB")
+                    .resize((plan.width, plan.height), Image.Resampling.LANCZOS)
+                )
+    except (OSError, ValueError, av.FFmpegError) as exc:
+        raise errors.EngineRuntimeError(f"the source video cannot be read: {exc}") from exc
+    if not found:
+        raise errors.EngineRuntimeError("the source video has no frames")
+    return found
 
 
 def _reference(path: Path, plan: Plan) -> Image.Image:

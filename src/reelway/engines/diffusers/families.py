@@ -45,12 +45,19 @@ class Family:
     dtype: str
     negative_prompt: str
     """Used when the request gives none (the model cards' own)."""
+    video_to_video: str | None = None
+    """The pipeline class that remakes a video under a new prompt, keeping its motion and
+    layout (remix and edits); None when the family has none that this engine can drive."""
+    video_strength: str = "strength"
+    """That pipeline's argument for how far the result may move from the source (0..1)."""
 
     @property
     def capabilities(self) -> frozenset[Capability]:
         found = {Capability.NEGATIVE_PROMPT}
         if self.image_to_video is not None:
             found.add(Capability.IMAGE_INPUT)
+        if self.video_to_video is not None:
+            found |= {Capability.REMIX, Capability.EDITS}
         return frozenset(found)
 
     @property
@@ -114,6 +121,8 @@ FAMILIES: Mapping[str, Family] = {
         guidance=3.0,
         dtype="bfloat16",
         negative_prompt="worst quality, inconsistent motion, blurry, jittery, distorted",
+        video_to_video="LTXConditionPipeline",
+        video_strength="denoise_strength",
     ),
 }
 

@@ -12,6 +12,7 @@ import contextlib
 import gc
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,11 @@ class Loaded:
             image_class = getattr(diffusers, self.family.image_to_video)
             self.image = image_class.from_pipe(self.text)
             self.image.set_progress_bar_config(disable=True)
+        self.video: Any = None
+        if self.family.video_to_video is not None:
+            video_class = getattr(diffusers, self.family.video_to_video)
+            self.video = video_class.from_pipe(self.text)
+            self.video.set_progress_bar_config(disable=True)
         if options.compile:
             compile_blocks = getattr(self.text.transformer, "compile_repeated_blocks", None)
             if compile_blocks is not None:
@@ -145,6 +151,8 @@ class Loaded:
         seed: int,
         image: Image.Image | None,
         on_step: Callable[[int], None],
+        source: list[Image.Image] | None = None,
+        strength: float = 0.6,
     ) -> NDArray[np.uint8]:
         """One segment, ``frames`` x ``height`` x ``width`` x 3 RGB.
 
@@ -153,8 +161,11 @@ class Loaded:
         same noise on any device, so the same request gives the same frames on one device.
         """
         pipe = self.text if image is None else self.image
+        if source is not None:
+            pipe = self.video
         if pipe is None:
-            raise ValueError(f"the {self.family.name} family cannot start from an image")
+            wanted = "remake a video" if source is not None else "start from an image"
+            raise ValueError(f"the {self.family.name} family cannot {wanted}")
 
         def step_end(_pipe: Any, index: int, _timestep: Any, values: dict[str, Any]) -> Any:
             on_step(index + 1)
@@ -172,11 +183,17 @@ class Loaded:
             "output_type": "np",
             "callback_on_step_end": step_end,
         }
-        if image is not None:
+        if source is not None:
+            arguments["video"] = source
+            arguments[self.family.video_strength] = strength
+        elif image is not None:
             arguments["image"] = image
         if self.family.name == "ltx":
             arguments["frame_rate"] = fps
-        with self._out_of_memory_freed():
+        with self._out_of_memory_freed(), warnings.catch_warnings():
+            # diffusers' LTX condition pipeline hands a tensor to np.array (numpy 2 warns);
+            # the model stack's own deprecation noise is not the job's business.
+            warnings.filterwarnings("ignore", message=r"__array__ implementation doesn't accept")
             result = pipe(**arguments)
         video = np.asarray(result.frames[0])
         del result
