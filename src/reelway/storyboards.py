@@ -14,6 +14,7 @@ shot, creating nothing.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -221,6 +222,10 @@ def _transition(value: Any, previous: Shot | None) -> str:
     return str(value)
 
 
+_DECIMAL = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3})?")
+"""A number as a form field carries it: short, plain decimal (no exponent, no sign)."""
+
+
 def _crossfade(value: Any, transition: str, seconds: int, previous: Shot | None) -> float:
     """A crossfade's length: more than 0, at most half the shorter of the two shots."""
     if transition != "crossfade":
@@ -232,6 +237,8 @@ def _crossfade(value: Any, transition: str, seconds: int, previous: Shot | None)
         return 0.0
     if value is None:
         value = DEFAULT_CROSSFADE_SECONDS
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        value = float(value)  # a multipart form's field: "0.5"
     assert previous is not None  # the first shot is a cut
     longest = min(seconds, previous.seconds) / 2
     number = isinstance(value, int | float) and not isinstance(value, bool)

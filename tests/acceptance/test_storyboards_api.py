@@ -10,15 +10,18 @@ The end-to-end storyboard (rendered, stitched and decoded) is ``test_a_six_shot_
 from __future__ import annotations
 
 import base64
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 import numpy as np
 import openai
 import pytest
 from openai.types import Video
+from PIL import Image
 
 from reelway.engines import base
 from reelway.engines.animatic.engine import AnimaticEngine
@@ -435,3 +438,53 @@ def test_a_storyboard_counts_as_one_request(server: harness.Server) -> None:
         assert again.status_code == 429, again.text
         assert again.json()["error"]["code"] == "rate_limit_requests_per_minute"
         once.http.delete(f"/videos/{first.json()['id']}").raise_for_status()
+
+
+def _multipart(parts: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Form parts in this order (httpx sends plain ``data`` fields before files, which would
+    move a shot's image away from the shot its ``shots[][…]`` fields describe)."""
+    return [(name, value if isinstance(value, tuple) else (None, value)) for name, value in parts]
+
+
+def test_a_multipart_storyboard_carries_a_shots_uploaded_image(
+    server: harness.Server, api: Api
+) -> None:
+    """A shot with an uploaded image comes as multipart/form-data, in the SDKs' bracket
+    notation (``shots[][prompt]``): the image starts that shot, and form fields such as
+    ``crossfade_seconds`` arrive as strings and are read as numbers."""
+    color = (200, 80, 40)
+    png = media_checks.solid_image(720, 1280, "PNG", color)
+    parts = [
+        ("model", "sora-2"),
+        ("size", "720x1280"),
+        ("seed", "5"),
+        ("shots[][prompt]", "A red door in a lighthouse wall"),
+        ("shots[][seconds]", "4"),
+        ("shots[][input_reference]", ("door.png", png, "image/png")),
+        ("shots[][prompt]", "Gulls over the lighthouse"),
+        ("shots[][seconds]", "4"),
+        ("shots[][transition]", "crossfade"),
+        ("shots[][crossfade_seconds]", "0.4"),
+    ]
+    made = api.http.post("/videos/storyboards", files=_multipart(parts))
+    assert made.status_code == 200, made.text
+    board = made.json()
+    assert board["seconds"] == "8" and board["size"] == "720x1280"
+    shots = api.shots(board["id"]).json()["data"]
+    assert [s["transition"] for s in shots] == ["cut", "crossfade"]
+    with sdk_client(server, api.http.headers["Authorization"][7:]) as sdk:
+        video = finished(sdk, board["id"])
+        assert video.status == "completed", video.error
+        data = sdk.videos.download_content(video.id).read()
+    with av.open(io.BytesIO(data)) as container:
+        first = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(np.float32)
+    expected = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
+    assert float(np.abs(first - expected).mean()) < 12, "the upload starts its shot"
+
+    # A form number that is not one is refused by name, as in JSON.
+    bad = [(n, "0.4 s" if n.endswith("[crossfade_seconds]") else v) for n, v in parts]
+    refused(
+        api.http.post("/videos/storyboards", files=_multipart(bad)),
+        "invalid_value",
+        "shots[1].crossfade_seconds",
+    )
