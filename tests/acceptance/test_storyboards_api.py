@@ -476,7 +476,7 @@ def test_a_multipart_storyboard_carries_a_shots_uploaded_image(
         video = finished(sdk, board["id"])
         assert video.status == "completed", video.error
         data = sdk.videos.download_content(video.id).read()
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         first = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(np.float32)
     expected = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
     assert float(np.abs(first - expected).mean()) < 12, "the upload starts its shot"
