@@ -81,7 +81,9 @@ BAD: list[tuple[str, dict[str, Any], type[errors.ReelwayError], str]] = [
      "shots[1].crossfade_seconds"),
     ("crossfade over half the shorter shot", _shot(1, crossfade_seconds=2.5),
      errors.InvalidValue, "shots[1].crossfade_seconds"),
-    ("crossfade a string", _shot(1, crossfade_seconds="1"), errors.InvalidValue,
+    ("crossfade a word", _shot(1, crossfade_seconds="1 s"), errors.InvalidValue,
+     "shots[1].crossfade_seconds"),
+    ("crossfade in exponent form", _shot(1, crossfade_seconds="1e0"), errors.InvalidValue,
      "shots[1].crossfade_seconds"),
     ("crossfade true", _shot(1, crossfade_seconds=True), errors.InvalidValue,
      "shots[1].crossfade_seconds"),
@@ -129,6 +131,9 @@ def test_a_valid_storyboard_is_planned_as_asked() -> None:
     assert defaults.seed is None
     widest = _shot(1, crossfade_seconds=2)  # half of the 4 s shot before it
     assert storyboards.parse(MODELS, widest).shots[1].crossfade_seconds == 2.0
+    # A multipart form sends numbers as text: a plain decimal is read as one.
+    typed = _shot(1, crossfade_seconds="1.25")
+    assert storyboards.parse(MODELS, typed).shots[1].crossfade_seconds == 1.25
 
 
 def test_a_continue_shot_needs_an_engine_that_takes_an_image() -> None:
