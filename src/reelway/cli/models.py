@@ -71,9 +71,7 @@ def _family(folder: Path, pipeline: str | None) -> Family:
         raise click.ClickException(
             f"{folder} holds a {found!r} model (model_index.json), not {pipeline!r}"
         )
-    from reelway.engines.diffusers.pipeline import missing_parts  # imports torch
-
-    missing = missing_parts(folder)
+    missing = families.missing_parts(folder)
     if missing:
         raise click.ClickException(f"{folder} is incomplete; missing: " + ", ".join(missing))
     return FAMILIES[pipeline or found or ""]

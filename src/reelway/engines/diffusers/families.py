@@ -146,6 +146,24 @@ def read_model_index(folder: Path) -> dict[str, Any]:
     return found
 
 
+def missing_parts(folder: Path) -> list[str]:
+    """The components ``model_index.json`` names whose folder or weights are absent."""
+    missing: list[str] = []
+    for name, spec in read_model_index(folder).items():
+        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
+            continue
+        part = folder / name
+        if not part.is_dir():
+            missing.append(f"{name}/ (the {spec[1]} component)")
+            continue
+        if name in ("scheduler", "tokenizer", "feature_extractor", "image_processor"):
+            continue
+        weights = [*part.glob("*.safetensors"), *part.glob("*.bin"), *part.glob("*.pt")]
+        if not weights:
+            missing.append(f"{name}/*.safetensors (the {spec[1]} weights)")
+    return missing
+
+
 _LTX_CLASSES = {"LTXPipeline", "LTXImageToVideoPipeline", "LTXConditionPipeline"}
 
 

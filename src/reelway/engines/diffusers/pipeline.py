@@ -57,24 +57,6 @@ class LoadOptions:
     vae_tiling: bool = False
 
 
-def missing_parts(folder: Path) -> list[str]:
-    """The components ``model_index.json`` names whose folder or weights are absent."""
-    missing: list[str] = []
-    for name, spec in families.read_model_index(folder).items():
-        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
-            continue
-        part = folder / name
-        if not part.is_dir():
-            missing.append(f"{name}/ (the {spec[1]} component)")
-            continue
-        if name in ("scheduler", "tokenizer", "feature_extractor", "image_processor"):
-            continue
-        weights = [*part.glob("*.safetensors"), *part.glob("*.bin"), *part.glob("*.pt")]
-        if not weights:
-            missing.append(f"{name}/*.safetensors (the {spec[1]} weights)")
-    return missing
-
-
 class Loaded:
     """A family's pipelines, built once on one device, generating one segment at a time.
 
@@ -86,7 +68,7 @@ class Loaded:
         self.options = options
         self.family = options.family
         self.device = options.device
-        missing = missing_parts(options.folder)
+        missing = families.missing_parts(options.folder)
         if missing:
             raise ValueError(f"{options.folder} lacks " + ", ".join(missing))
         dtype = DTYPES[options.dtype]
