@@ -6,6 +6,7 @@ once at start-up; request validation reads it instead of hard-coding limits.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import tomllib
@@ -22,6 +23,8 @@ from reelway import datafiles, errors
 SIZE_PATTERN = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
 RESOLUTION_CLASSES = ("480p", "720p", "1080p")
 MAX_PROMPT_CHARS = 32000
+LIMITED_NEGATIVE_CHARS = 500
+"""A negative prompt capped below this many characters is called "limited"."""
 
 
 class Capability(StrEnum):
@@ -43,6 +46,18 @@ def parse_size(size: str) -> tuple[int, int]:
     if not match:
         raise ValueError(f"size must look like WIDTHxHEIGHT, got {size!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+def aspect_ratio(width: int, height: int) -> str:
+    """``1920x1080`` -> ``"16:9"``; 854x480 and the like are read as the ratio they round to."""
+    for name, (w, h) in _RATIOS.items():
+        if abs(width * h - height * w) <= max(w, h) * 8:
+            return name
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}"
+
+
+_RATIOS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "3:4": (3, 4)}
 
 
 def resolution_class(width: int, height: int) -> str:
@@ -74,6 +89,11 @@ class _ModelEntry(pydantic.BaseModel):
     optional: bool = False
     """Served only where every engine on its route is configured (an open model needs the
     operator's weights); otherwise left out of the catalogue instead of stopping start-up."""
+    legacy: bool = False
+    """An older model kept for clients that still name it (shown in /v1/models)."""
+    negative_prompt_chars: pydantic.PositiveInt = MAX_PROMPT_CHARS
+    """The longest ``negative_prompt`` it takes: below the prompt's own limit, its negative
+    prompts are "limited"."""
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> _ModelEntry:
@@ -95,6 +115,8 @@ class _ModelEntry(pydantic.BaseModel):
                 raise ValueError(f"price class {cls!r} is not one of {RESOLUTION_CLASSES}")
         for size in self.sizes:
             _price_class(self.price_per_second, resolution_class(*parse_size(size)))
+        if self.negative_prompt_chars > MAX_PROMPT_CHARS:
+            raise ValueError(f"negative_prompt_chars may be at most {MAX_PROMPT_CHARS}")
         return self
 
 
@@ -135,12 +157,16 @@ class ModelSpec:
     """Engines that share the first place on the route, with their shares of new jobs."""
     optional: bool = False
     """Left out where an engine on its route is not configured (see ``Catalog.servable``)."""
+    legacy: bool = False
+    """An older model kept for clients that still name it."""
+    negative_prompt_chars: int = MAX_PROMPT_CHARS
+    """The longest ``negative_prompt`` it takes (when it has the capability at all)."""
 
     def check_size(self, size: str, param: str = "size") -> tuple[int, int]:
         if size not in self.sizes:
             raise errors.InvalidValue(
                 f"Invalid size {errors.show(size)} for model {self.name!r}. "
-                f"Allowed sizes: {', '.join(self.sizes)}.",
+                f"Allowed sizes: {', '.join(self.sizes)}. {self.limits()}",
                 param=param,
             )
         return parse_size(size)
@@ -149,10 +175,42 @@ class ModelSpec:
         if seconds not in self.seconds:
             raise errors.InvalidValue(
                 f"Invalid seconds {errors.show(seconds)} for model {self.name!r}. "
-                f"Allowed values: {', '.join(str(s) for s in self.seconds)}.",
+                f"Allowed values: {', '.join(str(s) for s in self.seconds)}. {self.limits()}",
                 param=param,
             )
         return seconds
+
+    def aspect_ratios(self) -> tuple[str, ...]:
+        """The aspect ratios its sizes come in ("16:9", "1:1", "9:16"), in catalogue order."""
+        found: dict[str, None] = {}
+        for size in self.sizes:
+            found[aspect_ratio(*parse_size(size))] = None
+        return tuple(found)
+
+    def max_resolution(self) -> str:
+        """The highest resolution class among its sizes."""
+        return max(
+            (resolution_class(*parse_size(s)) for s in self.sizes), key=RESOLUTION_CLASSES.index
+        )
+
+    def negative_prompts(self) -> str:
+        """ "full", "supported"/"limited" with its length cap, or "no" (the seeds' words)."""
+        if not self.has(Capability.NEGATIVE_PROMPT):
+            return "no"
+        if self.negative_prompt_chars >= MAX_PROMPT_CHARS:
+            return "full"
+        word = "limited" if self.negative_prompt_chars < LIMITED_NEGATIVE_CHARS else "supported"
+        return f"{word} (up to {self.negative_prompt_chars} characters)"
+
+    def limits(self) -> str:
+        """One sentence of what the model takes, for refusals that must name its limits."""
+        legacy = " (legacy)" if self.legacy else ""
+        return (
+            f"Model {self.name!r}{legacy} limits: up to {self.max_resolution()} in "
+            f"{', '.join(self.aspect_ratios())}; up to {max(self.seconds)} s "
+            f"({', '.join(str(s) for s in self.seconds)}); negative prompts: "
+            f"{self.negative_prompts()}; loop: {'yes' if self.has(Capability.LOOP) else 'no'}."
+        )
 
     def engine_order(self, video_id: str) -> tuple[str, ...]:
         """The route for one video: weighted engines first (picked by share, the same way
@@ -289,6 +347,8 @@ def from_mapping(data: dict[str, Any]) -> Catalog:
             created=entry.created,
             weights=dict(entry.weights),
             optional=entry.optional,
+            legacy=entry.legacy,
+            negative_prompt_chars=entry.negative_prompt_chars,
         )
         for name, entry in parsed.models.items()
     )

@@ -105,6 +105,10 @@ class Sources:
     """A storyboard: one of ``SOUNDTRACKS``."""
     shots: int = 0
     """A storyboard: how many shots it has."""
+    negative_prompt: str | None = None
+    """What the video must not show (Reelway's field; models with the capability)."""
+    loop: bool = False
+    """The last frame flows into the first (Reelway's field; models with the capability)."""
 
     def to_json(self) -> dict[str, Any] | None:
         found: dict[str, Any] = {}
@@ -130,6 +134,10 @@ class Sources:
             found["soundtrack"] = self.soundtrack
         if self.shots:
             found["shots"] = self.shots
+        if self.negative_prompt is not None:
+            found["negative_prompt"] = self.negative_prompt
+        if self.loop:
+            found["loop"] = True
         return found or None
 
     @classmethod
@@ -148,6 +156,8 @@ class Sources:
             crossfade_seconds=float(data.get("crossfade_seconds") or 0.0),
             soundtrack=data.get("soundtrack"),
             shots=int(data.get("shots") or 0),
+            negative_prompt=data.get("negative_prompt"),
+            loop=bool(data.get("loop")),
         )
 
 

@@ -144,6 +144,7 @@ class JobSpec:
             used.add(catalog.Capability.IMAGE_INPUT)
         if self.sources.characters:
             used.add(catalog.Capability.CHARACTERS)
+        used |= validation.extra_needs(self.sources.negative_prompt, self.sources.loop)
         if self.kind in KIND_NEEDS:
             used.add(KIND_NEEDS[self.kind])
         return capabilities.Needs(self.size, self.new_seconds, frozenset(used))
@@ -233,6 +234,7 @@ class VideoService:
             model_name, model, size, _, seconds = validation.model_size_seconds(
                 self.catalog, params
             )
+            negative, looped = validation.extras(model, params)
             return JobSpec(
                 kind=jobs.JobKind.GENERATE,
                 model_name=model_name,
@@ -242,7 +244,9 @@ class VideoService:
                 seconds=seconds,
                 seed=validation.seed(params.get("seed")),
                 sources=jobs.Sources(
-                    characters=await self._characters(caller, params, prompt, model)
+                    characters=await self._characters(caller, params, prompt, model),
+                    negative_prompt=negative,
+                    loop=looped,
                 ),
                 input_reference=params.get("input_reference"),
             )
@@ -280,7 +284,11 @@ class VideoService:
                 size=source.size,
                 seconds=int(source.seconds),
                 seed=source.seed,
-                sources=jobs.Sources(video_id=source.id),
+                sources=jobs.Sources(  # a remix keeps what its source was asked not to show
+                    video_id=source.id,
+                    negative_prompt=source.sources.negative_prompt,
+                    loop=source.sources.loop,
+                ),
                 copy_reference=source.input_reference,
             )
 

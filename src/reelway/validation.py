@@ -16,7 +16,18 @@ from reelway.policy import preflight, pricing
 from reelway.policy.moderation import Moderation
 
 CREATE_FIELDS = frozenset(
-    {"prompt", "model", "seconds", "size", "input_reference", "seed", "service_tier", "characters"}
+    {
+        "prompt",
+        "model",
+        "seconds",
+        "size",
+        "input_reference",
+        "seed",
+        "service_tier",
+        "characters",
+        "negative_prompt",
+        "loop",
+    }
 )
 REMIX_FIELDS = frozenset({"prompt", "service_tier"})
 EDIT_FIELDS = frozenset({"prompt", "video", "model", "service_tier"})
@@ -30,7 +41,11 @@ MAX_EXTENSIONS = 6
 """Extensions one chain may hold (OpenAI's guide)."""
 MAX_EXTENDED_SECONDS = 120
 """The longest an extension chain's result may be (OpenAI's guide)."""
-PREFLIGHT_FIELDS = frozenset({"prompt", "model", "seconds", "size", "service_tier"})
+PREFLIGHT_FIELDS = frozenset(
+    {"prompt", "model", "seconds", "size", "service_tier", "negative_prompt", "loop"}
+)
+LOOP_VALUES = {"true": True, "false": False}
+"""``loop`` as a form sends it (text); JSON sends true or false."""
 SERVICE_TIERS = ("default", "relaxed")
 NOT_YET_SUPPORTED: dict[str, str] = {}
 """OpenAI parameters an endpoint will take but does not yet (refused as unsupported, not
@@ -209,6 +224,74 @@ def whole_seconds(value: Any, default: int) -> int:
     )
 
 
+def negative_prompt(model: catalog.ModelSpec, value: Any) -> str | None:
+    """``negative_prompt``: Reelway's field, what the video must not show; None when absent or
+    blank.  A model without the capability, or a text longer than the model takes, is refused
+    with the model's limits."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise errors.InvalidValue(
+            f"negative_prompt must be a string, got {errors.show(value)}.",
+            param="negative_prompt",
+        )
+    if not value.strip():
+        return None
+    if "\x00" in value:
+        raise errors.InvalidValue(
+            "negative_prompt must not contain NUL characters.", param="negative_prompt"
+        )
+    if not model.has(catalog.Capability.NEGATIVE_PROMPT):
+        raise errors.CapabilityNotSupported(
+            f"Model {model.name!r} does not take a negative_prompt. {model.limits()}",
+            param="negative_prompt",
+        )
+    if len(value) > model.negative_prompt_chars:
+        raise errors.CapabilityNotSupported(
+            f"negative_prompt is {len(value)} characters; model {model.name!r} takes at most "
+            f"{model.negative_prompt_chars}. {model.limits()}",
+            param="negative_prompt",
+        )
+    return value
+
+
+def loop(model: catalog.ModelSpec, value: Any) -> bool:
+    """``loop``: Reelway's field, true for a clip whose last frame flows into its first
+    (JSON true/false, or a form's "true"/"false"); refused, with the model's limits, on a
+    model that cannot loop."""
+    if value is None:
+        return False
+    found = None
+    if isinstance(value, bool):
+        found = value
+    elif isinstance(value, str):
+        found = LOOP_VALUES.get(value.lower())
+    if found is None:
+        raise errors.InvalidValue(
+            f"loop must be true or false, got {errors.show(value)}.", param="loop"
+        )
+    if found and not model.has(catalog.Capability.LOOP):
+        raise errors.CapabilityNotSupported(
+            f"Model {model.name!r} cannot loop. {model.limits()}", param="loop"
+        )
+    return found
+
+
+def extras(model: catalog.ModelSpec, params: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """A create's ``negative_prompt`` and ``loop``, checked against the model."""
+    return negative_prompt(model, params.get("negative_prompt")), loop(model, params.get("loop"))
+
+
+def extra_needs(negative: str | None, looped: bool) -> frozenset[catalog.Capability]:
+    """The capabilities an engine needs to honour ``negative_prompt`` and ``loop``."""
+    found = set()
+    if negative is not None:
+        found.add(catalog.Capability.NEGATIVE_PROMPT)
+    if looped:
+        found.add(catalog.Capability.LOOP)
+    return frozenset(found)
+
+
 def seed(value: Any) -> int | None:
     if value is None:
         return None
@@ -237,7 +320,8 @@ async def check_prompt(
     text = prompt(params.get("prompt"))
     _, model, size, _, seconds = model_size_seconds(models, params)
     is_relaxed = relaxed(params.get("service_tier"))
-    check_servable(model, capabilities.Needs(size, seconds), engine_infos)
+    used = extra_needs(*extras(model, params))
+    check_servable(model, capabilities.Needs(size, seconds, used), engine_infos)
     review = preflight.review(text, seconds=seconds)
     cost = pricing.estimate(model, size, seconds, relaxed=is_relaxed)
     return {

@@ -119,6 +119,8 @@ def model(m: catalog.ModelSpec) -> dict[str, Any]:
         "default_size": m.default_size,
         "default_seconds": str(m.default_seconds),
         "capabilities": sorted(c.value for c in m.capabilities),
+        "legacy": m.legacy,
+        "limits": m.limits(),
         "engines": list(m.route),
         "pricing": {
             "currency": "usd",

@@ -41,6 +41,13 @@ class UnsupportedParameter(InvalidRequest):
     code = "unsupported_parameter"
 
 
+class CapabilityNotSupported(UnsupportedParameter):
+    """The model does not offer what this parameter asks for (``negative_prompt``, ``loop``);
+    the message names the model's limits."""
+
+    code = "capability_not_supported"
+
+
 class DuplicateParameter(InvalidRequest):
     """A parameter was sent more than once."""
 
