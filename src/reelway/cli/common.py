@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import importlib
 import json
 import logging
+import os
 import re
+import tomllib
 import urllib.parse
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
@@ -17,7 +20,7 @@ import httpx
 
 from reelway import config_file, errors, logs
 from reelway import settings as settings_module
-from reelway.runtime import Runtime
+from reelway.runtime import Runtime, SchemaOutOfDate
 from reelway.settings import Settings
 
 T = TypeVar("T")
@@ -39,11 +42,87 @@ config_option = click.option(
 )
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(*, drivers: bool = True, **overrides: Any) -> Settings:
+    """The settings from the environment and the flags; with ``drivers``, also check that the
+    database and Redis drivers they name are installed (one line naming the extra if not)."""
     try:
-        return settings_module.from_env(**overrides)
+        settings = settings_module.from_env(**overrides)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    if drivers:
+        check_drivers(settings)
+    return settings
+
+
+_DRIVERS = {"asyncpg": "asyncpg", "psycopg": "psycopg", "psycopg_async": "psycopg"}
+"""SQLAlchemy's PostgreSQL driver names -> the module ``reelway[postgres]`` installs."""
+
+
+def check_drivers(settings: Settings) -> None:
+    """A plain ``pip install reelway`` has neither PostgreSQL nor Redis drivers: say which
+    extra to install in one line, before SQLAlchemy or redis-py fail with a traceback."""
+    scheme = settings.resolved_database_url.partition(":")[0]
+    dialect, _, driver = scheme.partition("+")
+    if dialect in ("postgresql", "postgres") and driver in _DRIVERS:
+        _need(
+            _DRIVERS[driver],
+            "postgres",
+            f"REELWAY_DATABASE_URL is a PostgreSQL URL ({scheme}), whose driver",
+        )
+    if settings.redis_url:
+        _need("redis", "redis", "REELWAY_REDIS_URL is set, and its client")
+
+
+def _need(module: str, extra: str, what: str) -> None:
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(
+            f"{what} '{module}' is not installed: pip install 'reelway[{extra}]'"
+        ) from None
+
+
+class MissingExtra(click.ClickException):
+    """A setting needs a driver from one of Reelway's extras that is not installed."""
+
+
+OPEN_ERRORS = (SchemaOutOfDate, ValueError, errors.DatabaseUnavailable)
+"""What opening the runtime raises for a wrong setup (an old schema, a broken or incomplete
+config file, a database that does not answer): the command's one-line error, not a traceback."""
+
+
+async def open_runtime(settings: Settings, *, migrate: bool | None = None) -> Runtime:
+    """``Runtime.open``, with a wrong setup reported as the command's error message."""
+    try:
+        return await Runtime.open(settings, migrate=migrate)
+    except OPEN_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def tolerate_unset_secrets(settings: Settings) -> list[str]:
+    """For commands that only read (``doctor``): the ``env:`` variables the config file names
+    that are not set get a placeholder in this process, so reading needs none of the engines'
+    secrets.  Returns the names it filled in."""
+    try:
+        data = tomllib.loads(settings.config.read_text("utf-8")) if settings.config else {}
+    except (OSError, tomllib.TOMLDecodeError):
+        return []  # opening the runtime reports the broken file, with the reason
+    filled = sorted({name for name in _env_names(data) if name not in os.environ})
+    for name in filled:
+        os.environ[name] = "unset-for-a-read-only-command"
+    return filled
+
+
+def _env_names(value: Any) -> Iterator[str]:
+    """The variable names of every ``"env:NAME"`` string in a parsed config file."""
+    if isinstance(value, str) and value.startswith("env:"):
+        yield value[4:]
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _env_names(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _env_names(item)
 
 
 SECRET_SETTINGS = ("admin_key", "s3_secret_access_key", "moderation_api_key", "metrics_token")
@@ -131,7 +210,7 @@ def with_runtime(data_dir: Path | None, work: Callable[[Runtime], Awaitable[T]])
     settings = load_settings(data_dir=data_dir)
 
     async def main() -> T:
-        runtime = await Runtime.open(settings)
+        runtime = await open_runtime(settings)
         try:
             return await work(runtime)
         except errors.ReelwayError as exc:

@@ -23,9 +23,15 @@ import click
 
 from reelway import error_codes, errors, jobs
 from reelway.cli import remedies
-from reelway.cli.common import config_option, data_dir_option, load_settings, run
+from reelway.cli.common import (
+    config_option,
+    data_dir_option,
+    load_settings,
+    open_runtime,
+    run,
+    tolerate_unset_secrets,
+)
 from reelway.operations import Charge, Delivery, EngineStatus, RefusedRequest
-from reelway.runtime import Runtime
 
 INDENT = " " * 11
 WIDTH = 100
@@ -40,9 +46,10 @@ def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_jso
     """Explain a video (by its id or the request id that created it), a refused request (by
     its request id), or, without an argument, each engine's health."""
     settings = load_settings(data_dir=data_dir, config=config)
+    tolerate_unset_secrets(settings)  # it only reads: the engines' secrets are not needed
 
     async def main() -> None:
-        runtime = await Runtime.open(settings)
+        runtime = await open_runtime(settings)
         diagnoses = runtime.operations.diagnoses
         try:
             if ident is None:

@@ -24,9 +24,10 @@ from reelway.cli.common import (
     client_options,
     download,
     load_settings,
+    open_runtime,
     run,
 )
-from reelway.runtime import DEFAULT_PROJECT, Runtime
+from reelway.runtime import DEFAULT_PROJECT
 from reelway.service import Caller, Upload
 from reelway.settings import Settings
 
@@ -138,7 +139,7 @@ async def _remote(
 async def _embedded(
     settings: Settings, params: dict[str, Any], image: Upload | None, output: Path | None
 ) -> None:
-    runtime = await Runtime.open(settings)
+    runtime = await open_runtime(settings)
     worker = runtime.worker(1)
     try:
         project, _ = await runtime.keys.ensure_project(DEFAULT_PROJECT)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from reelway.cli.common import data_dir_option, load_settings, run
-from reelway.runtime import Runtime
+from reelway.cli.common import data_dir_option, load_settings, open_runtime, run
 
 
 @click.group()
@@ -25,7 +24,7 @@ def create(project: str, name: str, data_dir: Path | None) -> None:
     settings = load_settings(data_dir=data_dir)
 
     async def main() -> None:
-        runtime = await Runtime.open(settings)
+        runtime = await open_runtime(settings)
         try:
             proj, created = await runtime.keys.ensure_project(project)
             key, secret = await runtime.keys.create_key(proj.id, name=name)
@@ -47,7 +46,7 @@ def list_keys(project: str | None, data_dir: Path | None) -> None:
     settings = load_settings(data_dir=data_dir)
 
     async def main() -> None:
-        runtime = await Runtime.open(settings)
+        runtime = await open_runtime(settings)
         try:
             project_id = None
             if project is not None:
@@ -77,7 +76,7 @@ def revoke(key_id: str, data_dir: Path | None) -> None:
     settings = load_settings(data_dir=data_dir)
 
     async def main() -> None:
-        runtime = await Runtime.open(settings)
+        runtime = await open_runtime(settings)
         try:
             key = await runtime.keys.revoke_key(key_id)
         finally:

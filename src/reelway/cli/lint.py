@@ -36,7 +36,7 @@ def lint(
     config: Path | None,
 ) -> None:
     """Check a prompt: moderation, complexity, the five elements and the cost."""
-    settings = load_settings(data_dir=data_dir, config=config)
+    settings = load_settings(drivers=False, data_dir=data_dir, config=config)
     params = {"prompt": prompt, "model": model, "size": size, "seconds": seconds}
 
     async def main() -> dict[str, Any]:

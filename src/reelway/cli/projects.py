@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reelway import accounts
+from reelway import accounts, errors
 from reelway.cli.common import data_dir_option, with_runtime
 from reelway.runtime import Runtime
 
@@ -111,7 +111,14 @@ def create(name: str, as_json: bool, data_dir: Path | None, **values: Any) -> No
     """Create a project (then give it a key with 'reelway keys create --project NAME')."""
 
     async def work(runtime: Runtime) -> dict[str, Any]:
-        project = await runtime.accounts.create_project(name, _changes(values))
+        try:
+            project = await runtime.accounts.create_project(name, _changes(values))
+        except errors.ProjectExists as exc:
+            raise click.ClickException(
+                f"{exc.message} Change its settings with 'reelway projects update {name} "
+                "...' (see --help), or give it a key with "
+                f"'reelway keys create --project {name}'."
+            ) from None
         return await runtime.accounts.record(project)
 
     _show(with_runtime(data_dir, work), as_json)

@@ -55,7 +55,7 @@ def verify(file: Path, trust: Path | None, as_json: bool) -> None:
 def certificate(data_dir: Path | None) -> None:
     """Print the root certificate to trust: the development CA's (made if missing), or the
     configured chain (REELWAY_C2PA_CERT) when an operator certificate is set."""
-    settings = load_settings(data_dir=data_dir)
+    settings = load_settings(drivers=False, data_dir=data_dir)
     try:
         creds = certificates.resolve(settings.c2pa_cert, settings.c2pa_key, settings.data_dir)
     except certificates.CertificateError as exc:

@@ -131,7 +131,8 @@ REQUESTS: dict[str, str] = {
     "was created (case included): write it into the prompt.",
     "character_not_found": "No such character in the key's project (or it was deleted): "
     "check the id, and that the client uses a key of the project that made it.",
-    "project_exists": "A project with this name exists: choose another name.",
+    "project_exists": "A project with this name exists: choose another name, or change its "
+    "settings with 'reelway projects update NAME' (or POST /v1/organization/projects/NAME).",
     "not_a_storyboard": "The id is a video but not a storyboard: use the storyboard's id "
     "(a shot's video_id is a video of its own).",
     "shot_not_retryable": "Only a failed or cancelled shot of a failed storyboard can be "

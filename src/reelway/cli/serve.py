@@ -18,11 +18,12 @@ from reelway.cli.common import (
     config_option,
     data_dir_option,
     load_settings,
+    open_runtime,
     run,
     setup_logging,
     show_first_key,
 )
-from reelway.runtime import Runtime, SchemaOutOfDate
+from reelway.runtime import Runtime
 from reelway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def migrate(data_dir: Path | None) -> None:
     setup_logging(settings)
 
     async def main() -> None:
-        runtime = await Runtime.open(settings, migrate=True)
+        runtime = await open_runtime(settings, migrate=True)
         try:
             current, head = await runtime.db.schema_revision()
             click.echo(f"schema at revision {current} (head {head})")
@@ -142,10 +143,7 @@ class _Server(uvicorn.Server):
 
 async def _open(settings: Settings) -> Runtime:
     """The runtime, refusing to start against an old schema or storage it cannot write."""
-    try:
-        runtime = await Runtime.open(settings)
-    except (SchemaOutOfDate, ValueError, errors.DatabaseUnavailable) as exc:
-        raise click.ClickException(str(exc)) from None
+    runtime = await open_runtime(settings)
     try:
         await runtime.storage.check_writable()
     except (OSError, errors.StorageUnavailable) as exc:

@@ -30,6 +30,7 @@ from reelway.cli.common import (
     client_options,
     download,
     load_settings,
+    open_runtime,
     run,
 )
 from reelway.runtime import DEFAULT_PROJECT, Runtime
@@ -258,7 +259,7 @@ class _Embedded:
 
 
 async def _embedded(settings: Settings, body: dict[str, Any], output: Path | None) -> None:
-    runtime = await Runtime.open(settings)
+    runtime = await open_runtime(settings)
     worker = runtime.worker(1)
     try:
         project, _ = await runtime.keys.ensure_project(DEFAULT_PROJECT)
