@@ -1,26 +1,41 @@
 # Reelway: `make serve` runs the server, `make test` runs the whole suite.
-# Both create or refresh the virtual environment in .venv first.
+# Both create or refresh the virtual environment in .venv first: `make serve` installs what
+# serving needs (reelway[serve]: the core plus the PostgreSQL and Redis drivers), `make test`
+# everything (reelway[dev]: serve, the diffusers stack, the test and lint tools).  Each has its
+# own stamp; the dev install covers serve's, so `make serve` after `make test` installs nothing.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+SERVE_STAMP := $(VENV)/.installed-serve
+DEV_STAMP := $(VENV)/.installed-dev
+STAMP := $(DEV_STAMP)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 NODE_SDK := tests/node/node_modules/openai/package.json
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
 .PHONY: serve test lint format bench clean venv node-sdk browser
 
-$(STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
-	@touch $(STAMP)
+# The venv itself; pip is upgraded only when the venv's own is older than 23 (editable
+# installs from pyproject.toml), which saves seconds on a first start.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import pip, sys; sys.exit(int(pip.__version__.split(".")[0]) < 23)' \
+		|| $(BIN)/python -m pip install --quiet --upgrade pip
 
-venv: $(STAMP)
+$(SERVE_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[serve]'
+	@touch $(SERVE_STAMP)
 
-serve: $(STAMP)
+$(DEV_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	@touch $(DEV_STAMP) $(SERVE_STAMP)
+
+venv: $(DEV_STAMP)
+
+serve: $(SERVE_STAMP)
 	$(BIN)/reelway serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) node-sdk browser
