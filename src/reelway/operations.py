@@ -31,6 +31,7 @@ from reelway.store.engines import EngineStore
 from reelway.store.health import HealthStore, WorkersSeen, worker_devices
 from reelway.store.observe import ObserveStore
 from reelway.store.queue import QueueStore
+from reelway.store.status import StatusHistory, StatusStore
 from reelway.store.videos import VideoStore
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "RecentVideo",
     "RefusalLog",
     "RefusedRequest",
+    "StatusHistory",
+    "StatusStore",
     "VideoRecord",
     "WorkersSeen",
 ]
@@ -212,3 +215,7 @@ class Operations:
     diagnoses: Diagnoses
     observe: ObserveStore
     """What a ``/metrics`` scrape reads (``metrics.Exporter``)."""
+
+    def status_page(self) -> StatusStore:
+        """What the public status page reads (``api.status``): built on the same database."""
+        return StatusStore(self.observe.db, self.observe.clock)

@@ -102,6 +102,11 @@ class Settings:
     """``/ready`` wants a worker seen this recently; 0: three reap intervals."""
     ready_require_workers: bool = True
     """Whether ``/ready`` fails when no worker was seen (false for API-only pools)."""
+    status_page: bool = True
+    """Serve the public, keyless status page (``/status``, ``/status.json``); false: 404."""
+    status_page_engines: str = ""
+    """The engines the status page shows, by configured name (comma-separated); empty: every
+    engine the catalogue routes to."""
     admin_key: str = ""
     """The key for the admin API (projects, keys, usage of every project); empty: no admin
     API over HTTP (the CLI still works on the database)."""

@@ -24,6 +24,7 @@ from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
 from reelway.api.middleware import Edge, Refusals
 from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
+from reelway.api.status import StatusRoutes
 from reelway.api.storyboards import StoryboardRoutes
 from reelway.api.webhooks import WebhookRoutes
 from reelway.runtime import Runtime
@@ -90,6 +91,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
             Route("/health", health, methods=["GET"]),
             Route("/ready", _readiness(runtime).endpoint, methods=["GET"]),
             *MetricsRoute(exporter, settings.metrics_token).routes(),
+            *_status_page(runtime),
         ],
         exception_handlers={
             errors.ReelwayError: api_errors.reelway_error,
@@ -105,6 +107,20 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
         refusals=Refusals(ops.request_log),
     )
     return HttpMetrics(edge, app.routes, process)
+
+
+def _status_page(runtime: Runtime) -> list[Route]:
+    """The public status page, unless the operator turned it off (then 404 unknown_url)."""
+    settings = runtime.settings
+    if not settings.status_page:
+        return []
+    routed = runtime.operations.engines.engines
+    chosen = [n.strip() for n in settings.status_page_engines.split(",") if n.strip()]
+    return StatusRoutes(
+        runtime.operations.status_page(),
+        [n for n in chosen if n in routed] if chosen else routed,
+        worker_window_seconds=settings.ready_worker_seconds or 3 * settings.reap_interval_seconds,
+    ).routes()
 
 
 def _readiness(runtime: Runtime) -> Readiness:

@@ -21,11 +21,16 @@ from reelway.limits import EngineLimits
 from reelway.store.database import Database
 from reelway.store.tables import engine_calls as calls
 from reelway.store.tables import engine_state as es
+from reelway.store.tables import incidents as inc
 from reelway.store.tables import videos as v
 
 WINDOW_MARGIN = 0.02
 """Windows are enforced 2% longer than configured, so clock skew between our count and the
 provider's never lets one request too many through."""
+
+
+INCIDENT_BREAKER = "circuit_open"
+"""``incidents.kind`` of a breaker-open period (the only kind recorded today)."""
 
 
 class Verdict(Enum):
@@ -151,10 +156,13 @@ class EngineStore:
             values: dict[str, Any] = {"updated_at": now}
             if ok:
                 values.update(failures=0, opened_until=None)
+                if failures:
+                    _end_incident(conn, engine, now)
             else:
                 values["failures"] = failures + 1
                 if failures + 1 >= limits.breaker_failures:
                     values["opened_until"] = now + limits.breaker_cooldown_seconds
+                    _open_incident(conn, engine, now)
             if retry_after:
                 values["blocked_until"] = max(blocked_until or 0.0, now + retry_after)
             conn.execute(sa.update(es).where(es.c.engine == engine).values(**values))
@@ -186,6 +194,23 @@ def _locked_state(
         row = conn.execute(query).first()
         assert row is not None
     return int(row[0]), row[1], row[2]
+
+
+def _open_incident(conn: sa.Connection, engine: str, now: float) -> None:
+    """Start the engine's breaker-open incident unless one is open: called under the engine
+    row's lock, so of many workers failing at once exactly one inserts it (a half-open probe
+    that fails again keeps the incident it belongs to)."""
+    found = conn.execute(
+        sa.select(inc.c.id).where(inc.c.engine == engine, inc.c.ended_at.is_(None))
+    ).first()
+    if found is None:
+        conn.execute(sa.insert(inc).values(engine=engine, kind=INCIDENT_BREAKER, started_at=now))
+
+
+def _end_incident(conn: sa.Connection, engine: str, now: float) -> None:
+    """The engine answered: its open incident (if any) ends now."""
+    ended = sa.update(inc).where(inc.c.engine == engine, inc.c.ended_at.is_(None))
+    conn.execute(ended.values(ended_at=now))
 
 
 def _insert_ignore(conn: sa.Connection) -> Any:

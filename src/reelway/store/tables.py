@@ -383,3 +383,24 @@ characters = sa.Table(
 """A project's characters (migration 0009): the name a prompt calls each by and the storage
 key of its uploaded 2-4 s clip.  A deleted one stays as a tombstone (its clip removed), so a
 list cursor naming it stays valid and its id is never reused."""
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("engine", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float, nullable=True),
+    sa.Index("ix_incidents_started_at", "started_at"),
+    sa.Index(
+        "ix_incidents_open",
+        "engine",
+        unique=True,
+        sqlite_where=sa.text("ended_at IS NULL"),
+        postgresql_where=sa.text("ended_at IS NULL"),
+    ),
+)
+"""Circuit-breaker history for the status page (migration 0012): a row opens in the
+transaction that opens an engine's breaker and ends in the one that closes it (both under
+the engine's row lock); the unique partial index allows one open incident per engine."""
