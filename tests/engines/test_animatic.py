@@ -94,6 +94,8 @@ def test_info_and_registry() -> None:
                 Capability.EXTENSIONS,
                 Capability.CHARACTERS,
                 Capability.AUDIO,
+                Capability.NEGATIVE_PROMPT,
+                Capability.LOOP,
             }
         ),
         sizes=None,

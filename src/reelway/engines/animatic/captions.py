@@ -235,8 +235,15 @@ class Overlay:
     def timecode(self, index: int) -> list[YuvSprite]:
         """``SHOT 01  HH:MM:SS:FF``, from a per-second sprite and a per-frame-number sprite.
 
-        Both are cached, so a clip renders at most seconds + fps small texts in all.
+        Both are cached, so a clip renders at most seconds + fps small texts in all.  A loop
+        has no start or end to count from: it shows a steady ``LOOP`` label instead.
         """
+        if self.scene.loop:
+            label = self._tc_cache.get("loop")
+            if label is None:
+                label = self._pill("LOOP", self.scene.width - self.margin, self.margin, right=True)
+                self._tc_cache["loop"] = label
+            return [label]
         secs, frame = divmod(index, self.scene.fps)
         clock = f"SHOT 01  {secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}:"
         right = self.scene.width - self.margin

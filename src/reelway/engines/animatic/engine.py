@@ -98,13 +98,17 @@ class AnimaticEngine:
     def info(self) -> base.EngineInfo:
         """Any size and length; an input image; a remix or edit of any video (it re-renders
         the source's scene with the prompt's changes); an extension (it continues the scene
-        and stitches it on); characters; a soundtrack unless ``audio`` is off."""
+        and stitches it on); characters; a negative prompt (what it names is left out of the
+        scene); a loop (every motion periodic over the clip); a soundtrack unless ``audio``
+        is off."""
         abilities = {
             catalog.Capability.IMAGE_INPUT,
             catalog.Capability.REMIX,
             catalog.Capability.EDITS,
             catalog.Capability.EXTENSIONS,
             catalog.Capability.CHARACTERS,
+            catalog.Capability.NEGATIVE_PROMPT,
+            catalog.Capability.LOOP,
         }
         if self.audio:
             abilities.add(catalog.Capability.AUDIO)
@@ -188,6 +192,8 @@ class AnimaticEngine:
             character=cast[0] if cast else None,
             source_scene=recorded,
             companion=cast[1] if len(cast) > 1 else None,
+            negative=request.sources.negative_prompt,
+            loop=request.sources.loop and request.kind is not jobs.JobKind.EXTEND,
         )
 
     def _extend(

@@ -151,9 +151,10 @@ class Layer:
         band_y: float,
         props: list[_Prop],
         bob: float = 0.0,
+        bob_period: float = 2.4,
     ) -> None:
         self.depth, self.band, self.band_x, self.band_y = depth, band, band_x, band_y
-        self.props, self.bob = props, bob
+        self.props, self.bob, self.bob_period = props, bob, bob_period
 
     def draw(self, canvas: Image.Image, cam: motion.CameraState, t: float) -> None:
         dx = -cam.x * (self.depth - cam.pivot)
@@ -168,7 +169,7 @@ class Layer:
                 continue
             y = prop.y + dy - img.height
             if self.bob:
-                y += self.bob * math.sin(2 * math.pi * t / 2.4 + prop.phase)
+                y += self.bob * math.sin(2 * math.pi * t / self.bob_period + prop.phase)
             canvas.paste(img, (x, round(y)), img)
 
 
@@ -238,8 +239,8 @@ def build_layers(
         x0 = math.floor(x0)
         layer_slots = slots[min(index, 2)]
         colour = colours[name]
-        if kind == "none":
-            continue
+        if kind == "none" or kind in scene.left_out:
+            continue  # nothing there, or a negative prompt named it
         if kind in scenery.PROFILES:
             band_h = int(h * (0.32 if kind in ("peaks", "skyline", "buildings") else 0.18))
             if kind == "buildings":
@@ -295,5 +296,5 @@ def build_layers(
         if name == "ground" or kind.startswith("crest"):
             props.sort(key=lambda pr: pr.y)
         bob = h * 0.006 if kind in ("crests", "crest_big") else 0.0
-        layers.append(Layer(depth, None, 0, 0, props, bob))
+        layers.append(Layer(depth, None, 0, 0, props, bob, motion.period(scene, 2.4)))
     return layers

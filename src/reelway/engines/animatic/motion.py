@@ -46,6 +46,23 @@ def ease(u: float) -> float:
     return u * u * (3 - 2 * u)
 
 
+def period(scene: scene_mod.Scene, seconds: float) -> float:
+    """A cycle's length: ``seconds``, or in a loop the nearest length a whole number of
+    which fills the clip (so the cycle ends where the clip starts again)."""
+    if not scene.loop:
+        return seconds
+    return scene.seconds / max(1, round(scene.seconds / seconds))
+
+
+def sweep(scene: scene_mod.Scene, index: int) -> float:
+    """How far through a one-way move (a pan, a push-in, a climb) frame ``index`` is, 0..1,
+    eased.  In a loop the move goes out and comes back (0 at the first frame and again one
+    frame after the last), so the last frame flows into the first."""
+    if scene.loop:
+        return 0.5 - 0.5 * math.cos(2 * math.pi * index / max(1, scene.frame_count))
+    return ease(index / max(1, scene.frame_count - 1))
+
+
 @dataclass(frozen=True)
 class CameraState:
     x: float
@@ -81,7 +98,8 @@ class Motion:
         if scene.setting in ("space", "sky"):
             self.horizon = height * (1.08 if scene.setting == "space" else 0.9)
         self.ground = self.horizon + (height - self.horizon) * 0.45
-        self.beat = 60.0 / TEMPO[scene.action]
+        self.beat = period(scene, 4 * 60.0 / TEMPO[scene.action]) / 4
+        """Seconds per beat; in a loop, four beats (the longest cycle) divide the clip."""
         self.direction = c.direction
         self.start = scene.start_frame
         self.before: Motion | None = None
@@ -95,6 +113,8 @@ class Motion:
                 speed = float(self.before.speed)
         elif scene.camera != "tracking" and speed * scene.seconds > travel_room:
             speed = travel_room / scene.seconds  # stay in frame when the camera does not follow
+        if scene.loop:
+            speed = 0.0  # a loop travels on the spot: it must end where it began
         self.speed: float = speed
         self._end: tuple[CameraState, float] | None = None
         kind = scene.subject_kind
@@ -150,36 +170,42 @@ class Motion:
         t = index / s.fps
         clock = (self.start + index) / s.fps
         u = index / max(1, s.frame_count - 1)
+        e = sweep(s, index)
         amount = c.camera_amount
         x = y = shake_x = shake_y = pivot = 0.0
         zoom = 1.0
         pan_speed = 0.08 * self.w * amount
         if s.camera == "drift":
-            x = 0.05 * self.w * c.direction * (ease(u) - 0.5) * amount
-            zoom = 1.0 + 0.04 * ease(u)
+            x = 0.05 * self.w * c.direction * (e - 0.5) * amount
+            zoom = 1.0 + 0.04 * e
         elif s.camera in ("pan_left", "pan_right"):
             sign = -1 if s.camera == "pan_left" else 1
-            x = sign * pan_speed * s.seconds * ease(u)
+            x = sign * pan_speed * s.seconds * e
+        elif s.camera == "tracking" and s.loop:
+            x = c.direction * pan_speed * s.seconds * 0.5 * e
         elif s.camera == "tracking":
             x = self._travel(t) / SUBJECT_DEPTH if self.speed else c.direction * pan_speed * t
         elif s.camera == "dolly_in":
-            zoom = 1.0 + 0.3 * amount * ease(u)
+            zoom = 1.0 + 0.3 * amount * e
         elif s.camera == "dolly_out":
-            zoom = 1.0 + 0.3 * amount * (1 - ease(u))
+            zoom = 1.0 + 0.3 * amount * (1 - e)
         elif s.camera == "orbit":
-            x = 0.5 * self.w * math.sin(math.pi * u * amount + c.camera_phase)
-            zoom = 1.08 + 0.04 * math.sin(2 * math.pi * u)
+            turn = 2 * math.pi * index / s.frame_count if s.loop else math.pi * u * amount
+            x = 0.5 * self.w * math.sin(turn + c.camera_phase)
+            zoom = 1.08 + 0.04 * math.sin(2 * math.pi * (index / s.frame_count if s.loop else u))
             pivot = SUBJECT_DEPTH
         elif s.camera in ("crane_up", "crane_down"):
-            rise = ease(u) if s.camera == "crane_up" else 1 - ease(u)
+            rise = e if s.camera == "crane_up" else 1 - e
             y = 0.2 * self.h * rise
             zoom = 1.03
         elif s.camera == "handheld":
             zoom = 1.06
             p = c.shake
             amp = 0.006 * self.w
-            shake_x = amp * (math.sin(4.1 * clock + p[0]) + 0.6 * math.sin(9.7 * clock + p[1]))
-            shake_y = amp * (math.sin(5.3 * clock + p[2]) + 0.5 * math.sin(11.3 * clock + p[3]))
+            rates = (4.1, 9.7, 5.3, 11.3)  # radians per second; a loop's divide the clip
+            w1, w2, w3, w4 = (2 * math.pi / period(s, 2 * math.pi / r) for r in rates)
+            shake_x = amp * (math.sin(w1 * clock + p[0]) + 0.6 * math.sin(w2 * clock + p[1]))
+            shake_y = amp * (math.sin(w3 * clock + p[2]) + 0.5 * math.sin(w4 * clock + p[3]))
         return CameraState(x, y, zoom, shake_x, shake_y, pivot)
 
     def extents(self) -> tuple[float, float, float, float]:
@@ -199,7 +225,7 @@ class Motion:
         if s.style == "claymation":  # stop motion: the puppet moves on twos
             index -= index % 2
         t = (self.start + index) / s.fps  # the whole timeline's clock
-        u = index / max(1, s.frame_count - 1)
+        u = sweep(s, index) if s.loop else index / max(1, s.frame_count - 1)
         if self.before is not None and (action_kept := self.before.scene.action == s.action):
             u = 1.0  # a climb or fall the source already finished stays finished
         if self.before is not None and not action_kept and s.action == "fall":
@@ -220,27 +246,29 @@ class Motion:
             hop = max(0.0, math.sin(math.pi * min(1.0, p / 0.75)))
             y -= hop * 0.2 * h
         elif action == "fly":
-            y += 0.05 * h * math.sin(2 * math.pi * t / 3.2)
-            angle = -8 * math.cos(2 * math.pi * t / 3.2) * self.direction
+            y += 0.05 * h * math.sin(2 * math.pi * t / period(s, 3.2))
+            angle = -8 * math.cos(2 * math.pi * t / period(s, 3.2)) * self.direction
         elif action == "float":
-            y += 0.03 * h * math.sin(2 * math.pi * t / 4.0)
-            angle = 6 * math.sin(2 * math.pi * t / 5.0)
+            y += 0.03 * h * math.sin(2 * math.pi * t / period(s, 4.0))
+            angle = 6 * math.sin(2 * math.pi * t / period(s, 5.0))
         elif action == "swim":
-            y += 0.025 * h * math.sin(2 * math.pi * t / 2.6)
+            y += 0.025 * h * math.sin(2 * math.pi * t / period(s, 2.6))
         elif action == "spin":
-            angle = -self.direction * 360 * t * 0.45
+            angle = -self.direction * 360 * t / period(s, 1 / 0.45)
         elif action == "dance":
             x += 0.03 * self.w * math.sin(math.pi * beats / 2)
             y -= abs(math.sin(math.pi * beats)) * 0.035 * h
             angle = 8 * math.sin(math.pi * beats / 2)
         elif action == "fall":
             y = -0.05 * h + (self.ground + 0.05 * h) * (u**1.6)
-            x += 0.05 * self.w * math.sin(2 * math.pi * t / 2.2)
-            angle = 24 * math.sin(2 * math.pi * t / 2.2)
+            x += 0.05 * self.w * math.sin(2 * math.pi * t / period(s, 2.2))
+            angle = 24 * math.sin(2 * math.pi * t / period(s, 2.2))
         elif action == "climb":
             y = self.base_y - (self.base_y - 0.35 * h) * ease(u)
         elif action == "drive":
             y -= (index % 2) * 0.002 * h
             phase = abs(self.distance(index)) / (0.12 * h)  # wheels turn with the distance
+            if s.loop:  # on the spot: the wheels turn with the beat
+                phase = beats / 2
         on_ground = not self.airborne and s.setting not in ("space", "sky", "underwater")
         return SubjectState(x, y, angle, phase % 1.0, self.ground if on_ground else -1.0)

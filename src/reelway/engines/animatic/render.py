@@ -11,6 +11,7 @@ yuv420p frame (see ``captions``).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from av.video.frame import VideoFrame
@@ -46,7 +47,7 @@ class Renderer:
         self.cw, self.ch = cw, ch
         self.motion = motion.Motion(scene, cw, ch)
         self.overlay = captions_mod.Overlay(
-            scene, fade_in=input_image is not None, enabled=captions
+            scene, fade_in=input_image is not None and not scene.loop, enabled=captions
         )
         self._grain: list[U8] = []
         self._vignette: NDArray[np.uint16] | None = None
@@ -102,7 +103,7 @@ class Renderer:
         self.plate = self.plate.convert("RGBA")
         self.draw = ImageDraw.Draw(self.canvas)
         weather = s.weather or ("bubbles" if s.setting == "underwater" else None)
-        if weather == "fog":
+        if weather == "fog" or weather in s.left_out:
             weather = None
         self.weather = weather
         if weather:
@@ -181,8 +182,9 @@ class Renderer:
         horizon = self.motion.horizon + cam.y * layers.BACK_DEPTH
         w, h = self.cw, self.ch
         colour = self.scene.palette.accent
+        roll = t / motion.period(self.scene, 1 / 1.5)
         for k in range(14):
-            z = (k + 1 - (t * 1.5) % 1.0) / 14
+            z = (k + 1 - roll % 1.0) / 14
             y = horizon + (h - horizon) * z * z
             self.draw.line((0, y, w, y), fill=colour, width=max(1, h // 360))
         vx = w / 2 - cam.x * 0.3
@@ -206,11 +208,12 @@ class Renderer:
         }
         vx, vy = speed.get(kind or "", (0.0, 0.1))
         depth = 0.6 + 0.8 * p[:, 2]
-        xs = (p[:, 0] * w + vx * w * t * depth + cam.x * depth * -1.0) % w
+        sway = 2 * np.pi / motion.period(self.scene, 2 * np.pi / 1.3)
+        xs = (p[:, 0] * w + _drift(self.scene, vx, depth) * w * t + cam.x * depth * -1.0) % w
         ys = (
             p[:, 1] * h
-            + vy * h * t * depth
-            + (np.sin(t * 1.3 + p[:, 2] * 9) * 0.01 * h if kind != "rain" else 0)
+            + _drift(self.scene, vy, depth) * h * t
+            + (np.sin(t * sway + p[:, 2] * 9) * 0.01 * h if kind != "rain" else 0)
         ) % h
         if kind == "rain":
             length = max(2, h // 40)
@@ -248,7 +251,7 @@ class Renderer:
         assert self.image is not None
         s = self.scene
         w, h = s.width, s.height
-        u = motion.ease(index / max(1, s.frame_count - 1))
+        u = motion.sweep(s, index)
         comp = s.composition
         zoom, fx, fy = 1.0 + 0.12 * u, comp.subject_x, 0.5
         if s.camera == "static":
@@ -310,6 +313,17 @@ def shared_canvas(width: int, height: int) -> tuple[Image.Image, U8 | None]:
     if tuple(pixels[0, 0]) != (1, 2, 3, 255):
         return Image.new("RGBA", (width, height)), None
     return image, pixels
+
+
+def _drift(scene: scene_mod.Scene, speed: float, depth: NDArray[np.float32]) -> NDArray[Any]:
+    """Particles' speed (screens per second) at each depth.  In a loop each particle crosses
+    the screen a whole number of times over the clip (at least once if it moves at all), so
+    every one is back where it started."""
+    if not scene.loop or not speed:
+        return speed * depth
+    laps = np.round(speed * depth * scene.seconds)
+    laps = np.where(laps == 0, np.sign(speed), laps)
+    return laps / scene.seconds
 
 
 def _shadow(scene: scene_mod.Scene) -> tuple[int, int, int]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reelway import prompting
+from reelway.engines.animatic import negative as negative_mod
 from reelway.engines.animatic import palette as palette_mod
 from reelway.engines.animatic import seeding
 
@@ -123,6 +124,10 @@ class Scene:
     """A second named character: drawn beside the subject, moving with it."""
     companion_colour: tuple[int, int, int] | None = None
     """The companion's colour as this shot's light and style show it."""
+    left_out: frozenset[str] = frozenset()
+    """Scenery drawings a negative prompt named (``negative.DRAWINGS``): not drawn."""
+    loop: bool = False
+    """Every motion is periodic over the clip, so its last frame flows into its first."""
 
     @property
     def frame_count(self) -> int:
@@ -243,27 +248,36 @@ def build(
     character: Look | None = None,
     source_scene: prompting.PromptAnalysis | None = None,
     companion: Look | None = None,
+    negative: str | None = None,
+    loop: bool = False,
 ) -> Scene:
     """Decide the whole shot from the prompt (content) and the seed (composition).
 
     ``source_prompt``: a remix, edit or extension keeps that prompt's scene and applies this
     one's changes; ``source_scene`` (read back from the source file's tag) does the same,
     better.  ``source_seconds``: an extension, whose timeline starts where a source of that
-    length (rendered from that scene, or this prompt) ended.
+    length (rendered from that scene, or this prompt) ended.  ``negative``: what the scene
+    leaves out (``negative.py``); ``loop``: make every motion periodic over the clip.
     """
-    analysis = prompting.analyse(prompt)
+    avoid = negative_mod.terms(negative)
+    analysis = prompting.analyse(negative_mod.cut(prompt, avoid) if avoid else prompt)
     source = source_scene
     if source is None and source_prompt:
         source = prompting.analyse(source_prompt)
     if source is not None:
         analysis = merge(source, analysis)
+    if avoid:
+        analysis = negative_mod.drop(analysis, avoid, prompting.analyse(prompt))
     follows = None
     if source_seconds:
         before = source or prompting.analyse(prompt)
         follows = _decide(
             before, seed, width, height, source_seconds, fps, None, character, companion
         )
-    return _decide(analysis, seed, width, height, seconds, fps, follows, character, companion)
+    scene = _decide(analysis, seed, width, height, seconds, fps, follows, character, companion)
+    if avoid or loop:
+        scene = dataclasses.replace(scene, left_out=negative_mod.left_out(avoid), loop=loop)
+    return scene
 
 
 def _decide(
