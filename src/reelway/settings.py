@@ -38,6 +38,14 @@ class Settings:
     storage_redirect: bool = False
     """Answer content downloads with a redirect to a presigned URL instead of streaming."""
     presign_seconds: int = 3600
+    link_seconds: int = 24 * 3600
+    """How long a chat completion's keyless video link (``/links/...``) works."""
+    link_secret: str = ""
+    """The HMAC secret that signs video links; empty: one random secret, made on first use
+    and kept in the storage, so every API process and machine agrees."""
+    chat_wait_seconds: float = 540.0
+    """How long a non-streaming chat completion waits for its video (below the SDKs' 600 s
+    read timeout, so they never time out and retry into a second video)."""
     retention_seconds: float = 7 * 24 * 3600
     """How long a finished video's files are kept (``expires_at``); 0 keeps them forever."""
     queue_limit: int = 10_000
@@ -245,6 +253,8 @@ def _check(settings: Settings) -> None:
         problems.append("queue limits must be >= 1")
     if settings.retention_seconds < 0:
         problems.append("retention_seconds must be >= 0 (0 keeps files forever)")
+    if settings.link_seconds < 1 or settings.chat_wait_seconds <= 0:
+        problems.append("link_seconds must be >= 1 and chat_wait_seconds > 0")
     if settings.presign_seconds < 1:
         problems.append("presign_seconds must be >= 1")
     if settings.poll_after_ms < 0:

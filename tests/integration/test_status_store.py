@@ -169,7 +169,9 @@ async def test_a_breaker_incident_opens_once_and_ends_when_the_engine_answers(
     store = StatusStore(db, clock)
 
     async def incidents() -> list[tuple[str, float, float | None]]:
-        got = await store.history(["p1", "p2"], days=DAYS, recent_seconds=1, worker_window_seconds=1)
+        got = await store.history(
+            ["p1", "p2"], days=DAYS, recent_seconds=1, worker_window_seconds=1
+        )
         return [(i.engine, i.started_at, i.ended_at) for i in got.incidents]
 
     await engines.record("p1", limits, ok=False)

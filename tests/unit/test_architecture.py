@@ -107,6 +107,8 @@ LAYERS = {
         "media",
         "policy",
     },
+    # Video through chat completions: a chat body read as a create, and the wait for its end.
+    "chat": {"service", "errors", "jobs", "validation"},
     "webhooks": {"errors", "ids", "inputs", "numeric", "store"},
     "runtime": {
         "webhooks",
@@ -131,6 +133,7 @@ LAYERS = {
     "operations": {"jobs", "limits", "engines", "store"},
     "metrics": {"catalog", "jobs", "store"},
     "api": {
+        "chat",
         "longform",
         "storyboards",
         "logs",

@@ -13,13 +13,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from reelway import __version__, errors, metrics
+from reelway import __version__, chat, errors, metrics
 from reelway.api import errors as api_errors
 from reelway.api.admin import AdminRoutes
 from reelway.api.auth import Authenticator
 from reelway.api.characters import CharacterRoutes
+from reelway.api.chat import ChatRoutes
 from reelway.api.dashboard import DashboardRoutes
 from reelway.api.health import Readiness, WorkerPolicy
+from reelway.api.links import LinkRoutes, LinkSigner
 from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
 from reelway.api.middleware import Edge, Refusals
 from reelway.api.responses import JsonResponse
@@ -63,6 +65,13 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
         max_file_bytes=settings.max_image_bytes,
         redirect_seconds=settings.presign_seconds if settings.storage_redirect else None,
     )
+    signer = LinkSigner(runtime.storage, settings.link_secret, settings.link_seconds)
+    chat_routes = ChatRoutes(
+        chat.ChatVideos(runtime.service, settings.chat_wait_seconds),
+        auth,
+        signer,
+        max_file_bytes=settings.max_image_bytes,
+    )
     process = metrics.ProcessMetrics()
     ops = runtime.operations
     exporter = metrics.Exporter(
@@ -79,6 +88,8 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
             ).routes(),
             *StoryboardRoutes(routes, auth, ops.diagnoses).routes(),
             *routes.routes(),
+            *chat_routes.routes(),
+            *LinkRoutes(runtime.service, signer).routes(),
             *admin.routes(),
             *DashboardRoutes(
                 ops.dashboard,

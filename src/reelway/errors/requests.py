@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reelway.errors.base import ReelwayError
 
 
@@ -138,6 +140,25 @@ class VideoFailed(InvalidRequest):
     """The video failed, so it has no content; see its error for why."""
 
     code = "video_failed"
+
+
+class VideoRenderFailed(VideoFailed):
+    """The video a chat completion waited for failed; the answer's ``code`` is the video's
+    own error code (``moderation_blocked``, ``engine_runtime_error``...), as the videos API
+    records it, and ``video_id`` names the video."""
+
+    def to_dict(self) -> dict[str, Any]:
+        shown = super().to_dict()
+        shown["code"] = shown.pop("video_code", self.code)
+        return shown
+
+
+class VideoStillRendering(InvalidRequest):
+    """The video is still rendering after the chat completion's wait; it keeps rendering, so
+    poll it by the ``video_id`` the error carries (a 400, so the SDKs do not retry it into a
+    second video)."""
+
+    code = "video_still_rendering"
 
 
 class InvalidVideo(InvalidRequest):
@@ -390,6 +411,19 @@ class RelaxedNotAllowed(PermissionDenied):
     """This project's plan does not include relaxed mode."""
 
     code = "relaxed_mode_not_allowed"
+
+
+class LinkInvalid(PermissionDenied):
+    """This video link is not one this server signed (altered, cut short, or signed with
+    another secret)."""
+
+    code = "link_invalid"
+
+
+class LinkExpired(PermissionDenied):
+    """This video link has expired; ask for the video again for a new link."""
+
+    code = "link_expired"
 
 
 class ProjectExists(InvalidRequest):

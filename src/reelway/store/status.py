@@ -199,14 +199,15 @@ def _engine_outcomes(conn: sa.Connection, start: float, names: list[str]) -> sa.
 
 
 def _failed_over(conn: sa.Connection, start: float) -> tuple[sa.TextClause, dict[str, Any]]:
-    """Attempts engines failed before their video moved on, by engine and day: each one is
-    both a job and a failure of that engine (only failures that fail over are recorded)."""
+    """Attempts engines failed before their video moved on, by engine and day: each one with
+    a code of ``ENGINE_FAULTS`` is both a job and a failure of that engine."""
     if conn.dialect.name == "postgresql":
         source = (
             "jsonb_array_elements(CASE WHEN jsonb_typeof(videos.engine_attempts) = 'array' "
             "THEN videos.engine_attempts ELSE '[]'::jsonb END) AS a(value)"
         )
         engine = "a.value->>'engine'"
+        code = "a.value->>'code'"
         at = "CAST(a.value->>'at' AS DOUBLE PRECISION)"
         day = "CAST(floor((at - :start) / :day) AS INTEGER)"
     else:
@@ -215,12 +216,14 @@ def _failed_over(conn: sa.Connection, start: float) -> tuple[sa.TextClause, dict
             "THEN videos.engine_attempts ELSE '[]' END) AS a"
         )
         engine = "json_extract(a.value, '$.engine')"
+        code = "json_extract(a.value, '$.code')"
         at = "CAST(json_extract(a.value, '$.at') AS REAL)"
         day = "CAST((at - :start) / :day AS INTEGER)"
+    faults = ", ".join(f"'{fault}'" for fault in ENGINE_FAULTS)  # constants, no quotes
     text = (
         f"SELECT engine, {day} AS day, count(*) FROM ("
         f"SELECT {engine} AS engine, {at} AS at FROM videos, {source} "
-        "WHERE videos.completed_at >= :start"
+        f"WHERE videos.completed_at >= :start AND {code} IN ({faults})"
         ") AS attempts WHERE at >= :start GROUP BY engine, 2"
     )
     return sa.text(text), {"start": start, "day": DAY_SECONDS}
