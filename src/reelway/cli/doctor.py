@@ -31,7 +31,9 @@ from reelway.cli.common import (
     run,
     tolerate_unset_secrets,
 )
+from reelway.limits import EngineLimits
 from reelway.operations import Charge, Delivery, EngineStatus, RefusedRequest
+from reelway.runtime import Runtime
 
 INDENT = " " * 11
 WIDTH = 100
@@ -60,7 +62,8 @@ def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_jso
             video = await diagnoses.find_video(ident)
             if video is not None:
                 found = await diagnoses.video(video.id)
-                report = _video_report(video, found.charge, found.events)
+                limits = _route_limits(runtime, video)
+                report = _video_report(video, found.charge, found.events, limits)
                 if as_json:
                     click.echo(json.dumps(report, indent=2, default=str))
                 else:
@@ -90,7 +93,10 @@ def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_jso
 
 
 def _video_report(
-    video: jobs.Video, charge: Charge | None, events: tuple[Any, ...]
+    video: jobs.Video,
+    charge: Charge | None,
+    events: tuple[Any, ...],
+    limits: dict[str, EngineLimits] | None = None,
 ) -> dict[str, Any]:
     """Everything known about the video, as JSON-ready data (``--json`` prints it)."""
     code = video.error.code if video.error else None
@@ -112,7 +118,7 @@ def _video_report(
         "completed_at": video.completed_at,
         "error": None if video.error is None else video.error.to_json(),
         "engine_attempts": [a.to_json() for a in video.engine_attempts] or None,
-        "timeline": _timeline(video),
+        "timeline": _timeline(video, limits or {}),
         "cause": _cause(code) if code else None,
         "remedy": remedies.for_failure(code) if code else None,
         "charge": None if charge is None else {**vars(charge), "summary": _charge(charge)},
@@ -136,7 +142,9 @@ def _history(video: jobs.Video) -> tuple[jobs.EngineAttempt, ...]:
     return (video.error.attempts if video.error else ()) or video.engine_attempts
 
 
-def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
+def _timeline(
+    video: jobs.Video, limits: dict[str, EngineLimits] | None = None
+) -> list[dict[str, Any]]:
     """The video's story as ``{"at", "event", …}`` steps, oldest first."""
     steps: list[dict[str, Any]] = [
         {
@@ -147,14 +155,18 @@ def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
     ]
     if video.started_at is not None:
         waited = video.started_at - video.created_at
+        held = _held_until(video)
         steps.append(
             {
                 "at": video.started_at,
                 "event": "started",
-                "text": f"started by a worker after {_took(waited)} in the queue",
+                "text": f"{'taken' if held else 'started'} by a worker after {_took(waited)} "
+                "in the queue",
                 "queued_seconds": round(waited, 3),
             }
         )
+        if held is not None:
+            steps.extend(_held_steps(video, held, limits or {}))
     elif video.status is jobs.JobStatus.QUEUED:
         now = time.time()
         text = f"queued for {_took(now - video.created_at)} so far"
@@ -222,6 +234,86 @@ def _timeline(video: jobs.Video) -> list[dict[str, Any]]:
         if at is not None:
             steps.append({"at": at, "event": "deleted", "text": what})
     return steps
+
+
+HELD_SLACK_SECONDS = 0.5
+"""A ``run_at`` this far past the first claim means the job went back to the queue."""
+
+
+def _held_until(video: jobs.Video) -> float | None:
+    """When a job that a worker took went back to the queue (an engine's limit, back-off or
+    breaker, or a route retry), the time it could run again: the queue keeps the last
+    deferral's ``run_at``, which is later than the first claim's ``started_at``."""
+    if video.started_at is None or video.run_at >= jobs.WAITING_RUN_AT:
+        return None
+    return video.run_at if video.run_at > video.started_at + HELD_SLACK_SECONDS else None
+
+
+def _held_steps(
+    video: jobs.Video, until: float, limits: dict[str, EngineLimits]
+) -> list[dict[str, Any]]:
+    """The wait after the first claim, and why, from what is recorded: a route-retry marker,
+    or the limits of the engines on the model's route."""
+    assert video.started_at is not None
+    held = until - video.started_at
+    reason = _wait_reason(video, until, limits)
+    return [
+        {
+            "at": video.started_at,
+            "event": "waiting",
+            "text": f"back in the queue: {reason}; it could run again {_took(held)} later",
+            "reason": reason,
+            "until": until,
+            "waited_seconds": round(held, 3),
+        },
+        {
+            "at": until,
+            "event": "due",
+            "text": f"due again after waiting {_took(held)}; the next free worker took it",
+        },
+    ]
+
+
+def _wait_reason(video: jobs.Video, until: float, limits: dict[str, EngineLimits]) -> str:
+    started = video.started_at or 0.0
+    if any(not a.engine and started <= a.at <= until + 1 for a in _history(video)):
+        return "every engine on the route had failed, so it waited before walking it again"
+    if video.attempts > 1:
+        return (
+            f"a worker gave it back after an error or stopped answering (claim "
+            f"{video.attempts} of {video.max_attempts})"
+        )
+    limited = {name: found for name, found in limits.items() if found.limited}
+    if video.engine in limited:
+        limited = {video.engine: limited[video.engine]}
+    if limited:
+        said = "; ".join(f"{name}: {_limits(found)}" for name, found in limited.items())
+        return f"the engine's rate or concurrency limit was reached ({said})"
+    return (
+        "an engine on its route was unavailable for a while (the provider asked to wait, or "
+        "its circuit breaker was open), or a stopping worker handed it back"
+    )
+
+
+def _limits(found: EngineLimits) -> str:
+    parts = [
+        f"{window.requests} request{'s' if window.requests != 1 else ''} per "
+        + (f"{window.seconds:g} s" if window.seconds != 60 else "minute")
+        for window in found.windows
+    ]
+    if found.max_concurrency is not None:
+        parts.append(f"{found.max_concurrency} at a time")
+    return ", ".join(parts)
+
+
+def _route_limits(runtime: Runtime, video: jobs.Video) -> dict[str, EngineLimits]:
+    """The limits of each engine on the video's model's route (none when it left the
+    catalogue)."""
+    model = runtime.catalog.get(video.catalog_model)
+    route = list(model.route) if model is not None else []
+    if video.engine and video.engine not in route:
+        route.append(video.engine)
+    return {name: runtime.engines.spec(name).limits for name in route}
 
 
 def _explain(video: jobs.Video, report: dict[str, Any]) -> None:
