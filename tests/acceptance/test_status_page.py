@@ -92,7 +92,11 @@ def components(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def make_video(server: harness.Server, key: str) -> None:
     with sdk_client(server, key) as client:
-        video = client.videos.create(model="remote", prompt=PROMPT, seconds="1")
+        video = client.videos.create(
+            model="remote",
+            prompt=PROMPT,
+            seconds="1",  # type: ignore[arg-type]  # the fake catalogue's length
+        )
         done = finished(client, video.id)
         assert done.status == "completed", done.error
 

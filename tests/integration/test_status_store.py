@@ -109,7 +109,9 @@ async def test_availability_per_day_follows_a_known_history(db: Database, clock:
     for _ in range(2):
         history.video(TODAY - 1, "failed", "p1", {"code": "moderation_blocked", "message": "no"})
     # p1 ten days ago, late in the day: one render error, nothing else.
-    history.video(TODAY - 10, "failed", "p1", {"code": "engine_runtime_error", "message": "x"}, 23)
+    history.video(
+        TODAY - 10, "failed", "p1", {"code": "engine_runtime_error", "message": "x"}, hour=23
+    )
     # The queue: a job no worker started before its deadline, today.
     history.video(TODAY, "failed", None, {"code": "deadline_exceeded", "message": "late"})
     # Before the 90 days: not counted anywhere.
