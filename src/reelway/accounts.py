@@ -12,7 +12,7 @@ import datetime
 import io
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,8 @@ class Summary:
     watermark: bool
     period: tuple[float, float]
     balance: Balance
+    files: tuple[int, int] | None = None
+    """The project's stored uploads (``/v1/files``): how many, and their bytes."""
 
 
 class AccountService:
@@ -88,6 +90,8 @@ class AccountService:
         self.clock = clock
         self.watermark_default = watermark
         """The deployment's choice (``REELWAY_WATERMARK``), under the plan's and project's."""
+        self.file_usage: Callable[[str], Awaitable[tuple[int, int]]] | None = None
+        """A project's stored uploads (count, bytes), for its summary (set by the runtime)."""
 
     # ------------------------------------------------------------------ admission
 
@@ -249,6 +253,7 @@ class AccountService:
             watermark=self.watermark(project),
             period=period,
             balance=await self.accounts.balance(project.id, period[0]),
+            files=None if self.file_usage is None else await self.file_usage(project.id),
         )
 
     async def record(self, project: jobs.Project) -> dict[str, Any]:
@@ -423,6 +428,11 @@ def summary_record(summary: Summary) -> dict[str, Any]:
             if not budget
             else round(balance.usd_micros_spent * 100 / budget, 2),
         },
+        **(
+            {}
+            if summary.files is None
+            else {"files": {"count": summary.files[0], "bytes": summary.files[1]}}
+        ),
     }
 
 

@@ -136,12 +136,23 @@ class Longform:
                 f"an uploaded MP4 file, got {errors.show(value)}.",
                 param="video",
             )
-        unknown = sorted(set(value) - {"id"})
+        unknown = sorted(set(value) - {"id", "file_id"})
         if unknown:
             raise errors.UnknownParameter(
-                f"Unknown parameter video.{unknown[0]}; video takes id (or is an uploaded file).",
+                f"Unknown parameter video.{unknown[0]}; video takes id or file_id (or is an "
+                "uploaded file).",
                 param=f"video.{unknown[0]}",
             )
+        if "file_id" in value:
+            if "id" in value:
+                raise errors.InvalidValue(
+                    "Provide exactly one of video.id or video.file_id.", param="video"
+                )
+            upload = await self._file(caller, value["file_id"])
+            try:
+                return await self._uploaded(upload, params, longest)
+            finally:
+                upload.file.close()
         video_id = value.get("id")
         if not isinstance(video_id, str):
             raise errors.MissingParameter(
@@ -182,6 +193,21 @@ class Longform:
             video_id=video.id,
             extensions=video.sources.extensions,
         )
+
+    async def _file(self, caller: service.Caller, file_id: Any) -> service.Upload:
+        """A stored file (``/v1/files``) read as if it were uploaded with the request."""
+        files = self.videos.files
+        if files is None:
+            raise errors.UnsupportedParameter(
+                "video.file_id is not supported here; upload the MP4.", param="video.file_id"
+            )
+        spool = await files.open_reference(
+            caller.project_id,
+            file_id,
+            param="video.file_id",
+            max_bytes=self.videos.settings.max_image_bytes,
+        )
+        return service.Upload(filename=None, file=spool)
 
     async def _uploaded(
         self, upload: service.Upload, params: Mapping[str, Any], longest: int | None

@@ -17,6 +17,7 @@ from reelway.accounts import AccountService, KeyAdmin
 from reelway.characters import CharacterService
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
+from reelway.files import FileService
 from reelway.media import provenance, watermark
 from reelway.operations import (
     DashboardReads,
@@ -38,6 +39,7 @@ from reelway.store.dashboard import DashboardStore
 from reelway.store.database import Database, SchemaOutOfDate
 from reelway.store.diagnosis import Diagnosis, RequestLog
 from reelway.store.engines import EngineStore
+from reelway.store.files import FileStore
 from reelway.store.health import HealthStore
 from reelway.store.keys import KeyStore
 from reelway.store.observe import ObserveStore
@@ -88,6 +90,8 @@ class Runtime:
     """A project's characters (the API's /v1/videos/characters); the worker reads their
     clips through ``character_store``."""
     character_store: CharacterStore
+    files: FileService
+    """A project's uploaded files (the API's /v1/files, a create's ``file_id``)."""
     _signer: provenance.Signer | None = None
 
     @classmethod
@@ -141,6 +145,13 @@ class Runtime:
         characters = CharacterService(
             character_store, storage, moderation, tmp_dir=settings.tmp_dir
         )
+        files = FileService(
+            FileStore(db),
+            storage,
+            max_bytes=settings.max_file_bytes,
+            expiry_seconds=settings.file_expiry_seconds,
+        )
+        accounts.file_usage = files.store.usage
         service = VideoService(
             settings,
             models,
@@ -153,6 +164,7 @@ class Runtime:
             # what each routed engine can do (read at start-up; cached by the directory)
             engine_infos=engine_infos,
             characters=characters,
+            files=files,
         )
         webhook_store = WebhookStore(
             db,
@@ -195,6 +207,7 @@ class Runtime:
             wakeup=wakeup,
             characters=characters,
             character_store=character_store,
+            files=files,
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:
@@ -228,6 +241,7 @@ class Runtime:
                 self.storage,
                 RequestLog(self.db),
                 request_log_seconds=self.settings.request_log_days * 86400,
+                purge_files=self.files.purge_due,
             ),
             concurrency=concurrency,
             reaper=reaper,

@@ -32,6 +32,7 @@ from reelway import (
 )
 from reelway.accounts import AccountService, Admission, Schedule
 from reelway.characters import CharacterService
+from reelway.files import FileService
 from reelway.policy.moderation import Moderation
 from reelway.settings import Settings
 from reelway.storage import Storage
@@ -194,6 +195,7 @@ class VideoService:
         on_enqueue: Callable[[], None] = lambda: None,
         engine_infos: validation.EngineInfos | None = None,
         characters: CharacterService | None = None,
+        files: FileService | None = None,
     ) -> None:
         self.settings = settings
         self.moderation = moderation or Moderation()
@@ -208,6 +210,8 @@ class VideoService:
         self._queued_total: tuple[int, float] = (0, float("-inf"))
         self.characters = characters
         """Checks a create's ``characters`` (None: a create naming any is refused)."""
+        self.files = files
+        """Opens a create's ``input_reference.file_id`` (None: a create naming one is refused)."""
 
     # ------------------------------------------------------------------ auth
 
@@ -339,7 +343,9 @@ class VideoService:
             await self.moderation.screen_prompt(prompt)
             if spec.source_file is not None:
                 await self._screen_source(spec.source_file)
-            image = await self.reference_image(spec.input_reference, spec.model, spec.size)
+            image = await self.reference_image(
+                spec.input_reference, spec.model, spec.size, project_id=caller.project_id
+            )
             try:
                 seed = spec.seed
                 if seed is None:
@@ -528,8 +534,10 @@ class VideoService:
                 ) from None
 
     async def reference_image(
-        self, value: Any, model: catalog.ModelSpec, size: str
+        self, value: Any, model: catalog.ModelSpec, size: str, *, project_id: str | None = None
     ) -> images.CheckedImage | None:
+        """The input image, from an upload, a URL or a stored file (``file_id``, of
+        ``project_id``), through one set of checks: format, size, moderation."""
         if value is None:
             return None
         param = "input_reference"
@@ -540,8 +548,8 @@ class VideoService:
         if isinstance(value, Upload):
             source = value.file
         elif isinstance(value, Mapping):
-            source = await self._reference_object(value)
-            param = "input_reference.image_url"
+            source = await self._reference_object(value, project_id)
+            param = "input_reference." + ("file_id" if "file_id" in value else "image_url")
         else:
             raise errors.InvalidValue(
                 "input_reference must be an uploaded image file, or an object "
@@ -565,7 +573,7 @@ class VideoService:
             source.close()
             raise
 
-    async def _reference_object(self, value: Mapping[str, Any]) -> BinaryIO:
+    async def _reference_object(self, value: Mapping[str, Any], project_id: str | None) -> BinaryIO:
         unknown = sorted(set(value) - {"image_url", "file_id"})
         if unknown:
             raise errors.UnknownParameter(
@@ -579,10 +587,17 @@ class VideoService:
                 param="input_reference",
             )
         if "file_id" in value:
-            raise errors.UnsupportedParameter(
-                "input_reference.file_id is not supported by this server yet; upload the image "
-                "as input_reference or pass input_reference.image_url.",
+            if self.files is None or project_id is None:
+                raise errors.UnsupportedParameter(
+                    "input_reference.file_id is not supported here; upload the image as "
+                    "input_reference or pass input_reference.image_url.",
+                    param="input_reference.file_id",
+                )
+            return await self.files.open_reference(
+                project_id,
+                value["file_id"],
                 param="input_reference.file_id",
+                max_bytes=self.settings.max_image_bytes,
             )
         return await inputs.load_image_url(
             value["image_url"],

@@ -84,6 +84,10 @@ class Settings:
     """The engines-and-routes TOML file (``--config``)."""
     max_request_bytes: int = 48 * 1024 * 1024
     max_image_bytes: int = 20 * 1024 * 1024
+    max_file_bytes: int = 512 * 1024 * 1024
+    """The largest upload to ``/v1/files`` (its own body limit, above ``max_request_bytes``)."""
+    file_expiry_seconds: int = 30 * 24 * 3600
+    """How long an uploaded file is kept; a create's ``expires_after`` may only shorten it."""
     image_fetch_timeout_seconds: float = 10.0
     fetch_allow_private_networks: bool = False
     """Allow ``input_reference.image_url`` to point at loopback or private addresses."""
@@ -253,6 +257,8 @@ def _check(settings: Settings) -> None:
         problems.append("queue limits must be >= 1")
     if settings.retention_seconds < 0:
         problems.append("retention_seconds must be >= 0 (0 keeps files forever)")
+    if settings.max_file_bytes < 1 or settings.file_expiry_seconds < 1:
+        problems.append("max_file_bytes and file_expiry_seconds must be >= 1")
     if settings.link_seconds < 1 or settings.chat_wait_seconds <= 0:
         problems.append("link_seconds must be >= 1 and chat_wait_seconds > 0")
     if settings.presign_seconds < 1:

@@ -307,7 +307,10 @@ class Storyboards:
                     if shot.input_reference is not None:
                         with naming(shot.param):
                             image = await videos.reference_image(
-                                shot.input_reference, shot.model, board.size
+                                shot.input_reference,
+                                shot.model,
+                                board.size,
+                                project_id=caller.project_id,
                             )
                         if image is not None:
                             checked[shot.index] = image
@@ -330,7 +333,7 @@ class Storyboards:
             if shot.input_reference is not None:
                 with naming(shot.param):
                     image = await videos.reference_image(
-                        shot.input_reference, shot.model, board.size
+                        shot.input_reference, shot.model, board.size, project_id=caller.project_id
                     )
                 if image is not None:
                     image.file.close()

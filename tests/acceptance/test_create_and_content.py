@@ -225,10 +225,11 @@ def test_input_reference_image_url_is_fetched(
     assert "404" in caught.value.message
 
 
-def test_file_id_is_answered_as_not_supported_yet(client: openai.OpenAI) -> None:
-    with pytest.raises(openai.BadRequestError) as caught:
-        client.videos.create(prompt="x", extra_body={"input_reference": {"file_id": "file_1"}})
-    assert caught.value.code == "unsupported_parameter"
+def test_an_unknown_file_id_is_a_404_naming_it(client: openai.OpenAI) -> None:
+    # Files that exist: tests/acceptance/test_files_api.py.
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.videos.create(prompt="x", extra_body={"input_reference": {"file_id": "file-1"}})
+    assert caught.value.code == "file_not_found"
     assert caught.value.param == "input_reference.file_id"
 
 

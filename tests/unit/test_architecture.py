@@ -56,10 +56,13 @@ LAYERS = {
         "storage",
         "store",
     },
+    # Files: a project's uploads (/v1/files), checked for their purpose, kept in storage.
+    "files": {"errors", "ids", "images", "inputs", "numeric", "storage", "store", "validation"},
     "service": {
         "logs",
         "accounts",
         "characters",
+        "files",
         "policy",
         "catalog",
         "errors",
@@ -113,6 +116,7 @@ LAYERS = {
     "runtime": {
         "webhooks",
         "characters",
+        "files",
         "safety",
         "media",
         "accounts",
@@ -133,6 +137,7 @@ LAYERS = {
     "operations": {"jobs", "limits", "engines", "store"},
     "metrics": {"catalog", "jobs", "store"},
     "api": {
+        "files",
         "chat",
         "longform",
         "storyboards",

@@ -20,6 +20,7 @@ from reelway.api.auth import Authenticator
 from reelway.api.characters import CharacterRoutes
 from reelway.api.chat import ChatRoutes
 from reelway.api.dashboard import DashboardRoutes
+from reelway.api.files import FORM_OVERHEAD_BYTES, UPLOAD_PATH, FileRoutes
 from reelway.api.health import Readiness, WorkerPolicy
 from reelway.api.links import LinkRoutes, LinkSigner
 from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
                 admin_key=settings.admin_key,
             ).routes(),
             *WebhookRoutes(runtime.webhooks, auth).routes(),
+            *FileRoutes(runtime.files, auth).routes(),
             Route("/health", health, methods=["GET"]),
             Route("/ready", _readiness(runtime).endpoint, methods=["GET"]),
             *MetricsRoute(exporter, settings.metrics_token).routes(),
@@ -116,6 +118,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
         settings.max_request_bytes,
         access=access_log,
         refusals=Refusals(ops.request_log),
+        path_limits={UPLOAD_PATH: settings.max_file_bytes + FORM_OVERHEAD_BYTES},
     )
     return HttpMetrics(edge, app.routes, process)
 

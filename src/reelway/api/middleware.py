@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -35,9 +35,12 @@ class Edge:
         *,
         access: bool = False,
         refusals: Refusals | None = None,
+        path_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
+        """Paths whose bodies have a limit of their own (uploads to ``/v1/files``)."""
         self.access = access
         self.refusals = refusals
 
@@ -77,9 +80,10 @@ class Edge:
         if scope["method"] in _NO_BODY:
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                too_large = self._too_large()
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                too_large = self._too_large(limit)
                 scope["state"]["error"] = too_large
                 await render(too_large)(scope, receive, send)
                 return
@@ -90,8 +94,8 @@ class Edge:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise self._too_large()
+                if seen > limit:
+                    raise self._too_large(limit)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -118,9 +122,9 @@ class Edge:
         if status >= 400 and self.refusals is not None:
             await self.refusals.record(scope, state, status)
 
-    def _too_large(self) -> errors.RequestTooLarge:
+    def _too_large(self, limit: int) -> errors.RequestTooLarge:
         return errors.RequestTooLarge(
-            f"The request body is larger than {self.max_bytes} bytes, the limit of this server."
+            f"The request body is larger than {limit} bytes, the limit of this server."
         )
 
 

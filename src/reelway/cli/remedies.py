@@ -131,6 +131,13 @@ REQUESTS: dict[str, str] = {
     "was created (case included): write it into the prompt.",
     "character_not_found": "No such character in the key's project (or it was deleted): "
     "check the id, and that the client uses a key of the project that made it.",
+    "unsupported_file_purpose": "Upload files with purpose batch, vision or user_data.",
+    "invalid_file": "A batch file is UTF-8 JSON lines (fix the line the message names); a "
+    "vision or user_data file is a PNG, JPEG, WebP or MP4.",
+    "file_too_large": "The file is over REELWAY_MAX_FILE_BYTES: send a smaller one (split a "
+    "batch), or ask the operator to raise the limit.",
+    "file_not_found": "No such file in the key's project (deleted, expired, or another "
+    "project's): upload it again with POST /v1/files, or list them with GET /v1/files.",
     "project_exists": "A project with this name exists: choose another name, or change its "
     "settings with 'reelway projects update NAME' (or POST /v1/organization/projects/NAME).",
     "not_a_storyboard": "The id is a video but not a storyboard: use the storyboard's id "

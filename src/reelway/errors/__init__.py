@@ -12,7 +12,7 @@ docstring is the default message.  The tree::
     │   │   ├── TooManyFields, FieldNameTooLong, NestingTooDeep (bounds on a body's shape)
     │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter (DuplicateHeader),
     │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation),
-    │   │   ├── WebhookUrlNotAllowed
+    │   │   ├── WebhookUrlNotAllowed, UnsupportedFilePurpose, InvalidFile, FileTooLarge
     │   ├── UnsupportedContentType      415
     │   ├── RequestTooLarge             413
     │   ├── RangeNotSatisfiable         416
@@ -21,7 +21,7 @@ docstring is the default message.  The tree::
     │   │                               RelaxedNotAllowed)
     │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, ProjectNotFound,
     │   │                               ApiKeyNotFound, UnknownUrl, WebhookEndpointNotFound,
-    │   │                               CharacterNotFound)
+    │   │                               CharacterNotFound, FileNotFound)
     │   ├── ContentGone                 410 (VideoExpired)
     │   ├── IdempotencyKeyReused        422
     │   ├── QueueFull                   429

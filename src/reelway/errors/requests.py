@@ -222,6 +222,24 @@ class CharacterNotInPrompt(InvalidRequest):
     code = "character_not_in_prompt"
 
 
+class UnsupportedFilePurpose(InvalidRequest):
+    """The file's purpose is not one this server stores (batch, vision, user_data)."""
+
+    code = "unsupported_file_purpose"
+
+
+class InvalidFile(InvalidRequest):
+    """The uploaded file is not what its purpose needs (JSON lines, an image, a video)."""
+
+    code = "invalid_file"
+
+
+class FileTooLarge(InvalidRequest):
+    """The uploaded file is larger than this server's limit for files."""
+
+    code = "file_too_large"
+
+
 class UnsupportedContentType(RequestError):
     """Send the body as application/json or multipart/form-data."""
 
@@ -315,6 +333,12 @@ class CharacterNotFound(NotFound):
     """No character with this id exists in your project."""
 
     code = "character_not_found"
+
+
+class FileNotFound(NotFound):
+    """No file with this id exists in your project (or it was deleted, or it expired)."""
+
+    code = "file_not_found"
 
 
 class ContentGone(RequestError):

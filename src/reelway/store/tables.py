@@ -404,3 +404,26 @@ incidents = sa.Table(
 """Circuit-breaker history for the status page (migration 0012): a row opens in the
 transaction that opens an engine's breaker and ends in the one that closes it (both under
 the engine's row lock); the unique partial index allows one open incident per engine."""
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("purpose", sa.String(32), nullable=False),
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("blob", sa.String(300), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("deleted_at", sa.Float, nullable=True),
+    sa.Column("purged_at", sa.Float, nullable=True),
+    sa.Index("ix_files_project_id_seq", "project_id", "seq"),
+    sa.Index("ix_files_unpurged_expires_at", "purged_at", "expires_at"),
+)
+"""A project's uploaded files (``/v1/files``): name, purpose, size and the storage key of the
+bytes.  Deleting or expiring one leaves a tombstone (a list cursor naming it stays valid);
+``purged_at`` records that its bytes are gone from storage, so a crash in between is finished
+by the next housekeeping pass."""

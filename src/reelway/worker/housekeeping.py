@@ -1,16 +1,17 @@
 """Housekeeping: the reaper's tidying that no request waits for.
 
 Files of deleted videos (a crash, or a job still running at the delete, left them), files of
-videos past their ``expires_at``, Idempotency-Keys past their time and old refused-request
-logs.  It lives with the worker, which runs it on every reaper pass; the video service only
-removes a finished video's files at once when it is deleted.
+videos past their ``expires_at``, Idempotency-Keys past their time, old refused-request logs,
+and uploads (``/v1/files``) that expired or were deleted.  It lives with the worker, which
+runs it on every reaper pass; the video service only removes a finished video's files at once
+when it is deleted.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from reelway import jobs
 from reelway.storage import Storage
@@ -32,12 +33,15 @@ class Housekeeping:
         *,
         request_log_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        purge_files: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self.videos = videos
         self.storage = storage
         self.request_log = request_log
         self.request_log_seconds = request_log_seconds
         self.clock = clock
+        self.purge_files = purge_files
+        """Removes the bytes of expired and deleted uploads (``FileService.purge_due``)."""
         self._pruned_at = float("-inf")
 
     async def tidy(self) -> None:
@@ -45,6 +49,8 @@ class Housekeeping:
         await self.purge_deleted()
         await self.expire_assets()
         await self.videos.forget_expired_keys()
+        if self.purge_files is not None:
+            await self.purge_files()
         if self.clock() - self._pruned_at >= PRUNE_INTERVAL_SECONDS:
             self._pruned_at = self.clock()
             await self.request_log.prune(self.request_log_seconds)
