@@ -355,6 +355,29 @@ async def test_the_create_body_is_lumas(fake: FakeLuma, make_engine) -> None:
     }
 
 
+async def test_a_loop_is_asked_for_with_lumas_loop(fake: FakeLuma, make_engine) -> None:
+    engine = make_engine()
+    try:
+        await engine.submit(_request(sources=jobs.Sources(loop=True)))
+    finally:
+        await engine.close()
+    (job,) = fake.jobs.values()
+    assert job.body["loop"] is True
+
+
+async def test_a_negative_prompt_luma_cannot_take_is_refused_before_any_call(
+    fake: FakeLuma, make_engine
+) -> None:
+    engine = make_engine()
+    try:
+        assert not engine.info.has(Capability.NEGATIVE_PROMPT)
+        with pytest.raises(errors.EngineCannotServe, match="negative prompt"):
+            await engine.submit(_request(sources=jobs.Sources(negative_prompt="dogs")))
+    finally:
+        await engine.close()
+    assert sum(fake.calls.values()) == 0
+
+
 async def test_default_durations_send_5s_and_9s(fake: FakeLuma) -> None:
     engine = LumaEngine(contract.API_KEY, base_url=fake.api_url, timeout=contract.TIMEOUT)
     try:

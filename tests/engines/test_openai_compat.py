@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from reelway.engines.openai_compat import OpenAICompatEngine
 from reelway.media import probe
 from tests.engines import contract
 from tests.engines.contract import Case, LongformContract, RemoteEngineContract
+from tests.fakes import openai as openai_fake
 from tests.fakes import server
 from tests.fakes.openai import FakeOpenAI
 
@@ -737,3 +739,50 @@ async def test_the_fake_holds_a_chain_to_six_extensions_and_120_seconds(fake: Fa
     assert not_ready.json()["error"]["code"] == "video_not_ready"
     assert fine.status_code == 200 and fine.json()["seconds"] == "12"
     assert fake.jobs[fine.json()["id"]].body["extensions"] == 1
+
+
+# ---------------------------------------------------------------------------- negative_prompt, loop
+
+
+async def test_negative_prompt_and_loop_are_relayed_only_when_declared(clip: bytes) -> None:
+    """OpenAI refuses both fields (``unknown_parameter``), so by default the engine declares
+    neither and a request with them never reaches the upstream; declared (another Reelway
+    upstream), they are sent in the JSON create and the upstream receives them."""
+    plain = OpenAICompatEngine("http://127.0.0.1:9/v1", name="up")
+    assert not plain.info.has(Capability.NEGATIVE_PROMPT) and not plain.info.has(Capability.LOOP)
+    asked = base.GenerationRequest(
+        **{**contract.REQUEST.__dict__, "sources": jobs.Sources(negative_prompt="dogs", loop=True)}
+    )
+    try:
+        with pytest.raises(errors.EngineCannotServe, match="negative_prompt"):
+            await plain.submit(asked)
+    finally:
+        await plain.close()
+    offer = dataclasses.replace(openai_fake.OPENAI, extras=("negative_prompt", "loop"))
+    upstream = FakeOpenAI(clip, api_key=contract.API_KEY, offer=offer)
+    declared = OpenAICompatEngine(
+        upstream.v1,
+        contract.API_KEY,
+        name="reelway_upstream",
+        timeout=contract.TIMEOUT,
+        capabilities=["image_input", "negative_prompt", "loop"],
+    )
+    try:
+        assert {Capability.NEGATIVE_PROMPT, Capability.LOOP} <= declared.info.capabilities
+        await declared.submit(asked)
+    finally:
+        await declared.close()
+        upstream.close()
+    (job,) = upstream.jobs.values()
+    assert (job.body["negative_prompt"], job.body["loop"]) == ("dogs", True)
+
+
+def test_the_fake_openai_refuses_the_fields_openai_does_not_take(fake: FakeOpenAI) -> None:
+    with httpx.Client() as client:
+        answer = client.post(
+            f"{fake.v1}/videos",
+            json={"prompt": "x", "negative_prompt": "dogs"},
+            headers={"Authorization": f"Bearer {contract.API_KEY}"},
+        )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "unknown_parameter"

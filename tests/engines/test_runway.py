@@ -503,3 +503,20 @@ async def test_the_fake_refuses_what_runway_refuses(
     assert answer.status_code == status, answer.text
     assert said in answer.json()["error"]
     assert fake.jobs == {}
+
+
+@pytest.mark.parametrize(
+    "asked", [jobs.Sources(negative_prompt="dogs"), jobs.Sources(loop=True)], ids=["neg", "loop"]
+)
+async def test_runway_declares_no_negative_prompt_or_loop_and_refuses_them_unsent(
+    fake: FakeRunway, make_engine: Any, asked: jobs.Sources
+) -> None:
+    engine = make_engine()
+    try:
+        assert not engine.info.has(Capability.NEGATIVE_PROMPT)
+        assert not engine.info.has(Capability.LOOP)
+        with pytest.raises(errors.EngineCannotServe, match="negative prompt or a loop"):
+            await engine.submit(replace(contract.REQUEST, sources=asked))
+    finally:
+        await engine.close()
+    assert fake.log == []

@@ -207,6 +207,44 @@ async def test_the_request_body_says_the_frame_and_length(
     }
 
 
+@pytest.mark.parametrize("api", ["gemini", "vertex"])
+async def test_a_negative_prompt_is_sent_as_negative_prompt(fake: FakeVeo, api: str) -> None:
+    engine = gemini_engine(fake) if api == "gemini" else vertex_engine(fake)
+    asked = jobs.Sources(negative_prompt="blurry, dogs")
+    try:
+        await engine.submit(_request(sources=asked))
+    finally:
+        await engine.close()
+    (body,) = _bodies(fake, "create")
+    assert body["parameters"]["negativePrompt"] == "blurry, dogs"
+    assert "negativePrompt" not in json.dumps(body["instances"])
+
+
+async def test_a_loop_veo_cannot_make_is_refused_before_any_call(fake: FakeVeo) -> None:
+    engine = gemini_engine(fake)
+    try:
+        assert not engine.info.has(catalog.Capability.LOOP)
+        with pytest.raises(errors.EngineCannotServe, match="loops"):
+            await engine.submit(_request(sources=jobs.Sources(loop=True)))
+    finally:
+        await engine.close()
+    assert fake.log == []
+
+
+def test_the_fake_refuses_a_negative_prompt_that_is_not_text(fake: FakeVeo) -> None:
+    body = {
+        "instances": [{"prompt": "x"}],
+        "parameters": {"durationSeconds": 8, "aspectRatio": "16:9", "negativePrompt": ["dog"]},
+    }
+    with httpx.Client() as client:
+        answer = client.post(
+            f"{fake.base_url}/v1beta/models/veo-3.0-generate-001:predictLongRunning",
+            json=body,
+            headers={"x-goog-api-key": contract.API_KEY},
+        )
+    assert answer.status_code == 400 and "negativePrompt" in answer.text
+
+
 async def test_vertex_sends_the_seed_and_polls_with_fetch_predict_operation(
     fake: FakeVeo,
 ) -> None:
@@ -426,6 +464,7 @@ async def test_info_and_the_error_table() -> None:
         assert engine.info.capabilities == {
             catalog.Capability.IMAGE_INPUT,
             catalog.Capability.AUDIO,
+            catalog.Capability.NEGATIVE_PROMPT,
         }
         assert engine.info.seconds is not None and max(engine.info.seconds) == 8
         assert engine.client.http.base_url.host == "generativelanguage.googleapis.com"

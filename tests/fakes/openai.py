@@ -73,6 +73,9 @@ class Offer:
     default_model: str
     default_size: str
     default_seconds: str
+    extras: tuple[str, ...] = ()
+    """Create fields beyond OpenAI's it takes (another Reelway: ``negative_prompt``, ``loop``);
+    OpenAI itself refuses them as ``unknown_parameter``."""
 
 
 OPENAI = Offer(
@@ -391,8 +394,8 @@ class FakeOpenAI(FakeServer):
     def create(self, request: Request) -> Reply:
         authorize(request, self.api_key)
         fields = read_form(request)
-        check_fields(fields, CREATE_FIELDS)
         offer = self.offer
+        check_fields(fields, CREATE_FIELDS + offer.extras)
         body: dict[str, Any] = {
             "prompt": check_prompt(fields),
             "model": _choice(fields, "model", offer.models, offer.default_model),
@@ -404,6 +407,14 @@ class FakeOpenAI(FakeServer):
             body["input_reference"] = _reference(fields["input_reference"], body["size"])
         if "characters" in fields:
             body["characters"] = self._characters_of(fields["characters"], body["prompt"])
+        if "negative_prompt" in fields:
+            if not isinstance(fields["negative_prompt"], str):
+                raise refuse("negative_prompt must be a string.", param="negative_prompt")
+            body["negative_prompt"] = fields["negative_prompt"]
+        if "loop" in fields:
+            if fields["loop"] not in (True, False, "true", "false"):
+                raise refuse("loop must be true or false.", param="loop")
+            body["loop"] = fields["loop"] in (True, "true")
         job = self.new_job(f"video_{len(self.jobs) + 1:04d}", body)
         return Reply(200, self._video(job))
 

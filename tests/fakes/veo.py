@@ -165,6 +165,8 @@ class FakeVeo(FakeServer):
             return bad(f"`{extra[0]}` isn't supported by this model.")
         if not isinstance(instance.get("prompt"), str) or not instance["prompt"]:
             return bad("A prompt is required.")
+        if "negativePrompt" in parameters and not isinstance(parameters["negativePrompt"], str):
+            return bad("Invalid value at 'parameters.negativePrompt', expected a string.")
         if parameters.get("sampleCount", 1) not in (1, 2, 3, 4):
             return bad("The number value for `sampleCount` is out of bound.")
         if parameters.get("personGeneration", "allow_all") not in PERSON_GENERATION:

@@ -182,7 +182,7 @@ class LumaEngine:
             secrets=[api_key],
             error_parser=parse_luma_error,
         )
-        # Luma loops on request (the API has no loop parameter yet, so none is asked for);
+        # Luma loops on request (its create body's ``loop``, sent from the job's ``loop``);
         # it takes a first frame only by public URL, so without image_url_base no image input.
         # Sizes stay open: any frame of a ratio in ASPECT_RATIOS, checked per request.
         # Extensions: every Luma video model continues its own generations (frame0 by id).
@@ -325,8 +325,10 @@ class LumaEngine:
             "aspect_ratio": ratio,
             "duration": duration,
             "resolution": resolution(request.width, request.height),
-            "loop": False,
+            "loop": request.sources.loop,
         }
+        if request.sources.negative_prompt is not None:  # not declared: never routed here
+            raise self._cannot_serve(f"{self.name} (Luma) takes no negative prompt.")
         if request.input_image is not None:
             if self.image_url_base is None:
                 raise self._cannot_serve(

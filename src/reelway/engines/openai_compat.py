@@ -71,8 +71,14 @@ OFFERED: tuple[catalog.Capability, ...] = (
     catalog.Capability.CHARACTERS,
 )
 """What an upstream may be declared to do (the ``capabilities`` option; all by default): send
-an input image, remix its own videos, make sound, edit and extend videos, use characters.
-Nothing else is relayed upstream."""
+an input image, remix its own videos, make sound, edit and extend videos, use characters."""
+PASSED_ON: tuple[catalog.Capability, ...] = (
+    catalog.Capability.NEGATIVE_PROMPT,
+    catalog.Capability.LOOP,
+)
+"""Reelway's own create fields, relayed as ``negative_prompt`` and ``loop`` only to an upstream
+declared with them (another Reelway): OpenAI's API refuses them, so they are never on by
+default.  Nothing else is relayed upstream."""
 
 CharacterKey = tuple[str, str]
 """A character's Reelway id and its clip's SHA-256: a new clip under the same id is a new
@@ -82,7 +88,8 @@ upstream character."""
 class OpenAICompatEngine:
     """Options: ``base_url`` (ending in ``/v1``), ``api_key``, ``model`` (the upstream model
     name; the request's model when unset), ``timeout`` (seconds per HTTP call),
-    ``capabilities`` (what the upstream can do, from ``OFFERED``; all of them when unset)."""
+    ``capabilities`` (what the upstream can do, from ``OFFERED``, all of them when unset; add
+    ``negative_prompt`` and ``loop`` from ``PASSED_ON`` for an upstream that takes them)."""
 
     KIND: ClassVar[base.EngineKind] = base.EngineKind.REMOTE
 
@@ -153,6 +160,12 @@ class OpenAICompatEngine:
         }
         if request.input_image is not None:
             self._require(catalog.Capability.IMAGE_INPUT)
+        if request.sources.negative_prompt is not None:
+            self._require(catalog.Capability.NEGATIVE_PROMPT)
+            fields["negative_prompt"] = request.sources.negative_prompt
+        if request.sources.loop:
+            self._require(catalog.Capability.LOOP)
+            fields["loop"] = True if request.input_image is None else "true"
         characters = [await self._upstream_character(c) for c in request.characters]
         if request.input_image is None:
             if characters:
@@ -327,12 +340,12 @@ def _capabilities(name: str, given: Any) -> frozenset[catalog.Capability]:
     """The ``capabilities`` option, checked at start-up: a list of names from ``OFFERED``."""
     if given is None:
         return frozenset(OFFERED)
-    valid = ", ".join(c.value for c in OFFERED)
+    valid = ", ".join(c.value for c in (*OFFERED, *PASSED_ON))
     if not isinstance(given, list | tuple) or not all(isinstance(c, str) for c in given):
         raise ValueError(
             f"openai_compat engine {name!r}: capabilities must be a list of names ({valid})"
         )
-    unknown = sorted(set(given) - {c.value for c in OFFERED})
+    unknown = sorted(set(given) - {c.value for c in (*OFFERED, *PASSED_ON)})
     if unknown:
         raise ValueError(
             f"openai_compat engine {name!r}: unknown capabilities {unknown}; valid: {valid}"

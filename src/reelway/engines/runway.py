@@ -191,6 +191,10 @@ class RunwayEngine:
             raise self._cannot("characters (Runway's API takes no character references)")
         if request.kind is jobs.JobKind.EXTEND:
             raise self._cannot("an extension (Runway's API does not extend a video)")
+        if request.sources.negative_prompt is not None or request.sources.loop:
+            # Neither is declared in info (Runway's create bodies have no such field), so a
+            # route never sends them; were one to arrive, it is refused rather than dropped.
+            raise self._cannot("a negative prompt or a loop (Runway's API has neither)")
         if request.kind is jobs.JobKind.EDIT:
             return await self._edit(request)
         # Runway has no remix: a remix is generated afresh from its prompt.

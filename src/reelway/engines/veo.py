@@ -204,7 +204,7 @@ class VeoEngine:
             secrets=[api_key or "", access_token or ""],
             error_parser=google_error,
         )
-        abilities = {catalog.Capability.IMAGE_INPUT}
+        abilities = {catalog.Capability.IMAGE_INPUT, catalog.Capability.NEGATIVE_PROMPT}
         if not model.startswith("veo-2") and (api == "gemini" or generate_audio):
             abilities.add(catalog.Capability.AUDIO)  # Veo 3 speaks, unless Vertex is told not to
         # Sizes stay open (None): Veo takes any 16:9 or 9:16 frame up to 1080p and says so
@@ -313,6 +313,8 @@ class VeoEngine:
             # Veo as a GENERATE from the source's last frame (worker/sources.py).
             what = "characters" if request.characters else UNSERVED[request.kind]
             raise self._cannot(f"{self.provider} is not used for {what} (see docs/engines.md).")
+        if request.sources.loop:  # not declared in info, so a route never sends it
+            raise self._cannot(f"{self.provider} does not make loops.")
         if request.seconds not in self.durations:
             allowed = ", ".join(map(str, self.durations[:-1])) + f" or {self.durations[-1]}"
             raise self._cannot(
@@ -336,6 +338,8 @@ class VeoEngine:
             "aspectRatio": aspect,
             "resolution": "720p" if min(width, height) <= 720 else "1080p",
         }
+        if request.sources.negative_prompt is not None:
+            parameters["negativePrompt"] = request.sources.negative_prompt
         if self.person_generation:
             parameters["personGeneration"] = self.person_generation
         if self.api == "vertex":  # the Gemini API rejects these
