@@ -8,8 +8,12 @@ route keeps, and a one-second reaper so an expired file's sweep is seen quickly.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -310,3 +314,38 @@ def test_a_multipart_create_names_the_file_in_bracket_notation(client: openai.Op
     )
     assert answer.status_code == 200, answer.text
     assert json.loads(answer.text)["status"] in ("queued", "in_progress")
+
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.skipif(
+    not (NODE_DIR / "node_modules" / "openai" / "package.json").exists(),
+    reason="the openai Node SDK is not installed (make test)",
+)
+def test_the_node_sdk_drives_every_files_call(files_server: harness.Server) -> None:
+    image = media_checks.solid_image(720, 1280, "PNG", (30, 40, 200))
+    result = subprocess.run(
+        ["node", str(NODE_DIR / "files.mjs")],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={
+            **os.environ,
+            "OPENAI_BASE_URL": files_server.base_url,
+            "OPENAI_API_KEY": files_server.create_key("files-node"),
+            "REFERENCE_PNG_BASE64": base64.b64encode(image).decode(),
+        },
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["created"] == {"object": "file", "purpose": "vision", "bytes": len(image)}
+    assert report["retrieved"] == "in.jsonl"
+    assert report["content"] == '{"custom_id": "a"}\n{"custom_id": "b"}\n'
+    assert report["listed"] == report["expected"], "the async iterator walks one-file pages"
+    assert report["vision"] == report["expected"][:1]
+    assert report["video"] == "completed"
+    assert report["error"] == {"status": 400, "code": "invalid_file", "param": "file"}
+    assert report["deleted"] is True
