@@ -205,10 +205,14 @@ class ModelSpec:
     def limits(self) -> str:
         """One sentence of what the model takes, for refusals that must name its limits."""
         legacy = " (legacy)" if self.legacy else ""
+        by_ratio: dict[str, list[str]] = {}
+        for size in self.sizes:
+            by_ratio.setdefault(aspect_ratio(*parse_size(size)), []).append(size)
+        sizes = ", ".join(f"{ratio} {'/'.join(found)}" for ratio, found in by_ratio.items())
         return (
-            f"Model {self.name!r}{legacy} limits: up to {self.max_resolution()} in "
-            f"{', '.join(self.aspect_ratios())}; up to {max(self.seconds)} s "
-            f"({', '.join(str(s) for s in self.seconds)}); negative prompts: "
+            f"Model {self.name!r}{legacy} limits: up to {self.max_resolution()} and "
+            f"{max(self.seconds)} s; sizes {sizes}; seconds "
+            f"{', '.join(str(s) for s in self.seconds)}; negative prompts: "
             f"{self.negative_prompts()}; loop: {'yes' if self.has(Capability.LOOP) else 'no'}."
         )
 

@@ -46,6 +46,8 @@ def test_invalid_values_name_the_allowed_ones() -> None:
         ({"price_per_second": {"4k": 1.0}}, "price class"),
         ({"route": []}, "must not be empty"),
         ({"colour": "red"}, "colour"),
+        ({"negative_prompt_chars": 40000}, "negative_prompt_chars"),
+        ({"legacy": "maybe"}, "legacy"),
     ],
 )
 def test_bad_catalogue_files_are_refused_with_the_reason(
