@@ -6,6 +6,7 @@ PostgreSQL (PostgreSQL refuses text that SQLite stores, NUL bytes for one)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +71,14 @@ def _fuzz(
     base_url: str,
     headers: dict[str, str],
     calls: list[str],
+    checks: tuple[Any, ...] = (not_a_server_error,),
+    seconds: float = SECONDS_EACH,
+    prepare: Callable[[Any], None] | None = None,
 ) -> str | None:
-    """Up to ``EXAMPLES`` requests for one operation and mode (``SECONDS_EACH`` at most after
-    the first); what schemathesis found, or None."""
-    deadline = time.monotonic() + SECONDS_EACH
+    """Up to ``EXAMPLES`` requests for one operation and mode (``seconds`` at most after the
+    first), each answer held to ``checks``; what schemathesis found, or None.  ``prepare``
+    may change a case before it is sent."""
+    deadline = time.monotonic() + seconds
     sent = len(calls)
 
     @hypothesis.settings(
@@ -88,9 +93,11 @@ def _fuzz(
     def fuzz(case: Any) -> None:
         if len(calls) > sent and time.monotonic() > deadline:
             return
+        if prepare is not None:
+            prepare(case)
         response = case.call(base_url=base_url, headers=headers, timeout=30)
         calls.append(f"{case.method} {case.path} {response.status_code}")
-        case.validate_response(response, checks=[not_a_server_error], headers=headers)
+        case.validate_response(response, checks=list(checks), headers=headers)
 
     try:
         fuzz()

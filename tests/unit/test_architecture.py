@@ -137,6 +137,8 @@ LAYERS = {
     "operations": {"jobs", "limits", "engines", "store"},
     "metrics": {"catalog", "jobs", "store"},
     "api": {
+        # /openapi.json lists each body's fields from the validators' own field sets.
+        "validation",
         "files",
         "chat",
         "longform",

@@ -25,6 +25,7 @@ from reelway.api.health import Readiness, WorkerPolicy
 from reelway.api.links import LinkRoutes, LinkSigner
 from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
 from reelway.api.middleware import Edge, Refusals
+from reelway.api.openapi.route import OpenApiRoute
 from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
 from reelway.api.status import StatusRoutes
@@ -113,6 +114,8 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
         },
         lifespan=lifespan,
     )
+    # The document of every route above (and itself), read when it is first asked for.
+    app.router.routes.append(OpenApiRoute(runtime.catalog, app.router.routes).route())
     edge = Edge(
         app,
         settings.max_request_bytes,
