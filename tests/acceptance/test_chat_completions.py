@@ -21,10 +21,10 @@ import httpx
 import numpy as np
 import openai
 import pytest
-from openai.types.chat import ChatCompletion, ChatCompletionMessage
+from openai.types.chat import ChatCompletion, ChatCompletionMessage, ChatCompletionMessageParam
 
 from tests import backends, fake_engines, harness, media_checks
-from tests.acceptance.conftest import FINISH_SECONDS, refused, sdk_client
+from tests.acceptance.conftest import FINISH_SECONDS, finished, refused
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 NODE_SDK = NODE_DIR / "node_modules" / "openai" / "package.json"
@@ -141,6 +141,40 @@ def test_streaming_shows_progress_and_ends_with_the_link(client: openai.OpenAI) 
     video = video_of(last.delta)
     assert video["url"] in (last.delta.content or "")
     assert media_checks.decode_mp4(keyless(video["url"]).content).duration > 7.9
+
+
+def test_a_client_that_leaves_the_stream_does_not_cancel_the_video(
+    server: harness.Server, client: openai.OpenAI
+) -> None:
+    body = {
+        "model": "sora-2",
+        "messages": [{"role": "user", "content": "a harbour at dusk, boats rocking"}],
+        "stream": True,
+        "seconds": "8",
+    }
+    headers = {"Authorization": f"Bearer {client.api_key}"}
+    url = f"{server.base_url}/chat/completions"
+    with httpx.stream("POST", url, json=body, headers=headers, timeout=30) as answer:
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        assert answer.headers["x-request-id"].startswith("req_")
+        first = next(line for line in answer.iter_lines() if line.startswith("data: "))
+    chunk = json.loads(first.removeprefix("data: "))
+    video_id = "video_" + chunk["id"].removeprefix("chatcmpl-")
+    done = finished(client, video_id)
+    assert done.status == "completed", done.error
+
+
+def test_an_idempotency_key_makes_one_video_however_often_it_is_sent(
+    client: openai.OpenAI,
+) -> None:
+    ask: dict[str, Any] = {
+        "model": "sora-2",
+        "messages": [{"role": "user", "content": "a windmill turning, wide shot"}],
+        "extra_headers": {"Idempotency-Key": f"chat-{time.time_ns()}"},
+    }
+    first = video_of(client.chat.completions.create(**ask).choices[0].message)
+    again = video_of(client.chat.completions.create(**ask).choices[0].message)
+    assert first["id"] == again["id"]
 
 
 def test_an_image_url_part_is_the_first_frame(client: openai.OpenAI) -> None:
@@ -326,7 +360,7 @@ def test_a_failed_video_answers_its_own_code_and_other_models_are_not_found(
     broken: harness.Server,
 ) -> None:
     with chat_client(broken, broken.create_key("broken")) as client:
-        user = [{"role": "user", "content": "please refuse this"}]
+        user: list[ChatCompletionMessageParam] = [{"role": "user", "content": "please refuse"}]
         with pytest.raises(openai.BadRequestError) as caught:
             client.chat.completions.create(model="broken", messages=user)
         assert caught.value.code == "engine_runtime_error", caught.value.body
