@@ -188,9 +188,15 @@ class DeploymentCollector(Collector):
         yield from _device_families(snap)
         yield GaugeMetricFamily(
             "reelway_workers_seen",
-            "Processes running the worker loop (every 'reelway serve' and 'reelway worker') "
-            "that checked in recently.",
+            "Processes with at least one render slot ('reelway worker', 'reelway serve' "
+            "without --workers 0) that checked in recently.",
             value=snap.workers,
+        )
+        yield GaugeMetricFamily(
+            "reelway_worker_slots",
+            "Render slots of the workers counted by reelway_workers_seen: videos the "
+            "deployment can render at once.",
+            value=snap.worker_slots,
         )
         yield GaugeMetricFamily(
             "reelway_webhook_outbox_pending",

@@ -176,7 +176,9 @@ def test_metrics_match_what_happened_and_every_api_process_agrees(
     _, theirs = scrape(guarded, TOKEN)
     _, ours = scrape(api)
     assert deployment_wide(theirs) == deployment_wide(ours)
-    assert named(ours, "reelway_workers_seen") == {(): 2.0}
+    # Render slots, not processes: the guarded API (--workers 0) renders nothing.
+    assert named(ours, "reelway_workers_seen") == {(): 1.0}
+    assert named(ours, "reelway_worker_slots") == {(): 2.0}
     assert requests(theirs) == {("GET", "/health", "200"): 1, ("GET", "/metrics", "401"): 1}
     assert requests(ours) == {**calls, ("GET", "/metrics", "200"): 1}
     assert guarded.terminate() == 0 and api.terminate() == 0

@@ -4,7 +4,8 @@ It needs no key, and checks, concurrently and each within ``CHECK_SECONDS``:
 
 - ``database``: a trivial query answers (with its latency);
 - ``storage``: a probe file can be written and deleted;
-- ``workers``: some worker checked in lately (workers do on every reaper pass);
+- ``workers``: some render slot checked in lately (workers do on every reaper pass, with
+  their slot count; an API process serving with ``--workers 0`` has none);
 - ``queue``: the deployment's queue is below ``REELWAY_QUEUE_LIMIT`` (at the limit, creates
   answer 503 ``server_busy``);
 - ``devices``, only when some live worker reports devices (a resident engine's children):
@@ -132,11 +133,27 @@ class Readiness:
         return {"ok": True, "detail": "writable"}
 
     async def _workers(self) -> Check:
+        """Render slots, not processes: an API process serving with ``--workers 0`` checks in
+        (it reaps) but renders nothing, so on its own it is not ready for rendering."""
         within = self.workers.within_seconds
         seen = await self.reads.workers_seen(self.clock() - within)
-        check: Check = {"ok": seen.recent > 0, "seen": seen.recent, "within_seconds": within}
-        if seen.recent:
-            check["detail"] = f"{seen.recent} worker(s) seen in the last {within:g} s"
+        check: Check = {
+            "ok": seen.slots > 0,
+            "seen": seen.recent,
+            "slots": seen.slots,
+            "within_seconds": within,
+        }
+        if seen.slots:
+            check["detail"] = (
+                f"{seen.slots} render slot(s) in {seen.recent} worker(s) seen in the last "
+                f"{within:g} s"
+            )
+        elif seen.reapers and seen.last_seen_at is None:
+            check["detail"] = (
+                f"no render slots: {seen.reapers} process(es) checked in with no render slot "
+                "(serve --workers 0 only serves the API); start 'reelway worker' or serve "
+                "with --workers N"
+            )
         elif seen.last_seen_at is None:
             check["detail"] = (
                 "no worker has checked in: start 'reelway worker' (or serve with --workers)"

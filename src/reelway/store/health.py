@@ -16,9 +16,17 @@ from reelway.store.tables import workers as w
 @dataclass(frozen=True)
 class WorkersSeen:
     recent: int
-    """Workers seen since the time asked about."""
+    """Worker loops that render (one slot or more) seen since the time asked about."""
     last_seen_at: float | None
-    """The latest check-in of any worker still registered; None: none is."""
+    """The latest check-in of any rendering worker still registered; None: none is."""
+    slots: int = 0
+    """The render slots of the ``recent`` workers together."""
+    reapers: int = 0
+    """Processes seen since then that run no render slot (``serve --workers 0``)."""
+
+
+SLOTS = sa.func.coalesce(w.c.slots, 1)
+"""A worker's render slots; a worker from before the column (NULL) counts as one."""
 
 
 class HealthStore:
@@ -33,13 +41,20 @@ class HealthStore:
         return time.perf_counter() - started
 
     async def workers_seen(self, since: float) -> WorkersSeen:
-        """Workers update ``seen_at`` on every reaper pass (and deregister when they stop)."""
+        """Workers update ``seen_at`` and ``slots`` on every reaper pass (and deregister when
+        they stop); an API process with no render slot checks in too, and is told apart."""
+        renders = SLOTS > 0
+        recent = w.c.seen_at >= since
         query = sa.select(
-            sa.func.coalesce(sa.func.sum(sa.case((w.c.seen_at >= since, 1), else_=0)), 0),
-            sa.func.max(w.c.seen_at),
+            sa.func.coalesce(sa.func.sum(sa.case((recent & renders, 1), else_=0)), 0),
+            sa.func.max(sa.case((renders, w.c.seen_at), else_=None)),
+            sa.func.coalesce(sa.func.sum(sa.case((recent & renders, SLOTS), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((recent & ~renders, 1), else_=0)), 0),
         )
-        recent, last = (await self.db.read(lambda conn: conn.execute(query).one()))[:2]
-        return WorkersSeen(int(recent), None if last is None else float(last))
+        recent_n, last, slots, reapers = (await self.db.read(lambda c: c.execute(query).one()))[:4]
+        return WorkersSeen(
+            int(recent_n), None if last is None else float(last), int(slots), int(reapers)
+        )
 
     async def worker_devices(self, since: float) -> list[dict[str, Any]]:
         """The devices of the workers seen since ``since``, each named by its worker."""

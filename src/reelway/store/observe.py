@@ -79,6 +79,8 @@ def _gauges(now: float, worker_window_seconds: float) -> sa.Select[Any]:
         return sa.select(sa.func.count()).select_from(v).where(queued, *where).scalar_subquery()
 
     pending = _is(wd.c.status, _PENDING)
+    slots = sa.func.coalesce(w.c.slots, 1)  # a worker from before migration 0014 renders
+    live_renderers = (w.c.seen_at >= now - worker_window_seconds, slots > 0)
     return sa.select(
         count(due, ~relaxed).label("runnable"),
         count(v.c.run_at > now).label("waiting"),
@@ -89,9 +91,13 @@ def _gauges(now: float, worker_window_seconds: float) -> sa.Select[Any]:
         .label("oldest_runnable"),
         sa.select(sa.func.count())
         .select_from(w)
-        .where(w.c.seen_at >= now - worker_window_seconds)
+        .where(*live_renderers)
         .scalar_subquery()
         .label("workers"),
+        sa.select(sa.func.coalesce(sa.func.sum(slots), 0))
+        .where(*live_renderers)
+        .scalar_subquery()
+        .label("slots"),
         sa.select(sa.func.count()).select_from(wd).where(pending).scalar_subquery().label("hooks"),
         sa.select(sa.func.min(wd.c.created_at))
         .where(pending)
@@ -144,7 +150,10 @@ class Snapshot:
     oldest_runnable_age: float = 0.0
     """Seconds the longest-waiting runnable job has been due (0 when none is)."""
     workers: int = 0
-    """Worker registrations seen within the window."""
+    """Worker loops with a render slot seen within the window (``serve --workers 0`` runs
+    none)."""
+    worker_slots: int = 0
+    """Their render slots together."""
     webhooks_pending: int = 0
     oldest_webhook_age: float = 0.0
     engines: list[EngineGauge] = field(default_factory=list)
@@ -193,6 +202,7 @@ class ObserveStore:
                 queue_relaxed=int(row.relaxed),
                 oldest_runnable_age=_age(now, row.oldest_runnable),
                 workers=int(row.workers),
+                worker_slots=int(row.slots),
                 webhooks_pending=int(row.hooks),
                 oldest_webhook_age=_age(now, row.oldest_hook),
                 engines=[_engine(name, found.get(name), now) for name in names],

@@ -464,15 +464,18 @@ class QueueStore:
         pid: int,
         started_at: float,
         devices: Sequence[Mapping[str, Any]] | None = None,
+        slots: int | None = None,
     ) -> None:
         """Check a worker in; ``devices`` is its devices' state now (``DeviceState.as_dict``),
-        stored as given, None when it keeps none."""
+        stored as given, None when it keeps none; ``slots`` its render slots (``/ready``)."""
         now = self.clock()
         kept: Any = [dict(device) for device in devices] if devices else sa.null()
 
         def upsert(conn: sa.Connection) -> None:
             updated = conn.execute(
-                sa.update(w).where(w.c.id == worker_id).values(seen_at=now, devices=kept)
+                sa.update(w)
+                .where(w.c.id == worker_id)
+                .values(seen_at=now, devices=kept, slots=slots)
             )
             if updated.rowcount == 0:
                 conn.execute(
@@ -483,6 +486,7 @@ class QueueStore:
                         started_at=started_at,
                         seen_at=now,
                         devices=kept,
+                        slots=slots,
                     )
                 )
 

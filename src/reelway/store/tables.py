@@ -184,7 +184,10 @@ workers = sa.Table(
     sa.Column("started_at", sa.Float, nullable=False),
     sa.Column("seen_at", sa.Float, nullable=False),
     sa.Column("devices", JsonType, nullable=True),
+    sa.Column("slots", sa.Integer, nullable=True),
 )
+"""Live worker loops.  ``slots``: the render slots the process runs (0 for an API process
+that only reaps; NULL, a worker from before migration 0014, counts as one)."""
 
 engine_state = sa.Table(
     "engine_state",

@@ -81,7 +81,7 @@ class Worker:
         """Tell the registry this worker is alive, with its devices' state (``/ready``)."""
         devices = [state.as_dict() for state in self.ctx.executors.device_states()]
         await self.ctx.store.worker_seen(
-            self.id, socket.gethostname(), os.getpid(), self.started_at, devices
+            self.id, socket.gethostname(), os.getpid(), self.started_at, devices, self.concurrency
         )
 
     async def stop(self, grace_seconds: float) -> None:
