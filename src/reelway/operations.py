@@ -31,6 +31,7 @@ from reelway.store.engines import EngineStore
 from reelway.store.health import HealthStore, WorkersSeen, worker_devices
 from reelway.store.observe import ObserveStore
 from reelway.store.queue import QueueStore
+from reelway.store.status import Availability as StatusAvailability
 from reelway.store.status import StatusHistory, StatusStore
 from reelway.store.videos import VideoStore
 
@@ -47,6 +48,7 @@ __all__ = [
     "RecentVideo",
     "RefusalLog",
     "RefusedRequest",
+    "StatusAvailability",
     "StatusHistory",
     "StatusStore",
     "VideoRecord",

@@ -119,6 +119,9 @@ class Settings:
     status_page_engines: str = ""
     """The engines the status page shows, by configured name (comma-separated); empty: every
     engine the catalogue routes to."""
+    status_page_days_cache_seconds: float = 60.0
+    """How long the status page reuses its per-day availability (a scan of 90 days of videos);
+    the state now is re-read every 5 s."""
     admin_key: str = ""
     """The key for the admin API (projects, keys, usage of every project); empty: no admin
     API over HTTP (the CLI still works on the database)."""

@@ -56,6 +56,7 @@ class Scenario:
             "REELWAY_ROUTE_PASSES": "1",
             "REELWAY_REMOTE_POLL_SECONDS": "0.1",
             "REELWAY_CLAIM_POLL_SECONDS": "0.1",
+            "REELWAY_STATUS_PAGE_DAYS_CACHE_SECONDS": "0",  # the day bars follow the test
             **env,
         }
 

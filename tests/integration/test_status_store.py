@@ -272,3 +272,28 @@ def _date(now: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+
+
+async def test_the_page_reads_the_database_once_per_cache_lifetime(
+    db: Database, clock: Clock
+) -> None:
+    """Many clients at once share one read: the days once per ``days_cache_seconds``, the
+    state now once per ``CACHE_SECONDS``."""
+    from reelway.api.status import StatusRoutes
+
+    calls = {"availability": 0, "current": 0}
+
+    class Counting(StatusStore):
+        async def availability(self, *args: Any, **kwargs: Any) -> Any:
+            calls["availability"] += 1
+            return await super().availability(*args, **kwargs)
+
+        async def current(self, *args: Any, **kwargs: Any) -> Any:
+            calls["current"] += 1
+            return await super().current(*args, **kwargs)
+
+    routes = StatusRoutes(Counting(db, clock), ["p1"], worker_window_seconds=15)
+    answers = await asyncio.gather(*(routes.summary() for _ in range(20)))
+    assert calls == {"availability": 1, "current": 1}
+    assert all(answer is answers[0] for answer in answers)
+    assert [c["name"] for c in answers[0]["components"]] == ["API", "Queue", "p1"]

@@ -137,6 +137,7 @@ def _status_page(runtime: Runtime) -> list[Route]:
         runtime.operations.status_page(),
         [n for n in chosen if n in routed] if chosen else routed,
         worker_window_seconds=settings.ready_worker_seconds or 3 * settings.reap_interval_seconds,
+        days_cache_seconds=settings.status_page_days_cache_seconds,
     ).routes()
 
 

@@ -6,8 +6,9 @@ recent 5xx answers), with availability per UTC day over the last ``DAYS`` days a
 breaker incidents (``store.status``).  The page is keyless, so it shows component names,
 states, percentages and incident times only: no counts, projects, prompts or URLs.
 
-One answer is computed at most once per ``CACHE_SECONDS`` however many clients poll (a lock
-makes concurrent misses share one read), so the page cannot be used to load the database.
+The state now is read at most once per ``CACHE_SECONDS`` however many clients poll, and the
+per-day counts (a scan of the window's videos) at most once per ``days_cache_seconds``; a
+lock makes concurrent misses share one read, so the page cannot be used to load the database.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from starlette.routing import Route
 from reelway import errors
 from reelway.api.dashboard import PAGE_HEADERS, StaticFile
 from reelway.api.responses import JsonResponse
-from reelway.operations import StatusHistory, StatusStore
+from reelway.operations import StatusAvailability, StatusHistory, StatusStore
 
 DAYS = 90
 CACHE_SECONDS = 5.0
@@ -51,12 +52,15 @@ class StatusRoutes:
         engines: Sequence[str],
         *,
         worker_window_seconds: float,
+        days_cache_seconds: float = 60.0,
     ) -> None:
         self.store = store
         self.engines = tuple(engines)
         self.worker_window_seconds = worker_window_seconds
+        self.days_cache_seconds = days_cache_seconds
         self._static = _load_static()
         self._cached: tuple[float, dict[str, Any]] | None = None
+        self._counted: tuple[float, StatusAvailability] | None = None
         self._lock = asyncio.Lock()
 
     def routes(self) -> list[Route]:
@@ -89,9 +93,12 @@ class StatusRoutes:
         async with self._lock:
             now = time.monotonic()
             if self._cached is None or self._cached[0] <= now:
-                history = await self.store.history(
+                if self._counted is None or self._counted[0] <= now:
+                    counted = await self.store.availability(self.engines, days=DAYS)
+                    self._counted = (now + self.days_cache_seconds, counted)
+                history = await self.store.current(
                     self.engines,
-                    days=DAYS,
+                    self._counted[1],
                     recent_seconds=RECENT_ERROR_SECONDS,
                     worker_window_seconds=self.worker_window_seconds,
                 )

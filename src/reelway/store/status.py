@@ -75,6 +75,17 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class Availability:
+    """Outcomes per day, by day index from ``start``."""
+
+    start: float
+    days: int
+    api: dict[int, DayCount]
+    queue: dict[int, DayCount]
+    engines: dict[str, dict[int, DayCount]]
+
+
+@dataclass(frozen=True)
 class StatusHistory:
     """Everything the status page shows, read at ``at``; days are indexes from ``start``."""
 
@@ -114,25 +125,60 @@ class StatusStore:
         worker_window_seconds: float,
         now: float | None = None,
     ) -> StatusHistory:
-        """The last ``days`` UTC days (today included) for the named engines."""
+        """The last ``days`` UTC days (today included) and the state now, for the named
+        engines."""
+        at = self.clock() if now is None else now
+        counted = await self.availability(engines, days=days, now=at)
+        return await self.current(
+            engines,
+            counted,
+            recent_seconds=recent_seconds,
+            worker_window_seconds=worker_window_seconds,
+            now=at,
+        )
+
+    async def availability(
+        self, engines: Iterable[str], *, days: int, now: float | None = None
+    ) -> Availability:
+        """Outcomes per UTC day: the costly part (it scans the window's videos), which a
+        caller may keep longer than the state now."""
         names = sorted(set(engines))
         at = self.clock() if now is None else now
         start = day_start(at, days)
 
-        def read(conn: sa.Connection) -> StatusHistory:
+        def read(conn: sa.Connection) -> Availability:
             engine_days: dict[str, dict[int, DayCount]] = {name: {} for name in names}
-            for engine, day, total, failures in conn.execute(_engine_outcomes(conn, start, names)):
-                _add(engine_days[str(engine)], int(day), int(total), int(failures or 0))
+            queue: dict[int, DayCount] = {}
+            for engine, day, total, engine_faults, queue_faults in conn.execute(
+                _outcomes(conn, start)
+            ):
+                _add(queue, int(day), int(total), int(queue_faults or 0))
+                if engine is not None and str(engine) in engine_days:
+                    _add(engine_days[str(engine)], int(day), int(total), int(engine_faults or 0))
             for engine, day, total in conn.execute(*_failed_over(conn, start)):
                 if str(engine) in engine_days:
                     _add(engine_days[str(engine)], int(day), int(total), int(total))
-            queue = {
-                int(day): DayCount(int(total), int(failures or 0))
-                for day, total, failures in conn.execute(_queue_outcomes(conn, start))
-            }
             api: dict[int, DayCount] = {}
             for day, total, failures in conn.execute(_api_requests(conn, start)):
                 _add(api, int(day), int(total), int(failures or 0))
+            return Availability(start, days, api, queue, engine_days)
+
+        return await self.db.read(read)
+
+    async def current(
+        self,
+        engines: Iterable[str],
+        counted: Availability,
+        *,
+        recent_seconds: float,
+        worker_window_seconds: float,
+        now: float | None = None,
+    ) -> StatusHistory:
+        """The state now (cheap: indexed lookups and the few live rows) beside ``counted``."""
+        names = sorted(set(engines))
+        at = self.clock() if now is None else now
+
+        def read(conn: sa.Connection) -> StatusHistory:
             now_row = conn.execute(_now(at, recent_seconds, worker_window_seconds)).one()
             rows = conn.execute(
                 sa.select(es.c.engine, es.c.failures, es.c.opened_until, es.c.blocked_until).where(
@@ -146,12 +192,12 @@ class StatusStore:
             )
             return StatusHistory(
                 at=at,
-                start=start,
-                days=days,
-                api=api,
-                queue=queue,
-                engines=engine_days,
-                incidents=_incidents(conn, start, names),
+                start=counted.start,
+                days=counted.days,
+                api=counted.api,
+                queue=counted.queue,
+                engines={name: counted.engines.get(name, {}) for name in names},
+                incidents=_incidents(conn, counted.start, names),
                 engine_conditions={
                     str(r.engine): engine_condition(
                         int(r.failures), r.opened_until, r.blocked_until, now=at
@@ -187,13 +233,21 @@ def _failures(where: sa.ColumnElement[bool]) -> Any:
     return sa.func.sum(sa.case((where, 1), else_=0))
 
 
-def _engine_outcomes(conn: sa.Connection, start: float, names: list[str]) -> sa.Select[Any]:
+def _outcomes(conn: sa.Connection, start: float) -> sa.Select[Any]:
+    """The videos ended since ``start`` by engine and day, with the engine's and the
+    queue's failures among them: one scan of the ``completed_at`` range."""
     day = _day(conn, v.c.completed_at, start).label("day")
     code = v.c.error["code"].as_string()
-    fault = sa.and_(v.c.status == _FAILED, code.in_(ENGINE_FAULTS))
+    failed = v.c.status == _FAILED
     return (
-        sa.select(v.c.engine, day, sa.func.count(), _failures(fault))
-        .where(v.c.completed_at >= start, v.c.status.in_(_ENDED), v.c.engine.in_(names))
+        sa.select(
+            v.c.engine,
+            day,
+            sa.func.count(),
+            _failures(sa.and_(failed, code.in_(ENGINE_FAULTS))),
+            _failures(sa.and_(failed, code.in_(QUEUE_FAULTS))),
+        )
+        .where(v.c.completed_at >= start, v.c.status.in_(_ENDED))
         .group_by(v.c.engine, day)
     )
 
@@ -227,17 +281,6 @@ def _failed_over(conn: sa.Connection, start: float) -> tuple[sa.TextClause, dict
         ") AS attempts WHERE at >= :start GROUP BY engine, 2"
     )
     return sa.text(text), {"start": start, "day": DAY_SECONDS}
-
-
-def _queue_outcomes(conn: sa.Connection, start: float) -> sa.Select[Any]:
-    day = _day(conn, v.c.completed_at, start).label("day")
-    code = v.c.error["code"].as_string()
-    fault = sa.and_(v.c.status == _FAILED, code.in_(QUEUE_FAULTS))
-    return (
-        sa.select(day, sa.func.count(), _failures(fault))
-        .where(v.c.completed_at >= start, v.c.status.in_(_ENDED))
-        .group_by(day)
-    )
 
 
 def _api_requests(conn: sa.Connection, start: float) -> sa.CompoundSelect[Any]:
