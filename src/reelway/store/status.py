@@ -277,7 +277,8 @@ def _failed_over(conn: sa.Connection, start: float) -> tuple[sa.TextClause, dict
     text = (
         f"SELECT engine, {day} AS day, count(*) FROM ("
         f"SELECT {engine} AS engine, {at} AS at FROM videos, {source} "
-        f"WHERE videos.completed_at >= :start AND {code} IN ({faults})"
+        "WHERE videos.completed_at >= :start AND videos.engine_attempts IS NOT NULL "
+        f"AND {code} IN ({faults})"
         ") AS attempts WHERE at >= :start GROUP BY engine, 2"
     )
     return sa.text(text), {"start": start, "day": DAY_SECONDS}
