@@ -17,7 +17,7 @@ from tests.acceptance.conftest import finished, made, refused
 
 
 def _frames(data: bytes) -> list[np.ndarray]:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         return [f.to_ndarray(format="rgb24").astype(np.int16) for f in container.decode(video=0)]
 
 
