@@ -4,6 +4,8 @@ end to end, the rendered MP4s decoded (SQLite and PostgreSQL deployments alike).
 from __future__ import annotations
 
 import io
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import av
@@ -146,3 +148,32 @@ def test_a_loop_flows_from_its_last_frame_into_its_first(client: openai.OpenAI) 
         steps = [_diff(frames[i + 1], frames[i]) for i in range(len(frames) - 1)]
         wrap = _diff(frames[0], frames[-1])
         assert (wrap <= max(steps)) is loop, (loop, wrap, max(steps))
+
+
+def test_reelway_generate_takes_negative_prompt_and_loop(
+    server: harness.Server, tmp_path: Path
+) -> None:
+    key = server.create_key("cli-loop")
+
+    def generate(model: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            harness.reelway_cmd(
+                "generate", "a robot and a cat in a city", "--model", model, "--seconds", "5"
+                if model == "sora" else "4", "--negative-prompt", "robot", "--loop", "-o",
+                str(tmp_path / f"{model}.mp4"), "--base-url", server.base_url, "--api-key", key,
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )  # fmt: skip
+
+    done = generate("sora-2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    frames = _frames((tmp_path / "sora-2.mp4").read_bytes())
+    steps = [_diff(frames[i + 1], frames[i]) for i in range(len(frames) - 1)]
+    assert _diff(frames[0], frames[-1]) <= max(steps)  # it loops
+    refused_loop = generate("sora")
+    assert refused_loop.returncode == 1
+    assert "[capability_not_supported]" in refused_loop.stderr
+    assert "(param: loop)" in refused_loop.stderr and "loop: no" in refused_loop.stderr

@@ -41,6 +41,17 @@ TERMINAL = ("completed", "failed")
 @click.option("--seconds", default=None, help="Clip length, e.g. 8.")
 @click.option("--seed", type=int, default=None, help="Seed (Reelway extension).")
 @click.option(
+    "--negative-prompt",
+    default=None,
+    help="What the video must not show (Reelway extension; models with negative_prompt).",
+)
+@click.option(
+    "--loop",
+    is_flag=True,
+    default=False,
+    help="Make the last frame flow into the first (Reelway extension; models with loop).",
+)
+@click.option(
     "--image",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
@@ -53,6 +64,8 @@ def generate(
     size: str | None,
     seconds: str | None,
     seed: int | None,
+    negative_prompt: str | None,
+    loop: bool,
     image: Path | None,
     output: Path | None,
     base_url: str | None,
@@ -64,6 +77,9 @@ def generate(
     params: dict[str, Any] = {"prompt": prompt, "model": model, "size": size, "seconds": seconds}
     if seed is not None:
         params["seed"] = str(seed)
+    params["negative_prompt"] = negative_prompt
+    if loop:
+        params["loop"] = "true"  # as a form sends it, to a remote server or in process
     params = {k: v for k, v in params.items() if v is not None}
     upload = Upload(filename=image.name, file=io.BytesIO(image.read_bytes())) if image else None
     if base_url is not None:
