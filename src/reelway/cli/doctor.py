@@ -31,7 +31,7 @@ from reelway.cli.common import (
     run,
     tolerate_unset_secrets,
 )
-from reelway.limits import EngineLimits
+from reelway.engines.directory import EngineSpec
 from reelway.operations import Charge, Delivery, EngineStatus, RefusedRequest
 from reelway.runtime import Runtime
 
@@ -96,7 +96,7 @@ def _video_report(
     video: jobs.Video,
     charge: Charge | None,
     events: tuple[Any, ...],
-    limits: dict[str, EngineLimits] | None = None,
+    limits: dict[str, EngineSpec] | None = None,
 ) -> dict[str, Any]:
     """Everything known about the video, as JSON-ready data (``--json`` prints it)."""
     code = video.error.code if video.error else None
@@ -143,7 +143,7 @@ def _history(video: jobs.Video) -> tuple[jobs.EngineAttempt, ...]:
 
 
 def _timeline(
-    video: jobs.Video, limits: dict[str, EngineLimits] | None = None
+    video: jobs.Video, limits: dict[str, EngineSpec] | None = None
 ) -> list[dict[str, Any]]:
     """The video's story as ``{"at", "event", …}`` steps, oldest first."""
     steps: list[dict[str, Any]] = [
@@ -250,7 +250,7 @@ def _held_until(video: jobs.Video) -> float | None:
 
 
 def _held_steps(
-    video: jobs.Video, until: float, limits: dict[str, EngineLimits]
+    video: jobs.Video, until: float, limits: dict[str, EngineSpec]
 ) -> list[dict[str, Any]]:
     """The wait after the first claim, and why, from what is recorded: a route-retry marker,
     or the limits of the engines on the model's route."""
@@ -274,7 +274,7 @@ def _held_steps(
     ]
 
 
-def _wait_reason(video: jobs.Video, until: float, limits: dict[str, EngineLimits]) -> str:
+def _wait_reason(video: jobs.Video, until: float, limits: dict[str, EngineSpec]) -> str:
     started = video.started_at or 0.0
     if any(not a.engine and started <= a.at <= until + 1 for a in _history(video)):
         return "every engine on the route had failed, so it waited before walking it again"
@@ -283,7 +283,7 @@ def _wait_reason(video: jobs.Video, until: float, limits: dict[str, EngineLimits
             f"a worker gave it back after an error or stopped answering (claim "
             f"{video.attempts} of {video.max_attempts})"
         )
-    limited = {name: found for name, found in limits.items() if found.limited}
+    limited = {name: spec.limits for name, spec in limits.items() if spec.limits.limited}
     if video.engine in limited:
         limited = {video.engine: limited[video.engine]}
     if limited:
@@ -295,7 +295,8 @@ def _wait_reason(video: jobs.Video, until: float, limits: dict[str, EngineLimits
     )
 
 
-def _limits(found: EngineLimits) -> str:
+def _limits(found: Any) -> str:
+    """An engine's ``EngineLimits`` in words."""
     parts = [
         f"{window.requests} request{'s' if window.requests != 1 else ''} per "
         + (f"{window.seconds:g} s" if window.seconds != 60 else "minute")
@@ -306,14 +307,14 @@ def _limits(found: EngineLimits) -> str:
     return ", ".join(parts)
 
 
-def _route_limits(runtime: Runtime, video: jobs.Video) -> dict[str, EngineLimits]:
-    """The limits of each engine on the video's model's route (none when it left the
-    catalogue)."""
+def _route_limits(runtime: Runtime, video: jobs.Video) -> dict[str, EngineSpec]:
+    """Each engine on the video's model's route, with its limits (none when the model left
+    the catalogue)."""
     model = runtime.catalog.get(video.catalog_model)
     route = list(model.route) if model is not None else []
     if video.engine and video.engine not in route:
         route.append(video.engine)
-    return {name: runtime.engines.spec(name).limits for name in route}
+    return {name: runtime.engines.spec(name) for name in route}
 
 
 def _explain(video: jobs.Video, report: dict[str, Any]) -> None:
