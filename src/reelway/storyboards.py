@@ -36,7 +36,7 @@ from reelway.store.videos import KeyTaken, NewVideo, QueueLimitReached
 STORYBOARD_FIELDS = frozenset({"model", "size", "seed", "characters", "soundtrack", "shots"})
 SHOT_FIELDS = frozenset(
     {"prompt", "seconds", "model", "input_reference", "characters", "transition"}
-    | {"crossfade_seconds"}
+    | {"crossfade_seconds", "negative_prompt"}
 )
 MIN_SHOTS, MAX_SHOTS = 2, 32
 DEFAULT_MODEL = "sora-2"
@@ -62,6 +62,8 @@ class Shot:
     input_reference: Any = None
     characters: Any = None
     """The shot's own ``characters`` as given (None: the storyboard's that its prompt names)."""
+    negative_prompt: str | None = None
+    """What the shot must not show (its model must take negative prompts)."""
 
     @property
     def param(self) -> str:
@@ -173,6 +175,7 @@ def _shot(
                 param="seconds",
             )
         seconds = model.check_seconds(validation.whole_seconds(value.get("seconds"), 0))
+        negative = validation.negative_prompt(model, value.get("negative_prompt"))
         transition = _transition(value.get("transition", DEFAULT_TRANSITION), previous)
         fade = _crossfade(value.get("crossfade_seconds"), transition, seconds, previous)
         if transition == "continue":
@@ -204,6 +207,7 @@ def _shot(
         crossfade_seconds=fade,
         input_reference=value.get("input_reference"),
         characters=value.get("characters"),
+        negative_prompt=negative,
     )
 
 
@@ -260,6 +264,7 @@ def servable(shot: Shot, size: str, infos: validation.EngineInfos | None) -> Non
         used.add(catalog.Capability.IMAGE_INPUT)
     if shot.characters:
         used.add(catalog.Capability.CHARACTERS)
+    used |= validation.extra_needs(shot.negative_prompt, False)
     needs = capabilities.Needs(size, shot.seconds, frozenset(used))
     try:
         validation.check_servable(shot.model, needs, infos)
@@ -465,6 +470,7 @@ class Storyboards:
             shot_index=shot.index,
             transition=shot.transition,
             crossfade_seconds=shot.crossfade_seconds,
+            negative_prompt=shot.negative_prompt,
         )
         spec = service.JobSpec(
             kind=jobs.JobKind.SHOT,

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from reelway import catalog, errors, jobs, validation
+from reelway import catalog, errors, jobs, storyboards, validation
 from reelway.capabilities import EngineInfo, EngineKind
 from reelway.catalog import Capability
 from reelway.policy.moderation import Moderation
@@ -155,3 +155,21 @@ def test_a_job_using_them_needs_an_engine_that_offers_them() -> None:
     assert caught.value.param == "loop"
     with pytest.raises(errors.CapabilityNotSupported):  # the model itself refuses first
         asyncio.run(validation.check_prompt(MODELS, Moderation(), {**params, "model": "sora"}))
+
+
+def test_a_storyboard_shot_takes_a_negative_prompt_its_model_allows() -> None:
+    body = {
+        "model": "sora-turbo",
+        "size": "1280x720",
+        "shots": [
+            {"prompt": "a cat and a dog in a park", "seconds": "5", "negative_prompt": "dog"},
+            {"prompt": "the park at night", "seconds": "5"},
+        ],
+    }
+    board = storyboards.parse(MODELS, body)
+    assert [s.negative_prompt for s in board.shots] == ["dog", None]
+    body["shots"][1]["negative_prompt"] = "x" * 201  # type: ignore[index]
+    with pytest.raises(errors.CapabilityNotSupported) as caught:
+        storyboards.parse(MODELS, body)
+    assert caught.value.param == "shots[1].negative_prompt"
+    assert "limited (up to 200 characters)" in caught.value.message

@@ -104,7 +104,11 @@ VIDEO_FIELDS: dict[str, Field] = {
         ours(
             {"type": "boolean"},
             "Make the last frame flow into the first (models with the loop capability).",
-        )
+        ),
+        ours(
+            {"type": "string", "enum": ["true", "false"]},
+            "Make the last frame flow into the first (models with the loop capability).",
+        ),
     ),
 }
 """Fields of the bodies that make or check one video (create, remix, edit, extend,
@@ -125,6 +129,7 @@ SHOT_FIELDS: dict[str, Field] = {
             "description": "A crossfade's length (the transition into this shot).",
         }
     ),
+    "negative_prompt": VIDEO_FIELDS["negative_prompt"],
 }
 
 STORYBOARD_FIELDS: dict[str, Field] = {
