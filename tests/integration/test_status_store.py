@@ -237,6 +237,12 @@ async def test_the_queue_and_devices_judge_the_state_now(db: Database, clock: Cl
                 ],
             )
         )
+        # An API process started with --workers 0 checks in too, with no render slot.
+        conn.execute(
+            sa.insert(tables.workers).values(
+                id="api", hostname="h", pid=2, started_at=now - 100, seen_at=now - 1, slots=0
+            )
+        )
         conn.execute(
             sa.insert(tables.videos).values(
                 id="video_status_queued",

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from reelway import jobs
 from reelway.limits import engine_condition
 from reelway.store.database import Database
+from reelway.store.health import SLOTS
 from reelway.store.tables import engine_state as es
 from reelway.store.tables import incidents as inc
 from reelway.store.tables import request_log as rl
@@ -101,6 +102,7 @@ class StatusHistory:
     server_errors_recent: int = 0
     """Answers of 500 or more logged since the ``recent`` time asked about."""
     workers_recent: int = 0
+    """Workers with a render slot seen within the window (``serve --workers 0`` has none)."""
     oldest_runnable_age: float = 0.0
     devices: list[tuple[str, str]] = field(default_factory=list)
     """(engine, state) of each device the live workers reported."""
@@ -307,7 +309,7 @@ def _now(at: float, recent_seconds: float, worker_window_seconds: float) -> sa.S
         .label("errors"),
         sa.select(sa.func.count())
         .select_from(w)
-        .where(w.c.seen_at >= at - worker_window_seconds)
+        .where(w.c.seen_at >= at - worker_window_seconds, SLOTS > 0)
         .scalar_subquery()
         .label("workers"),
         sa.select(sa.func.min(v.c.run_at))
