@@ -321,8 +321,8 @@ def _check_body_fields(
 # ----------------------------------------------------------------------------- schemathesis
 
 
-FUZZ_SECONDS_EACH = 0.25
-"""Time for one operation and mode after its first request: about 60 operations, 2 modes, so
+FUZZ_SECONDS_EACH = 0.12
+"""Time for one operation and mode after its first request: about 65 operations, 2 modes, so
 the run stays near half a minute a backend."""
 
 
@@ -351,6 +351,14 @@ def _loopback_only(case: Any) -> None:
         case.body = local(case.body)
 
 
+def _negatable(op: dict[str, Any]) -> bool:
+    """Whether a request can break the operation's schema: not when all it takes is a path
+    parameter that any string fits (hypothesis would search in vain)."""
+    parameters = op.get("parameters", [])
+    lone_strings = all(p["in"] == "path" and p["schema"] == {"type": "string"} for p in parameters)
+    return "requestBody" in op or not lone_strings
+
+
 @pytest.mark.slow
 def test_schemathesis_driven_by_the_served_document_finds_nothing(
     server: tuple[harness.Server, str],
@@ -375,7 +383,10 @@ def test_schemathesis_driven_by_the_served_document_finds_nothing(
         checks: tuple[Any, ...] = (response_schema_conformance, status_code_conformance)
         if not any(str(status).startswith("5") for status in op["responses"]):
             checks += (not_a_server_error,)  # /ready documents its 503 (not ready)
-        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+        modes = [schemathesis.GenerationMode.POSITIVE]
+        if _negatable(op):
+            modes.append(schemathesis.GenerationMode.NEGATIVE)
+        for mode in modes:
             failure = _fuzz(
                 operation,
                 mode,
@@ -389,6 +400,6 @@ def test_schemathesis_driven_by_the_served_document_finds_nothing(
             if failure:
                 failures.append(f"{operation.label} ({mode.value}): {failure}")
     assert not failures, "\n\n".join(failures)
-    assert len(calls) >= len(operations) * 2, calls
+    assert len(calls) >= len(operations), calls
     code = srv.terminate()
     assert code == 0 and "Traceback" not in srv.output, srv.output[-4000:]
