@@ -349,3 +349,30 @@ def test_the_node_sdk_drives_every_files_call(files_server: harness.Server) -> N
     assert report["video"] == "completed"
     assert report["error"] == {"status": 400, "code": "invalid_file", "param": "file"}
     assert report["deleted"] is True
+
+
+def test_a_storyboard_shot_takes_a_file_id(client: openai.OpenAI, other: openai.OpenAI) -> None:
+    small = client.files.create(
+        file=("small.png", media_checks.solid_image(64, 64, "PNG", (9, 9, 9))), purpose="vision"
+    )
+    theirs = other.files.create(
+        file=("tall.png", media_checks.solid_image(720, 1280, "PNG", (1, 1, 1))), purpose="vision"
+    )
+
+    def body(file_id: str) -> dict[str, Any]:
+        shots = [
+            {"prompt": "A lighthouse at dawn", "seconds": "4"},
+            {"prompt": "Gulls over it", "seconds": "4", "input_reference": {"file_id": file_id}},
+        ]
+        return {"model": "sora-2", "size": "720x1280", "shots": shots}
+
+    answer = raw(client, "POST", "/videos/storyboards", json=body(small.id))
+    refused(answer, "image_size_mismatch", "shots[1].input_reference.file_id")
+    answer = raw(client, "POST", "/videos/storyboards", json=body(theirs.id))
+    refused(answer, "file_not_found", "shots[1].input_reference.file_id", status=404)
+    mine = client.files.create(
+        file=("tall.png", media_checks.solid_image(720, 1280, "PNG", (1, 1, 1))), purpose="vision"
+    )
+    answer = raw(client, "POST", "/videos/storyboards", json=body(mine.id))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["seconds"] == "8"
