@@ -228,9 +228,11 @@ def test_input_reference_file_id_is_the_first_frame(client: openai.OpenAI) -> No
 
 
 def test_a_file_as_input_has_an_uploads_checks(client: openai.OpenAI, other: openai.OpenAI) -> None:
-    def create(file_id: str, size: str = "1280x720") -> None:
+    def create(file_id: str) -> None:
         client.videos.create(
-            prompt="a calm lake", size=size, extra_body={"input_reference": {"file_id": file_id}}
+            prompt="a calm lake",
+            size="1280x720",
+            extra_body={"input_reference": {"file_id": file_id}},
         )
 
     small = client.files.create(
@@ -296,11 +298,11 @@ def test_an_edit_takes_a_stored_video(client: openai.OpenAI, tmp_path: Path) -> 
             prompt="make it snow", video=IN_BODY, extra_body={"video": {"file_id": small.id}}
         )
     assert caught.value.code == "video_size_not_allowed"  # the upload's own check
-    with pytest.raises(openai.NotFoundError) as caught:
+    with pytest.raises(openai.NotFoundError) as missing:
         client.videos.edit(
             prompt="make it snow", video=IN_BODY, extra_body={"video": {"file_id": "file-no"}}
         )
-    assert (caught.value.code, caught.value.param) == ("file_not_found", "video.file_id")
+    assert (missing.value.code, missing.value.param) == ("file_not_found", "video.file_id")
 
 
 def test_a_multipart_create_names_the_file_in_bracket_notation(client: openai.OpenAI) -> None:
