@@ -456,3 +456,24 @@ def test_a_family_without_video_to_video_refuses_a_remix_before_loading(
     with pytest.raises(errors.AssetsMissing):
         ltx.render(missing, local_outputs(tmp_path, "missing"), lambda _: None)
     assert loads == [], "a request it cannot serve must not load the model"
+
+
+def test_a_requests_negative_prompt_replaces_the_engines_default(
+    models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request's negative prompt goes to the pipeline; without one, the engine's own."""
+    engine = create(models["wan"], negative_prompt="the operator's default")
+    loaded = engine.load()
+    said: list[str] = []
+    real = loaded.generate
+
+    def spy(**arguments: Any) -> NDArray[np.uint8]:
+        said.append(arguments["negative_prompt"])
+        return real(**arguments)
+
+    monkeypatch.setattr(loaded, "generate", spy)
+    asked = dataclasses.replace(request(seconds=1), sources=jobs.Sources(negative_prompt="dogs"))
+    render(engine, tmp_path, asked, "asked")
+    render(engine, tmp_path, request(seconds=1), "plain")
+    assert said == ["dogs", "the operator's default"]
+    assert engine.info.has(Capability.NEGATIVE_PROMPT)

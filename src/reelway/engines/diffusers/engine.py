@@ -347,7 +347,7 @@ class DiffusersEngine:
             try:
                 segment = loaded.generate(
                     prompt=request.prompt,
-                    negative_prompt=self.negative_prompt,
+                    negative_prompt=request.sources.negative_prompt or self.negative_prompt,
                     width=plan.width,
                     height=plan.height,
                     frames=count,
