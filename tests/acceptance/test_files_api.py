@@ -81,7 +81,12 @@ def raw(client: openai.OpenAI, method: str, path: str, **kwargs: Any) -> httpx.R
     return httpx.request(method, url, headers=headers, timeout=60, **kwargs)
 
 
-def test_every_method_of_the_sdk(client: openai.OpenAI, other: openai.OpenAI) -> None:
+def test_every_method_of_the_sdk(
+    files_server: harness.Server,
+    client: openai.OpenAI,
+    other: openai.OpenAI,
+    request: pytest.FixtureRequest,
+) -> None:
     png = media_checks.solid_image(64, 32, "PNG", (10, 200, 30))
     image = client.files.create(file=("frame.png", png, "image/png"), purpose="vision")
     assert image.id.startswith("file-") and image.object == "file"
@@ -99,6 +104,8 @@ def test_every_method_of_the_sdk(client: openai.OpenAI, other: openai.OpenAI) ->
 
     usage = raw(client, "GET", "/usage").json()
     assert usage["project"]["files"] == {"count": 2, "bytes": len(png) + len(BATCH)}
+    shown = files_server.cli("projects", "show", f"f-{request.node.name[:40]}")
+    assert f"files: 2 stored, {len(png) + len(BATCH):,} bytes" in shown
 
     for call in (
         lambda: other.files.retrieve(image.id),

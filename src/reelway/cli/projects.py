@@ -95,6 +95,9 @@ def _show(record: dict[str, Any], as_json: bool) -> None:
         f"${period['reserved_usd']:,.2f} held"
     )
     click.echo(f"  credits: {credits}")
+    files = record.get("files")
+    if files is not None:
+        click.echo(f"  files: {files['count']:,} stored, {files['bytes']:,} bytes")
 
 
 @click.group()
