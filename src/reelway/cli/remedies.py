@@ -91,6 +91,9 @@ REQUESTS: dict[str, str] = {
     "typo); the message lists the accepted ones.",
     "unsupported_parameter": "The client used something this server does not support yet; "
     "the message names the alternative.",
+    "capability_not_supported": "The model does not take that parameter (a loop, a negative "
+    "prompt, or one longer than it takes); the message gives the model's limits. Leave it "
+    "out, or pick a model that has it (GET /v1/models shows capabilities and limits).",
     "duplicate_parameter": "A form field was sent twice; the client should send it once.",
     "duplicate_header": "The request carried a header twice (two Authorization headers, say); "
     "send it once.",
