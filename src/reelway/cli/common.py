@@ -125,7 +125,13 @@ def _env_names(value: Any) -> Iterator[str]:
             yield from _env_names(item)
 
 
-SECRET_SETTINGS = ("admin_key", "s3_secret_access_key", "moderation_api_key", "metrics_token")
+SECRET_SETTINGS = (
+    "admin_key",
+    "s3_secret_access_key",
+    "moderation_api_key",
+    "metrics_token",
+    "link_secret",
+)
 """Settings whose values are masked wherever they appear in a log line."""
 URL_SETTINGS = ("database_url", "redis_url", "moderation_url", "s3_endpoint_url")
 """Settings that may carry a password (``scheme://user:password@host``)."""
