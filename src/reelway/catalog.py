@@ -76,6 +76,8 @@ class _ModelEntry(pydantic.BaseModel):
     description: str = ""
     aliases: list[str] = []
     sizes: list[str]
+    reelway_sizes: list[str] = []
+    """Sizes Reelway adds beyond the provider's own (the 480p drafts); a subset of sizes."""
     seconds: list[pydantic.PositiveInt]
     default_size: str
     default_seconds: pydantic.PositiveInt
@@ -106,6 +108,8 @@ class _ModelEntry(pydantic.BaseModel):
             raise ValueError(f"weights name engines not on the route: {sorted(stray)}")
         if len(set(self.route)) != len(self.route):
             raise ValueError("route names an engine twice")
+        if not set(self.reelway_sizes) <= set(self.sizes):
+            raise ValueError("reelway_sizes names sizes that are not in sizes")
         if self.default_size not in self.sizes:
             raise ValueError(f"default_size {self.default_size!r} is not in sizes")
         if self.default_seconds not in self.seconds:
@@ -161,6 +165,8 @@ class ModelSpec:
     """An older model kept for clients that still name it."""
     negative_prompt_chars: int = MAX_PROMPT_CHARS
     """The longest ``negative_prompt`` it takes (when it has the capability at all)."""
+    reelway_sizes: tuple[str, ...] = ()
+    """Sizes Reelway adds beyond the provider's own (drafts at 480p), shown as such."""
 
     def check_size(self, size: str, param: str = "size") -> tuple[int, int]:
         if size not in self.sizes:
@@ -353,6 +359,7 @@ def from_mapping(data: dict[str, Any]) -> Catalog:
             optional=entry.optional,
             legacy=entry.legacy,
             negative_prompt_chars=entry.negative_prompt_chars,
+            reelway_sizes=tuple(entry.reelway_sizes),
         )
         for name, entry in parsed.models.items()
     )

@@ -316,8 +316,11 @@ class Video:
 
     @property
     def remixed_from_video_id(self) -> str | None:
-        """The video this one remixes (what the OpenAI API shows), or None."""
-        return self.sources.video_id if self.kind is JobKind.REMIX else None
+        """The video this one remixes (what the OpenAI API shows), or the draft a promote
+        rendered again at a larger size (a generation naming its draft); else None."""
+        if self.kind in (JobKind.REMIX, JobKind.GENERATE):
+            return self.sources.video_id
+        return None
 
     @property
     def public_status(self) -> str:

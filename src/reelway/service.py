@@ -301,7 +301,12 @@ class VideoService:
         return await self.admit(caller, ask, plan)
 
     async def admit(
-        self, caller: Caller, ask: Request, plan: Callable[[str], Awaitable[JobSpec]]
+        self,
+        caller: Caller,
+        ask: Request,
+        plan: Callable[[str], Awaitable[JobSpec]],
+        *,
+        prompted: bool = True,
     ) -> Created:
         """The one path of every use case that queues a job.
 
@@ -310,13 +315,14 @@ class VideoService:
         on the route can serve it, the server's queue bound, the project's admission (counted
         from here on, so later refusals carry the rate headers), moderation of the prompt (and
         of an uploaded source video's frames), the input image, and the insert.  Edits and
-        extensions (``longform``) come this way too.
+        extensions (``longform``) come this way too; a promote (``promote``) takes no prompt
+        (``prompted=False``: its plan gets "" and returns its draft's prompt).
         """
         key, fingerprint, replayed = await self.idempotent(caller, ask)
         if replayed is not None:
             return replayed
         validation.check_fields(ask.params, ask.allowed)
-        prompt = validation.prompt(ask.params.get("prompt"))
+        prompt = validation.prompt(ask.params.get("prompt")) if prompted else ""
         relaxed = validation.relaxed(ask.params.get("service_tier"))
         spec = await plan(prompt)
         try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelway import capabilities, catalog, errors, ids, numeric
-from reelway.policy import preflight, pricing
+from reelway.policy import drafts, preflight, pricing
 from reelway.policy.moderation import Moderation
 
 CREATE_FIELDS = frozenset(
@@ -42,8 +42,10 @@ MAX_EXTENSIONS = 6
 MAX_EXTENDED_SECONDS = 120
 """The longest an extension chain's result may be (OpenAI's guide)."""
 PREFLIGHT_FIELDS = frozenset(
-    {"prompt", "model", "seconds", "size", "service_tier", "negative_prompt", "loop"}
+    {"prompt", "model", "seconds", "size", "service_tier", "negative_prompt", "loop", "drafts"}
 )
+PROMOTE_FIELDS = frozenset({"size", "model", "seconds", "service_tier"})
+"""A promote's body: the final's size, and optionally its model, length and tier."""
 LOOP_VALUES = {"true": True, "false": False}
 """``loop`` as a form sends it (text); JSON sends true or false."""
 SERVICE_TIERS = ("default", "relaxed")
@@ -324,6 +326,7 @@ async def check_prompt(
     check_servable(model, capabilities.Needs(size, seconds, used), engine_infos)
     review = preflight.review(text, seconds=seconds)
     cost = pricing.estimate(model, size, seconds, relaxed=is_relaxed)
+    planned = draft_plan(model, size, seconds, params.get("drafts"), is_relaxed)
     return {
         "object": "video.preflight",
         "model": model.name,
@@ -336,7 +339,28 @@ async def check_prompt(
             "cost_usd": cost.usd,
             "relaxed": cost.relaxed,
         },
+        **planned,
     }
+
+
+def draft_plan(
+    model: catalog.ModelSpec, size: str, seconds: int, value: Any, is_relaxed: bool
+) -> dict[str, Any]:
+    """The preflight's ``draft_plan`` when it was asked for (``drafts``: 1 to 100 iterations at
+    480p, then one promote); null where the model has no 480p draft of ``size``."""
+    if value is None:
+        return {}
+    count = value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, str):
+        count = numeric.whole(value, 1, drafts.MAX_DRAFTS)
+    if count is None or not 1 <= count <= drafts.MAX_DRAFTS:
+        raise errors.InvalidValue(
+            f"Invalid drafts {errors.show(value)}. Allowed values: integers from 1 to "
+            f"{drafts.MAX_DRAFTS} (the iterations rendered at 480p before one promote).",
+            param="drafts",
+        )
+    found = drafts.plan(model, size, seconds, count, relaxed=is_relaxed)
+    return {"draft_plan": None if found is None else found.to_dict()}
 
 
 # ---------------------------------------------------------------------- list pages

@@ -287,7 +287,9 @@ def test_models_lists_the_catalogue_with_engines(client: openai.OpenAI) -> None:
     models = {m.id: m for m in client.models.list()}
     assert {"sora-2", "sora-2-pro"} <= set(models)
     sora = models["sora-2"].model_dump()
-    assert sora["sizes"] == ["1280x720", "720x1280"]
+    assert sora["sizes"] == ["1280x720", "720x1280", "854x480", "480x854"]
+    assert sora["reelway_sizes"] == ["854x480", "480x854"]  # drafts: not OpenAI sizes
+    assert sora["pricing"]["credits_per_second"]["854x480"] == 4
     assert sora["seconds"] == ["4", "8", "12", "16", "20"]
     assert {"edits", "extensions", "characters"} <= set(sora["capabilities"])
     assert sora["engines"] == ["animatic"]

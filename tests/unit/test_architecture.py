@@ -80,6 +80,8 @@ LAYERS = {
     },
     # Edits and extensions: use cases over the service that read uploaded videos (media).
     "longform": {"service", "media", "catalog", "errors", "jobs", "validation"},
+    # Promote: a draft rendered again at a final size, a use case over the service.
+    "promote": {"service", "catalog", "errors", "jobs", "validation"},
     # Storyboards: a use case over the service that queues a storyboard and its shots in one
     # insert (the store's), with each shot's route checked (capabilities).
     "storyboards": {
@@ -142,6 +144,7 @@ LAYERS = {
         "files",
         "chat",
         "longform",
+        "promote",
         "storyboards",
         "logs",
         "characters",
@@ -161,6 +164,7 @@ LAYERS = {
         "numeric",
     },
     "cli": {
+        "promote",
         "storyboards",
         "logs",
         "config_file",

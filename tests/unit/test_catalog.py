@@ -12,7 +12,8 @@ from reelway import catalog, errors
 def test_default_catalogue_follows_the_seeds() -> None:
     models = catalog.load()
     sora = models.resolve("sora-2")
-    assert sora.sizes == ("1280x720", "720x1280")
+    openai_sizes = tuple(s for s in sora.sizes if s not in sora.reelway_sizes)
+    assert openai_sizes == ("1280x720", "720x1280")  # the 480p drafts are Reelway's own
     assert sora.seconds == (4, 8, 12, 16, 20)
     longform = {catalog.Capability.EDITS, catalog.Capability.EXTENSIONS}
     assert longform | {catalog.Capability.CHARACTERS} <= sora.capabilities

@@ -26,6 +26,7 @@ from reelway.api.links import LinkRoutes, LinkSigner
 from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
 from reelway.api.middleware import Edge, Refusals
 from reelway.api.openapi.route import OpenApiRoute
+from reelway.api.promote import PromoteRoutes
 from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
 from reelway.api.status import StatusRoutes
@@ -89,6 +90,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
                 runtime.characters, auth, max_file_bytes=settings.max_image_bytes
             ).routes(),
             *StoryboardRoutes(routes, auth, ops.diagnoses).routes(),
+            *PromoteRoutes(routes).routes(),
             *routes.routes(),
             *chat_routes.routes(),
             *LinkRoutes(runtime.service, signer).routes(),

@@ -115,6 +115,7 @@ def model(m: catalog.ModelSpec) -> dict[str, Any]:
         "description": m.description,
         "aliases": list(m.aliases),
         "sizes": list(m.sizes),
+        "reelway_sizes": list(m.reelway_sizes),
         "seconds": [str(s) for s in m.seconds],
         "default_size": m.default_size,
         "default_seconds": str(m.default_seconds),

@@ -153,6 +153,19 @@ class VideoRenderFailed(VideoFailed):
         return shown
 
 
+class NothingToPromote(InvalidRequest):
+    """A promote asks for the draft's own size or a smaller one: nothing to render larger."""
+
+    code = "nothing_to_promote"
+
+
+class NotPromotable(InvalidRequest):
+    """A promote names a video that is not a draft made by a create (a remix, edit,
+    extension, storyboard or shot), or asks for another aspect ratio than the draft's."""
+
+    code = "not_promotable"
+
+
 class VideoStillRendering(InvalidRequest):
     """The video is still rendering after the chat completion's wait; it keeps rendering, so
     poll it by the ``video_id`` the error carries (a 400, so the SDKs do not retry it into a

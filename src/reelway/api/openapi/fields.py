@@ -110,9 +110,21 @@ VIDEO_FIELDS: dict[str, Field] = {
             "Make the last frame flow into the first (models with the loop capability).",
         ),
     ),
+    "drafts": Field(
+        ours(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 1, "maximum": 100},
+                    {"type": "string", "pattern": "^[0-9]{1,3}$"},
+                ]
+            },
+            "Preflight: price this many 480p drafts then one promote to size (draft_plan), "
+            "against rendering every iteration at size.",
+        )
+    ),
 }
 """Fields of the bodies that make or check one video (create, remix, edit, extend,
-preflight)."""
+preflight, promote)."""
 
 SHOT_FIELDS: dict[str, Field] = {
     "prompt": Field({**PROMPT, "description": "What the shot shows."}),
@@ -322,6 +334,13 @@ def bodies() -> list[Body]:
     return [
         *out,
         Body("CreateVideoRemixBody", validation.REMIX_FIELDS, video, ("prompt",)),
+        Body(
+            "PromoteVideoBody",
+            validation.PROMOTE_FIELDS,
+            video,
+            ("size",),
+            title="Promote a draft to a final size",
+        ),
         Body(
             "PreflightVideoBody",
             validation.PREFLIGHT_FIELDS,

@@ -68,6 +68,7 @@ SCHEMAS: dict[str, Schema] = {
             "seconds": STRING,
             "moderation": OBJECT,
             "estimate": OBJECT,
+            "draft_plan": {"anyOf": [OBJECT, {"type": "null"}]},
         },
         "A preflight: what a create would meet, nothing created",
     ),
@@ -262,6 +263,14 @@ def operations() -> dict[tuple[str, str], dict[str, Any]]:
             "Check a prompt and parameters and price them, without creating a video.",
             _json(ref("VideoPreflightResource")),
             body=_body("PreflightVideoBody", multipart=True),
+        ),
+        ("post", "/v1/videos/{video_id}/promote"): _op(
+            "PromoteVideo",
+            "Render a completed draft again at a larger size (same prompt, seed, image, "
+            "characters); a new Video whose remixed_from_video_id is the draft.",
+            video,
+            parameters=[VIDEO_ID],
+            body=_body("PromoteVideoBody"),
         ),
         ("post", "/v1/videos/storyboards"): _op(
             "CreateVideoStoryboard",

@@ -1,0 +1,188 @@
+"""Drafts at 480p promoted to finals, through the official Python SDK's generic ``client.post``
+(``POST /v1/videos/{id}/promote`` is Reelway's addition), on SQLite and PostgreSQL.
+
+The animatic decides a scene from the prompt and the seed, so a promote (the draft's prompt
+and seed at the final size) shows the draft's scene: its middle frame scaled down to the
+draft's size is close to the draft's own; a draft with another seed is not.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import av
+import numpy as np
+import openai
+import pytest
+from openai.types import Video
+from PIL import Image
+
+from tests import backends, harness, media_checks, waiting
+from tests.acceptance.conftest import finished, made, sdk_client
+
+pytestmark = pytest.mark.slow
+
+PROMPT = "A red kite over a sandy beach at noon, slow pan right, watercolour style"
+SAME_SCENE = 12.0
+"""Largest mean absolute difference (0-255) between a draft's middle frame and its promote's
+scaled down to the draft's size: resampling and a second H.264 encode of the same scene,
+with captions drawn at each size's own resolution."""
+
+
+def promote(client: openai.OpenAI, video_id: str, **body: Any) -> Video:
+    return client.post(f"/videos/{video_id}/promote", body=body, cast_to=Video)
+
+
+def middle_frame(data: bytes) -> np.ndarray:
+    """The frame halfway through the clip, as RGB (decoding every frame checks the file)."""
+    media_checks.decode_mp4(data)
+    with av.open(io.BytesIO(data), "r") as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    return frames[len(frames) // 2]
+
+
+def difference(draft: np.ndarray, final: np.ndarray) -> float:
+    height, width = draft.shape[:2]
+    scaled = Image.fromarray(final).resize((width, height), Image.Resampling.LANCZOS)
+    return float(np.abs(np.asarray(scaled, np.float32) - draft.astype(np.float32)).mean())
+
+
+def content(client: openai.OpenAI, video: Video) -> bytes:
+    return client.videos.download_content(video.id).content
+
+
+@pytest.fixture(scope="module")
+def draft(client: openai.OpenAI) -> Video:
+    video = made(client, prompt=PROMPT, size="854x480", seconds="4", extra_body={"seed": 11})
+    assert video.status == "completed", video.error
+    return video
+
+
+def test_a_promoted_draft_shows_the_same_scene_larger(client: openai.OpenAI, draft: Video) -> None:
+    final = promote(client, draft.id, size="1280x720")
+    assert final.remixed_from_video_id == draft.id
+    assert (final.model, final.size, final.seconds) == ("sora-2", "1280x720", "4")
+    assert finished(client, final.id).status == "completed"
+    draft_mp4, final_mp4 = content(client, draft), content(client, final)
+    assert (
+        media_checks.decode_mp4(final_mp4).width,
+        media_checks.decode_mp4(final_mp4).height,
+    ) == (
+        1280,
+        720,
+    )
+    same = difference(middle_frame(draft_mp4), middle_frame(final_mp4))
+    assert same < SAME_SCENE, same
+    # Another seed lays the scene out differently: its promote is not close to this draft.
+    other = made(client, prompt=PROMPT, size="854x480", seconds="4", extra_body={"seed": 12})
+    other_final = finished(client, promote(client, other.id, size="1280x720").id)
+    assert other_final.status == "completed"
+    apart = difference(middle_frame(draft_mp4), middle_frame(content(client, other_final)))
+    assert apart > SAME_SCENE, (same, apart)
+    # Retrieve and list show where it came from, as a remix shows its source.
+    assert client.videos.retrieve(final.id).remixed_from_video_id == draft.id
+
+
+def test_promote_to_another_model_and_length_is_priced_as_the_final(
+    client: openai.OpenAI, draft: Video
+) -> None:
+    final = promote(client, draft.id, size="1920x1080", model="sora-2-pro", seconds="8")
+    assert (final.model, final.size, final.seconds) == ("sora-2-pro", "1920x1080", "8")
+    assert final.remixed_from_video_id == draft.id
+    done = finished(client, final.id)
+    assert done.status == "completed", done.error
+    facts = media_checks.decode_mp4(content(client, done))
+    assert (facts.width, facts.height) == (1920, 1080) and facts.duration == pytest.approx(8, 0.1)
+
+
+def test_a_draft_with_an_input_image_is_promoted_with_it_scaled(client: openai.OpenAI) -> None:
+    image = media_checks.solid_image(854, 480, "PNG", (40, 90, 200))
+    draft = made(
+        client,
+        prompt="A calm lake under a blue sky, static camera",
+        size="854x480",
+        seconds="4",
+        input_reference=("lake.png", image, "image/png"),
+    )
+    assert draft.status == "completed", draft.error
+    final = finished(client, promote(client, draft.id, size="1280x720").id)
+    assert final.status == "completed", final.error
+    first = media_checks.decode_mp4(content(client, final)).first_frame
+    assert first.shape == (720, 1280, 3)
+    # The image is the first frame: its white block sits where the draft's image had it.
+    block = first[720 // 4 + 20 : 720 // 2 - 20, 1280 // 4 + 20 : 1280 // 2 - 20]
+    assert block.mean() > 200, block.mean()
+
+
+def test_promote_refusals(client: openai.OpenAI, other_client: openai.OpenAI, draft: Video) -> None:
+    def refused(video_id: str, body: dict[str, Any], code: str, param: str | None) -> None:
+        with pytest.raises(openai.APIStatusError) as caught:
+            promote(client, video_id, **body)
+        error = caught.value
+        assert (error.code, error.param) == (code, param), error.message
+        assert error.status_code == 400
+        assert error.request_id and error.request_id.startswith("req_")
+
+    refused(draft.id, {"size": "854x480"}, "nothing_to_promote", "size")
+    refused(draft.id, {"size": "480x854"}, "nothing_to_promote", "size")
+    refused(draft.id, {"size": "720x1280"}, "not_promotable", "size")
+    refused(draft.id, {"size": "1920x1080"}, "invalid_value", "size")  # not a sora-2 size
+    refused(draft.id, {}, "missing_required_parameter", "size")
+    refused(draft.id, {"size": "1280x720", "seconds": "5"}, "invalid_value", "seconds")
+    refused(draft.id, {"size": "1280x720", "model": "sora-9"}, "invalid_value", "model")
+    refused(draft.id, {"size": "1280x720", "prompt": "x"}, "unknown_parameter", "prompt")
+    remix = finished(client, client.videos.remix(draft.id, prompt="A blue kite instead").id)
+    refused(remix.id, {"size": "1280x720"}, "not_promotable", "video_id")
+    busy = client.videos.create(prompt="a long take of clouds", size="854x480", seconds="20")
+    refused(busy.id, {"size": "1280x720"}, "video_not_ready", "video_id")
+    client.videos.delete(busy.id)
+    with pytest.raises(openai.NotFoundError) as foreign:
+        promote(other_client, draft.id, size="1280x720")
+    assert (foreign.value.code, foreign.value.param) == ("video_not_found", "video_id")
+
+
+def test_promote_is_idempotent_like_a_create(client: openai.OpenAI, draft: Video) -> None:
+    key = {"Idempotency-Key": f"promote-{draft.id}"}
+    first = client.post(
+        f"/videos/{draft.id}/promote",
+        body={"size": "1280x720"},
+        cast_to=Video,
+        options={"headers": key},
+    )
+    again = client.post(
+        f"/videos/{draft.id}/promote",
+        body={"size": "1280x720"},
+        cast_to=Video,
+        options={"headers": key},
+    )
+    assert again.id == first.id
+    with pytest.raises(openai.UnprocessableEntityError) as reused:
+        client.post(
+            f"/videos/{draft.id}/promote",
+            body={"size": "1280x720", "seconds": "8"},
+            cast_to=Video,
+            options={"headers": key},
+        )
+    assert reused.value.code == "idempotency_key_reused"
+
+
+def test_an_expired_draft_cannot_be_promoted(
+    deployment: backends.Deployment, processes: list[harness.Process]
+) -> None:
+    server = harness.Server(
+        deployment,
+        {"REELWAY_RETENTION_SECONDS": "2", "REELWAY_REAP_INTERVAL_SECONDS": "0.3"},
+    )
+    processes.append(server)
+    with sdk_client(server, server.create_key("drafts-expire")) as client:
+        draft = made(client, prompt="a sandcastle", size="854x480")
+        assert draft.status == "completed"
+
+        def gone() -> bool:
+            return not server.deployment.list_keys(f"videos/{draft.id}")
+
+        waiting.until(gone, bool, limit=30, what="the draft's files to expire")
+        with pytest.raises(openai.APIStatusError) as caught:
+            promote(client, draft.id, size="1280x720")
+        assert (caught.value.status_code, caught.value.code) == (410, "video_expired")
