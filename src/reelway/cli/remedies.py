@@ -116,6 +116,14 @@ REQUESTS: dict[str, str] = {
     "REELWAY_FETCH_ALLOW_PRIVATE_NETWORKS=true).",
     "webhook_url_not_allowed": "The webhook URL is not public http(s); use a public URL, or "
     "set REELWAY_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true for private receivers.",
+    "video_still_rendering": "A chat completion waited REELWAY_CHAT_WAIT_SECONDS and the video "
+    "was still rendering; the error's video_id is the video: poll GET /v1/videos/{id}, or "
+    "stream the chat (stream=true) to get progress instead of waiting.",
+    "link_invalid": "A signed video link was altered, cut short or signed with another secret "
+    "(REELWAY_LINK_SECRET changed): ask for a new link with a new chat completion, or download "
+    "with an API key from /v1/videos/{id}/content.",
+    "link_expired": "The signed video link is older than REELWAY_LINK_SECONDS: download with an "
+    "API key from /v1/videos/{id}/content, or raise REELWAY_LINK_SECONDS for longer links.",
     "video_not_ready": "The client asked for content or a remix before the video completed: "
     "poll until status is completed.",
     "video_failed": "The video failed, so it has no content: run 'reelway doctor VIDEO_ID' on it.",
