@@ -24,10 +24,11 @@ from tests.acceptance.conftest import finished, made, sdk_client
 pytestmark = pytest.mark.slow
 
 PROMPT = "A red kite over a sandy beach at noon, slow pan right, watercolour style"
-SAME_SCENE = 12.0
+SAME_SCENE = 8.0
 """Largest mean absolute difference (0-255) between a draft's middle frame and its promote's
 scaled down to the draft's size: resampling and a second H.264 encode of the same scene,
-with captions drawn at each size's own resolution."""
+with captions drawn at each size's own resolution, measure about 3; the promote of a draft
+with another seed about 18."""
 
 
 def promote(client: openai.OpenAI, video_id: str, **body: Any) -> Video:
