@@ -9,6 +9,8 @@ draft's size is close to the draft's own; a draft with another seed is not.
 from __future__ import annotations
 
 import io
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import av
@@ -187,3 +189,51 @@ def test_an_expired_draft_cannot_be_promoted(
         with pytest.raises(openai.APIStatusError) as caught:
             promote(client, draft.id, size="1280x720")
         assert (caught.value.status_code, caught.value.code) == (410, "video_expired")
+
+
+def test_the_preflight_prices_draft_then_promote(client: openai.OpenAI) -> None:
+    body = {"prompt": PROMPT, "size": "1280x720", "seconds": "8", "drafts": 4}
+    plan = client.post("/videos/preflight", body=body, cast_to=dict)["draft_plan"]
+    # 4 drafts x 8 s x $0.025 + one final 8 s x $0.10, against 4 x 8 s x $0.10
+    assert (plan["draft_size"], plan["final_size"]) == ("854x480", "1280x720")
+    assert plan["total"] == pytest.approx(1.6) and plan["all_full_cost"] == pytest.approx(3.2)
+    assert plan["saving"] == pytest.approx(1.6) and plan["credits"]["saving"] == 256
+    with pytest.raises(openai.BadRequestError) as bad:
+        client.post("/videos/preflight", body={**body, "drafts": 0}, cast_to=dict)
+    assert (bad.value.code, bad.value.param) == ("invalid_value", "drafts")
+    sizes = client.models.retrieve("sora-2-pro").model_dump()
+    assert sizes["reelway_sizes"] == ["854x480", "480x854"]
+    assert sizes["pricing"]["per_second"]["480x854"] == pytest.approx(0.075)
+
+
+def test_reelway_promote_on_the_command_line(
+    server: harness.Server, draft: Video, tmp_path: Path
+) -> None:
+    key = server.create_key("alpha")  # the project the draft belongs to
+    out = tmp_path / "final.mp4"
+    command = ["promote", draft.id, "--size", "1280x720", "--drafts", "3", "-o", str(out)]
+    result = subprocess.run(
+        harness.reelway_cmd(*command, "--base-url", server.base_url, "--api-key", key),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # 3 drafts x 4 s x $0.025 = $0.30; final 4 s x $0.10 = $0.40; all full 3 x $0.40
+    assert "3 draft(s) at 854x480: $0.3000 (48 credits)" in result.stdout
+    assert "every iteration at 1280x720: $1.2000" in result.stdout
+    assert "saved $0.5000" in result.stdout and "saved " + str(out) in result.stdout
+    facts = media_checks.decode_mp4(out.read_bytes())
+    assert (facts.width, facts.height) == (1280, 720)
+    refused = subprocess.run(
+        harness.reelway_cmd(
+            "promote", draft.id, "--size", "854x480", "--base-url", server.base_url,
+            "--api-key", key,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "[nothing_to_promote]" in refused.stderr

@@ -12,6 +12,7 @@ from reelway.cli import (
     lint,
     models,
     projects,
+    promote,
     provenance,
     serve,
     storyboard,
@@ -32,6 +33,7 @@ cli.add_command(keys.keys)
 cli.add_command(projects.projects)
 cli.add_command(projects.usage)
 cli.add_command(generate.generate)
+cli.add_command(promote.promote)
 cli.add_command(storyboard.storyboard)
 cli.add_command(doctor.doctor)
 cli.add_command(lint.lint)
