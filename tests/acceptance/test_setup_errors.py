@@ -107,6 +107,17 @@ def test_a_postgres_url_without_the_driver_names_the_extra(tmp_path: Path) -> No
     assert not (data / "reelway.db").exists(), "nothing may fall back to SQLite"
 
 
+def test_a_postgres_url_without_a_driver_name_needs_psycopg(tmp_path: Path) -> None:
+    url = "postgresql://reelway@127.0.0.1:5432/never_opened"
+    result = run(
+        ["migrate", "--data-dir", str(tmp_path / "data")],
+        {"REELWAY_DATABASE_URL": url},
+        blocked="psycopg",
+    )
+    line = one_line_error(result)
+    assert "'psycopg' is not installed: pip install 'reelway[postgres]'" in line, line
+
+
 def test_a_redis_url_without_the_client_names_the_extra(tmp_path: Path) -> None:
     for args in commands(tmp_path / "data", tmp_path)[:4]:
         result = run(args, {"REELWAY_REDIS_URL": REDIS_URL}, blocked="redis")

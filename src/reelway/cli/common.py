@@ -54,8 +54,9 @@ def load_settings(*, drivers: bool = True, **overrides: Any) -> Settings:
     return settings
 
 
-_DRIVERS = {"asyncpg": "asyncpg", "psycopg": "psycopg", "psycopg_async": "psycopg"}
-"""SQLAlchemy's PostgreSQL driver names -> the module ``reelway[postgres]`` installs."""
+_DRIVERS = {"asyncpg": "asyncpg", "psycopg": "psycopg", "psycopg_async": "psycopg", "": "psycopg"}
+"""SQLAlchemy's PostgreSQL driver names -> the module ``reelway[postgres]`` installs (a URL
+naming none, ``postgresql://``, connects through psycopg on the async engine)."""
 
 
 def check_drivers(settings: Settings) -> None:
