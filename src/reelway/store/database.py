@@ -14,6 +14,7 @@ The request path's hottest statements are prebuilt at module level and run throu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from importlib import resources
@@ -69,6 +70,18 @@ class Database:
             assert self._async is not None
             async with self._async.connect() as conn:
                 return await conn.run_sync(query)
+        except Exception as exc:
+            raise _translate(exc) from exc
+
+    async def read_long(self, query: Query[T]) -> T:
+        """A read that scans many rows (seconds on a large SQLite file): on SQLite it runs on a
+        thread with that thread's own connection, so the event loop keeps answering requests
+        meanwhile; on PostgreSQL it is an ordinary asynchronous read."""
+        if self._sqlite is None:
+            return await self.read(query)
+        runner = self._sqlite
+        try:
+            return await asyncio.to_thread(runner.read, query)
         except Exception as exc:
             raise _translate(exc) from exc
 

@@ -165,7 +165,7 @@ class StatusStore:
                 _add(api, int(day), int(total), int(failures or 0))
             return Availability(start, days, api, queue, engine_days)
 
-        return await self.db.read(read)
+        return await self.db.read_long(read)
 
     async def current(
         self,
