@@ -26,6 +26,10 @@ RELAXED_PRIORITY = -100
 """Queue priority of relaxed-mode jobs: below every tier's, so they run only when nothing
 else waits, and the only priority a claim skips while the relaxed window is closed."""
 
+BATCH_PRIORITY = -60
+"""Queue priority of a batch's lines (``/v1/batches``): below every tier's interactive jobs
+(tiers range -50 to 50), above relaxed ones; the claim's index orders by it as by any."""
+
 WAITING_RUN_AT = 4102444800.0
 """The ``run_at`` of a storyboard's ``continue`` shot until its coordinator releases it
 (2100-01-01): no render slot takes it before the shot it continues has succeeded."""

@@ -9,11 +9,18 @@ from here and hand each route only those.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import os
+import socket
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
-from reelway import catalog, config_file, safety
+from reelway import catalog, config_file, ids, safety
 from reelway.accounts import AccountService, KeyAdmin
+from reelway.batches import BatchService
 from reelway.characters import CharacterService
 from reelway.engines import base, registry
 from reelway.engines.directory import EngineDirectory
@@ -34,6 +41,7 @@ from reelway.service import VideoService
 from reelway.settings import Settings, retry_schedule
 from reelway.storage import Storage, open_storage
 from reelway.store.accounts import AccountStore
+from reelway.store.batches import BatchStore
 from reelway.store.characters import CharacterStore
 from reelway.store.dashboard import DashboardStore
 from reelway.store.database import Database, SchemaOutOfDate
@@ -50,6 +58,7 @@ from reelway.store.webhooks import WebhookStore
 from reelway.wakeup import Wakeup
 from reelway.webhooks.dispatcher import Dispatcher
 from reelway.webhooks.endpoints import WebhookEndpoints
+from reelway.worker import batches as batch_worker
 from reelway.worker import finishing
 from reelway.worker.context import JobContext
 from reelway.worker.execution import Executors
@@ -92,6 +101,8 @@ class Runtime:
     character_store: CharacterStore
     files: FileService
     """A project's uploaded files (the API's /v1/files, a create's ``file_id``)."""
+    batches: BatchService | None = None
+    """Batches of videos (``/v1/batches``): the API's use cases and every worker's coordinator."""
     _signer: provenance.Signer | None = None
 
     @classmethod
@@ -203,6 +214,7 @@ class Runtime:
                 timeout_seconds=settings.webhook_timeout_seconds,
             ),
             key_admin=KeyAdmin(accounts.accounts, keys),
+            batches=BatchService(settings, BatchStore(db), files, service),
             operations=operations,
             wakeup=wakeup,
             characters=characters,
@@ -245,11 +257,20 @@ class Runtime:
             ),
             concurrency=concurrency,
             reaper=reaper,
-            background=[dispatcher.run],
+            background=[dispatcher.run, *self._batch_coordinator()],
             on_job_end=dispatcher.notify,
         )
         self.wakeup.listen(worker.notify)
         return worker
+
+    def _batch_coordinator(self) -> list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]]:
+        """The loop that steps batches (``worker.batches``), under this process's own id."""
+        steps = self.batches
+        if steps is None:
+            return []
+        owner = f"{socket.gethostname()}:{os.getpid()}:{ids.new_id('b')[2:10]}"
+        poll = self.settings.batch_poll_seconds
+        return [functools.partial(batch_worker.coordinate, steps, owner, poll)]
 
     def signer(self) -> provenance.Signer:
         """The C2PA signer, made when a worker first needs it (the development CA is created

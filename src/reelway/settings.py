@@ -88,6 +88,11 @@ class Settings:
     """The largest upload to ``/v1/files`` (its own body limit, above ``max_request_bytes``)."""
     file_expiry_seconds: int = 30 * 24 * 3600
     """How long an uploaded file is kept; a create's ``expires_after`` may only shorten it."""
+    batch_window_seconds: int = 24 * 3600
+    """How long a batch's ``completion_window: "24h"`` lasts here; lines not finished by then
+    end as ``batch_expired``.  An operator's and a test's knob (the API only accepts "24h")."""
+    batch_poll_seconds: float = 1.0
+    """How often a batch's coordinator looks at its lines (and at new batches)."""
     image_fetch_timeout_seconds: float = 10.0
     fetch_allow_private_networks: bool = False
     """Allow ``input_reference.image_url`` to point at loopback or private addresses."""

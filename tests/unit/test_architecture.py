@@ -97,6 +97,10 @@ LAYERS = {
         "store",
         "validation",
     },
+    # Batches of videos (/v1/batches): use cases over the service and the files, whose output
+    # lines hold the Video exactly as the API renders it (api.wire).
+    "batches": {"api", "errors", "files", "ids", "jobs", "service", "settings", "store"}
+    | {"validation"},
     "worker": {
         "logs",
         "catalog",
@@ -116,6 +120,8 @@ LAYERS = {
     "chat": {"service", "errors", "jobs", "validation"},
     "webhooks": {"errors", "ids", "inputs", "numeric", "store"},
     "runtime": {
+        "batches",
+        "ids",
         "webhooks",
         "characters",
         "files",
@@ -139,6 +145,7 @@ LAYERS = {
     "operations": {"jobs", "limits", "engines", "store"},
     "metrics": {"catalog", "jobs", "store"},
     "api": {
+        "batches",
         # /openapi.json lists each body's fields from the validators' own field sets.
         "validation",
         "files",

@@ -17,6 +17,7 @@ from reelway import __version__, chat, errors, metrics
 from reelway.api import errors as api_errors
 from reelway.api.admin import AdminRoutes
 from reelway.api.auth import Authenticator
+from reelway.api.batches import BatchRoutes
 from reelway.api.characters import CharacterRoutes
 from reelway.api.chat import ChatRoutes
 from reelway.api.dashboard import DashboardRoutes
@@ -104,6 +105,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
             ).routes(),
             *WebhookRoutes(runtime.webhooks, auth).routes(),
             *FileRoutes(runtime.files, auth).routes(),
+            *(BatchRoutes(runtime.batches, auth).routes() if runtime.batches else []),
             Route("/health", health, methods=["GET"]),
             Route("/ready", _readiness(runtime).endpoint, methods=["GET"]),
             *MetricsRoute(exporter, settings.metrics_token).routes(),

@@ -228,3 +228,15 @@ def _rebuild_upstream(
     upstream: dict[str, Any],
 ) -> UpstreamError:
     return cls(message, retry_after=retry_after, headers=headers, upstream=upstream)
+
+
+class BatchExpired(JobFailure):
+    """The batch's completion window ended before this line finished."""
+
+    code = "batch_expired"
+
+
+class BatchCancelled(JobFailure):
+    """The batch was cancelled before this line finished."""
+
+    code = "batch_cancelled"

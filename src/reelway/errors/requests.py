@@ -474,3 +474,46 @@ class MethodNotAllowed(RequestError):
 
     code = "method_not_allowed"
     http_status = 405
+
+
+class UnsupportedBatchEndpoint(InvalidRequest):
+    """This server runs batches of ``/v1/videos`` only; the message names the endpoint asked."""
+
+    code = "unsupported_batch_endpoint"
+
+
+class UnsupportedCompletionWindow(InvalidRequest):
+    """A batch's ``completion_window`` must be ``24h``."""
+
+    code = "unsupported_completion_window"
+
+
+class InvalidBatchLine(InvalidRequest):
+    """A line of a batch's input file is not a request object with a ``custom_id``, ``method``
+    and ``url`` (it fails alone; the batch goes on)."""
+
+    code = "invalid_batch_line"
+
+
+class UnsupportedBatchUrl(InvalidRequest):
+    """A batch line's ``method`` and ``url`` must be ``POST`` and the batch's endpoint."""
+
+    code = "unsupported_batch_url"
+
+
+class DuplicateCustomId(InvalidRequest):
+    """Another line of the same batch already used this ``custom_id``."""
+
+    code = "duplicate_custom_id"
+
+
+class BatchNotFound(NotFound):
+    """No batch with this id exists in your project."""
+
+    code = "batch_not_found"
+
+
+class BatchNotCancellable(InvalidRequest):
+    """The batch has ended already (completed, failed, expired or cancelled)."""
+
+    code = "batch_not_cancellable"

@@ -430,3 +430,60 @@ files = sa.Table(
 bytes.  Deleting or expiring one leaves a tombstone (a list cursor naming it stays valid);
 ``purged_at`` records that its bytes are gone from storage, so a crash in between is finished
 by the next housekeeping pass."""
+
+NullableJson = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
+"""A JSON column whose Python None is SQL NULL (so ``IS NULL`` finds it), not JSON ``null``."""
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False, unique=True),
+    sa.Column("project_id", sa.String(64), sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("endpoint", sa.String(64), nullable=False),
+    sa.Column("completion_window", sa.String(16), nullable=False),
+    sa.Column("input_file_id", sa.String(64), nullable=False),
+    sa.Column("metadata", NullableJson, nullable=True),
+    sa.Column("errors", NullableJson, nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+    sa.Column("in_progress_at", sa.Float, nullable=True),
+    sa.Column("finalizing_at", sa.Float, nullable=True),
+    sa.Column("completed_at", sa.Float, nullable=True),
+    sa.Column("failed_at", sa.Float, nullable=True),
+    sa.Column("expired_at", sa.Float, nullable=True),
+    sa.Column("cancelling_at", sa.Float, nullable=True),
+    sa.Column("cancelled_at", sa.Float, nullable=True),
+    sa.Column("output_file_id", sa.String(64), nullable=True),
+    sa.Column("error_file_id", sa.String(64), nullable=True),
+    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("completed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_owner", sa.String(128), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=False, server_default="0"),
+    sa.Index("ix_batches_project_id_seq", "project_id", "seq"),
+    sa.Index("ix_batches_status_lease_until", "status", "lease_until"),
+)
+"""``/v1/batches`` (migration 0015): a batch's state, counts and files.  A coordinator that
+works on one holds it under a lease (``lease_owner``, ``lease_until``), so two processes never
+step the same batch at once; its lines are in ``batch_lines``."""
+
+batch_lines = sa.Table(
+    "batch_lines",
+    metadata,
+    sa.Column("batch_id", sa.String(64), nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("custom_id", sa.String(512), nullable=True),
+    sa.Column("body", NullableJson, nullable=True),
+    sa.Column("video_id", sa.String(64), nullable=True),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("error", NullableJson, nullable=True),
+    sa.PrimaryKeyConstraint("batch_id", "line"),
+    sa.Index("ix_batch_lines_video_id", "video_id"),
+)
+"""One row per input line of a batch: its request until it is queued (``body``), then the
+video it became (``video_id``), or why it was refused (``status_code`` and the error body)."""

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from reelway import errors, ids
+from reelway.store import batches as batch_events
 from reelway.store import outbox
 from reelway.store.webhooks import Endpoint, WebhookStore
 from reelway.webhooks import sender, signing
@@ -17,10 +18,11 @@ from reelway.webhooks import sender, signing
 EVENT_TYPES: tuple[str, ...] = (
     outbox.VIDEO_COMPLETED,
     outbox.VIDEO_FAILED,
+    *batch_events.EVENTS.values(),
     outbox.BUDGET_THRESHOLD,
     outbox.ENDPOINT_DISABLED,
 )
-"""What Reelway raises: OpenAI's two video events, then Reelway's own."""
+"""What Reelway raises: OpenAI's video and batch events, then Reelway's own."""
 
 ROTATION_OVERLAP_SECONDS = 24 * 3600.0
 MAX_NAME_LENGTH = 200

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reelway import catalog, characters, chat, files, jobs, storyboards, validation
+from reelway import batches, catalog, characters, chat, files, jobs, storyboards, validation
 from reelway.webhooks import endpoints
 
 Schema = dict[str, Any]
@@ -244,6 +244,23 @@ CHAT_FIELDS: dict[str, Field] = {
 }
 """The chat fields, and the create fields a chat body may carry beside them."""
 
+BATCH_FIELDS: dict[str, Field] = {
+    "input_file_id": Field({"type": "string"}),
+    "endpoint": Field({"type": "string", "enum": [batches.ENDPOINT]}),
+    "completion_window": Field({"type": "string", "enum": [batches.COMPLETION_WINDOW]}),
+    "metadata": Field({"type": "object", "additionalProperties": {"type": "string"}}),
+    "output_expires_after": Field(
+        {
+            "type": "object",
+            "properties": {
+                "anchor": {"type": "string", "enum": ["created_at"]},
+                "seconds": {"type": "integer", "minimum": 1},
+            },
+        }
+    ),
+}
+"""A batch of ``/v1/videos`` requests (``POST /v1/batches``)."""
+
 FILE_FIELDS: dict[str, Field] = {
     "file": Field(BINARY),
     "purpose": Field({"type": "string", "enum": list(files.PURPOSES)}),
@@ -387,6 +404,13 @@ def bodies() -> list[Body]:
             CHAT_FIELDS,
             ("model", "messages"),
             title="Create a chat completion (a video model)",
+        ),
+        Body(
+            "CreateBatchBody",
+            batches.CREATE_FIELDS,
+            BATCH_FIELDS,
+            ("input_file_id", "endpoint", "completion_window"),
+            title="Create a batch of videos",
         ),
         Body(
             "CreateFileBody",

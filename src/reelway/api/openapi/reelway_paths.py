@@ -240,6 +240,7 @@ LIMIT = _query("limit", {"type": "integer", "minimum": 0, "maximum": 100}, "Page
 ORDER = _query("order", ref("OrderEnum"), "By creation time.")
 ENDPOINT_ID = _path("endpoint_id", "The webhook endpoint's id.")
 FILE_ID = _path("file_id", "The file's id.")
+BATCH_ID = _path("batch_id", "The batch's id.")
 PROJECT = _path("project", "The project's id or name.")
 USAGE_QUERY = [
     _query("start", STRING, "First UTC day, YYYY-MM-DD (default: 29 days before end)."),
@@ -545,6 +546,27 @@ def _later_routes() -> dict[tuple[str, str], dict[str, Any]]:
             "A file's bytes.",
             {"description": "The file", "content": {"*/*": {"schema": BINARY}}},
             parameters=[FILE_ID],
+        ),
+        ("post", "/v1/batches"): _op(
+            "CreateBatch",
+            "Queue a batch of /v1/videos requests from a file of JSON lines (purpose batch).",
+            _json(OBJECT),
+            body=_body("CreateBatchBody"),
+        ),
+        ("get", "/v1/batches"): _op(
+            "ListBatches",
+            "The project's batches, newest first.",
+            _json(OBJECT),
+            parameters=[AFTER, LIMIT],
+        ),
+        ("get", "/v1/batches/{batch_id}"): _op(
+            "RetrieveBatch", "One batch.", _json(OBJECT), parameters=[BATCH_ID]
+        ),
+        ("post", "/v1/batches/{batch_id}/cancel"): _op(
+            "CancelBatch",
+            "Cancel a batch: queued lines are cancelled and refunded, running ones stop.",
+            _json(OBJECT),
+            parameters=[BATCH_ID],
         ),
         ("get", "/status.json"): _op(
             "StatusJson",
