@@ -92,6 +92,11 @@ class AccountService:
         """The deployment's choice (``REELWAY_WATERMARK``), under the plan's and project's."""
         self.file_usage: Callable[[str], Awaitable[tuple[int, int]]] | None = None
         """A project's stored uploads (count, bytes), for its summary (set by the runtime)."""
+        self.budget_watch: Callable[[jobs.Project, Balance], Awaitable[None]] | None = None
+        """Pauses a project whose spend reached its ``pause_at_budget_percent`` (and lifts that
+        pause below it), before each create (``pauses.PauseService.check_budget``)."""
+        self.pause_state: Callable[[str], Awaitable[dict[str, Any]]] | None = None
+        """Whether a project's work is paused and why (set by the runtime)."""
 
     # ------------------------------------------------------------------ admission
 
@@ -125,6 +130,9 @@ class AccountService:
                 retry_after=wait,
                 headers=heads,
             )
+        if self.budget_watch is not None and project.pause_at_budget_percent is not None:
+            start, _ = periods.cycle(project.anchor, now)
+            await self.budget_watch(project, await self.accounts.balance(project.id, start))
         return Admission(project, tier, self.plans.plan(project.plan), decision, now)
 
     def relaxed_allowed(self, project: jobs.Project) -> bool:
@@ -219,11 +227,13 @@ class AccountService:
                     checked["disabled_at"] = self.clock() if value else None
             elif name in ("requests_per_minute", "requests_per_day"):
                 checked[name] = _positive_or_none(value, name)
+            elif name == "pause_at_budget_percent":
+                checked[name] = _percent_or_none(value, name)
             else:
                 raise errors.UnknownParameter(
                     f"Unknown parameter: {errors.show(name)}. Allowed parameters: tier, plan, "
                     "budget_usd, relaxed, watermark, disabled, requests_per_minute, "
-                    "requests_per_day.",
+                    "requests_per_day, pause_at_budget_percent.",
                     param=name,
                 )
         if "plan" in checked:
@@ -257,8 +267,12 @@ class AccountService:
         )
 
     async def record(self, project: jobs.Project) -> dict[str, Any]:
-        """The project as the admin API and the CLI show it (``summary_record``)."""
-        return summary_record(await self.summary(project))
+        """The project as the admin API and the CLI show it (``summary_record``), with its
+        pause state when the runtime wired one (``pauses.PauseService.state``)."""
+        found = summary_record(await self.summary(project))
+        if self.pause_state is not None:
+            found["pause"] = await self.pause_state(project.id)
+        return found
 
     async def usage(
         self, project_id: str | None, first_day: str | None, last_day: str | None
@@ -320,6 +334,19 @@ def _positive_or_none(value: Any, name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_REQUESTS_LIMIT:
         raise errors.InvalidValue(
             f"{name} must be a whole number from 1 to {MAX_REQUESTS_LIMIT}, or null.", param=name
+        )
+    return value
+
+
+def _percent_or_none(value: Any, name: str) -> int | None:
+    """A percentage of the budget, 1 to 100 (``pause_at_budget_percent``), or None."""
+    if value is None or (isinstance(value, str) and value.lower() == "null"):
+        return None
+    if isinstance(value, str):
+        value = numeric.whole(value, 1, 100) or value  # the CLI sends text
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 100:
+        raise errors.InvalidValue(
+            f"{name} must be a whole number from 1 to 100, or null for off.", param=name
         )
     return value
 
@@ -409,6 +436,7 @@ def summary_record(summary: Summary) -> dict[str, Any]:
         "tier": tier.name,
         "plan": None if plan is None else plan.name,
         "budget_usd": None if budget is None else pricing.to_usd(budget),
+        "pause_at_budget_percent": project.pause_at_budget_percent,
         "relaxed": summary.relaxed_allowed,
         "watermark": summary.watermark,
         "requests_per_minute": project.requests_per_minute or tier.requests_per_minute,

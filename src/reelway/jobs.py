@@ -313,6 +313,8 @@ class Video:
     steps, device), as the engine reported it; None when it reported nothing."""
     storyboard_id: str | None = None
     """A storyboard's shot: the storyboard (also in ``sources``; a column, to find shots)."""
+    held: bool = False
+    """Queued while its project is paused (``pauses``): out of the claim's reach until resumed."""
 
     @property
     def is_terminal(self) -> bool:
@@ -380,6 +382,8 @@ class Project:
     disabled_at: float | None = None
     watermark: bool | None = None
     """A visible watermark on its videos; None: as the plan, then the deployment, says."""
+    pause_at_budget_percent: int | None = None
+    """Pause the project (``pauses``) when its spend reaches this % of its budget; None: no."""
 
     @property
     def anchor(self) -> float:

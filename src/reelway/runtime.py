@@ -34,6 +34,7 @@ from reelway.operations import (
     ReadinessChecks,
     RefusalLog,
 )
+from reelway.pauses import PauseService
 from reelway.policy import tiers
 from reelway.policy.moderation import Moderation
 from reelway.policy.relaxed import RelaxedWindow
@@ -51,6 +52,7 @@ from reelway.store.files import FileStore
 from reelway.store.health import HealthStore
 from reelway.store.keys import KeyStore
 from reelway.store.observe import ObserveStore
+from reelway.store.pauses import PauseStore
 from reelway.store.queue import QueueStore
 from reelway.store.ratelimits import Counters, DatabaseCounters, RedisCounters
 from reelway.store.videos import VideoStore
@@ -101,6 +103,8 @@ class Runtime:
     character_store: CharacterStore
     files: FileService
     """A project's uploaded files (the API's /v1/files, a create's ``file_id``)."""
+    pauses: PauseService
+    """Pause and resume (the deployment, a project, an engine): the API's and CLI's."""
     batches: BatchService | None = None
     """Batches of videos (``/v1/batches``): the API's use cases and every worker's coordinator."""
     _signer: provenance.Signer | None = None
@@ -183,6 +187,9 @@ class Runtime:
             disable_after_seconds=settings.webhook_disable_after_seconds,
         )
         engine_store = EngineStore(db)
+        pause_service = PauseService(PauseStore(db), accounts.accounts, models.engines())
+        accounts.budget_watch = pause_service.check_budget
+        accounts.pause_state = pause_service.state
         monitor = EngineMonitor(engine_store, engines, models.engines())
         request_log = RefusalLog(RequestLog(db))
         operations = Operations(
@@ -220,6 +227,7 @@ class Runtime:
             characters=characters,
             character_store=character_store,
             files=files,
+            pauses=pause_service,
         )
 
     def worker(self, concurrency: int, *, reaper: bool = True) -> Worker:

@@ -46,6 +46,8 @@ LAYERS = {
     "policy": {"errors", "catalog", "jobs", "limits", "prompting", "images", "datafiles"},
     "safety": {"media", "policy", "settings"},
     "accounts": {"catalog", "errors", "jobs", "limits", "numeric", "policy", "store"},
+    # Pause and resume: the deployment, a project, an engine (the API's and CLI's use cases).
+    "pauses": {"errors", "jobs", "store"},
     "characters": {
         "errors",
         "ids",
@@ -122,6 +124,7 @@ LAYERS = {
     "runtime": {
         "batches",
         "ids",
+        "pauses",
         "webhooks",
         "characters",
         "files",
@@ -146,6 +149,7 @@ LAYERS = {
     "metrics": {"catalog", "jobs", "store"},
     "api": {
         "batches",
+        "pauses",
         # /openapi.json lists each body's fields from the validators' own field sets.
         "validation",
         "files",
@@ -171,6 +175,7 @@ LAYERS = {
         "numeric",
     },
     "cli": {
+        "pauses",
         "promote",
         "storyboards",
         "logs",

@@ -41,6 +41,14 @@ def _video(**changes: Any) -> jobs.Video:
     return jobs.video_from_row(list(row.values()))
 
 
+class NothingPaused:
+    """The engine store as routing asks it here: neither limited nor remote, so only which
+    engines are paused (none)."""
+
+    async def paused(self) -> dict[str, str]:
+        return {}
+
+
 def _route(video: jobs.Video, *infos: EngineInfo, source: jobs.Video | None = None) -> Any:
     model = catalog.load(None).get("sora-2")
     assert model is not None
@@ -49,7 +57,7 @@ def _route(video: jobs.Video, *infos: EngineInfo, source: jobs.Video | None = No
         video,
         model,
         Directory(*infos),
-        None,  # type: ignore[arg-type]  # neither limited nor remote: the store is not asked
+        NothingPaused(),  # type: ignore[arg-type]
         passes=1,
         pass_pause_seconds=0.0,
         remote=lambda _: False,

@@ -50,6 +50,10 @@ class AdminRoutes:
             Route("/v1/usage", self.project_usage, methods=["GET"]),
         ]
 
+    def require_admin(self, request: Request) -> None:
+        """Refuse a request without the deployment's admin key (the pause routes use it)."""
+        self._require_admin(request)
+
     def _require_admin(self, request: Request) -> None:
         authorization = headers.authorization(request) or ""
         scheme, _, secret = authorization.partition(" ")

@@ -27,6 +27,7 @@ from reelway.api.links import LinkRoutes, LinkSigner
 from reelway.api.metrics import HttpMetrics, MetricsRoute, open_to_network
 from reelway.api.middleware import Edge, Refusals
 from reelway.api.openapi.route import OpenApiRoute
+from reelway.api.pauses import PauseRoutes
 from reelway.api.promote import PromoteRoutes
 from reelway.api.responses import JsonResponse
 from reelway.api.routes import Routes
@@ -105,6 +106,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
             ).routes(),
             *WebhookRoutes(runtime.webhooks, auth).routes(),
             *FileRoutes(runtime.files, auth).routes(),
+            *PauseRoutes(runtime.pauses, auth, admin.require_admin).routes(),
             *(BatchRoutes(runtime.batches, auth).routes() if runtime.batches else []),
             Route("/health", health, methods=["GET"]),
             Route("/ready", _readiness(runtime).endpoint, methods=["GET"]),
@@ -158,4 +160,5 @@ def _readiness(runtime: Runtime) -> Readiness:
         metrics_open_on=(
             settings.host if open_to_network(settings.host, settings.metrics_token) else None
         ),
+        pauses=runtime.pauses.summary,
     )

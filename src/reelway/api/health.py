@@ -11,6 +11,8 @@ It needs no key, and checks, concurrently and each within ``CHECK_SECONDS``:
 - ``devices``, only when some live worker reports devices (a resident engine's children):
   each one's engine, device, state, video in progress, jobs, busy seconds and the engine's
   last steps per second and memory; informational, it never fails readiness;
+- ``pauses``, only while something is paused (``reelway pause``): whether the deployment
+  is, how many projects and which engines; informational, it never fails readiness;
 - ``metrics``, only when ``/metrics`` is open to the network (no ``REELWAY_METRICS_TOKEN`` and
   a bind beyond loopback): a warning that never fails readiness, since a balancer taking
   every process out for it would turn a configuration risk into an outage.
@@ -36,6 +38,7 @@ from reelway import errors
 from reelway.api import metrics
 from reelway.api.responses import JsonResponse
 from reelway.operations import ReadinessChecks
+from reelway.pauses import NOTHING_PAUSED
 from reelway.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -77,7 +80,10 @@ class Readiness:
         workers: WorkerPolicy,
         metrics_open_on: str | None = None,
         clock: Callable[[], float] = time.time,
+        pauses: Callable[[], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
+        self.pauses = pauses
+        """What is paused now (``pauses.PauseService.summary``), shown while anything is."""
         self.reads = reads
         self.storage = storage
         self.queue_limit = queue_limit
@@ -109,12 +115,17 @@ class Readiness:
                 "queue": self._queue(),
             }
             probes["devices"] = self._devices()
+            if self.pauses is not None:
+                probes["pauses"] = self._pauses(self.pauses)
             results = await asyncio.gather(*(_bounded(n, p) for n, p in probes.items()))
             checks = dict(zip(probes, results, strict=True))
             devices = checks.pop("devices")
+            paused = checks.pop("pauses", None)
             ready = all(check["ok"] for check in checks.values())
             if devices.get("devices"):
                 checks["devices"] = devices
+            if paused is not None and paused.get("detail") != NOTHING_PAUSED:
+                checks["pauses"] = paused
             if self.metrics_open_on is not None:
                 checks["metrics"] = {
                     "ok": True,
@@ -177,6 +188,11 @@ class Readiness:
         detail = f"{len(devices)} device(s), {busy} rendering"
         return {"ok": True, "detail": detail, "devices": devices}
 
+    async def _pauses(self, summary: Callable[[], Awaitable[dict[str, Any]]]) -> Check:
+        """Informational: a paused deployment, project or engine is not a fault."""
+        found = await summary()
+        return {"ok": True, **found}
+
     async def _queue(self) -> Check:
         queued = await self.reads.queued_total()
         check: Check = {"queued": queued, "limit": self.queue_limit}
@@ -197,6 +213,7 @@ _FAILURES = {
     "workers": "cannot tell: the database did not answer",
     "queue": "cannot tell: the database did not answer",
     "devices": "cannot tell: the database did not answer",
+    "pauses": "cannot tell: the database did not answer",
 }
 
 

@@ -56,6 +56,7 @@ def doctor(ident: str | None, data_dir: Path | None, config: Path | None, as_jso
         try:
             if ident is None:
                 _health(await diagnoses.engines.statuses())
+                _pauses((await runtime.pauses.list())["data"])
                 within = settings.ready_worker_seconds or 3 * settings.reap_interval_seconds
                 _devices(await diagnoses.devices(time.time() - within))
                 return
@@ -455,6 +456,24 @@ def _health(statuses: list[EngineStatus]) -> None:
         blocked = f"provider back-off until {_when(state.backoff_until)}" if state.backoff else ""
         detail = "; ".join(x for x in (opened, blocked) if x) or "healthy"
         click.echo(f"{status.engine:24} consecutive failures {status.failures}; {detail}")
+
+
+def _pauses(pauses: list[dict[str, Any]]) -> None:
+    """A "Paused" section while anything is (``reelway pause``; ``reelway resume`` lifts it)."""
+    if not pauses:
+        return
+    click.echo("")
+    click.echo("Paused")
+    for pause in pauses:
+        what = pause.get("project_name") or pause.get("engine") or "the deployment"
+        facts = [f"by {pause['paused_by']} since {_when(pause['paused_at'])}"]
+        if pause.get("on_queued"):
+            facts.append(f"queued jobs {pause['on_queued']}")
+        if pause.get("queued_jobs_held") is not None:
+            facts.append(f"{pause['queued_jobs_held']} queued job(s) held")
+        if pause.get("reason"):
+            facts.append(f"reason: {pause['reason']}")
+        click.echo(f"{pause['scope']:10} {what:24} {'; '.join(facts)}")
 
 
 def _devices(devices: list[dict[str, Any]]) -> None:

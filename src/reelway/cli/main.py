@@ -11,6 +11,7 @@ from reelway.cli import (
     keys,
     lint,
     models,
+    pause,
     projects,
     promote,
     provenance,
@@ -40,6 +41,8 @@ cli.add_command(lint.lint)
 cli.add_command(provenance.provenance)
 cli.add_command(webhooks.webhooks)
 cli.add_command(models.models)
+cli.add_command(pause.pause)
+cli.add_command(pause.resume)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ docstring is the default message.  The tree::
     │   ├── RangeNotSatisfiable         416
     │   ├── AuthenticationFailed        401 (MissingApiKey, InvalidApiKey, ApiKeyRevoked)
     │   ├── PermissionDenied            403 (AdminKeyRequired, ProjectDisabled,
-    │   │                               RelaxedNotAllowed)
+    │   │                               RelaxedNotAllowed, PauseForbidden)
     │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, ProjectNotFound,
     │   │                               ApiKeyNotFound, UnknownUrl, WebhookEndpointNotFound,
     │   │                               CharacterNotFound, FileNotFound)

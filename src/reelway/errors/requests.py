@@ -450,6 +450,13 @@ class RelaxedNotAllowed(PermissionDenied):
     code = "relaxed_mode_not_allowed"
 
 
+class PauseForbidden(PermissionDenied):
+    """A project key may pause and resume only its own project's work, never another
+    project's, an engine or the deployment (the operator's admin key does that)."""
+
+    code = "pause_forbidden"
+
+
 class LinkInvalid(PermissionDenied):
     """This video link is not one this server signed (altered, cut short, or signed with
     another secret)."""

@@ -29,6 +29,7 @@ EDITABLE = frozenset(
         "cycle_anchor",
         "disabled_at",
         "watermark",
+        "pause_at_budget_percent",
     }
 )
 _SELECT_PROJECT = sa.select(*(p.c[name] for name in rows.PROJECT_FIELDS))

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from reelway import jobs
 from reelway.limits import EngineLimits
 from reelway.store.database import Database
+from reelway.store.pauses import PauseStore
 from reelway.store.tables import engine_calls as calls
 from reelway.store.tables import engine_state as es
 from reelway.store.tables import incidents as inc
@@ -63,6 +64,12 @@ class EngineStore:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
         self.clock = clock
+
+    async def paused(self) -> dict[str, str]:
+        """Engines an operator paused (``pauses``), each with what its queued jobs do:
+        ``failover`` along their routes or ``wait`` (routing skips them, never tries them)."""
+        found = await PauseStore(self.db, self.clock).engines()
+        return {name: pause.on_queued or "failover" for name, pause in found.items()}
 
     async def admit(self, engine: str, video_id: str, limits: EngineLimits) -> Admission:
         """May ``video_id`` be submitted to ``engine`` now?  Counts the call if so."""

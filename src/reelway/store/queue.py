@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from reelway import errors, jobs
-from reelway.store import ledger, outbox, rows, storyboards
+from reelway.store import ledger, outbox, pauses, rows, storyboards
 from reelway.store.database import Database
 from reelway.store.tables import usage as u
 from reelway.store.tables import videos as v
@@ -94,6 +94,11 @@ class QueueStore:
             v.c.run_at <= now,
             v.c.cancel_requested.is_(False),
             v.c.kind == storyboard if storyboards else v.c.kind != storyboard,
+            # Pauses (store/pauses.py): a paused project's jobs are held, outside the claim
+            # index's range; the NOT EXISTS catches one queued just as its project paused.
+            v.c.held == sa.false(),
+            ~pauses.deployment_paused(),
+            ~pauses.project_paused(v.c.project_id),
         ]
         if self.relaxed_open is not None and not self.relaxed_open(now):
             runnable.append(v.c.priority > jobs.RELAXED_PRIORITY)

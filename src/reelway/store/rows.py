@@ -19,6 +19,7 @@ _COLUMNS = [c.name for c in v.c]
 _STATUS = _COLUMNS.index("status")
 _CANCEL = _COLUMNS.index("cancel_requested")
 _WATERMARK = _COLUMNS.index("watermark")
+_HELD = _COLUMNS.index("held")
 _ERROR = _COLUMNS.index("error")
 _ENGINE_ATTEMPTS = _COLUMNS.index("engine_attempts")
 _KIND = _COLUMNS.index("kind")
@@ -36,6 +37,7 @@ def video(row: Sequence[Any]) -> jobs.Video:
     values[_STATUS] = S(values[_STATUS])
     values[_CANCEL] = bool(values[_CANCEL])
     values[_WATERMARK] = bool(values[_WATERMARK])
+    values[_HELD] = bool(values[_HELD])
     if values[_ERROR] is not None:
         values[_ERROR] = jobs.JobError.from_json(values[_ERROR])
     attempts = values[_ENGINE_ATTEMPTS]

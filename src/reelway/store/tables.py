@@ -39,6 +39,8 @@ projects = sa.Table(
     sa.Column("disabled_at", sa.Float, nullable=True),
     # Safety (migration 0006): a visible watermark; NULL: as the plan, then the deployment, says.
     sa.Column("watermark", sa.Boolean, nullable=True),
+    # Pause and resume (migration 0016): pause the project at this % of its budget.
+    sa.Column("pause_at_budget_percent", sa.Integer, nullable=True),
 )
 
 api_keys = sa.Table(
@@ -104,6 +106,8 @@ videos = sa.Table(
     sa.Column("rendered_as", sa.String(30), nullable=True),
     sa.Column("rendered_with", JsonType, nullable=True),
     sa.Column("storyboard_id", sa.String(64), nullable=True),
+    # A queued job of a paused project (migration 0016): out of the claim's index range.
+    sa.Column("held", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_videos_project_id_seq", "project_id", "seq"),
     sa.Index("ix_videos_storyboard_id", "storyboard_id"),
     sa.Index(
@@ -121,9 +125,11 @@ videos = sa.Table(
 )
 
 # The claim reads this index in its own order (priority DESC, run_at, seq), so a claim costs
-# the same with a thousand queued jobs as with a million.
+# the same with a thousand queued jobs as with a million; ``held`` first, so a paused
+# project's jobs (held) are never walked by a claim (migration 0016).
 sa.Index(
     "ix_videos_claim",
+    videos.c.held,
     videos.c.priority.desc(),
     videos.c.run_at,
     videos.c.seq,
@@ -430,6 +436,22 @@ files = sa.Table(
 bytes.  Deleting or expiring one leaves a tombstone (a list cursor naming it stays valid);
 ``purged_at`` records that its bytes are gone from storage, so a crash in between is finished
 by the next housekeeping pass."""
+
+# Pause and resume (migration 0016): one row per paused scope; resuming deletes it.
+pauses = sa.Table(
+    "pauses",
+    metadata,
+    # "deployment" (target ""), "project" (target: the project id), "engine" (its name).
+    sa.Column("scope", sa.String(20), nullable=False),
+    sa.Column("target", sa.String(100), nullable=False),
+    # "operator", "project" (its own key) or "budget" (pause_at_budget_percent reached).
+    sa.Column("paused_by", sa.String(20), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=True),
+    # An engine's queued jobs: "failover" along their routes, or "wait".
+    sa.Column("on_queued", sa.String(20), nullable=True),
+    sa.Column("paused_at", sa.Float, nullable=False),
+    sa.PrimaryKeyConstraint("scope", "target"),
+)
 
 NullableJson = sa.JSON(none_as_null=True).with_variant(
     postgresql.JSONB(none_as_null=True), "postgresql"

@@ -30,6 +30,10 @@ from reelway.store.engines import EngineStore, Verdict
 log = logging.getLogger(__name__)
 
 
+PAUSED_RECHECK_SECONDS = 5.0
+"""How long a job waits before it looks again at an engine that is paused."""
+
+
 @dataclass(frozen=True)
 class Defer:
     """Re-queue the job until ``until``."""
@@ -171,8 +175,17 @@ class Route:
             return engine  # already submitted there: resume, don't count a new call
         tried = self._tried()
         skipped: list[float] = []
+        paused = await self.store.paused()
+        waiting_for: str | None = None
         for engine in self.order:
             if engine in tried:
+                continue
+            if engine in paused:  # drained by the operator: skipped, never tried
+                if paused[engine] == "wait":
+                    log.info("%s waits for %s: it is paused", self.video.id, engine)
+                    return Defer(time.time() + PAUSED_RECHECK_SECONDS, f"{engine}: paused")
+                log.info("%s skips %s: it is paused", self.video.id, engine)
+                waiting_for = waiting_for or engine
                 continue
             spec = self.engines.spec(engine)
             if not (spec.limits.limited or self.is_remote(engine)):
@@ -193,6 +206,9 @@ class Route:
                 return Defer(admission.until, f"{engine}: {admission.reason}")
             log.info("%s skips %s: its circuit breaker is open", self.video.id, engine)
             skipped.append(admission.until)
+        if waiting_for is not None:  # nothing else could take it: wait for the paused one
+            until = min([time.time() + PAUSED_RECHECK_SECONDS, *skipped])
+            return Defer(until, f"{waiting_for}: paused, and no other engine can take the job")
         if skipped and not tried:
             return Defer(min(skipped), "every engine on the route has an open circuit breaker")
         return None

@@ -14,7 +14,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reelway import batches, catalog, characters, chat, files, jobs, storyboards, validation
+from reelway import (
+    batches,
+    catalog,
+    characters,
+    chat,
+    files,
+    jobs,
+    pauses,
+    storyboards,
+    validation,
+)
 from reelway.webhooks import endpoints
 
 Schema = dict[str, Any]
@@ -190,11 +200,22 @@ PROJECT_FIELDS: dict[str, Field] = {
     "disabled": Field({"type": ["boolean", "null"]}),
     "requests_per_minute": Field(NULLABLE_WHOLE),
     "requests_per_day": Field(NULLABLE_WHOLE),
+    "pause_at_budget_percent": Field(
+        {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 100}, {"type": "null"}]}
+    ),
 }
 PROJECT_SETTINGS = frozenset(PROJECT_FIELDS) - {"name"}
 """What ``AccountService.check_settings`` takes (the acceptance test sends each one)."""
 PROJECT_CREATE = PROJECT_SETTINGS | {"name"}
 KEY_CREATE = frozenset({"name"})
+
+PAUSE_TABLE: dict[str, Field] = {
+    "scope": Field({"type": "string", "enum": ["deployment", "project", "engine"]}),
+    "project": Field({"type": "string"}),
+    "engine": Field({"type": "string"}),
+    "reason": Field({"type": ["string", "null"], "maxLength": pauses.REASON_CHARS}),
+    "on_queued": Field({"type": "string", "enum": list(pauses.ON_QUEUED)}),
+}
 
 CONTENT_PART: Schema = {
     "type": "object",
@@ -398,6 +419,10 @@ def bodies() -> list[Body]:
         Body("CreateProjectBody", PROJECT_CREATE, PROJECT_FIELDS, ("name",)),
         Body("UpdateProjectBody", PROJECT_SETTINGS, PROJECT_FIELDS),
         Body("CreateProjectApiKeyBody", KEY_CREATE, {"name": Field({"type": "string"})}),
+        Body("PauseBody", pauses.PAUSE_FIELDS, PAUSE_TABLE, title="Pause processing"),
+        Body("ResumeBody", pauses.RESUME_FIELDS, PAUSE_TABLE, title="Resume processing"),
+        Body("PauseProjectBody", pauses.OWN_PAUSE_FIELDS, PAUSE_TABLE, title="Pause own work"),
+        Body("ResumeProjectBody", pauses.OWN_RESUME_FIELDS, PAUSE_TABLE, title="Resume own work"),
         Body(
             "CreateChatCompletionBody",
             chat.CHAT_FIELDS | chat.CREATE_EXTRAS,

@@ -568,11 +568,53 @@ def _later_routes() -> dict[tuple[str, str], dict[str, Any]]:
             _json(OBJECT),
             parameters=[BATCH_ID],
         ),
+        **_pause_routes(),
         ("get", "/status.json"): _op(
             "StatusJson",
             "The status page's data: the API, the queue and each engine now, 90 days of "
             "availability, and incidents.",
             _json(OBJECT),
             security=OPEN,
+        ),
+    }
+
+
+def _pause_routes() -> dict[tuple[str, str], dict[str, Any]]:
+    """Pause and resume: the operator's (admin key) and a project's own."""
+    pause = _json(OBJECT, "The pause (scope, who, when, why, queued jobs held)")
+    resumed = _json(OBJECT, "What was lifted (was_paused false when nothing was paused)")
+    return {
+        ("post", "/v1/organization/pause"): _op(
+            "PauseProcessing",
+            "Pause the deployment, a project or an engine: creates are still queued, nothing "
+            "new starts, running jobs finish (admin key).",
+            pause,
+            body=_body("PauseBody"),
+            security=ADMIN,
+        ),
+        ("post", "/v1/organization/resume"): _op(
+            "ResumeProcessing",
+            "Lift a pause; queued jobs start again in queue order (admin key).",
+            resumed,
+            body=_body("ResumeBody"),
+            security=ADMIN,
+        ),
+        ("get", "/v1/organization/pauses"): _op(
+            "ListPauses",
+            "Everything paused now (admin key).",
+            _json(_list_of(OBJECT, "Pauses", cursor=False)),
+            security=ADMIN,
+        ),
+        ("post", "/v1/pause"): _op(
+            "PauseOwnProject",
+            "Pause the calling project's work: its creates are queued, none starts.",
+            pause,
+            body={**_body("PauseProjectBody"), "required": False},
+        ),
+        ("post", "/v1/resume"): _op(
+            "ResumeOwnProject",
+            "Resume the calling project's work, in queue order.",
+            resumed,
+            body={**_body("ResumeProjectBody"), "required": False},
         ),
     }
