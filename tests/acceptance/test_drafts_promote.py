@@ -237,3 +237,20 @@ def test_reelway_promote_on_the_command_line(
         check=False,
     )  # fmt: skip
     assert refused.returncode != 0 and "[nothing_to_promote]" in refused.stderr
+
+
+def test_a_promote_keeps_the_drafts_loop_and_negative_prompt(client: openai.OpenAI) -> None:
+    """The final is rendered with the draft's ``loop`` and ``negative_prompt``: its middle
+    frame matches the draft's, and a full-size create with the same prompt and seed but
+    without them does not."""
+    extras = {"seed": 21, "loop": True, "negative_prompt": "no clouds, no birds"}
+    prompt = "Seagulls and clouds over a harbour at dawn, slow pan left"
+    draft = made(client, prompt=prompt, size="854x480", seconds="4", extra_body=extras)
+    assert draft.status == "completed", draft.error
+    final = finished(client, promote(client, draft.id, size="1280x720").id)
+    plain = made(client, prompt=prompt, size="1280x720", seconds="4", extra_body={"seed": 21})
+    assert final.status == plain.status == "completed"
+    draft_frame = middle_frame(content(client, draft))
+    same = difference(draft_frame, middle_frame(content(client, final)))
+    apart = difference(draft_frame, middle_frame(content(client, plain)))
+    assert same < SAME_SCENE < apart, (same, apart)
