@@ -20,7 +20,7 @@ import pytest
 from openai.types import Video
 from PIL import Image
 
-from tests import backends, harness, media_checks, waiting
+from tests import backends, character_clips, harness, media_checks, waiting
 from tests.acceptance.conftest import finished, made, sdk_client
 
 pytestmark = pytest.mark.slow
@@ -31,6 +31,10 @@ SAME_SCENE = 8.0
 scaled down to the draft's size: resampling and a second H.264 encode of the same scene,
 with captions drawn at each size's own resolution, measure about 3; the promote of a draft
 with another seed about 18."""
+
+CAST = 1.0
+"""Smallest mean absolute difference between a final that casts a character and the same
+request without it (identical renders differ by 0: the animatic is deterministic)."""
 
 
 def promote(client: openai.OpenAI, video_id: str, **body: Any) -> Video:
@@ -254,3 +258,30 @@ def test_a_promote_keeps_the_drafts_loop_and_negative_prompt(client: openai.Open
     same = difference(draft_frame, middle_frame(content(client, final)))
     apart = difference(draft_frame, middle_frame(content(client, plain)))
     assert same < SAME_SCENE < apart, (same, apart)
+
+
+def test_a_promote_casts_the_drafts_characters(fresh_client: openai.OpenAI, tmp_path: Path) -> None:
+    """The final casts the draft's characters (its scene too); one deleted since the draft is
+    refused by name, as on a create."""
+    clip = character_clips.shape_clip(tmp_path / "fox.mp4", 3.0)
+    fox = fresh_client.videos.create_character(name="Foxy", video=("fox.mp4", clip, "video/mp4"))
+    assert fox.id is not None
+    prompt = "Foxy runs along a beach at sunset, tracking shot"
+    body = {"seed": 5, "characters": [{"id": fox.id}]}
+    draft = made(fresh_client, prompt=prompt, size="854x480", seconds="4", extra_body=body)
+    assert draft.status == "completed", draft.error
+    final = finished(fresh_client, promote(fresh_client, draft.id, size="1280x720").id)
+    assert final.status == "completed", final.error
+    plain = made(fresh_client, prompt=prompt, size="1280x720", seconds="4", extra_body={"seed": 5})
+    final_frame = middle_frame(content(fresh_client, final))
+    same = difference(middle_frame(content(fresh_client, draft)), final_frame)
+    assert same < SAME_SCENE, same
+    # The same request without the character renders the same scene without its sprite:
+    # the animatic is deterministic, so what differs is the character the final casts.
+    plain_frame = middle_frame(content(fresh_client, plain)).astype(np.float32)
+    cast = float(np.abs(final_frame.astype(np.float32) - plain_frame).mean())
+    assert cast > CAST, cast
+    fresh_client.delete(f"/videos/characters/{fox.id}", cast_to=object)
+    with pytest.raises(openai.NotFoundError) as gone:
+        promote(fresh_client, draft.id, size="1280x720")
+    assert (gone.value.code, gone.value.param) == ("character_not_found", "characters[0].id")
