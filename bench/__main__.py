@@ -1,6 +1,7 @@
 """``make bench``: every benchmark, each printing ratios against a baseline from the same run."""
 
 from bench import (
+    batches,
     bench_animatic,
     bench_api,
     bench_hostile,
@@ -30,3 +31,5 @@ if __name__ == "__main__":
     diffusers_overhead.main()
     print()
     storyboard.main()
+    print()
+    batches.main()
