@@ -97,6 +97,9 @@ def test_a_paused_project_queues_and_resumes_in_order(admin_server: harness.Serv
         usage = _get(alpha, "/usage")["project"]["pause"]
         assert usage["paused"] is True and usage["queued_jobs_held"] == 3
         assert usage["project"]["paused_by"] == "project"
+        board = _get(alpha, "/dashboard/summary")
+        assert [p["paused"] for p in board["spend"]] == [True], board["spend"]
+        assert board["deployment_paused"] is False
         listed = _get(admin, "/organization/pauses")["data"]
         assert [(p["scope"], p["queued_jobs_held"]) for p in listed] == [("project", 3)]
         doctor = server.cli("doctor")
@@ -145,6 +148,7 @@ def test_the_operator_pauses_the_deployment_and_a_project_from_the_cli(
         assert state["paused"] is True and state["deployment"]["reason"] == "upgrade"
         ready = httpx.get(f"{server.root}/ready", timeout=30).json()
         assert ready["checks"]["pauses"]["deployment"] is True, ready
+        assert _get(admin, "/dashboard/summary")["deployment_paused"] is True
         assert _post(admin, "/organization/resume", {"scope": "deployment"})["was_paused"]
         assert finished(gamma, waiting_video.id).status == "completed"
 
@@ -211,6 +215,9 @@ def test_a_paused_engine_fails_over_or_makes_its_jobs_wait(
         assert _engine_of(server, before.id, config) == "first"
         drained = _post(admin, "/organization/pause", {"engine": "first", "reason": "upgrade"})
         assert (drained["scope"], drained["on_queued"]) == ("engine", "failover")
+        engines = _get(admin, "/dashboard/summary")["engines"]
+        paused = {e["engine"]: e["paused"] for e in engines}
+        assert (paused["first"], paused["second"]) == (True, False), paused
         moved = delta.videos.create(prompt="fails over", seconds="4")
         assert finished(delta, moved.id).status == "completed"
         assert _engine_of(server, moved.id, config) == "second"

@@ -103,6 +103,7 @@ def create_app(runtime: Runtime, *, access_log: bool = False) -> ASGIApp:
                 runtime.service,
                 auth,
                 admin_key=settings.admin_key,
+                pauses=runtime.pauses.summary,
             ).routes(),
             *WebhookRoutes(runtime.webhooks, auth).routes(),
             *FileRoutes(runtime.files, auth).routes(),

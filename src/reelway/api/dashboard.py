@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -93,7 +94,10 @@ class DashboardRoutes:
         auth: Authenticator,
         *,
         admin_key: str | None,
+        pauses: Callable[[], Awaitable[dict[str, Any]]] | None = None,
     ) -> None:
+        self.pauses = pauses
+        """What is paused (``pauses.PauseService.summary``): the "paused" badges."""
         self.reads = reads
         self.accounts = account_service
         self.videos = videos
@@ -182,6 +186,10 @@ class DashboardRoutes:
         snap = await self.reads.snapshot(
             now, start, width, count, project_id=viewer.project_id, recent=RECENT_VIDEOS
         )
+        paused = await self.pauses() if self.pauses is not None else {}
+        engines = await self._engines(now)
+        for engine in engines:
+            engine["paused"] = engine["engine"] in paused.get("engines", ())
         return {
             "object": "dashboard.summary",
             "generated_at": now,
@@ -189,7 +197,8 @@ class DashboardRoutes:
             "window": {"name": window, "start": start, "end": end, "bucket_seconds": width},
             **_window_record(snap),
             "spend": await self._spend(viewer),
-            "engines": await self._engines(now),
+            "engines": engines,
+            "deployment_paused": bool(paused.get("deployment")),
             "recent": [_recent_record(r) for r in snap.recent],
         }
 
@@ -203,6 +212,7 @@ class DashboardRoutes:
         for project in found:
             record = accounts.summary_record(await service_.summary(project))
             period = record["period"]
+            state = None if service_.pause_state is None else await service_.pause_state(project.id)
             spend.append(
                 {
                     "project_id": project.id,
@@ -217,6 +227,7 @@ class DashboardRoutes:
                     "budget_used_percent": period["budget_used_percent"],
                     "credits_spent": period["credits_spent"],
                     "credits_limit": period["credits_limit"],
+                    "paused": bool(state and state["project"]),
                 }
             )
         spend.sort(key=lambda s: (-s["spent_usd"], s["name"]))

@@ -229,6 +229,7 @@
     renderChart(s.throughput, s.window);
     renderErrors(s.errors);
     renderSpend(s.spend);
+    $("deployment-paused").hidden = !s.deployment_paused;
     renderEngines(s.engines);
     renderRecent(s.recent);
   }
@@ -324,6 +325,7 @@
         }
         const name = el("td", {}, p.name);
         if (p.status !== "active") name.append(" ", el("span", { class: "badge", text: p.status }));
+        if (p.paused) name.append(" ", el("span", { class: "badge paused", text: "paused" }));
         return el("tr", { "data-project": p.project_id }, name,
           el("td", { class: "num", text: usd(p.spent_usd) }),
           el("td", { class: "num", text: usd(p.reserved_usd) }),
@@ -344,7 +346,8 @@
         return el("tr", { "data-engine": e.engine },
           el("td", {}, el("span", { class: "mono", text: e.engine }),
             e.type !== e.engine ? el("span", { class: "muted small", text: ` ${e.type}` }) : null),
-          el("td", {}, el("span", { class: `badge ${e.status}`, text: labels[e.status] || e.status })),
+          el("td", {}, el("span", { class: `badge ${e.status}`, text: labels[e.status] || e.status }),
+            e.paused ? el("span", { class: "badge paused", text: "paused" }) : null),
           el("td", { class: "num", text: `${e.consecutive_failures} / ${e.breaker_failures}` }),
           el("td", { text: until ? clock(until) : "–" }));
       }),
