@@ -141,7 +141,9 @@ def test_promote_refusals(client: openai.OpenAI, other_client: openai.OpenAI, dr
     refused(draft.id, {"size": "1280x720", "prompt": "x"}, "unknown_parameter", "prompt")
     remix = finished(client, client.videos.remix(draft.id, prompt="A blue kite instead").id)
     refused(remix.id, {"size": "1280x720"}, "not_promotable", "video_id")
-    busy = client.videos.create(prompt="a long take of clouds", size="854x480", seconds="20")
+    draft_size: Any = "854x480"  # Reelway's own size: not in the SDK's literal types
+    longest: Any = "20"
+    busy = client.videos.create(prompt="a long take of clouds", size=draft_size, seconds=longest)
     refused(busy.id, {"size": "1280x720"}, "video_not_ready", "video_id")
     client.videos.delete(busy.id)
     with pytest.raises(openai.NotFoundError) as foreign:
