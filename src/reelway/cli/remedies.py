@@ -127,6 +127,11 @@ REQUESTS: dict[str, str] = {
     "video_not_ready": "The client asked for content or a remix before the video completed: "
     "poll until status is completed.",
     "video_failed": "The video failed, so it has no content: run 'reelway doctor VIDEO_ID' on it.",
+    "nothing_to_promote": "A promote asked for the draft's own size or a smaller one: ask for a "
+    "larger size of the model (GET /v1/models/MODEL lists them).",
+    "not_promotable": "A promote named a video no create made (remix, edit, extension, "
+    "storyboard or shot), or another aspect ratio than the draft's: promote a video made by "
+    "POST /v1/videos, to a size of its aspect ratio.",
     "invalid_video": "The uploaded video is not an MP4 that decodes: send an H.264 MP4 file.",
     "video_size_not_allowed": "The uploaded video's size is not one the model makes: resize "
     "it to a size GET /v1/models/MODEL lists, or pick another model.",
