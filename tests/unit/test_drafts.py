@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from reelway import catalog, errors, validation
+from reelway import catalog, errors, promote, validation
 from reelway.policy import drafts
 from reelway.policy.moderation import Moderation
 
@@ -117,3 +117,20 @@ def test_preflight_refuses_a_bad_drafts(bad: object) -> None:
     with pytest.raises(errors.InvalidValue) as caught:
         _preflight({"prompt": PROMPT, "drafts": bad})
     assert caught.value.param == "drafts"
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "finals"),
+    [
+        (SORA_2, "854x480", ["1280x720"]),
+        (SORA_2, "480x854", ["720x1280"]),
+        (PRO, "854x480", ["1280x720", "1920x1080"]),
+        (PRO, "1280x720", ["1920x1080"]),
+        (PRO, "1920x1080", []),
+        (PRO, "1792x1024", []),  # no larger 7:4 size
+    ],
+)
+def test_a_draft_is_promoted_to_larger_sizes_of_its_aspect_ratio(
+    model: catalog.ModelSpec, size: str, finals: list[str]
+) -> None:
+    assert promote.larger(model, size) == finals
