@@ -248,9 +248,14 @@ def test_refusals_name_the_parameter(batch_server: harness.Server) -> None:
         assert "/v1/videos" in caught.value.message
 
 
-def test_a_cancel_ends_queued_lines_and_refunds_them(batch_server: harness.Server) -> None:
+def test_a_cancel_ends_queued_lines_and_refunds_them(
+    batch_server: harness.Server, receiver: Receiver
+) -> None:
     name = "batch-cancel"
     with sdk_client(batch_server, batch_server.create_key(name)) as client:
+        endpoint = client.webhooks.create(  # type: ignore[attr-defined]
+            name="batches", url=receiver.url("batches"), event_types=BATCH_EVENTS
+        )
         lines = [_line(f"c{n}", {"model": "tiny", "prompt": f"sea {n}"}) for n in range(60)]
         batch = client.batches.create(
             input_file_id=_upload(client, lines),
@@ -269,6 +274,12 @@ def test_a_cancel_ends_queued_lines_and_refunds_them(batch_server: harness.Serve
         assert done.request_counts.completed == len(output)
         assert {e["error"]["code"] for e in errors} <= {"batch_cancelled"}, errors[:3]
         assert client.batches.cancel(batch.id).status == "cancelled"  # again: as it is
+        (delivery,) = receiver.wait_for("batches")
+        event = client.webhooks.unwrap(
+            delivery.body, delivery.headers, secret=endpoint.signing_secret
+        )
+        assert isinstance(event, openai.types.webhooks.BatchCancelledWebhookEvent)
+        assert event.data.id == batch.id
     project = _project(batch_server, name)
     held = batch_server.deployment.query(
         f"SELECT COALESCE(SUM(credits_reserved), 0) FROM balances WHERE project_id = '{project}'"
@@ -278,7 +289,10 @@ def test_a_cancel_ends_queued_lines_and_refunds_them(batch_server: harness.Serve
 
 @pytest.mark.timeout(300)
 def test_an_expired_window_ends_lines_and_releases_holds(
-    deployment: backends.Deployment, processes: list[harness.Process], tmp_path: Path
+    deployment: backends.Deployment,
+    processes: list[harness.Process],
+    tmp_path: Path,
+    receiver: Receiver,
 ) -> None:
     """No worker renders anything, so every queued line is still waiting when the (two
     second) window ends: each ends ``batch_expired`` and gives its hold back."""
@@ -291,6 +305,9 @@ def test_an_expired_window_ends_lines_and_releases_holds(
     api = harness.Server(deployment, env)
     processes.append(api)
     with sdk_client(api, api.create_key("expiring")) as client:
+        endpoint = client.webhooks.create(  # type: ignore[attr-defined]
+            name="batches", url=receiver.url("batches"), event_types=BATCH_EVENTS
+        )
         lines = [_line(f"e{n}", {"model": "tiny", "prompt": f"field {n}"}) for n in range(20)]
         batch = client.batches.create(
             input_file_id=_upload(client, lines),
@@ -306,6 +323,11 @@ def test_an_expired_window_ends_lines_and_releases_holds(
         assert {e["error"]["code"] for e in errors} == {"batch_expired"}
         assert done.request_counts is not None
         assert (done.request_counts.completed, done.request_counts.failed) == (0, 20)
+        (delivery,) = receiver.wait_for("batches")
+        event = client.webhooks.unwrap(
+            delivery.body, delivery.headers, secret=endpoint.signing_secret
+        )
+        assert isinstance(event, openai.types.webhooks.BatchExpiredWebhookEvent)
     charges = deployment.query("SELECT state, outcome, credits_charged FROM charges")
     assert len(charges) <= 20
     assert {tuple(c) for c in charges} <= {("released", "cancelled", 0)}, charges
@@ -372,3 +394,67 @@ def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     charges = deployment.query("SELECT state, outcome, credits_charged FROM charges")
     assert len(charges) == lines_count
     assert {tuple(c) for c in charges} == {("settled", "completed", TINY_CREDITS)}, charges
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_a_batch_survives_its_api_process_being_killed(
+    deployment: backends.Deployment, processes: list[harness.Process], tmp_path: Path
+) -> None:
+    """The only coordinator (the API's: no worker runs one) is SIGKILLed while it queues
+    lines; a new API process takes the batch up once the lease lapses, and every line is
+    queued once."""
+    lines_count = 150
+    env = {
+        **BATCH_ENV,
+        "REELWAY_WORKERS": "0",
+        "REELWAY_LEASE_SECONDS": "2",
+        "REELWAY_HEARTBEAT_SECONDS": "0.5",
+        "REELWAY_CATALOG": str(fake_engines.tiny_and_broken_catalog(tmp_path / "catalog.toml")),
+    }
+    api = harness.Server(deployment, env)
+    processes.append(api)
+    key = api.create_key("restarts")
+    with sdk_client(api, key) as client:
+        lines = [
+            _line(f"r{n}", {"model": "tiny", "prompt": f"dune {n}"}) for n in range(lines_count)
+        ]
+        batch = client.batches.create(
+            input_file_id=_upload(client, lines),
+            endpoint="/v1/videos",  # type: ignore[arg-type]
+            completion_window="24h",
+        )
+    queued = "SELECT COUNT(*) FROM batch_lines WHERE video_id IS NOT NULL"
+    waiting.until(
+        lambda: int(deployment.query(queued)[0][0]),  # type: ignore[call-overload]
+        lambda count: count >= 20,
+        limit=120,
+        what="some lines to be queued",
+        every=0.02,
+    )
+    api.kill()
+    before = int(deployment.query(queued)[0][0])  # type: ignore[call-overload]
+    made = int(deployment.query("SELECT COUNT(*) FROM videos")[0][0])  # type: ignore[call-overload]
+    again = harness.Server(deployment, env)
+    processes.append(again)
+    with sdk_client(again, key) as client:
+        waiting.until(
+            lambda: int(deployment.query(queued)[0][0]),  # type: ignore[call-overload]
+            lambda count: count == lines_count,
+            limit=END_SECONDS,
+            what="every line to be queued",
+        )
+        assert client.batches.retrieve(batch.id).status == "in_progress"
+        worker = harness.WorkerProcess(deployment, env)
+        processes.append(worker)
+        done = _ended(client, batch.id)
+        assert worker.terminate() == 0
+        assert done.status == "completed", done
+        assert done.request_counts is not None
+        assert done.request_counts.completed == lines_count
+    print(f"{before} lines recorded as queued and {made} videos made when the API was killed")
+    assert before < lines_count, "the kill came after the last line: nothing was resumed"
+    assert deployment.query("SELECT COUNT(*) FROM videos") == [(lines_count,)]
+    charges = deployment.query("SELECT state, outcome, credits_charged FROM charges")
+    assert len(charges) == lines_count
+    assert {tuple(c) for c in charges} == {("settled", "completed", TINY_CREDITS)}
