@@ -313,8 +313,10 @@ class Video:
     steps, device), as the engine reported it; None when it reported nothing."""
     storyboard_id: str | None = None
     """A storyboard's shot: the storyboard (also in ``sources``; a column, to find shots)."""
-    held: bool = False
-    """Queued while its project is paused (``pauses``): out of the claim's reach until resumed."""
+    held: bool | None = field(default=None, compare=False)
+    """Queued while its project is paused (``pauses``): out of the claim's reach until resumed.
+    None on a row just inserted, which is not read back (a trigger may have held it); queue
+    bookkeeping, so not part of a Video's equality."""
 
     @property
     def is_terminal(self) -> bool:

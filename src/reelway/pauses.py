@@ -215,6 +215,13 @@ class PauseService:
     async def resume_own(self, project_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         await self._own(project_id, body)
         _check_fields(body, OWN_RESUME_FIELDS)
+        current = await self.store.get(Scope.PROJECT, project_id)
+        if current is not None and current.paused_by == BY_OPERATOR:
+            raise errors.PauseForbidden(
+                "The operator paused this project; only the operator resumes it "
+                "(reelway resume --project, or the admin API).",
+                param="project",
+            )
         lifted = await self.store.resume(Scope.PROJECT, project_id)
         return _resumed(Scope.PROJECT, project_id, lifted)
 

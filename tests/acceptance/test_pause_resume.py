@@ -158,6 +158,10 @@ def test_the_operator_pauses_the_deployment_and_a_project_from_the_cli(
         held = gamma.videos.create(prompt="held by the CLI", seconds="4")
         _stays_queued(gamma, [held.id])
         assert "project" in server.cli("pause", "--list")
+        with pytest.raises(openai.PermissionDeniedError) as theirs:
+            _post(gamma, "/resume")  # the operator's pause: not the project's to lift
+        assert isinstance(theirs.value.body, dict)
+        assert theirs.value.body["code"] == "pause_forbidden"
         assert "resumed" in server.cli("resume", "--project", "gamma")
         assert finished(gamma, held.id).status == "completed"
         assert "was not paused" in server.cli("resume", "--project", "gamma")

@@ -201,6 +201,8 @@ REQUESTS: dict[str, str] = {
     "admin_key_required": "Admin endpoints need REELWAY_ADMIN_KEY as the bearer key.",
     "project_disabled": "The project was disabled: 'reelway projects update NAME "
     "--enabled' lets it in again.",
+    "pause_forbidden": "A project key pauses and resumes only its own work, and not a pause "
+    "the operator made: the operator uses 'reelway pause' / 'reelway resume' or the admin key.",
     "relaxed_mode_not_allowed": "The project's plan has no relaxed mode: leave service_tier "
     "out, or give the project a plan that has it.",
     "method_not_allowed": "The URL exists but not with this HTTP method.",
