@@ -32,7 +32,7 @@ BATCH_ENV = {
 }
 END_SECONDS = 240.0
 ENDED = ("completed", "failed", "expired", "cancelled")
-BATCH_EVENTS = ["batch.completed", "batch.failed", "batch.expired", "batch.cancelled"]
+BATCH_EVENTS: Any = ["batch.completed", "batch.failed", "batch.expired", "batch.cancelled"]
 REFUSAL_CODES = (
     "invalid_value",
     "unknown_parameter",
@@ -94,6 +94,10 @@ def _jsonl(client: openai.OpenAI, file_id: str | None) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def _count(deployment: backends.Deployment, sql: str) -> int:
+    return int(str(deployment.query(sql)[0][0]))
+
+
 def _project(server: harness.Server, name: str) -> str:
     rows = server.deployment.query(f"SELECT id FROM projects WHERE name = '{name}'")
     return str(rows[0][0])
@@ -104,7 +108,7 @@ def test_a_batch_of_good_and_bad_lines_on_each_backend(
 ) -> None:
     name = "batch-mixed"
     with sdk_client(batch_server, batch_server.create_key(name)) as client:
-        endpoint = client.webhooks.create(  # type: ignore[attr-defined]
+        endpoint = client.webhooks.create(
             name="batches", url=receiver.url("batches"), event_types=BATCH_EVENTS
         )
         expected: dict[str, tuple[str, str | None]] = {}
@@ -138,7 +142,7 @@ def test_a_batch_of_good_and_bad_lines_on_each_backend(
         started = time.monotonic()
         batch = client.batches.create(
             input_file_id=file_id,
-            endpoint="/v1/videos",  # type: ignore[arg-type]
+            endpoint="/v1/videos",
             completion_window="24h",
             metadata={"run": "nightly"},
         )
@@ -157,7 +161,7 @@ def test_a_batch_of_good_and_bad_lines_on_each_backend(
         assert done.request_counts.failed == 200 - good
         for stamp in ("in_progress_at", "finalizing_at", "completed_at"):
             assert getattr(done, stamp) is not None, stamp
-        assert done.in_progress_at <= done.finalizing_at <= done.completed_at  # type: ignore[operator]
+        assert done.in_progress_at <= done.finalizing_at <= done.completed_at
 
         output = _jsonl(client, done.output_file_id)
         errors = _jsonl(client, done.error_file_id)
@@ -193,7 +197,7 @@ def test_a_batch_of_good_and_bad_lines_on_each_backend(
             f"SELECT outcome, COUNT(*), SUM(credits_charged) FROM charges "
             f"WHERE project_id = '{project}' GROUP BY outcome ORDER BY outcome"
         )
-        charged = {str(row[0]): (int(row[1]), int(row[2] or 0)) for row in charges}
+        charged = {str(row[0]): (int(str(row[1])), int(str(row[2] or 0))) for row in charges}
         assert charged["completed"] == (good, good * TINY_CREDITS), charged
         priorities = batch_server.deployment.query(
             f"SELECT DISTINCT priority FROM videos WHERE project_id = '{project}'"
@@ -253,13 +257,13 @@ def test_a_cancel_ends_queued_lines_and_refunds_them(
 ) -> None:
     name = "batch-cancel"
     with sdk_client(batch_server, batch_server.create_key(name)) as client:
-        endpoint = client.webhooks.create(  # type: ignore[attr-defined]
+        endpoint = client.webhooks.create(
             name="batches", url=receiver.url("batches"), event_types=BATCH_EVENTS
         )
         lines = [_line(f"c{n}", {"model": "tiny", "prompt": f"sea {n}"}) for n in range(60)]
         batch = client.batches.create(
             input_file_id=_upload(client, lines),
-            endpoint="/v1/videos",  # type: ignore[arg-type]
+            endpoint="/v1/videos",
             completion_window="24h",
         )
         cancelling = client.batches.cancel(batch.id)
@@ -305,13 +309,13 @@ def test_an_expired_window_ends_lines_and_releases_holds(
     api = harness.Server(deployment, env)
     processes.append(api)
     with sdk_client(api, api.create_key("expiring")) as client:
-        endpoint = client.webhooks.create(  # type: ignore[attr-defined]
+        endpoint = client.webhooks.create(
             name="batches", url=receiver.url("batches"), event_types=BATCH_EVENTS
         )
         lines = [_line(f"e{n}", {"model": "tiny", "prompt": f"field {n}"}) for n in range(20)]
         batch = client.batches.create(
             input_file_id=_upload(client, lines),
-            endpoint="/v1/videos",  # type: ignore[arg-type]
+            endpoint="/v1/videos",
             completion_window="24h",
         )
         assert batch.expires_at is not None and batch.expires_at - batch.created_at == 3
@@ -364,18 +368,18 @@ def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
         lines = [_line(f"k{n}", {"model": "tiny", "prompt": f"hill {n}"}) for n in range(40)]
         batch = client.batches.create(
             input_file_id=_upload(client, lines),
-            endpoint="/v1/videos",  # type: ignore[arg-type]
+            endpoint="/v1/videos",
             completion_window="24h",
         )
         workers = [start_worker(), start_worker()]
         kills = 0
         deadline = time.monotonic() + END_SECONDS
         while kills < 2 and time.monotonic() < deadline:
-            (done_count,) = deployment.query(
-                "SELECT COUNT(*) FROM videos WHERE status = 'succeeded'"
-            )[0]
-            running = deployment.query("SELECT COUNT(*) FROM videos WHERE status = 'running'")
-            if int(done_count) >= 5 * (kills + 1) and int(running[0][0]):
+            done_count = _count(
+                deployment, "SELECT COUNT(*) FROM videos WHERE status = 'succeeded'"
+            )
+            running = _count(deployment, "SELECT COUNT(*) FROM videos WHERE status = 'running'")
+            if done_count >= 5 * (kills + 1) and running:
                 workers[kills % 2].kill()
                 workers[kills % 2] = start_worker()
                 kills += 1
@@ -421,25 +425,25 @@ def test_a_batch_survives_its_api_process_being_killed(
         ]
         batch = client.batches.create(
             input_file_id=_upload(client, lines),
-            endpoint="/v1/videos",  # type: ignore[arg-type]
+            endpoint="/v1/videos",
             completion_window="24h",
         )
     queued = "SELECT COUNT(*) FROM batch_lines WHERE video_id IS NOT NULL"
     waiting.until(
-        lambda: int(deployment.query(queued)[0][0]),  # type: ignore[call-overload]
+        lambda: _count(deployment, queued),
         lambda count: count >= 20,
         limit=120,
         what="some lines to be queued",
         every=0.02,
     )
     api.kill()
-    before = int(deployment.query(queued)[0][0])  # type: ignore[call-overload]
-    made = int(deployment.query("SELECT COUNT(*) FROM videos")[0][0])  # type: ignore[call-overload]
+    before = _count(deployment, queued)
+    made = _count(deployment, "SELECT COUNT(*) FROM videos")
     again = harness.Server(deployment, env)
     processes.append(again)
     with sdk_client(again, key) as client:
         waiting.until(
-            lambda: int(deployment.query(queued)[0][0]),  # type: ignore[call-overload]
+            lambda: _count(deployment, queued),
             lambda count: count == lines_count,
             limit=END_SECONDS,
             what="every line to be queued",
