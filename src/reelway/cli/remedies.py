@@ -32,6 +32,11 @@ FAILURES: dict[str, str] = {
     "storyboard_shot_failed": "One shot failed (the message names it and its own code). "
     "'reelway doctor' on the shot's video id (GET /v1/videos/{id}/shots lists them) tells "
     "why; retry that shot with POST /v1/videos/{id}/shots/{n}/retry.",
+    "batch_expired": "The batch's window ended before this line's video finished; its "
+    "queued video was cancelled and its hold refunded. Send the line again in a new batch, "
+    "or add workers (REELWAY_BATCH_WINDOW_SECONDS sets the window).",
+    "batch_cancelled": "The batch was cancelled before this line's video finished; nothing "
+    "is charged for it.",
     "render_process_died": "The process rendering on a local engine died (a crash in the "
     "model's libraries, or the kernel's OOM killer: see the system log) on every attempt. "
     "Check the worker's log and the machine's memory; the user can retry.",
@@ -152,6 +157,16 @@ REQUESTS: dict[str, str] = {
     "vision or user_data file is a PNG, JPEG, WebP or MP4.",
     "file_too_large": "The file is over REELWAY_MAX_FILE_BYTES: send a smaller one (split a "
     "batch), or ask the operator to raise the limit.",
+    "batch_not_found": "No such batch in the key's project: check the id and the key "
+    "(GET /v1/batches lists them).",
+    "batch_not_cancellable": "The batch has ended already; nothing to cancel.",
+    "unsupported_batch_endpoint": 'Batches here run /v1/videos only: send endpoint="/v1/videos".',
+    "unsupported_completion_window": 'Send completion_window="24h", the only window.',
+    "invalid_batch_line": "A line of the batch file is not {custom_id, method, url, body}: "
+    "fix it and send it in a new batch (the other lines ran).",
+    "unsupported_batch_url": "A batch line must be POST /v1/videos.",
+    "duplicate_custom_id": "Two lines of the batch share a custom_id; the later one was "
+    "refused. Give each line its own.",
     "file_not_found": "No such file in the key's project (deleted, expired, or another "
     "project's): upload it again with POST /v1/files, or list them with GET /v1/files.",
     "project_exists": "A project with this name exists: choose another name, or change its "
