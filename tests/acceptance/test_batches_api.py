@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -462,3 +465,42 @@ def test_a_batch_survives_its_api_process_being_killed(
     charges = deployment.query("SELECT state, outcome, credits_charged FROM charges")
     assert len(charges) == lines_count
     assert {tuple(c) for c in charges} == {("settled", "completed", TINY_CREDITS)}
+
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.skipif(
+    not (NODE_DIR / "node_modules" / "openai" / "package.json").exists(),
+    reason="the openai Node SDK is not installed (make test)",
+)
+def test_the_node_sdk_drives_every_batches_call(batch_server: harness.Server) -> None:
+    result = subprocess.run(
+        ["node", str(NODE_DIR / "batches.mjs")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={
+            **os.environ,
+            "OPENAI_BASE_URL": batch_server.base_url,
+            "OPENAI_API_KEY": batch_server.create_key("batches-node"),
+        },
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["created"] == {"status": "validating", "metadata": {"from": "node"}}
+    assert report["done"] == {
+        "status": "completed",
+        "counts": {"total": 3, "completed": 2, "failed": 1},
+    }
+    assert sorted(report["output"]) == [["good-1", "completed"], ["good-2", "completed"]]
+    assert report["errors"] == [["bad", 400, "invalid_value"]]
+    assert report["listed"] == report["expected"], "the async iterator walks 1-batch pages"
+    assert report["cancelled"] == "cancelled"
+    assert report["refused"] == {
+        "status": 400,
+        "code": "unsupported_batch_endpoint",
+        "param": "endpoint",
+    }
