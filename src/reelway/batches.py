@@ -186,7 +186,7 @@ class BatchService:
             raise errors.BatchNotFound(
                 f"Batch with id {errors.show(batch_id)} not found.", param="batch_id"
             )
-        if found.status not in ("cancelling", "cancelled"):
+        if found.status in ("completed", "failed", "expired"):  # finalizing: as it is
             raise errors.BatchNotCancellable(
                 f"Batch {batch_id!r} has ended ({found.status}); there is nothing to cancel.",
                 param="batch_id",
