@@ -9,24 +9,22 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import click
 import httpx
 
-from reelway import errors, jobs
+from reelway import errors
 from reelway.cli.common import (
-    GenerationFailed,
     api_json,
     api_root,
     client_options,
-    download,
     load_settings,
     open_runtime,
     run,
 )
+from reelway.cli.follow import follow_embedded, follow_remote, refused
 from reelway.runtime import DEFAULT_PROJECT
 from reelway.service import Caller, Upload
 from reelway.settings import Settings
@@ -92,41 +90,6 @@ def generate(
         run(lambda: _embedded(settings, params, upload, output))
 
 
-class _Bar:
-    """A 0..100 progress bar that only moves forward."""
-
-    def __init__(self) -> None:
-        self._bar = click.progressbar(length=100, label="rendering", show_eta=False)
-        self._shown = 0
-
-    def __enter__(self) -> _Bar:
-        self._bar.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.__exit__(None, None, None)
-
-    def show(self, progress: int) -> None:
-        if progress > self._shown:
-            self._bar.update(progress - self._shown)
-            self._shown = progress
-
-
-async def _poll(
-    fetch: Callable[[], Awaitable[tuple[str, int, jobs.JobError | None]]], interval: float
-) -> None:
-    with _Bar() as bar:
-        while True:
-            status, progress, error = await fetch()
-            bar.show(100 if status == "completed" else progress)
-            if status == "failed":
-                code, message = (error.code, error.message) if error else (None, None)
-                raise GenerationFailed(f"video failed: [{code}] {message}")
-            if status == "completed":
-                return
-            await asyncio.sleep(interval)
-
-
 async def _remote(
     root: str, key: str, params: dict[str, Any], image: Upload | None, output: Path | None
 ) -> None:
@@ -136,19 +99,7 @@ async def _remote(
         video = api_json(await client.post("/videos", data=params, files=files))
         video_id = video["id"]
         click.echo(f"queued {video_id} ({video['model']}, {video['size']}, {video['seconds']}s)")
-
-        async def fetch() -> tuple[str, int, jobs.JobError | None]:
-            current = api_json(await client.get(f"/videos/{video_id}"))
-            error = current.get("error")
-            return (
-                current["status"],
-                int(current["progress"]),
-                jobs.JobError.from_json(error) if isinstance(error, dict) else None,
-            )
-
-        await _poll(fetch, 0.5)
-        target = output or Path(f"{video_id}.mp4")
-        await download(client, video_id, target)
+        target = await follow_remote(client, video_id, output)
     click.echo(f"saved {target}")
 
 
@@ -165,24 +116,14 @@ async def _embedded(
         try:
             video = (await runtime.service.create(caller, params)).video
         except errors.RequestError as exc:
-            param = f" (param: {exc.param})" if exc.param else ""
-            raise click.ClickException(f"[{exc.code}] {exc.message}{param}") from None
+            raise refused(exc) from None
         click.echo(f"queued {video.id} ({video.model}, {video.size}, {video.seconds}s)")
         await worker.start()
-        video_id = video.id
-
-        async def fetch() -> tuple[str, int, jobs.JobError | None]:
-            current = await runtime.service.get(caller, video_id)
-            return current.public_status, current.progress, current.error
-
         try:
-            await _poll(fetch, 0.2)
+            target = await follow_embedded(runtime, caller, video.id, output)
         except (asyncio.CancelledError, KeyboardInterrupt):
-            await runtime.videos.delete(project.id, video_id)
+            await runtime.videos.delete(project.id, video.id)
             raise
-        found = await runtime.service.content(caller, video_id, "video")
-        target = output or Path(f"{video_id}.mp4")
-        await runtime.storage.download(found.asset.key, target)
         click.echo(f"saved {target}")
     finally:
         await worker.stop(0)

@@ -15,17 +15,16 @@ from typing import Any
 import click
 import httpx
 
-from reelway import errors, jobs
-from reelway.cli import generate
+from reelway import errors
 from reelway.cli.common import (
     api_json,
     api_root,
     client_options,
-    download,
     load_settings,
     open_runtime,
     run,
 )
+from reelway.cli.follow import follow_embedded, follow_remote, refused
 from reelway.promote import Promoter
 from reelway.runtime import DEFAULT_PROJECT
 from reelway.service import Caller
@@ -116,19 +115,7 @@ async def _remote(
             click.echo(line)
         final_id = video["id"]
         click.echo(f"queued {final_id} ({video['model']}, {video['size']}, {video['seconds']}s)")
-
-        async def fetch() -> tuple[str, int, jobs.JobError | None]:
-            current = api_json(await client.get(f"/videos/{final_id}"))
-            error = current.get("error")
-            return (
-                current["status"],
-                int(current["progress"]),
-                jobs.JobError.from_json(error) if isinstance(error, dict) else None,
-            )
-
-        await generate._poll(fetch, 0.5)
-        target = output or Path(f"{final_id}.mp4")
-        await download(client, final_id, target)
+        target = await follow_remote(client, final_id, output)
     click.echo(f"saved {target}")
 
 
@@ -146,22 +133,12 @@ async def _embedded(
             shown = {"prompt": draft.prompt, "model": draft.model, "seconds": draft.seconds}
             found = await runtime.service.preflight(_preflight_params(shown, body, drafts))
         except errors.RequestError as exc:
-            param = f" (param: {exc.param})" if exc.param else ""
-            raise click.ClickException(f"[{exc.code}] {exc.message}{param}") from None
+            raise refused(exc) from None
         for line in plan_lines(found.get("draft_plan"), drafts):
             click.echo(line)
         click.echo(f"queued {video.id} ({video.model}, {video.size}, {video.seconds}s)")
         await worker.start()
-        final_id = video.id
-
-        async def fetch() -> tuple[str, int, jobs.JobError | None]:
-            current = await runtime.service.get(caller, final_id)
-            return current.public_status, current.progress, current.error
-
-        await generate._poll(fetch, 0.2)
-        stored = await runtime.service.content(caller, final_id, "video")
-        target = output or Path(f"{final_id}.mp4")
-        await runtime.storage.download(stored.asset.key, target)
+        target = await follow_embedded(runtime, caller, video.id, output)
         click.echo(f"saved {target}")
     finally:
         await worker.stop(0)

@@ -33,6 +33,7 @@ from reelway.cli.common import (
     open_runtime,
     run,
 )
+from reelway.cli.follow import refused
 from reelway.runtime import DEFAULT_PROJECT, Runtime
 from reelway.service import Caller
 from reelway.settings import Settings
@@ -268,8 +269,7 @@ async def _embedded(settings: Settings, body: dict[str, Any], output: Path | Non
         try:
             video = (await source.boards.create(caller, body)).video
         except errors.RequestError as exc:
-            param = f" (param: {exc.param})" if exc.param else ""
-            raise click.ClickException(f"[{exc.code}] {exc.message}{param}") from None
+            raise refused(exc) from None
         announce(wire.video(video), len(body.get("shots") or ()))
         await worker.start()
         try:
