@@ -12,16 +12,21 @@ docstring is the default message.  The tree::
     │   │   ├── TooManyFields, FieldNameTooLong, NestingTooDeep (bounds on a body's shape)
     │   │   ├── ImageFetchFailed, VideoNotReady, VideoFailed, DuplicateParameter (DuplicateHeader),
     │   │   ├── ProjectExists, ContentBlocked (sentinel_block: this server's moderation),
-    │   │   ├── WebhookUrlNotAllowed, UnsupportedFilePurpose, InvalidFile, FileTooLarge
+    │   │   ├── WebhookUrlNotAllowed, UnsupportedFilePurpose, InvalidFile, FileTooLarge,
+    │   │   ├── CapabilityNotSupported (an UnsupportedParameter), VideoStillRendering,
+    │   │   ├── NothingToPromote, NotPromotable, VideoRenderFailed (a VideoFailed),
+    │   │   ├── UnsupportedBatchEndpoint, UnsupportedCompletionWindow, UnsupportedBatchUrl,
+    │   │   ├── InvalidBatchLine, DuplicateCustomId, BatchNotCancellable
     │   ├── UnsupportedContentType      415
     │   ├── RequestTooLarge             413
     │   ├── RangeNotSatisfiable         416
     │   ├── AuthenticationFailed        401 (MissingApiKey, InvalidApiKey, ApiKeyRevoked)
     │   ├── PermissionDenied            403 (AdminKeyRequired, ProjectDisabled,
-    │   │                               RelaxedNotAllowed, PauseForbidden)
+    │   │                               RelaxedNotAllowed, PauseForbidden, LinkInvalid,
+    │   │                               LinkExpired)
     │   ├── NotFound                    404 (VideoNotFound, ModelNotFound, ProjectNotFound,
     │   │                               ApiKeyNotFound, UnknownUrl, WebhookEndpointNotFound,
-    │   │                               CharacterNotFound, FileNotFound)
+    │   │                               CharacterNotFound, FileNotFound, BatchNotFound)
     │   ├── ContentGone                 410 (VideoExpired)
     │   ├── IdempotencyKeyReused        422
     │   ├── QueueFull                   429
@@ -35,7 +40,7 @@ docstring is the default message.  The tree::
     └── JobFailure                      recorded on a failed video's ``error``, never raised to HTTP
         ├── Cancelled, DeadlineExceeded, WorkerLost, EngineRuntimeError (EngineOutOfMemory,
         │   RenderProcessDied),
-        ├── AssetsMissing,
+        ├── AssetsMissing, StoryboardShotFailed, BatchExpired, BatchCancelled,
         ├── NoEngineAvailable, ModerationBlocked, InputBlocked (sentinel_block),
         ├── OutputModerationFailed
         └── UpstreamError               a hosted provider failed; ``failover`` says whether the
