@@ -162,7 +162,9 @@ class BatchService:
         )
 
     async def get(self, caller: Caller, batch_id: str) -> Batch:
-        found = await self.store.get(caller.project_id, batch_id)
+        found = (
+            await self.store.get(caller.project_id, batch_id) if ids.well_formed(batch_id) else None
+        )
         if found is None:
             raise errors.BatchNotFound(
                 f"Batch with id {errors.show(batch_id)} not found.", param="batch_id"
@@ -181,7 +183,11 @@ class BatchService:
         return Page(found, more)
 
     async def cancel(self, caller: Caller, batch_id: str) -> Batch:
-        found = await self.store.request_cancel(caller.project_id, batch_id)
+        found = (
+            await self.store.request_cancel(caller.project_id, batch_id)
+            if ids.well_formed(batch_id)
+            else None
+        )
         if found is None:
             raise errors.BatchNotFound(
                 f"Batch with id {errors.show(batch_id)} not found.", param="batch_id"

@@ -306,6 +306,10 @@ def test_endpoints_are_managed_with_the_sdk_and_scoped_to_the_project(
     assert types.data == [
         "video.completed",
         "video.failed",
+        "batch.completed",
+        "batch.failed",
+        "batch.expired",
+        "batch.cancelled",
         "budget.threshold_reached",
         "webhook_endpoint.disabled",
     ]
@@ -326,7 +330,7 @@ def test_endpoints_are_managed_with_the_sdk_and_scoped_to_the_project(
         hook_client.webhooks.create(
             name="x",
             url=receiver.url("x"),
-            event_types=["batch.completed"],
+            event_types=["response.completed"],
         )
     assert unknown.value.code == "invalid_value" and unknown.value.param == "event_types"
     with pytest.raises(openai.BadRequestError) as nameless:

@@ -10,9 +10,11 @@ another process's coordinator takes it up where the database says it was.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Protocol
+
+from reelway import errors
+from reelway.worker.waits import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,15 @@ async def coordinate(
     while not stopping.is_set():
         try:
             worked = await steps.step(owner)
+        except errors.DatabaseUnavailable:
+            # An outage is expected and answered elsewhere (503, readiness): one line, no
+            # traceback, and the next look after the poll interval.
+            log.warning("database unavailable; the batch coordinator retries shortly")
+            worked = False
         except Exception:
             log.exception("batch step failed; retrying shortly")
             worked = False
         if worked:
             await asyncio.sleep(0)  # let requests in between two batches' steps
             continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), poll_seconds)
+        await wait_event(stopping, poll_seconds)

@@ -12,7 +12,6 @@ the rest back to the queue, so a restart loses nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -25,6 +24,7 @@ from reelway.store.queue import LeaseLost
 from reelway.worker import orchestrate, storyboards, sweep
 from reelway.worker.context import JobContext
 from reelway.worker.housekeeping import Housekeeping
+from reelway.worker.waits import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +134,11 @@ class Worker:
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the worker is stopping."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.stopping.wait(), seconds)
+        await wait_event(self.stopping, seconds)
 
     async def _idle(self) -> None:
-        try:
-            await asyncio.wait_for(self.wake.wait(), self.ctx.settings.claim_poll_seconds)
-        except TimeoutError:
-            return
-        self.wake.clear()
+        if await wait_event(self.wake, self.ctx.settings.claim_poll_seconds):
+            self.wake.clear()
 
     async def _process(self, video: jobs.Video) -> None:
         try:
@@ -203,5 +199,4 @@ class Worker:
                 log.warning("reaper: database unavailable; trying again in %.0fs", interval)
             except Exception:
                 log.exception("reaper pass failed; trying again in %.0fs", interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), interval)
+            await wait_event(self.stopping, interval)

@@ -14,7 +14,6 @@ lease lapses, the reaper requeues it and another coordinator picks it up; shots 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import itertools
 import logging
@@ -30,6 +29,7 @@ from reelway.media import provenance
 from reelway.media import storyboard as joiner
 from reelway.store.queue import Heartbeat, LeaseLost
 from reelway.worker.context import JobContext
+from reelway.worker.waits import wait_event
 
 log = logging.getLogger(__name__)
 S = jobs.JobStatus
@@ -90,8 +90,7 @@ async def _claim_loop(
             running.add(task)
             task.add_done_callback(running.discard)
             continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), poll)
+        await wait_event(stopping, poll)
 
 
 async def run_storyboard(
@@ -137,8 +136,7 @@ async def _watch(
         try:
             shots = await ctx.store.shots(parent.id)
         except errors.DatabaseUnavailable:  # the lease covers a short outage: look again
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), poll)
+            await wait_event(stopping, poll)
             continue
         if not shots:
             await _fail(ctx, parent, token, "The storyboard has no shots.")
@@ -158,8 +156,7 @@ async def _watch(
             return await _finish(ctx, parent, token, shots, workdir, abandon)
         await _release_ready(ctx, shots)
         await _beat(ctx, parent, token, _progress(shots), stopping)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), poll)
+        await wait_event(stopping, poll)
 
 
 def _ended_badly(shots: Sequence[jobs.Video]) -> jobs.Video | None:
