@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -75,14 +75,28 @@ class StaticFile:
     etag: str
 
 
-def load_static() -> dict[str, StaticFile]:
-    """The page's files, shipped as package data beside this module."""
-    folder = resources.files("reelway.api").joinpath("dashboard")
+def load_static(
+    folder_name: str = "dashboard", files: Mapping[str, str] | None = None
+) -> dict[str, StaticFile]:
+    """A page's files (name -> media type), shipped as package data in ``api/<folder_name>/``;
+    the dashboard's by default, the status page's too."""
+    folder = resources.files("reelway.api").joinpath(folder_name)
     found = {}
-    for name, media_type in STATIC_FILES.items():
+    for name, media_type in (STATIC_FILES if files is None else files).items():
         body = folder.joinpath(name).read_bytes()
         found[name] = StaticFile(body, media_type, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
     return found
+
+
+def static_response(static: Mapping[str, StaticFile], request: Request, name: str) -> Response:
+    """One of a page's files, with its ETag (304 when the browser has it); 404 otherwise."""
+    found = static.get(name)
+    if found is None:
+        raise errors.UnknownUrl(f"Invalid URL ({request.method} {request.url.path}).")
+    answer_headers = {**PAGE_HEADERS, "etag": found.etag}
+    if request.headers.get("if-none-match") == found.etag:
+        return Response(status_code=304, headers=answer_headers)
+    return Response(found.body, media_type=found.media_type, headers=answer_headers)
 
 
 class DashboardRoutes:
@@ -118,13 +132,7 @@ class DashboardRoutes:
     # ------------------------------------------------------------------ the page
 
     def _file(self, request: Request, name: str) -> Response:
-        found = self._static.get(name)
-        if found is None:
-            raise errors.UnknownUrl(f"Invalid URL ({request.method} {request.url.path}).")
-        answer_headers = {**PAGE_HEADERS, "etag": found.etag}
-        if request.headers.get("if-none-match") == found.etag:
-            return Response(status_code=304, headers=answer_headers)
-        return Response(found.body, media_type=found.media_type, headers=answer_headers)
+        return static_response(self._static, request, name)
 
     async def page(self, request: Request) -> Response:
         return self._file(request, "index.html")

@@ -14,19 +14,16 @@ lock makes concurrent misses share one read, so the page cannot be used to load 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reelway import errors
-from reelway.api.dashboard import PAGE_HEADERS, StaticFile
+from reelway.api.dashboard import load_static, static_response
 from reelway.api.responses import JsonResponse
 from reelway.operations import StatusAvailability, StatusHistory, StatusStore
 
@@ -58,7 +55,7 @@ class StatusRoutes:
         self.engines = tuple(engines)
         self.worker_window_seconds = worker_window_seconds
         self.days_cache_seconds = days_cache_seconds
-        self._static = _load_static()
+        self._static = load_static("status", STATIC_FILES)
         self._cached: tuple[float, dict[str, Any]] | None = None
         self._counted: tuple[float, StatusAvailability] | None = None
         self._lock = asyncio.Lock()
@@ -71,13 +68,7 @@ class StatusRoutes:
         ]
 
     def _file(self, request: Request, name: str) -> Response:
-        found: StaticFile | None = self._static.get(name)
-        if found is None:
-            raise errors.UnknownUrl(f"Invalid URL ({request.method} {request.url.path}).")
-        answer_headers = {**PAGE_HEADERS, "etag": found.etag}
-        if request.headers.get("if-none-match") == found.etag:
-            return Response(status_code=304, headers=answer_headers)
-        return Response(found.body, media_type=found.media_type, headers=answer_headers)
+        return static_response(self._static, request, name)
 
     async def page(self, request: Request) -> Response:
         return self._file(request, "index.html")
@@ -104,16 +95,6 @@ class StatusRoutes:
                 )
                 self._cached = (now + CACHE_SECONDS, status_record(history))
             return self._cached[1]
-
-
-def _load_static() -> dict[str, StaticFile]:
-    """The page's files, shipped as package data in ``api/status/`` (as the dashboard's)."""
-    folder = resources.files("reelway.api").joinpath("status")
-    found = {}
-    for name, media_type in STATIC_FILES.items():
-        body = folder.joinpath(name).read_bytes()
-        found[name] = StaticFile(body, media_type, f'"{hashlib.sha256(body).hexdigest()[:32]}"')
-    return found
 
 
 def status_record(history: StatusHistory) -> dict[str, Any]:
