@@ -7,6 +7,7 @@ from bench import (
     bench_hostile,
     bench_operations,
     bench_queue,
+    bench_reads,
     bench_routing,
     bench_safety,
     diffusers_overhead,
@@ -15,6 +16,8 @@ from bench import (
 
 if __name__ == "__main__":
     bench_api.main()
+    print()
+    bench_reads.main()
     print()
     bench_animatic.main()
     print()

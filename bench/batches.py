@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_api import KEY_LINE, _process, _reelway
+from bench import servers
 
 LINES = 10_000
 IDLE_SECONDS = 3.0
@@ -64,13 +64,10 @@ def main() -> None:
     print(f"Batches: validating and queueing {LINES:,} lines (one API process, SQLite)")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        _process(_reelway(Path(tmp) / "data"), Path(tmp) / "reelway.log") as (port, output),
+        servers.process(servers.reelway_cmd(Path(tmp) / "data"), Path(tmp) / "rw.log") as rw,
     ):
-        match = KEY_LINE.search(output)
-        if match is None:
-            raise RuntimeError(f"no development key in:\n{output}")
-        auth = {"Authorization": f"Bearer {match.group(1)}"}
-        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {rw.development_key()}"}
+        base = f"http://127.0.0.1:{rw.port}"
         db = Path(tmp) / "data" / "reelway.db"
         with httpx.Client(base_url=base, headers=auth, timeout=60) as client:
             made = client.post("/v1/videos", json={"prompt": "a lighthouse at dusk"})

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import bench_api
+from bench import servers
 
 SECONDS = 4.0
 TARGET_MS = 100.0
@@ -77,15 +77,9 @@ def main() -> None:
     print(f"/health under hostile bodies (one server process, {SECONDS:g}s each)")
     with (
         tempfile.TemporaryDirectory() as tmp,
-        bench_api._process(bench_api._reelway(Path(tmp) / "data"), Path(tmp) / "r.log") as (
-            port,
-            output,
-        ),
+        servers.process(servers.reelway_cmd(Path(tmp) / "data"), Path(tmp) / "r.log") as rw,
     ):
-        match = bench_api.KEY_LINE.search(output)
-        if match is None:
-            raise RuntimeError(f"no development key in:\n{output}")
-        root = f"http://127.0.0.1:{port}"
+        root = f"http://127.0.0.1:{rw.port}"
         idle = _latencies(root, SECONDS)
         print(f"  idle                            {_describe(idle)}  (baseline)")
         for kind in ATTACKS:
@@ -93,7 +87,7 @@ def main() -> None:
                 started, stop, counts = manager.Event(), manager.Event(), manager.list()
                 attacker = multiprocessing.Process(
                     target=_attack,
-                    args=(f"{root}/v1/videos", match.group(1), kind, started, stop, counts),
+                    args=(f"{root}/v1/videos", rw.development_key(), kind, started, stop, counts),
                 )
                 attacker.start()
                 if not started.wait(120):
