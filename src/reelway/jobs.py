@@ -113,6 +113,9 @@ class Sources:
     """What the video must not show (Reelway's field; models with the capability)."""
     loop: bool = False
     """The last frame flows into the first (Reelway's field; models with the capability)."""
+    captions: bool | None = None
+    """Whether a local engine draws its storyboard captions (Reelway's field); None: as the
+    engine's deployment option says."""
 
     def to_json(self) -> dict[str, Any] | None:
         found: dict[str, Any] = {}
@@ -142,6 +145,8 @@ class Sources:
             found["negative_prompt"] = self.negative_prompt
         if self.loop:
             found["loop"] = True
+        if self.captions is not None:
+            found["captions"] = self.captions
         return found or None
 
     @classmethod
@@ -162,6 +167,7 @@ class Sources:
             shots=int(data.get("shots") or 0),
             negative_prompt=data.get("negative_prompt"),
             loop=bool(data.get("loop")),
+            captions=data.get("captions"),
         )
 
 

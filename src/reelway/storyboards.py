@@ -33,10 +33,12 @@ from reelway import (
 )
 from reelway.store.videos import KeyTaken, NewVideo, QueueLimitReached
 
-STORYBOARD_FIELDS = frozenset({"model", "size", "seed", "characters", "soundtrack", "shots"})
+STORYBOARD_FIELDS = frozenset(
+    {"model", "size", "seed", "characters", "soundtrack", "shots", "captions"}
+)
 SHOT_FIELDS = frozenset(
     {"prompt", "seconds", "model", "input_reference", "characters", "transition"}
-    | {"crossfade_seconds", "negative_prompt"}
+    | {"crossfade_seconds", "negative_prompt", "captions"}
 )
 MIN_SHOTS, MAX_SHOTS = 2, 32
 DEFAULT_MODEL = "sora-2"
@@ -64,6 +66,8 @@ class Shot:
     """The shot's own ``characters`` as given (None: the storyboard's that its prompt names)."""
     negative_prompt: str | None = None
     """What the shot must not show (its model must take negative prompts)."""
+    captions: bool | None = None
+    """The shot's ``captions``, else the storyboard's; None: as the deployment says."""
 
     @property
     def param(self) -> str:
@@ -130,9 +134,13 @@ def parse(models: catalog.Catalog, params: Mapping[str, Any]) -> Board:
             f"shots must be a list of {MIN_SHOTS} to {MAX_SHOTS} shot objects, got {count}.",
             param="shots",
         )
+    captioned = validation.captions(params.get("captions"))
     shots: list[Shot] = []
     for index, value in enumerate(given):
-        shots.append(_shot(models, index, value, model_name, size, shots[-1] if shots else None))
+        shot = _shot(models, index, value, model_name, size, shots[-1] if shots else None)
+        if shot.captions is None and captioned is not None:
+            shot = replace(shot, captions=captioned)
+        shots.append(shot)
     return Board(
         model_name=model_name,
         model=model,
@@ -176,6 +184,7 @@ def _shot(
             )
         seconds = model.check_seconds(validation.whole_seconds(value.get("seconds"), 0))
         negative = validation.negative_prompt(model, value.get("negative_prompt"))
+        captioned = validation.captions(value.get("captions"))
         transition = _transition(value.get("transition", DEFAULT_TRANSITION), previous)
         fade = _crossfade(value.get("crossfade_seconds"), transition, seconds, previous)
         if transition == "continue":
@@ -208,6 +217,7 @@ def _shot(
         input_reference=value.get("input_reference"),
         characters=value.get("characters"),
         negative_prompt=negative,
+        captions=captioned,
     )
 
 
@@ -471,6 +481,7 @@ class Storyboards:
             transition=shot.transition,
             crossfade_seconds=shot.crossfade_seconds,
             negative_prompt=shot.negative_prompt,
+            captions=shot.captions,
         )
         spec = service.JobSpec(
             kind=jobs.JobKind.SHOT,

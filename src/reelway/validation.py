@@ -27,6 +27,7 @@ CREATE_FIELDS = frozenset(
         "characters",
         "negative_prompt",
         "loop",
+        "captions",
     }
 )
 REMIX_FIELDS = frozenset({"prompt", "service_tier"})
@@ -43,11 +44,12 @@ MAX_EXTENDED_SECONDS = 120
 """The longest an extension chain's result may be (OpenAI's guide)."""
 PREFLIGHT_FIELDS = frozenset(
     {"prompt", "model", "seconds", "size", "service_tier", "negative_prompt", "loop", "drafts"}
+    | {"captions"}
 )
 PROMOTE_FIELDS = frozenset({"size", "model", "seconds", "service_tier"})
 """A promote's body: the final's size, and optionally its model, length and tier."""
 LOOP_VALUES = {"true": True, "false": False}
-"""``loop`` as a form sends it (text); JSON sends true or false."""
+"""``loop`` and ``captions`` as a form sends them (text); JSON sends true or false."""
 SERVICE_TIERS = ("default", "relaxed")
 NOT_YET_SUPPORTED: dict[str, str] = {}
 """OpenAI parameters an endpoint will take but does not yet (refused as unsupported, not
@@ -279,8 +281,29 @@ def loop(model: catalog.ModelSpec, value: Any) -> bool:
     return found
 
 
+def captions(value: Any) -> bool | None:
+    """``captions``: Reelway's field, false for a video without the storyboard captions a
+    local engine draws (JSON true/false, or a form's "true"/"false"); None when absent, which
+    leaves it to the deployment.  No capability: an engine that never captions has nothing to
+    turn off, so every model takes it."""
+    if value is None:
+        return None
+    found = None
+    if isinstance(value, bool):
+        found = value
+    elif isinstance(value, str):
+        found = LOOP_VALUES.get(value.lower())
+    if found is None:
+        raise errors.InvalidValue(
+            f"captions must be true or false, got {errors.show(value)}.", param="captions"
+        )
+    return found
+
+
 def extras(model: catalog.ModelSpec, params: Mapping[str, Any]) -> tuple[str | None, bool]:
-    """A create's ``negative_prompt`` and ``loop``, checked against the model."""
+    """A create's ``negative_prompt`` and ``loop``, checked against the model (``captions``
+    is checked here too, so a create and a preflight refuse a bad one alike)."""
+    captions(params.get("captions"))
     return negative_prompt(model, params.get("negative_prompt")), loop(model, params.get("loop"))
 
 

@@ -82,6 +82,11 @@ class Field:
         return self.form if multipart and self.form is not None else self.json
 
 
+CAPTIONS = (
+    "false: no storyboard captions, label or timecode on a local engine's video (default: "
+    "the deployment's setting); hosted models never draw captions and ignore it."
+)
+
 VIDEO_FIELDS: dict[str, Field] = {
     "prompt": Field({**PROMPT, "description": "What the video shows."}),
     "model": Field(ref("VideoModel")),
@@ -120,6 +125,10 @@ VIDEO_FIELDS: dict[str, Field] = {
             "Make the last frame flow into the first (models with the loop capability).",
         ),
     ),
+    "captions": Field(
+        ours({"type": "boolean"}, CAPTIONS),
+        ours({"type": "string", "enum": ["true", "false"]}, CAPTIONS),
+    ),
     "drafts": Field(
         ours(
             {
@@ -152,6 +161,7 @@ SHOT_FIELDS: dict[str, Field] = {
         }
     ),
     "negative_prompt": VIDEO_FIELDS["negative_prompt"],
+    "captions": VIDEO_FIELDS["captions"],
 }
 
 STORYBOARD_FIELDS: dict[str, Field] = {
@@ -162,6 +172,7 @@ STORYBOARD_FIELDS: dict[str, Field] = {
     "soundtrack": Field(
         {"type": "string", "enum": list(jobs.SOUNDTRACKS), "default": "continuous"}
     ),
+    "captions": VIDEO_FIELDS["captions"],
     "shots": Field({}),  # filled in by body_schema: an array of StoryboardShotParam
 }
 

@@ -58,7 +58,8 @@ class AnimaticEngine:
     - ``preset``, ``crf``: libx264 settings (ultrafast, 23): the picture is flat-shaded, so
       ultrafast costs little quality and keeps renders several times faster than real time.
     - ``audio``: write the procedural soundtrack (True).
-    - ``captions``: draw the storyboard lower third, label and timecode (True).
+    - ``captions``: draw the storyboard lower third, label and timecode (True): the
+      deployment's default, which a request's ``captions`` field overrides.
     - ``detail``: canvas resolution relative to the output (0.75).  Flat-shaded art looks the
       same after swscale's upscale, for about half the compositing; captions are always drawn
       at full resolution.
@@ -271,13 +272,21 @@ class AnimaticEngine:
             metadata=_metadata(request, scene),
         ) as writer:
             join = extension.Join(join_from, writer, self.fps) if join_from else None
-            self._encode(scene, image, writer, collector, report, join)
+            self._encode(scene, image, writer, collector, report, join, self.shows(request))
         if collector is not None:
             collector.save(output.thumbnail, output.spritesheet)
 
-    def _renderer(self, scene: scene_mod.Scene, image: Path | None) -> render_mod.Renderer:
+    def shows(self, request: base.GenerationRequest) -> bool:
+        """Whether this video gets captions: the request's ``captions`` field, else the
+        deployment's option."""
+        asked = request.sources.captions
+        return self.captions if asked is None else asked
+
+    def _renderer(
+        self, scene: scene_mod.Scene, image: Path | None, captions: bool
+    ) -> render_mod.Renderer:
         try:
-            return render_mod.Renderer(scene, image, captions=self.captions, scale=self.detail)
+            return render_mod.Renderer(scene, image, captions=captions, scale=self.detail)
         except (OSError, ValueError) as exc:
             raise errors.EngineRuntimeError(f"could not prepare the animatic: {exc}") from exc
 
@@ -288,9 +297,10 @@ class AnimaticEngine:
         writer: encode.Mp4Writer,
         collector: previews.PreviewCollector | None,
         join: extension.Join | None,
+        captions: bool,
     ) -> Iterator[tuple[VideoFrame, Image.Image | None]]:
         """Each frame, converted and finished, with the still the previews want (or None)."""
-        renderer = self._renderer(scene, image)
+        renderer = self._renderer(scene, image, captions)
         if join is not None:
             before = writer.convert(renderer.picture(-1), pixelated=renderer.pixelated)
             renderer.finish(before, -1)
@@ -315,6 +325,7 @@ class AnimaticEngine:
         collector: previews.PreviewCollector | None,
         progress: base.ProgressCallback,
         join: extension.Join | None = None,
+        captions: bool = True,
     ) -> None:
         """Render, encode, collect previews and report progress.
 
@@ -337,7 +348,7 @@ class AnimaticEngine:
         if not self.threaded:
             if self.audio:
                 writer.write_audio(audio_mod.soundtrack(scene))
-            consume(self._frames(scene, image, writer, collector, join))
+            consume(self._frames(scene, image, writer, collector, join, captions))
             return
 
         items: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_DEPTH)
@@ -345,7 +356,7 @@ class AnimaticEngine:
 
         def produce() -> None:
             try:
-                for item in self._frames(scene, image, writer, collector, join):
+                for item in self._frames(scene, image, writer, collector, join, captions):
                     if stop.is_set():
                         return
                     _put(items, item, stop)
