@@ -146,3 +146,28 @@ def measure(server: Server, request: bytes, *, connections: int, seconds: float)
 def verdict(ratio: float, target: float, *, at_least: bool = True) -> str:
     ok = ratio >= target if at_least else ratio <= target
     return "PASS" if ok else "FAIL"
+
+
+def reelway_cli(*args: str, env: dict[str, str] | None = None) -> str:
+    """A ``reelway`` command (``projects``, ``keys``...) against a server's data; its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reelway", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"reelway {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def project_key(
+    data_dir: Path, project: str, *settings: str, env: dict[str, str] | None = None
+) -> str:
+    """A new project made with ``reelway projects create NAME *settings`` and its first key."""
+    where = ("--data-dir", str(data_dir))
+    reelway_cli("projects", "create", project, *settings, *where, env=env)
+    printed = reelway_cli("keys", "create", "--project", project, *where, env=env)
+    return printed.strip().splitlines()[-1].strip()
