@@ -16,7 +16,7 @@ PORT ?= 8000
 NODE_SDK := tests/node/node_modules/openai/package.json
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: serve test lint format bench clean venv node-sdk browser
+.PHONY: serve test lint format bench gallery clean venv node-sdk browser
 
 # The venv itself; pip is upgraded only when the venv's own is older than 23 (editable
 # installs from pyproject.toml), which saves seconds on a first start.
@@ -73,6 +73,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The animatic gallery (gallery/prompts.toml): one contact sheet per style group and an HTML
+# page that plays every video, in gallery/out/.  GALLERY_SIZE/GALLERY_SECONDS change the clips.
+GALLERY_SIZE ?= 480x270
+GALLERY_SECONDS ?= 2
+gallery: $(SERVE_STAMP)
+	$(BIN)/python -m bench.gallery --size $(GALLERY_SIZE) --seconds $(GALLERY_SECONDS) --workers 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/node/node_modules
