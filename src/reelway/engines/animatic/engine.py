@@ -34,6 +34,9 @@ _QUEUE_DEPTH = 4
 _DONE = object()
 _KEEPS_SCENE = frozenset({jobs.JobKind.REMIX, jobs.JobKind.EDIT, jobs.JobKind.EXTEND})
 """Jobs that re-render their source's scene with the new prompt's changes."""
+_COMMENT = "Reelway animatic"
+_UNCAPTIONED = " · captions off"
+"""The end of the comment tag of a video drawn without captions (a remix keeps that)."""
 
 
 @dataclass
@@ -237,7 +240,7 @@ class AnimaticEngine:
             spritesheet=output.spritesheet,
             preset=self.preset,  # flat-shaded art: the engine's own fast preset suffices
         )
-        extension.retag(output.video, _metadata(request, scene))
+        extension.retag(output.video, _metadata(request, scene, self.shows(request)))
         report(99)
         return base.RenderResult(
             duration=stitched.seconds,
@@ -259,6 +262,7 @@ class AnimaticEngine:
         whose previews come from the stitched whole); ``join_from``: the source's last frame
         the segment continues."""
         collector = None
+        captions = self.shows(request)
         if join_from is None and request.kind is not jobs.JobKind.EXTEND:
             collector = previews.PreviewCollector(scene.frame_count, scene.width, scene.height)
         with encode.Mp4Writer(
@@ -269,18 +273,25 @@ class AnimaticEngine:
             preset=self.preset,
             crf=self.crf,
             audio=self.audio,
-            metadata=_metadata(request, scene),
+            metadata=_metadata(request, scene, captions),
         ) as writer:
             join = extension.Join(join_from, writer, self.fps) if join_from else None
-            self._encode(scene, image, writer, collector, report, join, self.shows(request))
+            self._encode(scene, image, writer, collector, report, join, captions)
         if collector is not None:
             collector.save(output.thumbnail, output.spritesheet)
 
     def shows(self, request: base.GenerationRequest) -> bool:
-        """Whether this video gets captions: the request's ``captions`` field, else the
-        deployment's option."""
+        """Whether this video gets captions: the request's ``captions`` field; else, for a
+        remix, edit or extension of an animatic, what its source had (its MP4's comment
+        says); else the deployment's option."""
         asked = request.sources.captions
-        return self.captions if asked is None else asked
+        if asked is not None:
+            return asked
+        if request.kind in _KEEPS_SCENE and request.source_video is not None:
+            comment = extension.tag(request.source_video, "comment") or ""
+            if comment.startswith(_COMMENT):
+                return not comment.endswith(_UNCAPTIONED)
+        return self.captions
 
     def _renderer(
         self, scene: scene_mod.Scene, image: Path | None, captions: bool
@@ -391,12 +402,15 @@ class AnimaticEngine:
             producer.join()
 
 
-def _metadata(request: base.GenerationRequest, scene: scene_mod.Scene) -> dict[str, str]:
-    """The MP4's tags, the scene among them (so a later edit or extension can read it)."""
+def _metadata(
+    request: base.GenerationRequest, scene: scene_mod.Scene, captions: bool
+) -> dict[str, str]:
+    """The MP4's tags, the scene among them (so a later edit or extension can read it, and
+    whether it was captioned, which a remix keeps)."""
     recorded = dataclasses.replace(scene.analysis, prompt=scene.audio_key)
     return {
         "title": short_title(request.prompt),
-        "comment": f"Reelway animatic · seed {request.seed}",
+        "comment": f"{_COMMENT} · seed {request.seed}" + ("" if captions else _UNCAPTIONED),
         "description": "Storyboard animatic rendered by Reelway's built-in animatic engine.",
         "artist": "Reelway",
         scene_mod.SCENE_TAG: scene_mod.describe(recorded),
