@@ -23,6 +23,7 @@ from reelway import errors, jobs
 from reelway.engines import base
 from reelway.media import frames, previews, provenance, watermark
 from reelway.policy.moderation import Moderation
+from reelway.worker import stages
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +51,17 @@ class Finisher:
         video's start already carries the watermark (an extension stitched onto a marked
         source), so it is not marked twice."""
         if self.moderation.checks_output:
-            try:
-                sampled = await asyncio.to_thread(
-                    frames.sample, output.video, self.moderation.output_frames
-                )
-            except Exception as exc:
-                raise errors.EngineRuntimeError(
-                    f"The video's frames could not be read for moderation: "
-                    f"{type(exc).__name__}: {exc}"
-                ) from exc
-            await self.moderation.screen_output(sampled)
+            with stages.stage("moderation"):
+                try:
+                    sampled = await asyncio.to_thread(
+                        frames.sample, output.video, self.moderation.output_frames
+                    )
+                except Exception as exc:
+                    raise errors.EngineRuntimeError(
+                        f"The video's frames could not be read for moderation: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from exc
+                await self.moderation.screen_output(sampled)
         try:
             await self._mark_and_sign(
                 video,
@@ -93,30 +95,48 @@ class Finisher:
         current = provider or output.video
         if video.watermark:
             marked = output.video.with_name("marked" + output.video.suffix)
-            await asyncio.to_thread(
-                functools.partial(
-                    watermark.apply_to_video,
-                    current,
-                    marked,
-                    self.mark,
-                    from_seconds=marked_seconds,
-                )
-            )
-            if marked_seconds > 0:
-                # Previews of a partly marked video are made from the marked result, so no
-                # frame of them carries the mark twice.
-                await asyncio.to_thread(
-                    previews.previews_from_video, marked, output.thumbnail, output.spritesheet
-                )
-            else:
-                for image in (output.thumbnail, output.spritesheet):
-                    await asyncio.to_thread(watermark.apply_to_image, image, self.mark)
+            with stages.stage("watermark"):
+                await self._watermark(current, marked, output, marked_seconds)
             edits.append("watermark")
             current = marked
         if self.signer is None:
             if current != output.video:
                 os.replace(current, output.video)
             return
+        with stages.stage("signing"):
+            await self._sign(video, engine, output, current, provider, edits, components, remote)
+        log.debug("finished %s (%s)", video.id, ", ".join(edits) or "signed")
+
+    async def _watermark(
+        self, current: Path, marked: Path, output: base.RenderOutput, marked_seconds: float
+    ) -> None:
+        await asyncio.to_thread(
+            functools.partial(
+                watermark.apply_to_video, current, marked, self.mark, from_seconds=marked_seconds
+            )
+        )
+        if marked_seconds > 0:
+            # Previews of a partly marked video are made from the marked result, so no
+            # frame of them carries the mark twice.
+            await asyncio.to_thread(
+                previews.previews_from_video, marked, output.thumbnail, output.spritesheet
+            )
+        else:
+            for image in (output.thumbnail, output.spritesheet):
+                await asyncio.to_thread(watermark.apply_to_image, image, self.mark)
+
+    async def _sign(
+        self,
+        video: jobs.Video,
+        engine: str,
+        output: base.RenderOutput,
+        current: Path,
+        provider: Path | None,
+        edits: list[str],
+        components: Sequence[provenance.Component],
+        remote: bool,
+    ) -> None:
+        assert self.signer is not None
         claim = _claim(video, engine, f"{video.id}.mp4")
         await asyncio.to_thread(
             self.signer.sign, current, output.video, "video/mp4", claim, provider, edits, components
@@ -128,11 +148,14 @@ class Finisher:
                 raise
             # A provider's previews may be in a form c2pa cannot sign: make ours instead.
             log.info("remaking the previews of %s to sign them (%s)", video.id, exc)
-            await asyncio.to_thread(
-                previews.previews_from_video, output.video, output.thumbnail, output.spritesheet
-            )
+            with stages.stage("previews"):
+                await asyncio.to_thread(
+                    previews.previews_from_video,
+                    output.video,
+                    output.thumbnail,
+                    output.spritesheet,
+                )
             await self._sign_previews(video, engine, output, edits)
-        log.debug("finished %s (%s)", video.id, ", ".join(edits) or "signed")
 
     async def _sign_previews(
         self, video: jobs.Video, engine: str, output: base.RenderOutput, edits: list[str]

@@ -21,7 +21,7 @@ from reelway import catalog, errors, jobs, logs
 from reelway.engines import base
 from reelway.media import provenance
 from reelway.store.queue import Heartbeat, LeaseLost
-from reelway.worker import remote_job, routing, sources
+from reelway.worker import remote_job, routing, sources, stages
 from reelway.worker.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ async def run_job(ctx: JobContext, video: jobs.Video, stopping: asyncio.Event) -
             log.warning("lost the lease on %s; another worker has it now", video.id)
             return "lease_lost"
         finally:
-            await asyncio.to_thread(shutil.rmtree, workdir, True)
+            with stages.stage("cleanup"):
+                await asyncio.to_thread(shutil.rmtree, workdir, True)
 
 
 async def _run(
@@ -83,7 +84,8 @@ async def _run(
         await ctx.store.defer(video.id, token, jobs.WAITING_RUN_AT)
         return "deferred"
     try:
-        planned = await _request(ctx, video, model, workdir, source)
+        with stages.stage("prepare"):
+            planned = await _request(ctx, video, model, workdir, source)
     except errors.JobFailure as failure:
         await _fail(ctx, video, token, failure, None)
         return "failed"
@@ -98,7 +100,8 @@ async def _run(
         source=source,
     )
     while True:
-        step = await route.next_engine()
+        with stages.stage("route"):
+            step = await route.next_engine()
         if isinstance(step, routing.Defer):
             await ctx.store.defer(video.id, token, step.until, route.attempts)
             log.info("deferred %s: %s", video.id, step.reason)
@@ -160,7 +163,8 @@ async def _run(
             await _fail_route(ctx, video, token, route, failure, engine)
             return "failed"
         if outcome == "completed":
-            await route.succeeded(engine)
+            with stages.stage("route"):
+                await route.succeeded(engine)
         return outcome
 
 
@@ -205,7 +209,8 @@ async def _attempt(
     try:
         await _supervise(ctx, video, token, render, progress, stopping)
         segment = await render
-        billing = None if remote_run is None else await remote_run.billing(output.video)
+        with stages.stage("probe"):
+            billing = None if remote_run is None else await remote_run.billing(output.video)
         _check_outputs(output)
         await ctx.finisher.finish(
             video,
@@ -218,7 +223,8 @@ async def _attempt(
             ),
             marked_seconds=marked_seconds,
         )
-        assets = await _store_outputs(ctx, video, token, output)
+        with stages.stage("custody"):
+            assets = await _store_outputs(ctx, video, token, output)
     except _Stop as stop:
         if stop.outcome in ("cancelled", "deadline") and remote_run is not None:
             await remote_run.cancel()
@@ -232,19 +238,20 @@ async def _attempt(
             render.cancel()
             await asyncio.gather(render, return_exceptions=True)
     try:
-        await _through_outage(
-            ctx,
-            lambda: ctx.store.complete(
-                video.id,
-                token,
-                engine,
-                assets,
-                ctx.settings.retention_seconds,
-                billing,
-                routing.rendered_as(video.kind, request.kind),
-                rendered[0].details if rendered and rendered[0].details else None,
-            ),
-        )
+        with stages.stage("complete"):
+            await _through_outage(
+                ctx,
+                lambda: ctx.store.complete(
+                    video.id,
+                    token,
+                    engine,
+                    assets,
+                    ctx.settings.retention_seconds,
+                    billing,
+                    routing.rendered_as(video.kind, request.kind),
+                    rendered[0].details if rendered and rendered[0].details else None,
+                ),
+            )
     except LeaseLost:
         await ctx.storage.delete_prefix(f"videos/{video.id}/{token[:8]}/")
         raise

@@ -20,6 +20,7 @@ from reelway import errors, jobs
 from reelway.engines import base
 from reelway.media import previews, probe
 from reelway.store import ledger
+from reelway.worker import stages
 from reelway.worker.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -64,21 +65,24 @@ class RemoteRun:
             log.info("resuming %s on %s with its stored operation", video.id, engine)
             operation = self.operation
         else:
-            try:
-                operation = await remote.submit(request)
-            finally:
-                if self.call_id is not None:
-                    # The provider counted the call somewhere between sending and answering;
-                    # counting it at the answer can only make the next one wait longer.
-                    await self.ctx.engine_store.sent(self.call_id, time.time())
-            self.operation = operation
-            await self.ctx.store.save_operation(video.id, self.token, engine, operation)
+            with stages.stage("submit"):
+                try:
+                    operation = await remote.submit(request)
+                finally:
+                    if self.call_id is not None:
+                        # The provider counted the call somewhere between sending and
+                        # answering; counting it at the answer can only make the next wait
+                        # longer.
+                        await self.ctx.engine_store.sent(self.call_id, time.time())
+                self.operation = operation
+                await self.ctx.store.save_operation(video.id, self.token, engine, operation)
             log.info("submitted %s to %s", video.id, engine)
         poll_seconds = self.ctx.settings.remote_poll_seconds
         hiccups = 0
         while True:
             try:
-                outcome = await remote.poll(operation)
+                with stages.stage("poll"):
+                    outcome = await remote.poll(operation)
             except TRANSIENT as exc:
                 # The provider still has the job: a failed status check is not a failed job.
                 hiccups += 1
@@ -103,15 +107,20 @@ class RemoteRun:
                 progress(outcome.progress)
             await asyncio.sleep(max(poll_seconds, outcome.retry_after or 0.0))
         self.cost_usd = outcome.cost_usd
-        await _stream_to(output.video, remote.fetch(operation, outcome.result))
-        if await self._upstream_previews(operation, outcome.result, output):
-            return
-        try:
-            await asyncio.to_thread(
-                previews.previews_from_video, output.video, output.thumbnail, output.spritesheet
-            )
-        except Exception as exc:
-            raise self._unplayable(exc) from exc
+        with stages.stage("download"):
+            await _stream_to(output.video, remote.fetch(operation, outcome.result))
+        with stages.stage("previews"):
+            if await self._upstream_previews(operation, outcome.result, output):
+                return
+            try:
+                await asyncio.to_thread(
+                    previews.previews_from_video,
+                    output.video,
+                    output.thumbnail,
+                    output.spritesheet,
+                )
+            except Exception as exc:
+                raise self._unplayable(exc) from exc
 
     async def _upstream_previews(
         self, operation: base.Operation, result: dict[str, Any], output: base.RenderOutput
@@ -131,7 +140,8 @@ class RemoteRun:
             log.info("no upstream previews for %s (%s); making them here", self.video.id, exc.code)
             return False
         try:
-            await asyncio.to_thread(probe.probe, output.video)
+            with stages.stage("probe"):
+                await asyncio.to_thread(probe.probe, output.video)
         except Exception as exc:
             raise self._unplayable(exc) from exc
         return True

@@ -21,7 +21,7 @@ from typing import Any
 
 from reelway import errors, ids, jobs, logs
 from reelway.store.queue import LeaseLost
-from reelway.worker import orchestrate, storyboards, sweep
+from reelway.worker import orchestrate, stages, storyboards, sweep
 from reelway.worker.context import JobContext
 from reelway.worker.housekeeping import Housekeeping
 from reelway.worker.waits import wait_event
@@ -115,8 +115,10 @@ class Worker:
     async def _slot(self, number: int) -> None:
         backoff = 0.0
         while not self.stopping.is_set():
+            clock = stages.StageClock()
             try:
-                video = await self.ctx.store.claim(self.id, self.ctx.settings.lease_seconds)
+                with clock.stage("claim"):
+                    video = await self.ctx.store.claim(self.id, self.ctx.settings.lease_seconds)
                 backoff = 0.0
             except errors.DatabaseUnavailable:
                 backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF_SECONDS)
@@ -130,7 +132,15 @@ class Worker:
             if video is None:
                 await self._idle()
                 continue
-            await self._process(video)
+            with stages.timing(clock):
+                await self._process(video)
+            split = clock.stop()
+            log.info(
+                "%s used %.1f ms of CPU",
+                video.id,
+                sum(split.values()),
+                extra={"video_id": video.id, "cpu_ms": split},
+            )
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake at once when the worker is stopping."""
