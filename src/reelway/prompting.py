@@ -17,7 +17,7 @@ from functools import cache
 ELEMENTS = ("subject", "action", "setting", "camera_lighting", "style")
 """The five elements of a shot, in the order a prompt usually names them."""
 
-SUBJECTS: Mapping[str, tuple[str, ...]] = {
+FAMILIES: Mapping[str, tuple[str, ...]] = {
     "person": (
         "person", "people", "man", "men", "woman", "women", "girl", "boy", "child", "children",
         "kid", "baby", "dancer", "astronaut", "knight", "chef", "surfer", "skateboarder",
@@ -27,43 +27,197 @@ SUBJECTS: Mapping[str, tuple[str, ...]] = {
         "ballerina", "monk", "king", "queen", "princess", "prince", "warrior", "explorer",
         "traveler", "traveller", "fisherman", "farmer", "athlete", "boxer", "cyclist",
         "swimmer", "photographer", "painter", "teenager", "character", "hero", "stranger",
+        "mermaid", "fairy", "elf", "vampire", "zombie", "pirate", "clown", "superhero",
     ),
     "robot": ("robot", "android", "cyborg", "mech", "droid", "automaton"),
-    "animal": (
-        "cat", "kitten", "dog", "puppy", "fox", "wolf", "wolves", "horse", "pony", "deer",
-        "bear", "rabbit", "bunny", "lion", "tiger", "elephant", "cow", "sheep", "goat", "pig",
-        "giraffe", "zebra", "panda", "raccoon", "squirrel", "mouse", "mice", "dinosaur",
-        "t-rex", "unicorn", "cheetah", "leopard", "camel", "llama", "koala", "otter",
-        "hedgehog", "monkey", "corgi", "retriever",
+    "cat": ("cat", "kitten", "kitty", "housecat"),
+    "dog": (
+        "dog", "puppy", "corgi", "retriever", "poodle", "labrador", "dachshund", "husky",
+        "beagle", "terrier", "hound", "sheepdog", "bulldog", "dalmatian",
     ),
+    "fox": ("fox", "wolf", "wolves", "coyote", "jackal"),
+    "horse": ("horse", "pony", "stallion", "mare", "foal", "zebra", "donkey"),
+    "unicorn": ("unicorn", "pegasus"),
+    "bear": ("bear", "panda", "grizzly", "polar bear"),
+    "big_cat": ("tiger", "leopard", "cheetah", "jaguar", "panther", "cougar", "lynx"),
+    "lion": ("lion", "lioness"),
+    "deer": ("deer", "reindeer", "stag", "moose", "elk", "antelope", "gazelle", "fawn"),
+    "giraffe": ("giraffe",),
+    "elephant": ("elephant", "mammoth"),
+    "rabbit": ("rabbit", "bunny", "hare"),
+    "mouse": ("mouse", "mice", "rat", "hamster"),
+    "cow": ("cow", "bull", "ox", "cattle", "buffalo", "bison", "calf"),
+    "sheep": ("sheep", "lamb", "goat", "llama", "alpaca"),
+    "pig": ("pig", "piglet", "boar", "hog"),
+    "dinosaur": ("dinosaur", "t-rex", "tyrannosaurus", "raptor"),
+    "turtle": ("turtle", "tortoise"),
+    "penguin": ("penguin",),
     "bird": (
-        "bird", "eagle", "hawk", "owl", "crow", "raven", "seagull", "gull", "parrot",
-        "hummingbird", "swan", "duck", "pigeon", "sparrow", "flamingo", "butterfly",
-        "butterflies", "bee", "dragonfly", "dragon", "phoenix", "moth",
+        "bird", "eagle", "hawk", "crow", "raven", "seagull", "gull", "parrot", "hummingbird",
+        "pigeon", "sparrow", "flamingo", "falcon", "robin", "bluebird", "songbird", "finch",
+        "phoenix", "stork", "heron", "albatross", "macaw",
+    ),
+    "owl": ("owl",),
+    "swan": ("swan", "duck", "duckling", "goose", "geese"),
+    "butterfly": ("butterfly", "butterflies", "moth"),
+    "insect": (
+        "bee", "bumblebee", "honeybee", "wasp", "insect", "bug", "beetle", "ladybug",
+        "ladybird", "dragonfly", "firefly", "fireflies",
     ),
     "fish": (
-        "fish", "whale", "dolphin", "shark", "jellyfish", "turtle", "octopus", "squid",
-        "manta ray", "stingray", "seahorse", "goldfish", "koi", "orca", "seal",
+        "fish", "goldfish", "koi", "salmon", "trout", "clownfish", "piranha", "seahorse",
+        "manta ray", "stingray", "seal",
     ),
-    "vehicle": (
-        "car", "truck", "bus", "taxi", "van", "jeep", "motorcycle", "motorbike", "scooter",
-        "bicycle", "bike", "tram", "tractor", "race car", "sports car", "train", "locomotive",
+    "whale": ("whale", "orca", "humpback"),
+    "shark": ("shark", "dolphin", "porpoise"),
+    "jellyfish": ("jellyfish",),
+    "octopus": ("octopus", "squid", "kraken"),
+    "dragon": ("dragon", "wyvern"),
+    "ghost": ("ghost", "spirit", "phantom", "specter", "spectre", "wraith"),
+    "monster": (
+        "monster", "yeti", "troll", "ogre", "bigfoot", "kaiju", "creature", "beast", "alien",
+        "goblin", "golem",
     ),
+    "car": (
+        "car", "taxi", "cab", "jeep", "race car", "sports car", "convertible", "police car",
+        "tractor", "limousine",
+    ),
+    "bus": ("bus", "truck", "lorry", "van", "fire truck", "camper van", "double-decker"),
+    "train": ("train", "locomotive", "tram", "steam train", "subway train", "streetcar"),
+    "bicycle": ("bicycle", "bike", "tricycle"),
+    "motorcycle": ("motorcycle", "motorbike", "scooter", "moped"),
     "boat": (
-        "boat", "ship", "sailboat", "yacht", "canoe", "kayak", "ferry", "submarine", "raft",
-        "gondola", "pirate ship",
+        "boat", "canoe", "kayak", "rowboat", "raft", "gondola", "ferry", "speedboat",
+        "fishing boat", "tugboat",
     ),
-    "aircraft": (
-        "plane", "airplane", "aeroplane", "jet", "spaceship", "spacecraft", "rocket", "ufo",
-        "helicopter", "glider", "starship", "satellite", "airship", "zeppelin",
+    "sailing_ship": (
+        "ship", "sailboat", "sailing ship", "yacht", "pirate ship", "galleon", "schooner",
+        "tall ship", "sailing boat",
     ),
-    "balloon": ("balloon", "hot air balloon", "kite", "lantern", "paper lantern"),
-    "object": (
-        "ball", "teapot", "cup", "mug", "cube", "book", "flower", "leaf", "leaves", "feather",
-        "apple", "orb", "sphere", "crystal", "bottle", "umbrella", "clock", "lamp", "chair",
-        "guitar", "toy", "statue", "coin", "paper airplane",
+    "submarine": ("submarine",),
+    "plane": (
+        "plane", "airplane", "aeroplane", "jet", "airliner", "glider", "biplane",
+        "fighter jet", "paper airplane",
+    ),
+    "helicopter": ("helicopter", "chopper"),
+    "rocket": ("rocket", "spaceship", "spacecraft", "starship", "space shuttle", "missile"),
+    "ufo": ("ufo", "flying saucer", "saucer"),
+    "balloon": ("balloon", "hot air balloon", "airship", "zeppelin", "blimp"),
+    "kite": ("kite",),
+    "lighthouse": ("lighthouse",),
+    "castle": ("castle", "palace", "fortress", "citadel"),
+    "skyscraper": ("skyscraper", "tower", "high-rise", "tower block", "office building"),
+    "house": ("house", "cottage", "cabin", "hut", "barn", "farmhouse", "bungalow"),
+    "bridge": ("bridge", "golden gate"),
+    "windmill": ("windmill",),
+    "tree": ("tree", "oak", "oak tree", "pine tree", "palm tree", "willow", "sapling", "maple"),
+    "flower": ("flower", "rose", "tulip", "sunflower", "daisy", "lily", "orchid", "poppy"),
+    "cactus": ("cactus", "cacti", "succulent"),
+    "mushroom": ("mushroom", "toadstool"),
+    "cake": ("cake", "cupcake", "birthday cake", "pie", "dessert"),
+    "pizza": ("pizza",),
+    "burger": ("burger", "hamburger", "cheeseburger", "sandwich"),
+    "fruit": ("apple", "fruit", "pear", "peach", "strawberry", "tomato", "lemon"),
+    "coffee": (
+        "coffee", "cup", "mug", "latte", "espresso", "cappuccino", "teacup", "tea cup",
+        "cup of coffee", "cup of tea", "hot chocolate",
+    ),
+    "teapot": ("teapot", "kettle"),
+    "lamp": ("lamp", "lantern", "paper lantern", "desk lamp", "table lamp"),
+    "book": ("book", "novel", "diary", "notebook", "storybook"),
+    "clock": ("clock", "alarm clock", "pocket watch", "wristwatch", "hourglass"),
+    "umbrella": ("umbrella", "parasol"),
+    "ball": (
+        "ball", "orb", "sphere", "football", "soccer ball", "basketball", "beach ball",
+        "marble", "bubble",
+    ),
+    "planet": ("planet", "saturn", "jupiter", "exoplanet", "gas giant"),
+    "moon": ("moon", "full moon", "crescent moon"),
+    "sun": ("sun",),
+    "star": ("star", "shooting star"),
+    "sign": (
+        "cube", "crystal", "bottle", "chair", "guitar", "toy", "statue", "coin", "feather",
+        "leaf", "gift", "box", "crate", "sword", "hat", "shoe",
+        "vase", "piano", "trophy", "treasure chest",
     ),
 }  # fmt: skip
+"""Subject families: one drawing each in the animatic; "sign" is a noun drawn as a labelled
+signboard (it has no drawing of its own)."""
+
+FAMILY_KIND: Mapping[str, str] = {
+    "person": "person", "robot": "robot",
+    **dict.fromkeys(
+        ("cat", "dog", "fox", "horse", "unicorn", "bear", "big_cat", "lion", "deer", "giraffe",
+         "elephant", "rabbit", "mouse", "cow", "sheep", "pig", "dinosaur", "penguin", "monster"),
+        "animal",
+    ),
+    **dict.fromkeys(("bird", "owl", "swan", "butterfly", "insect", "dragon"), "bird"),
+    **dict.fromkeys(("fish", "whale", "shark", "jellyfish", "octopus", "turtle"), "fish"),
+    **dict.fromkeys(("car", "bus", "train", "bicycle", "motorcycle"), "vehicle"),
+    **dict.fromkeys(("boat", "sailing_ship", "submarine"), "boat"),
+    **dict.fromkeys(("plane", "helicopter", "rocket", "ufo"), "aircraft"),
+    **dict.fromkeys(("balloon", "kite", "ghost"), "balloon"),
+    **dict.fromkeys(
+        ("lighthouse", "castle", "skyscraper", "house", "bridge", "windmill"), "building"
+    ),
+    **dict.fromkeys(("tree", "flower", "cactus", "mushroom"), "plant"),
+    **dict.fromkeys(("planet", "moon", "sun", "star"), "sky"),
+    **dict.fromkeys(
+        ("cake", "pizza", "burger", "fruit", "coffee", "teapot", "lamp", "book", "clock",
+         "umbrella", "ball", "sign"),
+        "object",
+    ),
+}  # fmt: skip
+"""Each family's broad class (``PromptAnalysis.subject_kind``): what a linter or a coarser
+engine needs, and the classes older callers know."""
+
+
+def _by_kind() -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for family, phrases in FAMILIES.items():
+        kind = FAMILY_KIND[family]
+        table[kind] = table.get(kind, ()) + phrases
+    return table
+
+
+SUBJECTS: Mapping[str, tuple[str, ...]] = _by_kind()
+"""Subject phrases by broad class (the families' phrases, grouped)."""
+
+PATTERNS: Mapping[str, tuple[str, ...]] = {
+    "calico": ("calico", "tortoiseshell", "patchwork"),
+    "striped": ("striped", "stripes", "stripy", "stripey", "tiger-striped", "pinstriped"),
+    "tabby": ("tabby",),
+    "spotted": ("spotted", "spots", "spotty", "dotted", "polka dot", "polka-dot"),
+    "metallic": ("metallic", "chrome", "chromed", "steel", "metal", "silvery"),
+    "glowing": (
+        "glowing", "glow", "luminous", "bioluminescent", "radiant", "shining", "sparkling",
+        "incandescent", "fiery", "light-up",
+    ),
+}  # fmt: skip
+"""Colours and markings on the subject's body (plain colours are ``COLOURS``)."""
+
+SIZES: Mapping[str, tuple[str, ...]] = {
+    "tiny": ("tiny", "small", "little", "miniature", "mini", "teeny", "itty-bitty", "wee"),
+    "giant": (
+        "giant", "huge", "enormous", "gigantic", "massive", "colossal", "towering", "big",
+        "large", "immense", "monstrous",
+    ),
+}  # fmt: skip
+
+COUNTS: Mapping[str, tuple[str, ...]] = {
+    "2": ("two", "2", "pair of", "couple of", "twin", "both"),
+    "3": ("three", "3", "few", "trio of"),
+    "4": ("four", "4", "several", "some"),
+    "5": (
+        "five", "5", "six", "6", "seven", "7", "eight", "8", "nine", "9", "ten", "10", "many",
+        "dozens of", "dozen", "group of", "flock of", "herd of", "pack of", "school of",
+        "swarm of", "crowd of", "family of", "fleet of", "row of",
+    ),
+}  # fmt: skip
+"""How many the prompt asks for; more than five are drawn as five (a crowd, not a census)."""
+_PLURALS = {"people": 3, "crowd": 5, "couple": 2, "family": 3, "children": 3, "men": 3,
+            "women": 3, "mice": 3, "wolves": 3, "geese": 3, "cattle": 3, "butterflies": 3,
+            "fireflies": 3, "cacti": 3}  # fmt: skip
 
 ACTIONS: Mapping[str, tuple[str, ...]] = {
     "walk": ("walk", "stroll", "wander", "hike", "march", "stride", "trek", "amble"),
@@ -77,9 +231,13 @@ ACTIONS: Mapping[str, tuple[str, ...]] = {
     "float": ("float", "drift", "hover", "levitate", "bob"),
     "fall": ("fall", "fell", "fallen", "drop", "plummet", "descend", "sink", "sank"),
     "climb": ("climb", "ascend", "rise", "rose", "risen", "lift off", "launch", "take off"),
+    "sleep": (
+        "sleep", "slept", "asleep", "nap", "doze", "snooze", "slumber", "curled up", "curl up",
+        "hibernate",
+    ),
     "idle": (
-        "sit", "sat", "stand", "stood", "rest", "sleep", "wait", "watch", "gaze", "stare",
-        "look", "read", "lie", "lying", "pose", "meditate", "smile", "laugh", "think",
+        "sit", "sat", "stand", "stood", "rest", "perch", "roost", "wait", "watch", "gaze",
+        "stare", "look", "read", "lie", "lying", "pose", "meditate", "smile", "laugh", "think",
     ),
 }  # fmt: skip
 
@@ -293,6 +451,14 @@ class PromptAnalysis:
     mood: str | None
     colours: tuple[str, ...]
     subject_colour: str | None
+    subject_family: str | None = None
+    """The subject's family (``FAMILIES``): what the animatic draws."""
+    subject_pattern: str | None = None
+    """Markings on the subject (``PATTERNS``): calico, striped, spotted, glowing..."""
+    subject_size: str | None = None
+    """"tiny" or "giant" when the prompt says so (``SIZES``)."""
+    subject_count: int = 1
+    """How many of the subject ("three birds", "a pair of swans", "wolves")."""
 
     @property
     def camera_lighting(self) -> str | None:
@@ -419,12 +585,72 @@ def _fallback_subject(text: str, blocked: list[Match]) -> str | None:
     return " ".join(taken) if taken else None
 
 
+def _subject_match(text: str) -> Match | None:
+    """The first subject noun, skipping "couple" in "a couple of" (a count, not people)."""
+    for m in find_all(FAMILIES, text):
+        if m.text.lower() == "couple" and re.match(r"\s+of\b", text[m.end :], re.I):
+            continue
+        return m
+    return None
+
+
+def _before(text: str, match: Match, words: int = 5) -> tuple[str, int]:
+    """Up to ``words`` words before ``match`` in its clause, and where they start."""
+    head = text[: match.start]
+    cut = max(head.rfind(c) for c in ",.;:!?")
+    start = cut + 1
+    found = list(re.finditer(r"\S+", head[start:]))[-words:]
+    if found:
+        start += found[0].start()
+    else:
+        start = match.start
+    return text[start : match.start], start
+
+
+def _modifiers(
+    text: str, subject: Match, claimed: list[Match]
+) -> tuple[str | None, str | None, int]:
+    """The subject's pattern, size and count: size and count from the words just before its
+    noun ("three tiny birds"), a pattern from anywhere in its clause ("a cat with calico
+    fur") unless another table claims the word ("glowing signs" is neon light)."""
+    window, _ = _before(text, subject)
+    size = find(SIZES, window)
+    count_m = find(COUNTS, window)
+    count = int(count_m.kind) if count_m else 1
+    noun = subject.text.lower()
+    if count_m is None and noun in _PLURALS:
+        count = _PLURALS[noun]
+    elif count_m is None and _plural(noun, FAMILIES[subject.kind]):
+        count = 3  # a plain plural: "birds fly over the sea"
+    _, start = _before(text, subject)
+    tail = re.search(r"[.;:!?]", text[subject.end :])
+    end = subject.end + tail.start() if tail else len(text)
+    clause = text[start:end]
+    pattern = None
+    for m in find_all(PATTERNS, clause):
+        s, e = m.start + start, m.end + start
+        if not any(c.start < e and s < c.end for c in claimed):
+            pattern = m.kind
+            break
+    return pattern, (size.kind if size else None), min(5, count)
+
+
+def _plural(noun: str, phrases: tuple[str, ...]) -> bool:
+    """Whether ``noun`` is the plural of one of ``phrases`` (and not a phrase itself)."""
+    return noun not in phrases and any(noun in (p + "s", p + "es", p[:-1] + "ies") for p in phrases)
+
+
 def analyse(prompt: str) -> PromptAnalysis:
     """Find the five elements and the keyword classes in ``prompt``; pure and cheap."""
     text = " ".join(prompt.split())
-    subject = find(SUBJECTS, text)
+    subject = _subject_match(text)
     action = find(ACTIONS, text)
-    setting = find(SETTINGS, text)
+    settings = find_all(SETTINGS, text)
+    setting = settings[0] if settings else None
+    if subject is not None and setting is not None and FAMILY_KIND[subject.kind] != "sky":
+        # "a house on a hill": the subject's own noun is not where it stands
+        apart = [m for m in settings if not (m.start < subject.end and subject.start < m.end)]
+        setting = apart[0] if apart else None
     camera = find(CAMERAS, text)
     shot = find(SHOTS, text)
     lighting = find(LIGHTING, text)
@@ -437,13 +663,23 @@ def analyse(prompt: str) -> PromptAnalysis:
     claimed = [m for t in _NOUN_VERB_TABLES for m in find_all(t, text)]
     subject_phrase: str | None = None
     subject_colour: str | None = None
+    family: str | None = None
+    pattern: str | None = None
+    size: str | None = None
+    count = 1
     if subject is not None:
         subject_phrase = _with_modifiers(text, subject, claimed)
         for m in find_all(COLOURS_TABLE, subject_phrase):
             subject_colour = m.kind
+        family = subject.kind
+        others = [m for t in (LIGHTING, STYLES, SETTINGS, WEATHER) for m in find_all(t, text)]
+        pattern, size, count = _modifiers(text, subject, others)
+        if family == "bird" and action is not None and action.kind in _GROUNDED:
+            family = "perched_bird"
     else:
         others = [m for t in _CONTENT_TABLES for m in find_all(t, text)]
         subject_phrase = _fallback_subject(text, others)
+        family = "sign" if subject_phrase else None
 
     return PromptAnalysis(
         prompt=prompt,
@@ -454,7 +690,9 @@ def analyse(prompt: str) -> PromptAnalysis:
         shot=shot.text if shot else None,
         lighting=lighting.text if lighting else None,
         style=style.text if style else None,
-        subject_kind=subject.kind if subject else ("object" if subject_phrase else None),
+        subject_kind=FAMILY_KIND[subject.kind]
+        if subject
+        else ("object" if subject_phrase else None),
         action_kind=action.kind if action else None,
         setting_kind=setting.kind if setting else None,
         camera_kind=camera.kind if camera else None,
@@ -465,4 +703,12 @@ def analyse(prompt: str) -> PromptAnalysis:
         mood=mood.kind if mood else None,
         colours=colours,
         subject_colour=subject_colour,
+        subject_family=family,
+        subject_pattern=pattern,
+        subject_size=size,
+        subject_count=count,
     )
+
+
+_GROUNDED = frozenset({"idle", "sleep", "walk", "jump"})
+"""Actions that put a bird on a perch rather than in the air."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from reelway.engines.animatic import figures
 from reelway.engines.animatic import scene as scene_mod
 
 SUBJECT_DEPTH = 0.8
@@ -32,12 +33,14 @@ TEMPO = {
     "fall": 88,
     "climb": 96,
     "idle": 76,
+    "sleep": 50,
 }
 """Beats per minute per action: the soundtrack's pulse and the animation cycles share it."""
 
 _SPEED = {"walk": 0.05, "run": 0.13, "drive": 0.17, "fly": 0.09, "swim": 0.06, "jump": 0.04}
 """Travel speed in canvas widths per second."""
-_AIRBORNE = frozenset({"bird", "aircraft", "balloon"})
+_ROOTED = frozenset({"rooted", "sky"})
+"""Modes that never travel (a building, a tree, the moon), whatever the action says."""
 
 
 def ease(u: float) -> float:
@@ -106,7 +109,9 @@ class Motion:
         """The source's motion, for an extension."""
         if scene.follows is not None:
             self.before = Motion(scene.follows, width, height)
-        speed = _SPEED.get(scene.action, 0.0) * width
+        kind = scene.subject_kind
+        self.mode = figures.spec(kind).mode if kind else "ground"
+        speed = 0.0 if self.mode in _ROOTED else _SPEED.get(scene.action, 0.0) * width
         travel_room = (0.86 - c.subject_x if c.direction > 0 else c.subject_x - 0.14) * width
         if self.before is not None:  # carry on at the source's pace; the camera follows
             if self.before.scene.action == scene.action:
@@ -117,13 +122,16 @@ class Motion:
             speed = 0.0  # a loop travels on the spot: it must end where it began
         self.speed: float = speed
         self._end: tuple[CameraState, float] | None = None
-        kind = scene.subject_kind
-        self.airborne = (scene.action in ("fly", "float") and kind != "fish") or kind in _AIRBORNE
-        if scene.setting == "underwater" or kind == "fish":
+        mode = self.mode
+        flying = scene.action in ("fly", "float") and mode not in ("water", "rooted")
+        self.airborne = flying or mode in ("air", "hover", "sky")
+        if mode == "sky":  # high in the sky, clear of the horizon
+            self.base_y = height * (0.2 + 0.5 * c.subject_y)
+        elif scene.setting == "underwater" or mode == "water":
             self.base_y = height * (0.3 + c.subject_y)
         elif self.airborne or scene.setting in ("space", "sky"):
             self.base_y = height * (c.subject_y + 0.2)
-        elif kind == "boat":
+        elif mode == "surface":
             self.base_y = self.horizon + (height - self.horizon) * 0.3
         else:
             self.base_y = self.ground
@@ -237,6 +245,8 @@ class Motion:
         h = self.h
         phase = (beats / 2) % 1.0  # one animation cycle = two beats (two steps)
         action = s.action
+        if self.mode in _ROOTED and action != "spin":
+            action = "idle"  # a lighthouse does not bob; its drawing animates (the beam)
         if action == "walk":
             y -= abs(math.sin(math.pi * beats)) * 0.012 * h
         elif action == "run":

@@ -100,7 +100,14 @@ def cut(prompt: str, avoid: tuple[str, ...]) -> str:
 
 
 _ELEMENTS = (
-    ("subject", "subject_kind", "subject_colour"),
+    (
+        "subject",
+        "subject_kind",
+        "subject_colour",
+        "subject_family",
+        "subject_pattern",
+        "subject_size",
+    ),
     ("action", "action_kind"),
     ("setting", "setting_kind"),
     ("camera", "camera_kind"),
@@ -123,13 +130,17 @@ def drop(
     if not avoid:
         return analysis
     blank: dict[str, object] = {}
-    guessed = analysis.subject_kind == "object"
-    if before is not None and guessed and before.subject_kind not in (None, "object"):
-        blank.update(subject=None, subject_kind=None, subject_colour=None)
+    guessed = analysis.subject_family == "sign"
+    if before is not None and guessed and before.subject_family not in (None, "sign"):
+        blank.update(dict.fromkeys(_ELEMENTS[0]))
     for fields in _ELEMENTS:
         phrase, kind = getattr(analysis, fields[0]), getattr(analysis, fields[1])
         if any(_names(phrase, t) or _names(kind, t) for t in avoid):
             blank.update(dict.fromkeys(fields))
+    if "subject" in blank:
+        blank["subject_count"] = 1
+    if analysis.subject_pattern and any(_names(analysis.subject_pattern, t) for t in avoid):
+        blank["subject_pattern"] = None  # "no stripes"
     for name in ("weather", "mood"):
         if any(_names(getattr(analysis, name), t) for t in avoid):
             blank[name] = None

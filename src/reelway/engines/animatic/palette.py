@@ -11,7 +11,7 @@ import colorsys
 from dataclasses import dataclass
 
 from reelway import prompting
-from reelway.engines.animatic import seeding
+from reelway.engines.animatic import figures, seeding
 
 RGB = tuple[int, int, int]
 
@@ -186,101 +186,106 @@ def stylise(c: RGB, style: str) -> RGB:
     return c
 
 
-# What a subject usually looks like: colour and size relative to its class.
+# What a subject usually looks like: colour, and size relative to its family's usual one.
 NOUN_LOOKS: dict[str, tuple[RGB | None, float]] = {
-    "whale": ((72, 98, 132), 2.4),
-    "orca": ((34, 34, 42), 2.0),
-    "shark": ((122, 136, 152), 1.5),
-    "dolphin": ((118, 150, 182), 1.3),
-    "jellyfish": ((240, 160, 220), 0.8),
-    "turtle": ((92, 140, 80), 1.0),
-    "goldfish": ((250, 140, 30), 0.6),
-    "koi": ((250, 122, 60), 0.7),
-    "fox": ((222, 112, 40), 1.0),
-    "wolf": ((132, 132, 142), 1.1),
-    "bear": ((112, 78, 52), 1.5),
-    "elephant": ((142, 142, 152), 2.0),
-    "horse": ((132, 88, 58), 1.4),
-    "camel": ((204, 164, 104), 1.5),
-    "cat": ((232, 152, 72), 0.7),
-    "kitten": ((232, 168, 96), 0.5),
-    "dog": ((192, 142, 92), 0.9),
-    "puppy": ((210, 170, 120), 0.6),
-    "corgi": ((226, 150, 70), 0.7),
-    "mouse": ((150, 150, 156), 0.35),
-    "rabbit": ((222, 212, 202), 0.6),
-    "lion": ((212, 162, 82), 1.3),
-    "tiger": ((236, 132, 40), 1.3),
-    "panda": ((240, 240, 240), 1.2),
-    "cow": ((240, 240, 236), 1.3),
-    "sheep": ((246, 246, 240), 1.0),
-    "pig": ((240, 172, 172), 0.9),
-    "deer": ((172, 112, 72), 1.2),
-    "dinosaur": ((92, 142, 82), 2.2),
-    "dragon": ((172, 42, 42), 2.0),
-    "unicorn": ((250, 250, 255), 1.3),
-    "giraffe": ((232, 182, 92), 1.8),
-    "astronaut": ((238, 240, 244), 1.0),
-    "knight": ((172, 176, 186), 1.0),
-    "ninja": ((42, 42, 50), 1.0),
-    "chef": ((246, 246, 242), 1.0),
-    "child": (None, 0.7),
-    "kid": (None, 0.7),
-    "boy": (None, 0.8),
-    "girl": (None, 0.8),
-    "baby": (None, 0.5),
-    "robot": ((172, 182, 196), 1.0),
-    "taxi": ((242, 198, 40), 1.0),
-    "bus": ((232, 182, 40), 1.6),
-    "truck": (None, 1.4),
-    "train": ((182, 42, 42), 2.0),
-    "bicycle": (None, 0.8),
-    "bike": (None, 0.8),
-    "rocket": ((232, 232, 238), 1.2),
-    "ufo": ((182, 192, 204), 1.0),
-    "jet": ((236, 236, 242), 1.2),
-    "plane": ((236, 236, 242), 1.2),
-    "airplane": ((236, 236, 242), 1.2),
-    "ship": (None, 1.6),
-    "spaceship": ((202, 206, 216), 1.2),
-    "helicopter": ((202, 62, 52), 1.0),
-    "eagle": ((112, 82, 52), 1.3),
-    "owl": ((152, 112, 72), 1.0),
-    "crow": ((34, 34, 40), 0.9),
-    "raven": ((30, 30, 38), 0.9),
-    "seagull": ((240, 240, 240), 0.9),
-    "flamingo": ((250, 140, 170), 1.2),
-    "butterfly": ((250, 150, 40), 0.5),
-    "bee": ((242, 202, 40), 0.35),
-    "parrot": ((40, 182, 72), 0.9),
-    "swan": ((250, 250, 250), 1.2),
-    "phoenix": ((242, 112, 30), 1.6),
-    "submarine": ((232, 202, 40), 1.4),
-    "yacht": ((246, 246, 246), 1.2),
-    "apple": ((212, 40, 40), 0.5),
-    "ball": ((232, 82, 62), 0.6),
-    "teapot": ((222, 222, 232), 1.0),
-    "balloon": (None, 1.0),
-}
+    "whale": ((72, 98, 132), 1.0), "orca": ((34, 34, 42), 0.85),
+    "shark": ((122, 136, 152), 1.0), "dolphin": ((118, 150, 182), 0.85),
+    "jellyfish": ((240, 160, 220), 1.0), "turtle": ((92, 140, 80), 1.0),
+    "goldfish": ((250, 140, 30), 0.7), "koi": ((250, 122, 60), 0.8),
+    "salmon": ((236, 130, 110), 1.0), "seal": ((110, 110, 118), 1.3),
+    "fox": ((222, 112, 40), 1.0), "wolf": ((132, 132, 142), 1.2), "wolves": ((132, 132, 142), 1.2),
+    "coyote": ((170, 140, 100), 1.0), "bear": ((112, 78, 52), 1.0),
+    "panda": ((240, 240, 240), 0.9), "polar bear": ((246, 246, 240), 1.1),
+    "elephant": ((142, 142, 152), 1.0), "mammoth": ((120, 80, 50), 1.1),
+    "horse": ((132, 88, 58), 1.0), "pony": ((180, 140, 100), 0.75),
+    "zebra": ((246, 246, 240), 0.95), "donkey": ((140, 130, 124), 0.85),
+    "cat": ((232, 152, 72), 1.0), "kitten": ((232, 168, 96), 0.7),
+    "dog": ((192, 142, 92), 1.0), "puppy": ((210, 170, 120), 0.7), "corgi": ((226, 150, 70), 0.8),
+    "husky": ((160, 164, 176), 1.05), "dalmatian": ((246, 246, 240), 1.0),
+    "mouse": ((150, 150, 156), 1.0), "rat": ((120, 110, 104), 1.1),
+    "hamster": ((230, 170, 100), 1.0), "rabbit": ((222, 212, 202), 1.0),
+    "bunny": ((236, 226, 216), 0.9), "hare": ((170, 130, 90), 1.1),
+    "lion": ((212, 162, 82), 1.0), "tiger": ((236, 132, 40), 1.0),
+    "leopard": ((226, 180, 90), 0.9), "cheetah": ((230, 186, 100), 0.9),
+    "panther": ((34, 32, 38), 0.95), "jaguar": ((222, 170, 80), 0.95),
+    "cow": ((240, 240, 236), 1.0), "bull": ((70, 50, 40), 1.05), "sheep": ((246, 246, 240), 1.0),
+    "goat": ((226, 220, 206), 0.9), "llama": ((236, 222, 196), 1.1), "pig": ((240, 172, 172), 1.0),
+    "deer": ((172, 112, 72), 1.0), "reindeer": ((150, 110, 80), 1.0), "moose": ((90, 64, 44), 1.2),
+    "dinosaur": ((92, 142, 82), 1.0), "dragon": ((172, 42, 42), 1.0),
+    "unicorn": ((250, 250, 255), 1.0), "giraffe": ((232, 182, 92), 1.0),
+    "astronaut": ((238, 240, 244), 1.0), "knight": ((172, 176, 186), 1.0),
+    "ninja": ((42, 42, 50), 1.0), "chef": ((246, 246, 242), 1.0),
+    "child": (None, 0.7), "kid": (None, 0.7), "boy": (None, 0.8), "girl": (None, 0.8),
+    "baby": (None, 0.5), "robot": ((172, 182, 196), 1.0),
+    "taxi": ((242, 198, 40), 1.0), "police car": ((236, 236, 240), 1.0),
+    "bus": ((232, 182, 40), 1.0), "truck": ((60, 110, 200), 1.0), "van": ((236, 236, 240), 0.85),
+    "train": ((182, 42, 42), 1.0), "tram": ((236, 180, 40), 0.9),
+    "rocket": ((232, 232, 238), 1.0), "ufo": ((182, 192, 204), 1.0),
+    "jet": ((236, 236, 242), 1.0), "plane": ((236, 236, 242), 1.0),
+    "airplane": ((236, 236, 242), 1.0), "ship": (None, 1.0), "yacht": ((246, 246, 246), 0.8),
+    "spaceship": ((202, 206, 216), 1.0), "helicopter": ((202, 62, 52), 1.0),
+    "submarine": ((232, 202, 40), 1.0),
+    "eagle": ((112, 82, 52), 1.3), "hawk": ((140, 100, 70), 1.1), "owl": ((152, 112, 72), 1.0),
+    "crow": ((34, 34, 40), 1.0), "raven": ((30, 30, 38), 1.0), "seagull": ((240, 240, 240), 1.0),
+    "gull": ((240, 240, 240), 1.0), "flamingo": ((250, 140, 170), 1.2),
+    "parrot": ((40, 182, 72), 1.0), "robin": ((200, 90, 60), 0.8),
+    "hummingbird": ((40, 170, 140), 0.6), "phoenix": ((242, 112, 30), 1.4),
+    "swan": ((250, 250, 250), 1.0), "duck": ((150, 110, 70), 0.75), "goose": ((236, 236, 230), 0.9),
+    "butterfly": ((250, 150, 40), 1.0), "moth": ((170, 150, 120), 0.9),
+    "bee": ((242, 202, 40), 1.0), "ladybug": ((214, 40, 40), 0.8), "firefly": ((240, 230, 90), 0.7),
+    "apple": ((212, 40, 40), 1.0), "pear": ((190, 210, 70), 1.0), "lemon": ((246, 220, 60), 0.9),
+    "strawberry": ((226, 40, 56), 0.8), "peach": ((250, 170, 120), 1.0),
+    "ball": ((232, 82, 62), 1.0), "teapot": ((222, 222, 232), 1.0), "balloon": (None, 1.0),
+    "saturn": ((214, 180, 120), 1.0), "jupiter": ((206, 150, 110), 1.1),
+    "sunflower": ((250, 200, 40), 1.1), "rose": ((214, 30, 60), 1.0),
+    "palm tree": ((60, 150, 70), 1.0), "pine tree": ((30, 100, 60), 1.0),
+}  # fmt: skip
+NOUN_PATTERNS: dict[str, str] = {
+    "tiger": "striped", "zebra": "striped", "leopard": "spotted", "cheetah": "spotted",
+    "jaguar": "spotted", "giraffe": "spotted", "dalmatian": "spotted", "ladybug": "spotted",
+    "phoenix": "glowing", "firefly": "glowing", "fireflies": "glowing", "ghost": "glowing",
+    "robot": "metallic", "ufo": "metallic", "bee": "striped",
+}  # fmt: skip
+"""A noun's usual markings, when the prompt gives none (a tiger is striped)."""
+SIZE_WORDS = {"tiny": 0.5, "giant": 1.6}
+"""``PromptAnalysis.subject_size`` -> how much bigger than usual."""
+
+
+def _noun(analysis: prompting.PromptAnalysis, table: dict[str, object]) -> str | None:
+    """The subject phrase's head noun (or last two words) as ``table`` knows it."""
+    words = (analysis.subject or "").lower().split()
+    for noun in (" ".join(words[-2:]), *words[-1:]):
+        for candidate in (noun, noun[:-1], noun[:-2]):
+            if candidate in table:
+                return candidate
+    return None
 
 
 def noun_look(analysis: prompting.PromptAnalysis) -> tuple[RGB | None, float]:
-    """The usual colour and size of the subject's head noun ('red fox' -> fox)."""
-    word = (analysis.subject or "").lower().split()[-1:] or [""]
-    noun = word[0]
-    for candidate in (noun, noun[:-1], noun[:-2]):
-        if candidate in NOUN_LOOKS:
-            return NOUN_LOOKS[candidate]
-    return None, 1.0
+    """The usual colour of the subject's noun ('red fox' -> fox) and its size against its
+    family's usual one, times what a size word asks ("a tiny dog")."""
+    noun = _noun(analysis, NOUN_LOOKS)  # type: ignore[arg-type]
+    colour, size = NOUN_LOOKS[noun] if noun else (None, 1.0)
+    return colour, size * SIZE_WORDS.get(analysis.subject_size or "", 1.0)
+
+
+def noun_pattern(analysis: prompting.PromptAnalysis) -> str | None:
+    """The noun's usual markings (``NOUN_PATTERNS``), or None."""
+    noun = _noun(analysis, NOUN_PATTERNS)  # type: ignore[arg-type]
+    return NOUN_PATTERNS[noun] if noun else None
 
 
 def subject_colour(analysis: prompting.PromptAnalysis) -> RGB:
-    """The colour the prompt gives its subject, else its usual one, else one from its words."""
+    """The colour the prompt gives its subject, else its noun's usual one, else its family's,
+    else one from its words."""
     if analysis.subject_colour:
         return prompting.COLOURS[analysis.subject_colour]
     usual = noun_look(analysis)[0]
     if usual is not None:
         return usual
+    family = analysis.subject_family
+    if family in figures.FAMILIES and family != "sign":
+        return figures.FAMILIES[family].colour
     word = (analysis.subject or "subject").lower().split()[-1]
     hue = seeding.stable_hash("subject-hue", word) % 360 / 360
     return _clamp(tuple(x * 255 for x in colorsys.hsv_to_rgb(hue, 0.62, 0.9)))  # type: ignore[arg-type]

@@ -92,8 +92,9 @@ class Renderer:
             size = sprites.SIZE.get(kind, 0.2) * framing
             size *= min(1.6, palette.noun_look(s.analysis)[1])
             self.subject = sprites.SubjectSprites(
-                kind, size * min(self.cw, self.ch), s.palette.subject, s.palette.outline, s.action
-            )
+                kind, size * min(self.cw, self.ch), s.palette.subject, s.palette.outline, s.action,
+                pattern=s.figure.pattern, count=s.figure.count, label=s.figure.label,
+            )  # fmt: skip
         if s.companion is not None and s.companion_colour is not None and kind is not None:
             size = sprites.SIZE.get(s.companion.kind, 0.2) * framing * min(self.cw, self.ch)
             self.companion = sprites.SubjectSprites(

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from reelway import prompting
+from reelway.engines.animatic import figures, seeding
 from reelway.engines.animatic import negative as negative_mod
 from reelway.engines.animatic import palette as palette_mod
-from reelway.engines.animatic import seeding
 
 DEFAULT_SETTING = "field"
 TRAVELLING = frozenset({"walk", "run", "drive", "swim", "fly"})
@@ -77,6 +77,10 @@ def composition(seed: int) -> Composition:
     )
 
 
+_DEFAULT_ACTION = {"air": "fly", "hover": "float", "water": "swim"}
+"""What a family does when the prompt names no action: a bird flies, a fish swims."""
+_DEFAULT_SETTING = {"sky": "space", "water": "underwater"}
+
 _DEFAULT_LIGHTING = {"space": "night", "interior": "candle", "underwater": "day"}
 _DEFAULT_MOOD = {
     "night": "calm",
@@ -110,6 +114,7 @@ class Scene:
     style: str
     mood: str
     subject_kind: str | None
+    """The subject's family (``figures.FAMILIES``), or a character's figure class."""
     palette: palette_mod.Palette
     title: str
     """Caption line one: subject and action."""
@@ -128,6 +133,8 @@ class Scene:
     """Scenery drawings a negative prompt named (``negative.DRAWINGS``): not drawn."""
     loop: bool = False
     """Every motion is periodic over the clip, so its last frame flows into its first."""
+    figure: Figure = dataclasses.field(default_factory=lambda: Figure())
+    """How the subject's drawing varies: markings, how many, the word on a sign."""
 
     @property
     def frame_count(self) -> int:
@@ -143,6 +150,17 @@ class Scene:
         """What seeds the soundtrack's key and phases: the first scene's prompt, so an
         extension continues the source's music instead of starting another piece."""
         return self.analysis.prompt if self.follows is None else self.follows.audio_key
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The subject's drawing beyond its family: what the prompt's modifiers ask for."""
+
+    pattern: str | None = None
+    """``figures.patterns.PATTERNS``: calico, striped, tabby, spotted, metallic, glowing."""
+    count: int = 1
+    label: str | None = None
+    """The noun a labelled sign shows (the fallback for a subject with no drawing)."""
 
 
 @dataclass(frozen=True)
@@ -186,13 +204,15 @@ def merge(
     implied = new.colours[0] if new.colours and bare else None
     if new.subject_kind is not None and prompting.find(prompting.SUBJECTS, text) is not None:
         same = _head(new.subject) == _head(source.subject)
-        keep.update(subject=new.subject, subject_kind=new.subject_kind)
+        keep.update({f: getattr(new, f) for f in _SUBJECT_FIELDS})
         keep["subject_colour"] = (
             new.subject_colour or implied or (source.subject_colour if same else None)
         )
     else:
-        keep.update(subject=source.subject, subject_kind=source.subject_kind)
+        keep.update({f: getattr(source, f) for f in _SUBJECT_FIELDS})
         keep["subject_colour"] = implied or source.subject_colour
+        if new.subject_pattern:  # "make it striped"
+            keep["subject_pattern"] = new.subject_pattern
     pairs = (
         ("action", "action_kind"),
         ("setting", "setting_kind"),
@@ -210,6 +230,12 @@ def merge(
     keep["colours"] = new.colours or source.colours
     return dataclasses.replace(new, **keep)  # type: ignore[arg-type]
 
+
+_SUBJECT_FIELDS = (
+    "subject", "subject_kind", "subject_family", "subject_pattern", "subject_size",
+    "subject_count",
+)  # fmt: skip
+"""What a remix takes together from one prompt: the subject and its modifiers."""
 
 SCENE_TAG = "synopsis"
 """The MP4 metadata tag a render records its scene in (ldes): a later remix, edit or
@@ -291,13 +317,15 @@ def _decide(
     character: Look | None,
     companion: Look | None = None,
 ) -> Scene:
-    setting = analysis.setting_kind or DEFAULT_SETTING
+    family = analysis.subject_family or analysis.subject_kind
+    mode = figures.spec(family).mode if family else "ground"
+    setting = analysis.setting_kind or _DEFAULT_SETTING.get(mode, DEFAULT_SETTING)
     weather = analysis.weather
     grey = "overcast" if weather in ("rain", "fog") else "day"
     lighting = analysis.lighting_kind or _DEFAULT_LIGHTING.get(setting, grey)
     style = analysis.style_kind or ("synthwave" if lighting == "neon" else "storyboard")
     mood = analysis.mood or _DEFAULT_MOOD.get(lighting, "happy")
-    action = analysis.action_kind or ("swim" if analysis.subject_kind == "fish" else "idle")
+    action = analysis.action_kind or _DEFAULT_ACTION.get(mode, "idle")
     camera = analysis.camera_kind or ("tracking" if action in TRAVELLING else "drift")
     if camera == "pan":
         camera = "pan_right" if composition(seed).direction > 0 else "pan_left"
@@ -309,7 +337,10 @@ def _decide(
         analysis = dataclasses.replace(
             analysis, subject=character.name, subject_kind=character.kind
         )
-    if subject_words:
+        family = character.kind
+    if subject_words and not analysis.action and action == "idle":
+        title = subject_words.upper()  # a lighthouse is not "idle"
+    elif subject_words:
         title = " · ".join((subject_words.upper(), _label(analysis.action, action)))
     else:  # no subject: the shot is about the place
         title = " · ".join(p for p in ("ESTABLISHING SHOT", (analysis.action or "").upper()) if p)
@@ -336,7 +367,8 @@ def _decide(
         action=action,
         style=style,
         mood=mood,
-        subject_kind=analysis.subject_kind,
+        subject_kind=family,
+        figure=_figure(analysis, character),
         palette=palette_mod.palette(
             analysis, setting, lighting, style, character.colour if character else None
         ),
@@ -351,3 +383,16 @@ def _decide(
             else None
         ),
     )
+
+
+def _figure(analysis: prompting.PromptAnalysis, character: Look | None) -> Figure:
+    """The drawing's modifiers: the prompt's, or the noun's usual markings (a tiger's
+    stripes); a sign shows its noun (a character drawn as a sign, its name)."""
+    if character is not None:
+        label = character.name if figures.family(character.kind) == "sign" else None
+        return Figure(label=label)
+    label = None
+    if figures.family(analysis.subject_family or analysis.subject_kind) == "sign":
+        label = _head(analysis.subject) or None
+    pattern = analysis.subject_pattern or palette_mod.noun_pattern(analysis)
+    return Figure(pattern=pattern, count=analysis.subject_count, label=label)

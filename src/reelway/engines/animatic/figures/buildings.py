@@ -1,0 +1,179 @@
+"""Buildings and structures: they stand still (a lighthouse's beam sweeps, a house's chimney
+smokes, a windmill's sails turn, a skyscraper's windows blink)."""
+
+from __future__ import annotations
+
+import math
+
+from reelway.engines.animatic.figures.pen import RGB, Pen, shade, wave
+
+GLASS = (190, 220, 240)
+LIT = (255, 226, 120)
+ROOF = (150, 56, 44)
+STONE = (168, 160, 150)
+WHITE = (244, 242, 236)
+
+
+def lighthouse(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A tapering striped tower on a rock, a lamp room with a railing, a beam that sweeps."""
+    cx, by = w / 2, h - 0.02 * s
+    top = by - 1.35 * s
+    beam = 0.95 * s * wave(p)  # a turning lamp, seen from the side
+    lamp_y = top + 0.12 * s
+    if abs(beam) > 0.05 * s:
+        pen.polygon(
+            [(cx, lamp_y), (cx + beam, lamp_y - 0.16 * s), (cx + beam, lamp_y + 0.16 * s)],
+            (255, 246, 190),
+        )
+    pen.ellipse((cx - 0.4 * s, by - 0.16 * s, cx + 0.4 * s, by + 0.04 * s), (110, 104, 98))
+    base_w, top_w = 0.22 * s, 0.13 * s
+    bands = 4
+    for k in range(bands):
+        y0 = by - 0.08 * s - k * (1.05 * s / bands)
+        y1 = y0 - 1.05 * s / bands
+        w0 = base_w + (top_w - base_w) * k / bands
+        w1 = base_w + (top_w - base_w) * (k + 1) / bands
+        pen.polygon(
+            [(cx - w0, y0), (cx + w0, y0), (cx + w1, y1), (cx - w1, y1)], c if k % 2 == 0 else WHITE
+        )
+    pen.rect((cx - 0.18 * s, top + 0.2 * s, cx + 0.18 * s, top + 0.26 * s), (40, 40, 44))
+    pen.rect((cx - 0.1 * s, top + 0.04 * s, cx + 0.1 * s, top + 0.2 * s), LIT)
+    pen.polygon(
+        [(cx - 0.14 * s, top + 0.05 * s), (cx, top - 0.12 * s), (cx + 0.14 * s, top + 0.05 * s)],
+        (40, 40, 44),
+    )
+    pen.rect((cx - 0.04 * s, by - 0.5 * s, cx + 0.04 * s, by - 0.4 * s), GLASS, 0.02 * s)
+
+
+def castle(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Crenellated walls between two round towers with pointed roofs, a gate, a pennant."""
+    cx, by = w / 2, h - 0.02 * s
+    wall_top = by - 0.55 * s
+    pen.rect((cx - 0.6 * s, wall_top, cx + 0.6 * s, by), c)
+    for k in range(6):
+        x = cx - 0.55 * s + k * 0.2 * s
+        pen.rect((x, wall_top - 0.08 * s, x + 0.1 * s, wall_top + 0.01 * s), c)
+    keep_top = by - 0.85 * s
+    pen.rect((cx - 0.2 * s, keep_top, cx + 0.2 * s, by), shade(c, 1.08))
+    for k in range(3):
+        x = cx - 0.18 * s + k * 0.14 * s
+        pen.rect((x, keep_top - 0.07 * s, x + 0.08 * s, keep_top + 0.01 * s), shade(c, 1.08))
+    for side in (-1, 1):
+        x = cx + side * 0.62 * s
+        pen.rect((x - 0.14 * s, by - 0.95 * s, x + 0.14 * s, by), shade(c, 0.9))
+        pen.polygon(
+            [(x - 0.19 * s, by - 0.94 * s), (x, by - 1.35 * s), (x + 0.19 * s, by - 0.94 * s)], ROOF
+        )
+        pen.rect((x - 0.03 * s, by - 0.75 * s, x + 0.03 * s, by - 0.62 * s), (40, 36, 40), 0.02 * s)
+    x = cx + 0.62 * s
+    pen.limb([(x, by - 1.35 * s), (x, by - 1.5 * s)], 0.015 * s, (60, 60, 60))
+    pen.polygon(
+        [
+            (x, by - 1.5 * s),
+            (x + 0.16 * s, by - 1.46 * s + 0.02 * s * wave(p, 0, 2)),
+            (x, by - 1.42 * s),
+        ],
+        (214, 48, 49),
+    )
+    pen.pieslice(
+        (cx - 0.12 * s, by - 0.4 * s, cx + 0.12 * s, by - 0.12 * s), 180, 360, (60, 44, 34)
+    )
+    pen.rect((cx - 0.12 * s, by - 0.26 * s, cx + 0.12 * s, by), (60, 44, 34))
+
+
+def skyscraper(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A tall tower of window rows with a stepped top and an antenna light that blinks."""
+    cx, by = w / 2, h - 0.02 * s
+    top = by - 1.6 * s
+    pen.rect((cx - 0.3 * s, top + 0.25 * s, cx + 0.3 * s, by), c)
+    pen.rect((cx - 0.2 * s, top + 0.08 * s, cx + 0.2 * s, top + 0.27 * s), shade(c, 0.9))
+    pen.limb([(cx, top + 0.08 * s), (cx, top - 0.15 * s)], 0.02 * s, (80, 80, 86))
+    pen.circle(cx, top - 0.16 * s, 0.025 * s, (255, 60, 60) if wave(p) > 0 else (110, 40, 40))
+    rows, cols = 11, 4
+    for r in range(rows):
+        for k in range(cols):
+            x = cx - 0.24 * s + k * 0.13 * s
+            y = top + 0.32 * s + r * 0.115 * s
+            lit = (r * 7 + k * 3) % 5 == 0
+            pen.rect((x, y, x + 0.08 * s, y + 0.07 * s), LIT if lit else GLASS)
+
+
+def house(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Walls, a pitched roof, a door, two windows and a smoking chimney."""
+    cx, by = w / 2, h - 0.02 * s
+    eave = by - 0.55 * s
+    pen.rect((cx + 0.2 * s, eave - 0.4 * s, cx + 0.3 * s, eave - 0.1 * s), shade(ROOF, 0.7))
+    puff = p % 1.0
+    pen.circle(
+        cx + 0.25 * s + 0.1 * s * puff,
+        eave - 0.45 * s - 0.3 * s * puff,
+        0.05 * s + 0.04 * s * puff,
+        (220, 220, 226),
+    )
+    pen.rect((cx - 0.5 * s, eave, cx + 0.5 * s, by), c)
+    pen.polygon(
+        [(cx - 0.62 * s, eave + 0.02 * s), (cx, eave - 0.5 * s), (cx + 0.62 * s, eave + 0.02 * s)],
+        ROOF,
+    )
+    pen.rect((cx - 0.1 * s, by - 0.32 * s, cx + 0.1 * s, by), (110, 70, 46))
+    for x in (cx - 0.34 * s, cx + 0.2 * s):
+        pen.rect((x, eave + 0.12 * s, x + 0.14 * s, eave + 0.26 * s), LIT)
+        pen.limb(
+            [(x + 0.07 * s, eave + 0.12 * s), (x + 0.07 * s, eave + 0.26 * s)],
+            0.01 * s,
+            shade(c, 0.5),
+        )
+    pen.circle(cx, eave - 0.2 * s, 0.06 * s, LIT)
+
+
+def bridge(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A suspension bridge: two towers, swooping main cables, hangers and the deck."""
+    cx, by = w / 2, h - 0.02 * s
+    deck = by - 0.25 * s
+    span = 1.3 * s
+    for side in (-1, 1):
+        x = cx + side * 0.65 * s
+        pen.rect((x - 0.05 * s, by - 0.95 * s, x + 0.05 * s, by), c)
+        pen.rect((x - 0.07 * s, by - 0.8 * s, x + 0.07 * s, by - 0.76 * s), c)
+    pts = []
+    for k in range(13):
+        u = k / 12
+        x = cx - span / 2 + span * u
+        pts.append((x, by - 0.92 * s + 0.6 * s * (1 - (2 * u - 1) ** 2)))
+    pen.limb(pts, 0.02 * s, shade(c, 0.9))
+    for side in (-1, 1):
+        pen.limb(
+            [(cx + side * 0.65 * s, by - 0.92 * s), (cx + side * 1.05 * s, deck)],
+            0.02 * s,
+            shade(c, 0.9),
+        )
+    for x, y in pts[1:-1]:
+        pen.limb([(x, y), (x, deck)], 0.008 * s, shade(c, 0.9))
+    pen.rect((cx - 1.1 * s, deck, cx + 1.1 * s, deck + 0.07 * s), shade(c, 0.7))
+
+
+def windmill(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A tapering tower with a cap and four sails turning slowly."""
+    cx, by = w / 2, h - 0.02 * s
+    pen.polygon(
+        [
+            (cx - 0.25 * s, by),
+            (cx + 0.25 * s, by),
+            (cx + 0.15 * s, by - 0.85 * s),
+            (cx - 0.15 * s, by - 0.85 * s),
+        ],
+        c,
+    )
+    pen.pieslice((cx - 0.18 * s, by - 1.0 * s, cx + 0.18 * s, by - 0.72 * s), 180, 360, ROOF)
+    pen.rect((cx - 0.07 * s, by - 0.22 * s, cx + 0.07 * s, by), (90, 60, 40), 0.03 * s)
+    hub = (cx, by - 0.86 * s)
+    for k in range(4):
+        a = 2 * math.pi * (p / 4 + k / 4)
+        tip = (hub[0] + 0.7 * s * math.cos(a), hub[1] + 0.7 * s * math.sin(a))
+        side = (0.1 * s * math.cos(a + math.pi / 2), 0.1 * s * math.sin(a + math.pi / 2))
+        mid = (hub[0] + 0.15 * s * math.cos(a), hub[1] + 0.15 * s * math.sin(a))
+        pen.polygon(
+            [mid, tip, (tip[0] + side[0], tip[1] + side[1]), (mid[0] + side[0], mid[1] + side[1])],
+            WHITE,
+        )
+    pen.circle(hub[0], hub[1], 0.04 * s, (60, 50, 40))

@@ -1,0 +1,645 @@
+"""Birds, insects, water animals and creatures of fantasy.
+
+Winged figures flap with the animation phase (a perched bird folds its wings and bobs its
+head), swimmers undulate their tail, a jellyfish pulses.
+"""
+
+from __future__ import annotations
+
+import math
+
+from reelway.engines.animatic.figures.pen import RGB, Pen, joint, shade, wave
+
+DARK = (24, 22, 26)
+BEAK = (250, 190, 60)
+WHITE = (246, 244, 238)
+
+
+def _flap(p: float, action: str) -> float:
+    """Wing height, -1 (down) .. 1 (up); a gliding bird barely moves its wings."""
+    return wave(p, 0, 2 if action == "fly" else 1) * (1.0 if action != "float" else 0.35)
+
+
+def bird(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """In flight: wings spread wide and beating, seen from the side."""
+    cx, cy = w / 2, h - 0.5 * s
+    f = _flap(p, "fly" if action == "idle" else action)
+    tip = (cx - 0.15 * s, cy - 0.48 * s * f)
+    pen.polygon(
+        [
+            (cx - 0.12 * s, cy - 0.04 * s),
+            (tip[0] - 0.2 * s, tip[1] - 0.02 * s),
+            (cx + 0.1 * s, cy - 0.02 * s),
+        ],
+        shade(c, 0.7),
+    )
+    pen.polygon(
+        [
+            (cx - 0.55 * s, cy - 0.1 * s),
+            (cx - 0.32 * s, cy - 0.03 * s),
+            (cx - 0.55 * s, cy + 0.08 * s),
+        ],
+        shade(c, 0.85),
+    )
+    pen.ellipse((cx - 0.4 * s, cy - 0.1 * s, cx + 0.22 * s, cy + 0.09 * s), c)
+    pen.circle(cx + 0.24 * s, cy - 0.07 * s, 0.1 * s, c)
+    pen.polygon(
+        [
+            (cx + 0.32 * s, cy - 0.1 * s),
+            (cx + 0.48 * s, cy - 0.05 * s),
+            (cx + 0.32 * s, cy - 0.02 * s),
+        ],
+        BEAK,
+    )
+    pen.circle(cx + 0.26 * s, cy - 0.1 * s, 0.018 * s, DARK)
+    pen.polygon(
+        [
+            (cx - 0.08 * s, cy - 0.02 * s),
+            (tip[0] + 0.08 * s, tip[1]),
+            (tip[0] + 0.2 * s, tip[1]),
+            (cx + 0.15 * s, cy),
+        ],
+        c,
+    )
+
+
+def perched_bird(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Sitting on a branch, wings folded, tail down, pecking now and then."""
+    by = h - 0.02 * s
+    cx = w / 2
+    peck = max(0.0, wave(p)) * 0.06 * s
+    pen.rect((cx - 0.45 * s, by - 0.06 * s, cx + 0.45 * s, by), (112, 80, 52), 0.03 * s)
+    for dx in (-0.05, 0.06):
+        pen.limb([(cx + dx * s, by - 0.25 * s), (cx + dx * s, by - 0.05 * s)], 0.02 * s, BEAK)
+    pen.polygon(
+        [
+            (cx - 0.15 * s, by - 0.35 * s),
+            (cx - 0.42 * s, by - 0.02 * s),
+            (cx - 0.28 * s, by - 0.0 * s),
+            (cx - 0.05 * s, by - 0.28 * s),
+        ],
+        shade(c, 0.75),
+    )
+    pen.ellipse((cx - 0.22 * s, by - 0.6 * s, cx + 0.18 * s, by - 0.2 * s), c)
+    pen.ellipse((cx - 0.05 * s, by - 0.48 * s, cx + 0.16 * s, by - 0.24 * s), shade(c, 1.35))
+    pen.ellipse((cx - 0.2 * s, by - 0.5 * s, cx + 0.04 * s, by - 0.28 * s), shade(c, 0.8))
+    hx, hy = cx + 0.12 * s, by - 0.66 * s + peck
+    pen.circle(hx, hy, 0.13 * s, c)
+    pen.polygon(
+        [
+            (hx + 0.1 * s, hy - 0.03 * s),
+            (hx + 0.26 * s, hy + 0.02 * s + peck * 0.5),
+            (hx + 0.1 * s, hy + 0.05 * s),
+        ],
+        BEAK,
+    )
+    pen.circle(hx + 0.04 * s, hy - 0.03 * s, 0.022 * s, DARK)
+
+
+def owl(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Upright and round, ear tufts, big round eyes facing the viewer."""
+    by = h - 0.02 * s
+    cx = w / 2
+    if action == "fly":
+        f = _flap(p, action)
+        for side in (-1, 1):
+            pen.polygon(
+                [
+                    (cx, by - 0.5 * s),
+                    (cx + side * 0.6 * s, by - 0.55 * s - 0.3 * s * f),
+                    (cx + side * 0.5 * s, by - 0.35 * s),
+                ],
+                shade(c, 0.8),
+            )
+    pen.ellipse((cx - 0.28 * s, by - 0.72 * s, cx + 0.28 * s, by - 0.02 * s), c)
+    pen.ellipse((cx - 0.18 * s, by - 0.45 * s, cx + 0.18 * s, by - 0.06 * s), shade(c, 1.35))
+    for side in (-1, 1):
+        pen.polygon(
+            [
+                (cx + side * 0.12 * s, by - 0.78 * s),
+                (cx + side * 0.3 * s, by - 0.98 * s),
+                (cx + side * 0.26 * s, by - 0.72 * s),
+            ],
+            shade(c, 0.8),
+        )
+    pen.ellipse((cx - 0.27 * s, by - 0.92 * s, cx + 0.27 * s, by - 0.56 * s), c)
+    blink = wave(p) > 0.9 or action == "sleep"
+    for side in (-1, 1):
+        ex = cx + side * 0.12 * s
+        pen.circle(ex, by - 0.75 * s, 0.1 * s, WHITE)
+        if blink:
+            pen.limb(
+                [(ex - 0.07 * s, by - 0.75 * s), (ex + 0.07 * s, by - 0.75 * s)], 0.015 * s, DARK
+            )
+        else:
+            pen.circle(ex, by - 0.75 * s, 0.05 * s, (250, 180, 40))
+            pen.circle(ex, by - 0.75 * s, 0.025 * s, DARK)
+    pen.polygon(
+        [(cx - 0.03 * s, by - 0.68 * s), (cx + 0.03 * s, by - 0.68 * s), (cx, by - 0.6 * s)], BEAK
+    )
+
+
+def swan(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A waterbird afloat: a long S-shaped neck over a boat-shaped body (duck, goose too)."""
+    by = h - 0.02 * s
+    cx = w / 2 - 0.05 * s
+    bob = 0.01 * s * wave(p)
+    pen.polygon(
+        [
+            (cx - 0.5 * s, by - 0.32 * s + bob),
+            (cx - 0.3 * s, by - 0.12 * s),
+            (cx - 0.45 * s, by - 0.12 * s),
+        ],
+        shade(c, 0.85),
+    )
+    pen.ellipse((cx - 0.45 * s, by - 0.34 * s + bob, cx + 0.3 * s, by + bob), c)
+    pen.polygon(
+        [
+            (cx - 0.3 * s, by - 0.24 * s + bob),
+            (cx + 0.1 * s, by - 0.3 * s + bob),
+            (cx + 0.05 * s, by - 0.12 * s + bob),
+        ],
+        shade(c, 0.88),
+    )
+    neck = [
+        (cx + 0.18 * s, by - 0.2 * s),
+        (cx + 0.3 * s, by - 0.45 * s),
+        (cx + 0.18 * s, by - 0.68 * s),
+        (cx + 0.28 * s, by - 0.8 * s),
+    ]
+    pen.limb(neck, 0.08 * s, c)
+    hx, hy = neck[-1]
+    pen.circle(hx, hy, 0.07 * s, c)
+    pen.polygon(
+        [
+            (hx + 0.04 * s, hy - 0.03 * s),
+            (hx + 0.2 * s, hy + 0.03 * s),
+            (hx + 0.04 * s, hy + 0.05 * s),
+        ],
+        (236, 120, 40),
+    )
+    pen.circle(hx + 0.01 * s, hy - 0.02 * s, 0.016 * s, DARK)
+
+
+def penguin(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    by = h - 0.02 * s
+    cx = w / 2
+    waddle = 6 * wave(p) if action in ("walk", "run", "dance") else 0.0
+    for side in (-1, 1):
+        pen.ellipse(
+            (cx + side * 0.08 * s - 0.06 * s, by - 0.05 * s, cx + side * 0.08 * s + 0.1 * s, by),
+            BEAK,
+        )
+    body = c
+    pen.ellipse((cx - 0.24 * s, by - 0.85 * s, cx + 0.24 * s, by - 0.02 * s), body)
+    pen.ellipse((cx - 0.12 * s, by - 0.62 * s, cx + 0.2 * s, by - 0.06 * s), WHITE)
+    pen.limb(
+        [
+            (cx - 0.15 * s, by - 0.6 * s),
+            joint((cx - 0.15 * s, by - 0.6 * s), 0.32 * s, -20 + waddle),
+        ],
+        0.07 * s,
+        body,
+    )
+    pen.polygon(
+        [
+            (cx + 0.18 * s, by - 0.75 * s),
+            (cx + 0.36 * s, by - 0.7 * s),
+            (cx + 0.18 * s, by - 0.66 * s),
+        ],
+        BEAK,
+    )
+    pen.circle(cx + 0.1 * s, by - 0.74 * s, 0.022 * s, WHITE)
+
+
+def butterfly(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Four big rounded wings opening and closing (seen from above at a slant)."""
+    cx, cy = w / 2, h - 0.5 * s
+    open_ = 0.35 + 0.65 * abs(wave(p, 0, 1.5 if action != "idle" else 0.5))
+    for side in (-1, 1):
+        sx = side * open_
+        pen.ellipse(_wing(cx, cy, sx, -0.42, 0.38, 0.36, s), c)
+        pen.ellipse(_wing(cx, cy, sx * 0.8, 0.02, 0.26, 0.3, s), shade(c, 0.8))
+        pen.circle(cx + sx * 0.26 * s, cy - 0.24 * s, 0.06 * s * max(0.4, open_), shade(c, 1.5))
+    pen.ellipse((cx - 0.035 * s, cy - 0.32 * s, cx + 0.035 * s, cy + 0.25 * s), DARK)
+    for side in (-1, 1):
+        pen.limb([(cx, cy - 0.3 * s), (cx + side * 0.12 * s, cy - 0.52 * s)], 0.012 * s, DARK)
+
+
+def _wing(
+    cx: float, cy: float, sx: float, dy: float, size: float, tall: float, s: float
+) -> tuple[float, float, float, float]:
+    x0 = cx + min(0.0, sx * size) * s
+    x1 = cx + max(0.0, sx * size) * s
+    return (min(x0, x1 - 2), cy + dy * s, max(x1, x0 + 2), cy + (dy + tall) * s)
+
+
+def insect(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A bee: striped round body, stinger, blurred see-through wings buzzing fast."""
+    cx, cy = w / 2, h - 0.35 * s
+    buzz = wave(p, 0, 4)
+    for side in (1, -1):
+        top = cy - 0.28 * s - 0.08 * s * buzz * side
+        pen.ellipse((cx - 0.22 * s, top - 0.14 * s, cx + 0.02 * s, top + 0.1 * s), (214, 232, 246))
+    pen.polygon(
+        [
+            (cx - 0.36 * s, cy - 0.03 * s),
+            (cx - 0.48 * s, cy + 0.02 * s),
+            (cx - 0.36 * s, cy + 0.05 * s),
+        ],
+        DARK,
+    )
+    pen.ellipse((cx - 0.38 * s, cy - 0.17 * s, cx + 0.1 * s, cy + 0.17 * s), c)
+    for k in range(3):
+        x = cx - 0.26 * s + k * 0.11 * s
+        pen.rect((x, cy - 0.16 * s, x + 0.05 * s, cy + 0.16 * s), DARK)
+    pen.circle(cx + 0.17 * s, cy - 0.02 * s, 0.1 * s, DARK)
+    for lean in (0.0, 0.05):
+        pen.limb(
+            [(cx + 0.2 * s, cy - 0.1 * s), (cx + (0.3 + lean) * s, cy - 0.25 * s)], 0.012 * s, DARK
+        )
+    for k in range(3):
+        x = cx - 0.12 * s + k * 0.1 * s
+        pen.limb([(x, cy + 0.12 * s), (x - 0.04 * s, cy + 0.26 * s)], 0.014 * s, DARK)
+
+
+def dragon(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Bat wings, a horned head on a long neck, a spiked tail; flapping when it flies."""
+    cx, cy = w / 2, h - 0.5 * s
+    f = _flap(p, "fly" if action in ("idle", "fly") else action)
+    belly = (236, 206, 120)
+    wing_root = (cx - 0.05 * s, cy - 0.1 * s)
+    tip = (cx - 0.25 * s, cy - 0.7 * s * f - 0.05 * s)
+    far = [wing_root, (tip[0] + 0.3 * s, tip[1] - 0.02 * s), (cx + 0.3 * s, cy - 0.05 * s)]
+    pen.polygon(far, shade(c, 0.6))
+    tail = [
+        (cx - 0.3 * s, cy),
+        (cx - 0.55 * s, cy + 0.1 * s + 0.05 * s * wave(p)),
+        (cx - 0.8 * s, cy - 0.02 * s),
+    ]
+    pen.limb(tail, 0.08 * s, c)
+    pen.polygon(
+        [
+            (tail[-1][0], tail[-1][1] - 0.08 * s),
+            (tail[-1][0] - 0.14 * s, tail[-1][1]),
+            (tail[-1][0], tail[-1][1] + 0.08 * s),
+        ],
+        shade(c, 0.6),
+    )
+    pen.ellipse((cx - 0.4 * s, cy - 0.14 * s, cx + 0.3 * s, cy + 0.14 * s), c)
+    pen.ellipse((cx - 0.3 * s, cy + 0.0 * s, cx + 0.25 * s, cy + 0.14 * s), belly)
+    for dx in (-0.15, 0.15):
+        pen.limb(
+            [
+                (cx + dx * s, cy + 0.1 * s),
+                (cx + dx * s + 0.06 * s, cy + 0.3 * s),
+                (cx + dx * s + 0.12 * s, cy + 0.32 * s),
+            ],
+            0.06 * s,
+            shade(c, 0.85),
+        )
+    neck = [
+        (cx + 0.2 * s, cy - 0.05 * s),
+        (cx + 0.42 * s, cy - 0.25 * s),
+        (cx + 0.52 * s, cy - 0.35 * s),
+    ]
+    pen.limb(neck, 0.11 * s, c)
+    hx, hy = neck[-1]
+    pen.polygon(
+        [
+            (hx - 0.05 * s, hy - 0.05 * s),
+            (hx - 0.2 * s, hy - 0.24 * s),
+            (hx + 0.02 * s, hy - 0.08 * s),
+        ],
+        (236, 226, 196),
+    )
+    pen.ellipse((hx - 0.08 * s, hy - 0.08 * s, hx + 0.26 * s, hy + 0.08 * s), c)
+    pen.circle(hx + 0.04 * s, hy - 0.03 * s, 0.022 * s, (250, 210, 60))
+    near = [
+        wing_root,
+        (tip[0] - 0.2 * s, tip[1] + 0.05 * s),
+        (tip[0], tip[1]),
+        (tip[0] + 0.1 * s, tip[1] + 0.12 * s),
+        (cx + 0.18 * s, cy - 0.08 * s),
+    ]
+    pen.polygon(near, shade(c, 0.8))
+    for k in range(4):
+        x = cx - 0.3 * s + k * 0.14 * s
+        pen.polygon(
+            [(x, cy - 0.12 * s), (x + 0.05 * s, cy - 0.22 * s), (x + 0.1 * s, cy - 0.12 * s)],
+            shade(c, 0.6),
+        )
+
+
+def dinosaur(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A T. rex: walks on two thick legs, tiny arms, a huge head, a long tail held level."""
+    by = h - 0.02 * s
+    cx = w / 2
+    swing = {"walk": 20.0, "run": 34.0}.get(action, 2.0)
+    hip = (cx - 0.05 * s, by - 0.55 * s)
+    for side, col in ((-1, shade(c, 0.72)), (1, c)):
+        a = side * swing * wave(p)
+        knee = joint(hip, 0.3 * s, a + 20)
+        foot = joint(knee, 0.3 * s, a - 25)
+        pen.limb([hip, knee, foot], 0.13 * s, col)
+        pen.limb([foot, (foot[0] + 0.12 * s, foot[1])], 0.06 * s, col)
+    pen.polygon(
+        [
+            (cx - 0.2 * s, by - 0.72 * s),
+            (cx - 0.95 * s, by - 0.52 * s + 0.03 * s * wave(p)),
+            (cx - 0.15 * s, by - 0.42 * s),
+        ],
+        c,
+    )
+    pen.ellipse((cx - 0.35 * s, by - 0.82 * s, cx + 0.3 * s, by - 0.4 * s), c)
+    pen.limb([(cx + 0.15 * s, by - 0.72 * s), (cx + 0.3 * s, by - 0.9 * s)], 0.2 * s, c)
+    pen.limb(
+        [
+            (cx + 0.22 * s, by - 0.6 * s),
+            (cx + 0.32 * s, by - 0.58 * s),
+            (cx + 0.34 * s, by - 0.52 * s),
+        ],
+        0.04 * s,
+        c,
+    )
+    hx, hy = cx + 0.35 * s, by - 1.0 * s
+    pen.rect((hx - 0.12 * s, hy - 0.12 * s, hx + 0.32 * s, hy + 0.06 * s), c, 0.06 * s)
+    pen.rect((hx - 0.02 * s, hy + 0.02 * s, hx + 0.28 * s, hy + 0.11 * s), shade(c, 0.9), 0.03 * s)
+    pen.circle(hx + 0.06 * s, hy - 0.06 * s, 0.022 * s, DARK)
+    for k in range(4):
+        x = hx + 0.04 * s + k * 0.06 * s
+        pen.polygon(
+            [(x, hy + 0.04 * s), (x + 0.02 * s, hy + 0.08 * s), (x + 0.04 * s, hy + 0.04 * s)],
+            WHITE,
+        )
+
+
+def ghost(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A sheet with a wavy hem, two dark eyes, arms raised, drifting."""
+    by = h - 0.02 * s
+    cx = w / 2
+    top = by - 0.95 * s
+    hem = []
+    for k in range(7):
+        x = cx + 0.34 * s - k * 0.68 * s / 6
+        hem.append((x, by - 0.06 * s * (k % 2) + 0.03 * s * wave(p, k / 7)))
+    pts = [
+        (cx - 0.34 * s, top + 0.35 * s),
+        (cx - 0.3 * s, top + 0.12 * s),
+        (cx, top),
+        (cx + 0.3 * s, top + 0.12 * s),
+        (cx + 0.34 * s, top + 0.35 * s),
+        *hem,
+    ]
+    for side in (-1, 1):
+        pen.limb(
+            [
+                (cx + side * 0.28 * s, top + 0.45 * s),
+                (cx + side * 0.5 * s, top + 0.3 * s + 0.04 * s * wave(p, 0.3 * side)),
+            ],
+            0.1 * s,
+            c,
+        )
+    pen.polygon(pts, c)
+    pen.circle(cx, top + 0.2 * s, 0.3 * s, c)
+    for side in (-1, 1):
+        pen.ellipse(
+            (
+                cx + side * 0.1 * s - 0.045 * s,
+                top + 0.16 * s,
+                cx + side * 0.1 * s + 0.045 * s,
+                top + 0.3 * s,
+            ),
+            DARK,
+        )
+    pen.ellipse((cx - 0.05 * s, top + 0.36 * s, cx + 0.05 * s, top + 0.46 * s), DARK)
+
+
+def monster(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A big hairy two-legged beast: horns, long arms to the knees, a toothy grin (yeti,
+    troll, ogre, any monster)."""
+    by = h - 0.02 * s
+    cx = w / 2
+    swing = {"walk": 16.0, "run": 30.0, "dance": 20.0}.get(action, 2.0)
+    for side, col in ((-1, shade(c, 0.72)), (1, c)):
+        a = side * swing * wave(p)
+        pen.limb(
+            [
+                (cx + side * 0.12 * s, by - 0.35 * s),
+                joint((cx + side * 0.12 * s, by - 0.35 * s), 0.33 * s, a),
+            ],
+            0.16 * s,
+            col,
+        )
+        arm0 = (cx + side * 0.3 * s, by - 0.85 * s)
+        pen.limb(
+            [
+                arm0,
+                joint(arm0, 0.3 * s, side * 20 - a),
+                joint(joint(arm0, 0.3 * s, side * 20 - a), 0.25 * s, side * 5 - a),
+            ],
+            0.12 * s,
+            col,
+        )
+    pen.ellipse((cx - 0.36 * s, by - 1.0 * s, cx + 0.36 * s, by - 0.28 * s), c)
+    pen.ellipse((cx - 0.2 * s, by - 0.8 * s, cx + 0.2 * s, by - 0.36 * s), shade(c, 1.25))
+    for side in (-1, 1):
+        pen.polygon(
+            [
+                (cx + side * 0.15 * s, by - 0.95 * s),
+                (cx + side * 0.34 * s, by - 1.22 * s),
+                (cx + side * 0.25 * s, by - 0.9 * s),
+            ],
+            (236, 226, 196),
+        )
+    for side in (-1, 1):
+        pen.circle(cx + side * 0.1 * s, by - 0.86 * s, 0.05 * s, WHITE)
+        pen.circle(cx + side * 0.1 * s, by - 0.86 * s, 0.022 * s, DARK)
+    pen.rect((cx - 0.14 * s, by - 0.74 * s, cx + 0.14 * s, by - 0.68 * s), DARK, 0.02 * s)
+    for k in range(3):
+        x = cx - 0.1 * s + k * 0.08 * s
+        pen.polygon(
+            [(x, by - 0.74 * s), (x + 0.02 * s, by - 0.7 * s), (x + 0.04 * s, by - 0.74 * s)], WHITE
+        )
+
+
+def turtle(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    by = h - 0.02 * s
+    cx = w / 2
+    paddle = 14 * wave(p) if action not in ("idle", "sleep") else 0.0
+    skin = (150, 180, 110)
+    for dx, off in ((0.25, 0.0), (-0.25, 0.5)):
+        top = (cx + dx * s, by - 0.15 * s)
+        pen.limb([top, joint(top, 0.14 * s, paddle * (1 if off else -1))], 0.08 * s, skin)
+    pen.limb([(cx + 0.3 * s, by - 0.18 * s), (cx + 0.48 * s, by - 0.24 * s)], 0.1 * s, skin)
+    pen.circle(cx + 0.5 * s, by - 0.24 * s, 0.08 * s, skin)
+    pen.circle(cx + 0.53 * s, by - 0.27 * s, 0.015 * s, DARK)
+    pen.pieslice((cx - 0.4 * s, by - 0.55 * s, cx + 0.4 * s, by + 0.05 * s), 180, 360, c)
+    pen.rect((cx - 0.42 * s, by - 0.16 * s, cx + 0.42 * s, by - 0.1 * s), shade(c, 0.75), 0.02 * s)
+    for k in range(3):
+        x = cx - 0.22 * s + k * 0.16 * s
+        pen.circle(
+            x + 0.06 * s, by - 0.32 * s + (0.06 * s if k != 1 else 0), 0.06 * s, shade(c, 0.8)
+        )
+
+
+def fish(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    cx, cy = w / 2, h - 0.35 * s
+    wag = 0.16 * s * wave(p)
+    pen.polygon(
+        [
+            (cx - 0.4 * s, cy),
+            (cx - 0.7 * s, cy - 0.22 * s + wag),
+            (cx - 0.7 * s, cy + 0.22 * s + wag),
+        ],
+        shade(c, 0.8),
+    )
+    pen.polygon(
+        [
+            (cx - 0.05 * s, cy - 0.2 * s),
+            (cx + 0.1 * s, cy - 0.38 * s),
+            (cx + 0.2 * s, cy - 0.18 * s),
+        ],
+        shade(c, 0.8),
+    )
+    pen.ellipse((cx - 0.5 * s, cy - 0.24 * s, cx + 0.55 * s, cy + 0.22 * s), c)
+    pen.ellipse((cx - 0.3 * s, cy + 0.02 * s, cx + 0.45 * s, cy + 0.2 * s), shade(c, 1.25))
+    pen.limb(
+        [(cx + 0.22 * s, cy - 0.16 * s), (cx + 0.26 * s, cy + 0.14 * s)], 0.02 * s, shade(c, 0.7)
+    )
+    pen.circle(cx + 0.37 * s, cy - 0.06 * s, 0.05 * s, (20, 20, 24))
+
+
+def whale(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Huge, blunt head, pale belly, a flukes tail beating up and down, a spout now and then."""
+    cx, cy = w / 2 + 0.1 * s, h - 0.3 * s
+    beat = 0.12 * s * wave(p)
+    tail = (cx - 0.95 * s, cy - 0.1 * s + beat)
+    pen.limb([(cx - 0.4 * s, cy), (cx - 0.75 * s, cy - 0.05 * s + beat * 0.5), tail], 0.14 * s, c)
+    pen.polygon(
+        [
+            tail,
+            (tail[0] - 0.12 * s, tail[1] - 0.2 * s),
+            (tail[0] - 0.05 * s, tail[1]),
+            (tail[0] - 0.12 * s, tail[1] + 0.2 * s),
+        ],
+        c,
+    )
+    pen.ellipse((cx - 0.6 * s, cy - 0.28 * s, cx + 0.6 * s, cy + 0.24 * s), c)
+    pen.rect((cx + 0.05 * s, cy - 0.26 * s, cx + 0.62 * s, cy + 0.2 * s), c, 0.2 * s)
+    pen.ellipse((cx - 0.4 * s, cy + 0.02 * s, cx + 0.6 * s, cy + 0.23 * s), shade(c, 1.5))
+    pen.polygon(
+        [
+            (cx + 0.05 * s, cy + 0.1 * s),
+            (cx - 0.12 * s, cy + 0.32 * s),
+            (cx + 0.15 * s, cy + 0.14 * s),
+        ],
+        shade(c, 0.8),
+    )
+    pen.circle(cx + 0.4 * s, cy - 0.04 * s, 0.03 * s, DARK)
+    spout = max(0.0, wave(p, 0.1))
+    if spout > 0.3:
+        for dx in (-0.06, 0.0, 0.06):
+            pen.limb(
+                [
+                    (cx + 0.2 * s, cy - 0.28 * s),
+                    (cx + 0.2 * s + dx * 2 * s, cy - 0.28 * s - 0.25 * s * spout),
+                ],
+                0.03 * s,
+                (220, 240, 255),
+            )
+
+
+def shark(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A torpedo with a tall dorsal fin and a crescent tail (dolphins share the body, with a
+    beak and a curved fin)."""
+    cx, cy = w / 2, h - 0.4 * s
+    wag = 0.1 * s * wave(p)
+    pen.polygon(
+        [
+            (cx - 0.5 * s, cy),
+            (cx - 0.78 * s, cy - 0.3 * s + wag),
+            (cx - 0.66 * s, cy + wag * 0.5),
+            (cx - 0.75 * s, cy + 0.2 * s + wag),
+        ],
+        shade(c, 0.85),
+    )
+    pen.polygon(
+        [
+            (cx - 0.1 * s, cy - 0.12 * s),
+            (cx - 0.02 * s, cy - 0.42 * s),
+            (cx + 0.15 * s, cy - 0.12 * s),
+        ],
+        shade(c, 0.85),
+    )
+    pen.polygon(
+        [
+            (cx - 0.6 * s, cy),
+            (cx - 0.2 * s, cy - 0.16 * s),
+            (cx + 0.45 * s, cy - 0.1 * s),
+            (cx + 0.7 * s, cy + 0.02 * s),
+            (cx + 0.4 * s, cy + 0.13 * s),
+            (cx - 0.2 * s, cy + 0.12 * s),
+        ],
+        c,
+    )
+    pen.polygon(
+        [
+            (cx - 0.2 * s, cy + 0.02 * s),
+            (cx + 0.65 * s, cy + 0.03 * s),
+            (cx + 0.4 * s, cy + 0.12 * s),
+            (cx - 0.2 * s, cy + 0.11 * s),
+        ],
+        shade(c, 1.6),
+    )
+    pen.polygon(
+        [
+            (cx + 0.1 * s, cy + 0.08 * s),
+            (cx - 0.05 * s, cy + 0.3 * s),
+            (cx + 0.22 * s, cy + 0.1 * s),
+        ],
+        shade(c, 0.85),
+    )
+    pen.circle(cx + 0.45 * s, cy - 0.04 * s, 0.022 * s, DARK)
+    for k in range(3):
+        x = cx + 0.22 * s + k * 0.04 * s
+        pen.limb([(x, cy - 0.06 * s), (x - 0.015 * s, cy + 0.04 * s)], 0.008 * s, shade(c, 0.6))
+
+
+def jellyfish(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A pulsing bell and trailing, waving tentacles."""
+    by = h - 0.02 * s
+    cx = w / 2
+    pulse = wave(p)
+    bw, bh = (0.36 + 0.05 * pulse) * s, (0.3 - 0.04 * pulse) * s
+    top = by - 1.0 * s
+    for k in range(6):
+        x = cx - bw * 0.8 + k * bw * 1.6 / 5
+        pts = [(x, top + bh)]
+        for j in range(1, 5):
+            pts.append(
+                (x + 0.05 * s * math.sin(j * 1.3 + 2 * math.pi * p + k), top + bh + j * 0.15 * s)
+            )
+        pen.limb(pts, 0.025 * s, shade(c, 0.85))
+    pen.pieslice((cx - bw, top, cx + bw, top + 2 * bh), 180, 360, c)
+    pen.rect((cx - bw, top + bh - 0.04 * s, cx + bw, top + bh + 0.02 * s), shade(c, 0.8), 0.02 * s)
+    pen.ellipse((cx - bw * 0.5, top + bh * 0.2, cx + bw * 0.2, top + bh * 0.7), shade(c, 1.4))
+
+
+def octopus(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A round head and eight curling arms (squid too)."""
+    by = h - 0.02 * s
+    cx = w / 2
+    head_y = by - 0.7 * s
+    for k in range(8):
+        x0 = cx - 0.26 * s + k * 0.52 * s / 7
+        side = -1 if k < 4 else 1
+        pts = [(x0, head_y + 0.18 * s)]
+        for j in range(1, 5):
+            curl = 0.06 * s * math.sin(j * 1.1 + 2 * math.pi * p + k * 0.7)
+            pts.append((x0 + side * j * 0.08 * s + curl, head_y + 0.18 * s + j * 0.12 * s))
+        pen.limb(pts, 0.07 * s * (1 - 0.1 * (k % 2)), c if k % 2 else shade(c, 0.8))
+    pen.ellipse((cx - 0.3 * s, head_y - 0.32 * s, cx + 0.3 * s, head_y + 0.28 * s), c)
+    for side in (-1, 1):
+        pen.circle(cx + side * 0.11 * s, head_y + 0.05 * s, 0.06 * s, WHITE)
+        pen.circle(cx + side * 0.11 * s, head_y + 0.06 * s, 0.03 * s, DARK)

@@ -1,0 +1,71 @@
+"""Heavenly bodies: they hang where they are and turn or glow."""
+
+from __future__ import annotations
+
+import math
+
+from reelway.engines.animatic.figures.pen import RGB, Pen, shade, wave
+
+
+def planet(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A banded sphere (the bands slide as it turns) inside a tilted ring."""
+    cx, cy = w / 2, h - 0.5 * s
+    r = 0.36 * s
+    ring = shade(c, 1.45)
+    pen.ellipse((cx - 0.78 * s, cy - 0.14 * s, cx + 0.78 * s, cy + 0.14 * s), ring)
+    pen.layer()
+    pen.circle(cx, cy, r, c)
+    for k, dy in enumerate((-0.55, -0.15, 0.3)):
+        slide = 0.06 * s * wave(p, k / 3, 0.5)
+        y = cy + dy * r
+        half = r * math.sqrt(max(0.0, 1 - dy * dy)) * 0.96
+        pen.ellipse(
+            (cx - half + slide, y - 0.05 * s, cx + half + slide, y + 0.05 * s),
+            shade(c, 0.78 if k % 2 else 1.2),
+        )
+    pen.pieslice((cx - 0.78 * s, cy - 0.14 * s, cx + 0.78 * s, cy + 0.14 * s), 0, 180, ring)
+    pen.circle(cx - r * 0.4, cy - r * 0.4, r * 0.12, shade(c, 1.5))
+
+
+def moon(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A full pale disc with grey craters and a soft shadowed limb."""
+    cx, cy = w / 2, h - 0.5 * s
+    r = 0.44 * s
+    pen.circle(cx, cy, r, shade(c, 0.82))
+    pen.circle(cx - 0.05 * s, cy - 0.03 * s, r * 0.9, c)
+    for dx, dy, k in (
+        (-0.15, -0.12, 0.1),
+        (0.12, 0.1, 0.07),
+        (-0.05, 0.2, 0.05),
+        (0.18, -0.18, 0.045),
+    ):
+        pen.circle(cx + dx * s, cy + dy * s, k * s, shade(c, 0.78))
+
+
+def sun(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A disc with rays that pulse (a star, when the prompt says one)."""
+    cx, cy = w / 2, h - 0.5 * s
+    grow = 1 + 0.1 * wave(p)
+    for k in range(12):
+        a = 2 * math.pi * k / 12
+        inner, outer = 0.3 * s, (0.46 if k % 2 else 0.42) * s * grow
+        pen.polygon([
+            (cx + inner * math.cos(a - 0.2), cy + inner * math.sin(a - 0.2)),
+            (cx + outer * math.cos(a), cy + outer * math.sin(a)),
+            (cx + inner * math.cos(a + 0.2), cy + inner * math.sin(a + 0.2)),
+        ], shade(c, 0.92))  # fmt: skip
+    pen.circle(cx, cy, 0.3 * s, c)
+    pen.circle(cx - 0.08 * s, cy - 0.08 * s, 0.1 * s, shade(c, 1.4))
+
+
+def star(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A five-pointed star, twinkling."""
+    cx, cy = w / 2, h - 0.5 * s
+    k = 1 + 0.08 * wave(p, 0, 2)
+    pts = []
+    for i in range(10):
+        a = -math.pi / 2 + i * math.pi / 5
+        r = (0.45 if i % 2 == 0 else 0.19) * s * k
+        pts.append((cx + r * math.cos(a), cy + r * math.sin(a)))
+    pen.polygon(pts, c)
+    pen.circle(cx - 0.06 * s, cy - 0.05 * s, 0.05 * s, shade(c, 1.5))
