@@ -57,6 +57,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
         "pigeon", "sparrow", "flamingo", "falcon", "robin", "bluebird", "songbird", "finch",
         "phoenix", "stork", "heron", "albatross", "macaw",
     ),
+    "perched_bird": ("perched bird", "bird on a branch", "bird on a wire"),
     "owl": ("owl",),
     "swan": ("swan", "duck", "duckling", "goose", "geese"),
     "butterfly": ("butterfly", "butterflies", "moth"),
@@ -151,7 +152,9 @@ FAMILY_KIND: Mapping[str, str] = {
          "elephant", "rabbit", "mouse", "cow", "sheep", "pig", "dinosaur", "penguin", "monster"),
         "animal",
     ),
-    **dict.fromkeys(("bird", "owl", "swan", "butterfly", "insect", "dragon"), "bird"),
+    **dict.fromkeys(
+        ("bird", "perched_bird", "owl", "swan", "butterfly", "insect", "dragon"), "bird"
+    ),
     **dict.fromkeys(("fish", "whale", "shark", "jellyfish", "octopus", "turtle"), "fish"),
     **dict.fromkeys(("car", "bus", "train", "bicycle", "motorcycle"), "vehicle"),
     **dict.fromkeys(("boat", "sailing_ship", "submarine"), "boat"),
@@ -185,7 +188,7 @@ SUBJECTS: Mapping[str, tuple[str, ...]] = _by_kind()
 
 PATTERNS: Mapping[str, tuple[str, ...]] = {
     "calico": ("calico", "tortoiseshell", "patchwork"),
-    "striped": ("striped", "stripes", "stripy", "stripey", "tiger-striped", "pinstriped"),
+    "striped": ("striped", "stripes", "stripy", "stripey", "pinstriped"),
     "tabby": ("tabby",),
     "spotted": ("spotted", "spots", "spotty", "dotted", "polka dot", "polka-dot"),
     "metallic": ("metallic", "chrome", "chromed", "steel", "metal", "silvery"),
@@ -199,7 +202,7 @@ PATTERNS: Mapping[str, tuple[str, ...]] = {
 SIZES: Mapping[str, tuple[str, ...]] = {
     "tiny": ("tiny", "small", "little", "miniature", "mini", "teeny", "itty-bitty", "wee"),
     "giant": (
-        "giant", "huge", "enormous", "gigantic", "massive", "colossal", "towering", "big",
+        "giant", "huge", "enormous", "gigantic", "massive", "colossal", "big",
         "large", "immense", "monstrous",
     ),
 }  # fmt: skip
@@ -635,6 +638,10 @@ def _modifiers(
     return pattern, (size.kind if size else None), min(5, count)
 
 
+def _overlaps(a: Match, b: Match) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
 def _plural(noun: str, phrases: tuple[str, ...]) -> bool:
     """Whether ``noun`` is the plural of one of ``phrases`` (and not a phrase itself)."""
     return noun not in phrases and any(noun in (p + "s", p + "es", p[:-1] + "ies") for p in phrases)
@@ -680,6 +687,9 @@ def analyse(prompt: str) -> PromptAnalysis:
         others = [m for t in _CONTENT_TABLES for m in find_all(t, text)]
         subject_phrase = _fallback_subject(text, others)
         family = "sign" if subject_phrase else None
+        lit = [m for t in (LIGHTING, STYLES, SETTINGS, WEATHER) for m in find_all(t, text)]
+        marks = [m for m in find_all(PATTERNS, text) if not any(_overlaps(m, o) for o in lit)]
+        pattern = marks[0].kind if marks else None  # "make it striped": for a remix
 
     return PromptAnalysis(
         prompt=prompt,

@@ -91,7 +91,8 @@ def test_keyword_classes(prompt: str, field: str, kind: str) -> None:
 def test_words_match_on_boundaries_only(prompt: str) -> None:
     a = prompting.analyse(prompt)
     assert a.action_kind is None
-    assert a.subject_kind in (None, "object")
+    # No car in "cartography", cat in "scarecrow"...; a barn is a house (issue 21's families).
+    assert a.subject_family in (None, "sign", "house")
     assert a.setting_kind is None
 
 

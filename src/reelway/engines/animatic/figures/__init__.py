@@ -64,7 +64,7 @@ FAMILIES: dict[str, Family] = {
     # birds and insects
     "bird": F(creatures.bird, (1.2, 1.05), 0.16, "air", (60, 110, 200)),
     "perched_bird": F(creatures.perched_bird, (1.0, 0.9), 0.16, "fixed", (200, 90, 60)),
-    "owl": F(creatures.owl, (1.3, 1.05), 0.2, "fixed", (152, 112, 72)),
+    "owl": F(creatures.owl, (1.3, 1.1), 0.2, "fixed", (152, 112, 72)),
     "swan": F(creatures.swan, (1.2, 0.95), 0.22, "surface", (250, 250, 250)),
     "butterfly": F(creatures.butterfly, (0.85, 1.1), 0.16, "air", (250, 150, 40)),
     "insect": F(creatures.insect, (1.05, 0.9), 0.14, "air", (242, 202, 40)),
@@ -100,7 +100,7 @@ FAMILIES: dict[str, Family] = {
     "lighthouse": F(buildings.lighthouse, (2.0, 1.55), 0.42, "rooted", (206, 44, 44)),
     "castle": F(buildings.castle, (1.7, 1.6), 0.34, "rooted", (168, 160, 150)),
     "skyscraper": F(buildings.skyscraper, (0.75, 1.9), 0.46, "rooted", (96, 118, 150)),
-    "house": F(buildings.house, (1.35, 1.45), 0.3, "rooted", (236, 216, 180)),
+    "house": F(buildings.house, (1.35, 1.7), 0.3, "rooted", (236, 216, 180)),
     "bridge": F(buildings.bridge, (2.3, 1.05), 0.3, "rooted", (190, 70, 50)),
     "windmill": F(buildings.windmill, (1.5, 1.65), 0.32, "rooted", (236, 226, 206)),
     # plants
@@ -111,7 +111,7 @@ FAMILIES: dict[str, Family] = {
     # food and drink
     "cake": F(objects.cake, (1.2, 1.1), 0.22, "fixed", (240, 170, 190)),
     "pizza": F(objects.pizza, (1.55, 0.95), 0.22, "fixed", (246, 200, 90)),
-    "burger": F(objects.burger, (1.05, 0.8), 0.22, "fixed", (210, 140, 70)),
+    "burger": F(objects.burger, (1.3, 0.95), 0.22, "fixed", (210, 140, 70)),
     "fruit": F(objects.fruit, (1.0, 0.9), 0.18, "fixed", (212, 40, 40)),
     "coffee": F(objects.coffee, (1.0, 0.95), 0.2, "fixed", (246, 246, 242)),
     # everyday objects
@@ -123,7 +123,7 @@ FAMILIES: dict[str, Family] = {
     "ball": F(objects.ball, (0.9, 0.9), 0.16, "ground", (232, 82, 62)),
     # the sky
     "planet": F(sky.planet, (1.65, 0.95), 0.36, "sky", (214, 170, 110)),
-    "moon": F(sky.moon, (1.0, 1.0), 0.34, "sky", (236, 234, 222)),
+    "moon": F(sky.moon, (1.25, 1.05), 0.34, "sky", (236, 234, 222)),
     "sun": F(sky.sun, (1.0, 1.05), 0.34, "sky", (252, 204, 60)),
     "star": F(sky.star, (1.0, 1.05), 0.26, "sky", (252, 222, 90)),
     # anything else: a signboard with the noun on it

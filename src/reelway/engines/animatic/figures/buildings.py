@@ -99,31 +99,24 @@ def skyscraper(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action:
 
 
 def house(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
-    """Walls, a pitched roof, a door, two windows and a smoking chimney."""
+    """Square walls under a steep gable roof, a door, two windows and a smoking chimney."""
     cx, by = w / 2, h - 0.02 * s
-    eave = by - 0.55 * s
-    pen.rect((cx + 0.2 * s, eave - 0.4 * s, cx + 0.3 * s, eave - 0.1 * s), shade(ROOF, 0.7))
+    eave = by - 0.6 * s
+    pen.rect((cx + 0.24 * s, eave - 0.55 * s, cx + 0.36 * s, eave - 0.15 * s), shade(ROOF, 0.7))
     puff = p % 1.0
     pen.circle(
-        cx + 0.25 * s + 0.1 * s * puff,
-        eave - 0.45 * s - 0.3 * s * puff,
-        0.05 * s + 0.04 * s * puff,
+        cx + 0.3 * s + 0.1 * s * puff, eave - 0.62 * s - 0.3 * s * puff, 0.05 * s + 0.04 * s * puff,
         (220, 220, 226),
-    )
+    )  # fmt: skip
     pen.rect((cx - 0.5 * s, eave, cx + 0.5 * s, by), c)
     pen.polygon(
-        [(cx - 0.62 * s, eave + 0.02 * s), (cx, eave - 0.5 * s), (cx + 0.62 * s, eave + 0.02 * s)],
+        [(cx - 0.62 * s, eave + 0.02 * s), (cx, eave - 0.62 * s), (cx + 0.62 * s, eave + 0.02 * s)],
         ROOF,
     )
-    pen.rect((cx - 0.1 * s, by - 0.32 * s, cx + 0.1 * s, by), (110, 70, 46))
-    for x in (cx - 0.34 * s, cx + 0.2 * s):
-        pen.rect((x, eave + 0.12 * s, x + 0.14 * s, eave + 0.26 * s), LIT)
-        pen.limb(
-            [(x + 0.07 * s, eave + 0.12 * s), (x + 0.07 * s, eave + 0.26 * s)],
-            0.01 * s,
-            shade(c, 0.5),
-        )
-    pen.circle(cx, eave - 0.2 * s, 0.06 * s, LIT)
+    pen.rect((cx - 0.1 * s, by - 0.34 * s, cx + 0.1 * s, by), (110, 70, 46))
+    for x in (cx - 0.38 * s, cx + 0.22 * s):
+        pen.rect((x, eave + 0.12 * s, x + 0.16 * s, eave + 0.28 * s), LIT)
+    pen.circle(cx, eave - 0.22 * s, 0.07 * s, LIT)
 
 
 def bridge(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:

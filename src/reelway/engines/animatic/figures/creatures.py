@@ -100,6 +100,12 @@ def owl(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -
     """Upright and round, ear tufts, big round eyes facing the viewer."""
     by = h - 0.02 * s
     cx = w / 2
+    if action != "fly":  # on its branch
+        pen.rect((cx - 0.6 * s, by - 0.06 * s, cx + 0.6 * s, by), (112, 80, 52), 0.03 * s)
+        pen.limb(
+            [(cx + 0.4 * s, by - 0.04 * s), (cx + 0.55 * s, by - 0.16 * s)], 0.03 * s, (112, 80, 52)
+        )
+        by -= 0.04 * s
     if action == "fly":
         f = _flap(p, action)
         for side in (-1, 1):
@@ -123,7 +129,7 @@ def owl(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -
             shade(c, 0.8),
         )
     pen.ellipse((cx - 0.27 * s, by - 0.92 * s, cx + 0.27 * s, by - 0.56 * s), c)
-    blink = wave(p) > 0.9 or action == "sleep"
+    blink = wave(p) > 0.985 or action == "sleep"
     for side in (-1, 1):
         ex = cx + side * 0.12 * s
         pen.circle(ex, by - 0.75 * s, 0.1 * s, WHITE)

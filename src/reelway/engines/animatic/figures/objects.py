@@ -80,36 +80,28 @@ def pizza(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str)
 
 
 def burger(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
-    """Stacked bun, lettuce, tomato, cheese and patty, sesame seeds on top."""
+    """A wide stack: bun, patty, cheese, tomato, lettuce frills, a sesame dome and a
+    cocktail stick with an olive."""
     cx, by = w / 2, h - 0.02 * s
-    bun = (222, 160, 80)
-    pen.rect((cx - 0.42 * s, by - 0.14 * s, cx + 0.42 * s, by), bun, 0.06 * s)
-    pen.rect((cx - 0.45 * s, by - 0.26 * s, cx + 0.45 * s, by - 0.13 * s), (98, 58, 40), 0.06 * s)
+    bun = c
+    pen.limb([(cx + 0.05 * s, by - 0.45 * s), (cx + 0.1 * s, by - 0.8 * s)], 0.02 * s, CREAM)
+    pen.circle(cx + 0.1 * s, by - 0.8 * s, 0.05 * s, (90, 120, 50))
+    pen.rect((cx - 0.52 * s, by - 0.12 * s, cx + 0.52 * s, by), bun, 0.05 * s)
+    pen.rect((cx - 0.56 * s, by - 0.22 * s, cx + 0.56 * s, by - 0.11 * s), (98, 58, 40), 0.05 * s)
     pen.polygon(
-        [
-            (cx - 0.46 * s, by - 0.26 * s),
-            (cx + 0.46 * s, by - 0.26 * s),
-            (cx + 0.38 * s, by - 0.2 * s),
-            (cx - 0.3 * s, by - 0.2 * s),
-        ],
+        [(cx - 0.58 * s, by - 0.22 * s), (cx + 0.58 * s, by - 0.22 * s),
+         (cx + 0.5 * s, by - 0.14 * s), (cx - 0.4 * s, by - 0.15 * s)],
         (250, 200, 60),
-    )
-    pen.rect((cx - 0.44 * s, by - 0.33 * s, cx + 0.44 * s, by - 0.26 * s), (220, 60, 50), 0.03 * s)
-    for k in range(7):
-        x = cx - 0.42 * s + k * 0.14 * s
-        pen.circle(x, by - 0.35 * s, 0.05 * s, (90, 180, 70))
-    pen.pieslice((cx - 0.44 * s, by - 0.72 * s, cx + 0.44 * s, by - 0.3 * s), 180, 360, c)
-    pen.rect((cx - 0.44 * s, by - 0.52 * s, cx + 0.44 * s, by - 0.37 * s), c, 0.04 * s)
-    for dx, dy in ((-0.2, -0.6), (0.0, -0.66), (0.2, -0.58), (-0.05, -0.55), (0.12, -0.5)):
-        pen.ellipse(
-            (
-                cx + dx * s - 0.02 * s,
-                by + dy * s - 0.012 * s,
-                cx + dx * s + 0.02 * s,
-                by + dy * s + 0.012 * s,
-            ),
-            CREAM,
-        )
+    )  # fmt: skip
+    pen.rect((cx - 0.54 * s, by - 0.28 * s, cx + 0.54 * s, by - 0.22 * s), (220, 60, 50), 0.03 * s)
+    for k in range(9):
+        x = cx - 0.56 * s + k * 0.14 * s
+        pen.circle(x, by - 0.29 * s, 0.045 * s, (90, 180, 70))
+    pen.pieslice((cx - 0.54 * s, by - 0.62 * s, cx + 0.54 * s, by - 0.2 * s), 180, 360, bun)
+    pen.rect((cx - 0.54 * s, by - 0.42 * s, cx + 0.54 * s, by - 0.31 * s), bun, 0.04 * s)
+    for dx, dy in ((-0.25, -0.5), (0.0, -0.56), (0.25, -0.48), (-0.08, -0.45), (0.15, -0.42)):
+        x, y = cx + dx * s, by + dy * s
+        pen.ellipse((x - 0.02 * s, y - 0.012 * s, x + 0.02 * s, y + 0.012 * s), CREAM)
 
 
 def fruit(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:

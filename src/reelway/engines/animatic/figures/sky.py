@@ -28,18 +28,23 @@ def planet(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str
 
 
 def moon(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
-    """A full pale disc with grey craters and a soft shadowed limb."""
-    cx, cy = w / 2, h - 0.5 * s
-    r = 0.44 * s
-    pen.circle(cx, cy, r, shade(c, 0.82))
-    pen.circle(cx - 0.05 * s, cy - 0.03 * s, r * 0.9, c)
-    for dx, dy, k in (
-        (-0.15, -0.12, 0.1),
-        (0.12, 0.1, 0.07),
-        (-0.05, 0.2, 0.05),
-        (0.18, -0.18, 0.045),
-    ):
-        pen.circle(cx + dx * s, cy + dy * s, k * s, shade(c, 0.78))
+    """A crescent with a few grey craters: the moon as everyone draws it (a disc would be
+    any ball)."""
+    cx, cy = w / 2 + 0.12 * s, h - 0.5 * s
+    r, r2, d = 0.46 * s, 0.42 * s, 0.24 * s  # outer disc; the shadow disc, d to the left
+    a = (r * r - r2 * r2 + d * d) / (2 * d)
+    top = math.atan2(-math.sqrt(max(0.0, r * r - a * a)), -a)
+    inner = math.atan2(-math.sqrt(max(0.0, r * r - a * a)), d - a)
+    pts = []
+    for k in range(25):
+        t = top + (-2 * top) * k / 24  # over the right-hand side, top to bottom
+        pts.append((cx + r * math.cos(t), cy + r * math.sin(t)))
+    for k in range(25):
+        t = -inner + (2 * inner) * k / 24  # back up the shadow's edge
+        pts.append((cx - d + r2 * math.cos(t), cy + r2 * math.sin(t)))
+    pen.polygon(pts, c)
+    for dx, dy, rad in ((0.34, -0.05, 0.05), (0.3, 0.2, 0.035), (0.26, -0.28, 0.03)):
+        pen.circle(cx + dx * s, cy + dy * s, rad * s, shade(c, 0.8))
 
 
 def sun(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:

@@ -1,0 +1,243 @@
+"""The animatic's subject families: every one drawn, each with its own silhouette, sized to
+its box, moving as its action says; modifiers (patterns, counts, signs) show in the drawing.
+
+Silhouettes are compared as alpha masks of the standing pose, cropped to the figure and
+scaled (aspect kept) into a common 48x48 box, anchored at the bottom centre as the renderer
+anchors them.  Scale-free on purpose: one drawing reused at another size for a second family
+scores 1.0.  The bound, IoU < 0.8 for every pair, sits under what two figures of one body plan
+score when they differ only in a detail a viewer would miss (a horse with a horn scores ~0.95)
+and over what distinct objects of a similar outline score (a burger and an apple, ~0.75).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from PIL import Image
+
+from reelway import prompting
+from reelway.engines.animatic import figures, motion, scene, sprites
+from reelway.engines.animatic.figures import patterns
+
+OUTLINE = (20, 18, 26)
+BOX = 48
+IOU_LIMIT = 0.8
+ACTIONS = ("idle", "walk", "run", "fly", "swim", "jump", "spin", "dance", "sleep", "float")
+DRAWN = [name for name in figures.FAMILIES if name != "sign"]
+
+
+def _pose(name: str, phase: float = 0.0, action: str = "idle", **kw: object) -> Image.Image:
+    colour = figures.FAMILIES[name].colour
+    return sprites.draw_subject(name, 80, colour, OUTLINE, phase, action, **kw)  # type: ignore[arg-type]
+
+
+def _mask(img: Image.Image) -> NDArray[np.bool_]:
+    a = np.asarray(img.getchannel("A")) > 127
+    rows, cols = np.nonzero(a)
+    a = a[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    h, w = a.shape
+    k = BOX / max(h, w)
+    small = Image.fromarray((a * 255).astype(np.uint8)).resize(
+        (max(1, round(w * k)), max(1, round(h * k))), Image.Resampling.BILINEAR
+    )
+    out = Image.new("L", (BOX, BOX), 0)
+    out.paste(small, ((BOX - small.width) // 2, BOX - small.height))
+    mask: NDArray[np.bool_] = np.asarray(out) > 127
+    return mask
+
+
+def test_the_tables_agree_and_cover_what_people_write_about() -> None:
+    assert set(prompting.FAMILIES) == set(figures.FAMILIES)
+    assert set(prompting.FAMILY_KIND) == set(prompting.FAMILIES)
+    assert len(DRAWN) >= 40
+    for name, fam in figures.FAMILIES.items():
+        assert fam.mode in figures.MODES, name
+        assert fam.box[0] > 0 and fam.box[1] > 0 and 0 < fam.size < 1, name
+    wanted = (
+        "cat", "dog", "horse", "fox", "bear", "rabbit", "elephant", "giraffe", "bird",
+        "perched_bird", "owl", "fish", "whale", "shark", "jellyfish", "butterfly", "insect",
+        "dragon", "unicorn", "ghost", "monster", "person", "robot", "car", "bus", "train",
+        "bicycle", "motorcycle", "boat", "sailing_ship", "submarine", "plane", "helicopter",
+        "rocket", "balloon", "kite", "lighthouse", "castle", "skyscraper", "house", "bridge",
+        "tree", "flower", "cake", "pizza", "burger", "fruit", "coffee", "teapot", "lamp", "book",
+        "clock", "planet", "moon",
+    )  # fmt: skip
+    assert set(wanted) <= set(DRAWN)
+
+
+def test_every_silhouette_differs_from_every_other() -> None:
+    masks = {name: _mask(_pose(name)) for name in DRAWN}
+    worst = (0.0, "", "")
+    for a, b in itertools.combinations(DRAWN, 2):
+        iou = float((masks[a] & masks[b]).sum() / (masks[a] | masks[b]).sum())
+        worst = max(worst, (iou, a, b))
+    assert worst[0] < IOU_LIMIT, (
+        f"{worst[1]} and {worst[2]} share a silhouette (IoU {worst[0]:.2f})"
+    )
+
+
+def test_the_measure_catches_a_shared_drawing() -> None:
+    """The bound means something: the same drawing at another size scores 1, and the
+    horse with a horn (what a lazy unicorn would be) scores over the limit."""
+    fam = figures.FAMILIES["horse"]
+    big = sprites.draw_subject("horse", 140, fam.colour, OUTLINE, 0.0, "idle")
+    assert float((_mask(big) == _mask(_pose("horse"))).mean()) > 0.97
+    horse = _mask(_pose("horse"))
+    from reelway.engines.animatic.figures import animals, pen
+
+    img = Image.new("RGBA", (400, 300), (*OUTLINE, 0))
+    from PIL import ImageDraw
+
+    p = pen.Pen(ImageDraw.Draw(img), OUTLINE, 2.9)
+    animals._horse(p, 160, 400, 296, 0.0, fam.colour, "idle", horn=True)
+    p.finish()
+    horned = _mask(img)
+    assert float((horse & horned).sum() / (horse | horned).sum()) > IOU_LIMIT
+
+
+@pytest.mark.parametrize("name", list(figures.FAMILIES))
+def test_every_pose_fits_its_box(name: str) -> None:
+    """No action or phase draws past the sprite's edge (a clipped tail or beam)."""
+    for action in ACTIONS:
+        for k in range(0, sprites.POSES, 3):
+            img = _pose(name, k / sprites.POSES, action, label="LABEL")
+            a = np.asarray(img.getchannel("A"))
+            edge = max(a[0].max(), a[:, 0].max(), a[:, -1].max())
+            assert edge < 40, f"{name} {action} pose {k} touches the box edge"
+            assert (a > 127).sum() > 0.05 * a.size, f"{name} {action} is nearly empty"
+
+
+def test_cats_and_dogs_differ_where_a_viewer_looks() -> None:
+    """Upright tail and pointed ears above the head line vs a low tail and floppy ears: the
+    cat's outline reaches higher above its back (relative to its length)."""
+    cat, dog = _mask(_pose("cat")), _mask(_pose("dog"))
+    assert float((cat & dog).sum() / (cat | dog).sum()) < 0.7
+    cat_a = np.asarray(_pose("cat").getchannel("A")) > 127
+    dog_a = np.asarray(_pose("dog").getchannel("A")) > 127
+
+    def rear_height(a: NDArray[np.bool_]) -> float:
+        rows, cols = np.nonzero(a)
+        left = cols < cols.min() + 0.25 * (cols.max() - cols.min())  # the tail end
+        return float((rows.max() - rows[left].min()) / (cols.max() - cols.min()))
+
+    assert rear_height(cat_a) > rear_height(dog_a) + 0.15
+    # and they move differently: the dog's tail wags while it stands, the cat's barely sways
+    d0, d1 = (np.asarray(_pose("dog", p).getchannel("A")) > 127 for p in (0.0, 1 / 16))
+    c0, c1 = (np.asarray(_pose("cat", p).getchannel("A")) > 127 for p in (0.0, 1 / 16))
+    assert (d0 != d1).sum() > (c0 != c1).sum()
+
+
+@pytest.mark.parametrize("action", ["walk", "run", "fly", "swim", "dance", "sleep", "spin"])
+def test_actions_animate(action: str) -> None:
+    family = {"fly": "bird", "swim": "fish", "dance": "person"}.get(action, "cat")
+    poses = [_pose(family, k / 8, action) for k in range(8)]
+    arrays = [np.asarray(p) for p in poses]
+    changed = sum(a.shape != b.shape or bool((a != b).any()) for a, b in itertools.pairwise(arrays))
+    if action == "spin":  # the drawing holds; motion turns it
+        st = _motion("A teapot spins on a table")
+        angles = {round(st.subject(i).angle) for i in range(0, 48, 6)}
+        assert len(angles) >= 6
+        return
+    assert changed >= 6, f"{family} {action} hardly moves"
+
+
+def test_a_sleeping_cat_lies_low_and_breathes() -> None:
+    standing = np.asarray(_pose("cat").getchannel("A")) > 127
+    lying = [np.asarray(_pose("cat", k / 4, "sleep").getchannel("A")) > 127 for k in range(4)]
+    assert np.nonzero(lying[0])[0].min() > np.nonzero(standing)[0].min() + 10  # lower top
+    assert any((lying[0] != other).any() for other in lying[1:])  # the chest rises and falls
+
+
+def _motion(prompt: str, seconds: int = 2) -> motion.Motion:
+    shot = scene.build(prompt, 3, 320, 180, seconds, 24)
+    return motion.Motion(shot, 320, 180)
+
+
+def test_rooted_families_stay_put_and_fliers_fly() -> None:
+    lighthouse = _motion("A lighthouse walks along a cliff at night")
+    xs = {round(lighthouse.subject(i).x, 3) for i in range(48)}
+    ys = {round(lighthouse.subject(i).y, 3) for i in range(48)}
+    assert len(xs) == 1 and len(ys) == 1
+    tree = _motion("An oak tree in a meadow")
+    assert tree.scene.subject_kind == "tree" and tree.speed == 0
+    bird = _motion("A bird over a meadow")
+    assert bird.scene.action == "fly" and bird.airborne and bird.speed > 0
+    moon = _motion("The moon over the sea")
+    assert moon.airborne and moon.base_y < moon.horizon
+
+
+def test_patterns_show_on_the_body_only() -> None:
+    plain = np.asarray(_pose("cat"))
+    calico = np.asarray(_pose("cat", pattern="calico"))
+    assert plain.shape == calico.shape
+    body = patterns.body_mask(_pose("cat", ss_free := 0.0), figures.FAMILIES["cat"].colour)
+    del ss_free
+    assert body.any()
+    rgb = calico[..., :3].reshape(-1, 3).astype(int)
+    opaque = calico[..., 3].reshape(-1) > 250
+
+    def share(colour: tuple[int, int, int]) -> float:
+        near = np.abs(rgb - np.array(colour)).sum(axis=1) < 40
+        return float((near & opaque).sum() / opaque.sum())
+
+    assert (
+        share((246, 240, 228)) > 0.1 and share((222, 124, 44)) > 0.03 and share((42, 36, 36)) > 0.03
+    )
+    # eyes and outline untouched: the darkest pixels are where they were
+    dark_plain = plain[..., :3].sum(axis=2) < 80
+    dark_calico = calico[..., :3].sum(axis=2) < 80
+    assert (dark_plain & ~dark_calico).sum() == 0
+    for pattern in ("striped", "tabby", "spotted", "metallic"):
+        marked = np.asarray(_pose("cat", pattern=pattern))
+        assert (marked != plain).any(axis=2).sum() > 200, pattern
+    glow = _pose("jellyfish", pattern="glowing")
+    base = _pose("jellyfish")
+    assert glow.width > base.width and glow.height > base.height
+    alpha = np.asarray(glow.getchannel("A"))
+    assert ((alpha > 10) & (alpha < 200)).sum() > 500  # a soft halo round it
+
+
+def test_a_count_draws_that_many() -> None:
+    fam = figures.FAMILIES["bird"]
+    three = sprites.SubjectSprites("bird", 60, fam.colour, OUTLINE, "fly", count=3)
+    group = (np.asarray(three.get(0.0, 0, False).getchannel("A")) > 127).sum()
+    phases = [(k * 5) % sprites.POSES / sprites.POSES for k in range(3)]
+    singles = [
+        sprites.draw_subject("bird", three.size, fam.colour, OUTLINE, p, "fly") for p in phases
+    ]
+    total = sum((np.asarray(s.getchannel("A")) > 127).sum() for s in singles)
+    assert 0.8 * total < group <= total * 1.01  # three figures, overlapping a little
+    assert max(s.width for s in singles) * 1.8 < three.get(0.0, 0, False).width
+    shot = scene.build("Three birds fly over the sea", 1, 320, 180, 1, 24)
+    assert shot.figure.count == 3 and shot.subject_kind == "bird"
+
+
+def test_an_unknown_noun_is_a_labelled_sign_not_a_sphere() -> None:
+    shot = scene.build("A zorblatt on a table, static camera", 1, 320, 180, 1, 24)
+    assert shot.subject_kind == "sign" and shot.figure.label == "zorblatt"
+    a, b = _pose("sign", label="ZORBLATT"), _pose("sign", label="TEAPOTS")
+    assert (np.asarray(a) != np.asarray(b)).any()  # the words are drawn
+    ball = _mask(_pose("ball"))
+    sign = _mask(a)
+    assert float((ball & sign).sum() / (ball | sign).sum()) < 0.6
+
+
+def test_draw_only_what_the_prompt_names() -> None:
+    """Nothing is drawn up front: a sprite set draws its poses on first use."""
+    sp = sprites.SubjectSprites("lighthouse", 60, (200, 40, 40), OUTLINE, "idle")
+    assert not sp._poses
+    sp.get(0.5, 0, False)
+    assert len(sp._poses) == 1
+
+
+def test_sizes_follow_the_words() -> None:
+    from reelway.engines.animatic import palette
+
+    tiny = palette.noun_look(prompting.analyse("a tiny dog"))[1]
+    usual = palette.noun_look(prompting.analyse("a dog"))[1]
+    giant = palette.noun_look(prompting.analyse("a giant dog"))[1]
+    assert math.isclose(tiny * 2, usual) and giant > usual * 1.5
