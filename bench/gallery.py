@@ -55,6 +55,7 @@ _DOC_PATTERNS = (
     re.compile(r'"prompt"\s*:\s*"([^"\n]+)"'),  # JSON bodies
     re.compile(r"""-F\s*['"]?prompt=([^'"\n]+)"""),  # curl forms
     re.compile(r'reelway\s+(?:generate|lint)\s+"([^"\n]+)"'),  # the CLI
+    re.compile(r'"(?:content|text)"\s*:\s*"([^"\n]+)"'),  # chat completions' user message
 )
 
 
