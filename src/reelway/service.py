@@ -251,6 +251,7 @@ class VideoService:
                     characters=await self._characters(caller, params, prompt, model),
                     negative_prompt=negative,
                     loop=looped,
+                    captions=validation.captions(params.get("captions")),
                 ),
                 input_reference=params.get("input_reference"),
             )

@@ -50,11 +50,6 @@ def _engine_render(tmp_path: Path, captions: bool) -> list[np.ndarray]:
     return _frames(out.video.read_bytes())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service.create must pass validation.captions(params.get('captions')) into "
-    "jobs.Sources (the create path is another engineer's file); strict: passes once it does",
-)
 def test_captions_false_through_the_sdk_leaves_the_caption_band_empty(
     client: openai.OpenAI, tmp_path: Path
 ) -> None:
