@@ -8,6 +8,7 @@ from bench import (
     bench_operations,
     bench_queue,
     bench_reads,
+    bench_remote,
     bench_routing,
     bench_safety,
     diffusers_overhead,
@@ -36,3 +37,5 @@ if __name__ == "__main__":
     storyboard.main()
     print()
     batches.main()
+    print()
+    bench_remote.main()
