@@ -71,7 +71,7 @@ class Database:
             async with self._async.connect() as conn:
                 return await conn.run_sync(query)
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise _failure(exc) from exc
 
     async def read_long(self, query: Query[T]) -> T:
         """A read that scans many rows (seconds on a large SQLite file): on SQLite it runs on a
@@ -83,7 +83,7 @@ class Database:
         try:
             return await asyncio.to_thread(runner.read, query)
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise _failure(exc) from exc
 
     async def read_rows(self, statement: sa.Executable, params: dict[str, Any]) -> Rows:
         """Rows of a prebuilt (module-level) SELECT, as tuples."""
@@ -91,7 +91,7 @@ class Database:
             try:
                 return self._sqlite.read_rows(statement, params)
             except Exception as exc:
-                raise _translate(exc) from exc
+                raise _failure(exc) from exc
         return await self.read(lambda conn: [tuple(r) for r in conn.execute(statement, params)])
 
     async def write(self, query: Query[T]) -> T:
@@ -104,7 +104,7 @@ class Database:
             async with self._async.begin() as conn:
                 return await conn.run_sync(query)
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise _failure(exc) from exc
 
     async def execute(self, statement: sa.Executable, params: dict[str, Any]) -> Rows:
         """Run one prebuilt (module-level) statement as its own transaction; its rows."""
@@ -112,7 +112,7 @@ class Database:
             try:
                 return await self._sqlite.execute(statement, params)
             except Exception as exc:
-                raise _translate(exc) from exc
+                raise _failure(exc) from exc
 
         def run(conn: sa.Connection) -> Rows:
             result = conn.execute(statement, params)
@@ -162,6 +162,19 @@ def _connect_args(url: str) -> dict[str, Any]:
     if "+psycopg" in url:
         return {"connect_timeout": int(CONNECT_SECONDS)}
     return {}
+
+
+def _failure(exc: Exception) -> BaseException:
+    """What a failed query raises: the cancellation itself when its task is being cancelled.
+
+    A statement cancelled under way invalidates its connection, and cleanup that touches the
+    connection afterwards raises an ordinary error (PendingRollbackError) in place of the
+    ``CancelledError``; a loop that retries failed queries would then never end (issue 20).
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        return asyncio.CancelledError()
+    return _translate(exc)
 
 
 _SQLITE_TRANSIENT = {

@@ -80,13 +80,18 @@ def gathering(query: Callable[[sa.Connection], T]) -> Callable[[sa.Connection], 
     """``query`` with its totals applied in one sorted batch at its end."""
 
     def run(conn: sa.Connection) -> T:
-        conn.info[_PENDING] = {}
+        # The dict itself, held from the start: a statement cancelled under way leaves the
+        # connection invalidated, and reading ``conn.info`` then raises PendingRollbackError,
+        # which in ``finally`` would replace the cancellation (a killed worker loop would take
+        # it for a failed write and go on; issue 20).
+        info = conn.info
+        info[_PENDING] = {}
         try:
             result = query(conn)
-            _apply(conn, conn.info[_PENDING])
+            _apply(conn, info[_PENDING])
             return result
         finally:
-            conn.info.pop(_PENDING, None)
+            info.pop(_PENDING, None)
 
     return run
 
