@@ -14,12 +14,13 @@ Two kinds of numbers, kept apart on purpose:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -74,23 +75,15 @@ _IN_FLIGHT_STATUSES = (jobs.JobStatus.QUEUED.value, jobs.JobStatus.RUNNING.value
 
 
 class ProcessMetrics:
-    """This process's own metrics, in a registry of its own (one per app)."""
+    """This process's own metrics, in a registry of its own (one per app).
+
+    The HTTP counts are plain numbers kept per label set and turned into families when
+    scraped: prometheus-client's children take a lock per increment (three per request),
+    and every request of this process passes here.
+    """
 
     def __init__(self, start_time: float | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.requests = Counter(
-            "reelway_http_requests",
-            "HTTP requests this process answered, by route template and status.",
-            ("method", "route", "status"),
-            registry=self.registry,
-        )
-        self.duration = Histogram(
-            "reelway_http_request_duration_seconds",
-            "Seconds this process took to answer, by route template (to the last byte).",
-            ("method", "route"),
-            buckets=HTTP_BUCKETS,
-            registry=self.registry,
-        )
         Gauge(
             "reelway_build_info",
             "Always 1; the version label says which Reelway this process runs.",
@@ -102,26 +95,56 @@ class ProcessMetrics:
             "When this process started (UNIX seconds).",
             registry=self.registry,
         ).set(time.time() if start_time is None else start_time)
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._labels: dict[tuple[str, str, int], tuple[tuple[str, str, str], list[float]]] = {}
+        self._requests: dict[tuple[str, str, str], int] = {}
+        self._durations: dict[tuple[str, str], list[float]] = {}
+        """Per (method, route): each bucket's own count, then the +Inf bucket, then the sum."""
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request (a dict lookup once its label set has been seen)."""
         key = (method, route, status)
-        children = self._children.get(key)
-        if children is None:
-            label = method if method in _METHODS else OTHER_METHOD
-            children = (
-                self.requests.labels(label, route, str(status)),
-                self.duration.labels(label, route),
-            )
+        found = self._labels.get(key)
+        if found is None:
+            found = self._series(method, route, status)
             if method in _METHODS:  # a made-up method is not worth a cache entry
-                self._children[key] = children
-        children[0].inc()
-        children[1].observe(seconds)
+                self._labels[key] = found
+        labels, timings = found
+        self._requests[labels] += 1
+        timings[bisect.bisect_left(HTTP_BUCKETS, seconds)] += 1
+        timings[-1] += seconds
+
+    def _series(
+        self, method: str, route: str, status: int
+    ) -> tuple[tuple[str, str, str], list[float]]:
+        label = method if method in _METHODS else OTHER_METHOD
+        labels = (label, route, str(status))
+        self._requests.setdefault(labels, 0)
+        timings = self._durations.setdefault((label, route), [0.0] * (len(HTTP_BUCKETS) + 2))
+        return labels, timings
 
     def collect(self) -> Iterator[Metric]:
-        """The registry's families without the ``_created`` series (one more series per label
-        set that the text format shows as a gauge and no one asked for)."""
+        """The HTTP families, then the registry's, without ``_created`` series (one more
+        series per label set that the text format shows as a gauge and no one asked for)."""
+        requests = CounterMetricFamily(
+            "reelway_http_requests",
+            "HTTP requests this process answered, by route template and status.",
+            labels=("method", "route", "status"),
+        )
+        for labels, count in self._requests.items():
+            requests.add_metric(labels, count)
+        duration = HistogramMetricFamily(
+            "reelway_http_request_duration_seconds",
+            "Seconds this process took to answer, by route template (to the last byte).",
+            labels=("method", "route"),
+        )
+        bounds = [*(repr(float(b)) for b in HTTP_BUCKETS), "+Inf"]  # as the client writes them
+        for method_route, timings in self._durations.items():
+            cumulative = list(itertools.accumulate(timings[:-1]))
+            duration.add_metric(
+                method_route, list(zip(bounds, cumulative, strict=True)), timings[-1]
+            )
+        yield requests
+        yield duration
         for metric in self.registry.collect():
             metric.samples = [s for s in metric.samples if not s.name.endswith("_created")]
             yield metric

@@ -67,18 +67,42 @@ class MetricsRoute:
             raise errors.InvalidApiKey("That is not this server's metrics token.")
 
 
-class HttpMetrics:
-    """Pure ASGI: times each request and counts it by method, route template and status.
+class RequestCounter:
+    """Counts one answered request by method, route template and status.
 
     The route is the one Starlette's router matched (it leaves it in ``scope["route"]``);
     a request answered before routing (a body over the size limit) is matched here, and one
-    that matches nothing is ``other``.  An exception that escapes the app counts as a 500.
+    that matches nothing is ``other``.  The app's edge middleware (``api.middleware.Edge``)
+    calls ``record`` once per request.
     """
+
+    def __init__(self, routes: Sequence[BaseRoute], process: metrics.ProcessMetrics) -> None:
+        self.routes = tuple(routes)
+        self.process = process
+
+    def record(self, scope: Scope, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or self._match(scope)
+        self.process.observe(scope["method"], template, status, seconds)
+
+    def _match(self, scope: Scope) -> str:
+        partial = metrics.OTHER_ROUTE
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return str(getattr(route, "path", metrics.OTHER_ROUTE))
+            if match is Match.PARTIAL and partial == metrics.OTHER_ROUTE:
+                partial = str(getattr(route, "path", metrics.OTHER_ROUTE))
+        return partial
+
+
+class HttpMetrics:
+    """``RequestCounter`` as a pure-ASGI layer of its own, for an app without the edge
+    middleware.  An exception that escapes the app counts as a 500."""
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute], process: metrics.ProcessMetrics):
         self.app = app
-        self.routes = tuple(routes)
-        self.process = process
+        self.counter = RequestCounter(routes, process)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,16 +120,4 @@ class HttpMetrics:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or self._match(scope)
-            self.process.observe(scope["method"], template, status, time.perf_counter() - started)
-
-    def _match(self, scope: Scope) -> str:
-        partial = metrics.OTHER_ROUTE
-        for route in self.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return str(getattr(route, "path", metrics.OTHER_ROUTE))
-            if match is Match.PARTIAL and partial == metrics.OTHER_ROUTE:
-                partial = str(getattr(route, "path", metrics.OTHER_ROUTE))
-        return partial
+            self.counter.record(scope, status, time.perf_counter() - started)

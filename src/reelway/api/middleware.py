@@ -1,11 +1,15 @@
 """The one pure-ASGI middleware (no per-request task): request ids, body size limits, the
-access log and the record of refused requests."""
+access log, the record of refused requests and the HTTP metrics' count.
+
+One layer, not one per concern: every layer wraps ``send`` once more and costs each request
+a few microseconds (a poll cost 10 µs more with the metrics as a layer of their own)."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,11 +26,17 @@ access_log = logging.getLogger("reelway.access")
 log = logging.getLogger(__name__)
 
 
+class Observe(Protocol):
+    def __call__(self, scope: Scope, status: int, seconds: float) -> None:
+        """Count one answered request (``api.metrics.RequestCounter.record``)."""
+
+
 class Edge:
     """Gives every request an id (``request.state.request_id`` and the ``logs.request_id``
     context) and every response its header; refuses bodies over ``max_bytes``, up front by
     Content-Length or as they stream in; logs one access line per request; hands every
-    answer with status 400 and up to ``refusals``."""
+    answer with status 400 and up to ``refusals``; hands every request's method, route,
+    status and duration to ``observe`` (an exception that escapes the app counts as a 500)."""
 
     def __init__(
         self,
@@ -36,8 +46,10 @@ class Edge:
         access: bool = False,
         refusals: Refusals | None = None,
         path_limits: Mapping[str, int] | None = None,
+        observe: Observe | None = None,
     ) -> None:
         self.app = app
+        self.observe = observe
         self.max_bytes = max_bytes
         self.path_limits = dict(path_limits or {})
         """Paths whose bodies have a limit of their own (uploads to ``/v1/files``)."""
@@ -68,13 +80,16 @@ class Edge:
             try:
                 await self._handle(scope, receive, send_with_id)
             except Exception:
-                await self._after(scope, state, status or 500, started)
+                status = status or 500
+                await self._after(scope, state, status, started)
                 raise
             if self.access or status >= 400:
                 await self._after(scope, state, status, started)
         finally:
             logs.video_id.reset(video_token)
             logs.request_id.reset(request_token)
+            if self.observe is not None:
+                self.observe(scope, status or 500, time.perf_counter() - started)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] in _NO_BODY:
