@@ -51,6 +51,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
     "pig": ("pig", "piglet", "boar", "hog"),
     "dinosaur": ("dinosaur", "t-rex", "tyrannosaurus", "raptor"),
     "turtle": ("turtle", "tortoise"),
+    "frog": ("frog", "toad", "tadpole"),
     "penguin": ("penguin",),
     "bird": (
         "bird", "eagle", "hawk", "crow", "raven", "seagull", "gull", "parrot", "hummingbird",
@@ -149,7 +150,8 @@ FAMILY_KIND: Mapping[str, str] = {
     "person": "person", "robot": "robot",
     **dict.fromkeys(
         ("cat", "dog", "fox", "horse", "unicorn", "bear", "big_cat", "lion", "deer", "giraffe",
-         "elephant", "rabbit", "mouse", "cow", "sheep", "pig", "dinosaur", "penguin", "monster"),
+         "frog", "elephant", "rabbit", "mouse", "cow", "sheep", "pig", "dinosaur", "penguin",
+         "monster"),
         "animal",
     ),
     **dict.fromkeys(
@@ -257,7 +259,10 @@ SETTINGS: Mapping[str, tuple[str, ...]] = {
         "beach", "shore", "shoreline", "coast", "coastline", "seaside", "tropical island",
         "island", "sand",
     ),
-    "ocean": ("ocean", "sea", "open water", "lake", "river", "harbor", "harbour", "bay", "pier"),
+    "ocean": (
+        "ocean", "sea", "open water", "lake", "river", "harbor", "harbour", "bay", "pier",
+        "pond", "canal", "lagoon", "marina",
+    ),
     "forest": ("forest", "woods", "woodland", "jungle", "rainforest", "grove", "trees"),
     "city": (
         "city", "street", "downtown", "alley", "alleyway", "skyline", "rooftop", "metropolis",
@@ -584,8 +589,22 @@ def _fallback_subject(text: str, blocked: list[Match]) -> str | None:
         word, start = m.group(group), m.start(group)
         if word is None or word.lower() in _STOP or any(b.start <= start < b.end for b in blocked):
             break
+        if group == 1 and word.lower() in _NOT_THINGS:
+            return None  # "the same forest", "the scene comes alive": no new subject
+        if group == 2 and word.lower().endswith("s") and not taken[0].lower().endswith("s"):
+            break  # "the beam sweeps": a verb, not the second word of the noun
         taken.append(word)
     return " ".join(taken) if taken else None
+
+
+_NOT_THINGS = frozenset(
+    (
+        "same", "scene", "shot", "camera", "view", "whole", "entire", "new", "next", "other",
+        "story", "moment", "frame", "video", "clip", "image", "picture", "sequence", "montage",
+        "footage", "film", "movie", "animation", "final", "first", "last", "following",
+    )
+)  # fmt: skip
+"""Opening words that do not name a thing to draw."""
 
 
 def _subject_match(text: str) -> Match | None:
@@ -651,7 +670,10 @@ def analyse(prompt: str) -> PromptAnalysis:
     """Find the five elements and the keyword classes in ``prompt``; pure and cheap."""
     text = " ".join(prompt.split())
     subject = _subject_match(text)
-    action = find(ACTIONS, text)
+    actions = find_all(ACTIONS, text)
+    if subject is not None:  # "roses" is not the verb "rose"
+        actions = [m for m in actions if not _overlaps(m, subject)]
+    action = actions[0] if actions else None
     settings = find_all(SETTINGS, text)
     setting = settings[0] if settings else None
     if subject is not None and setting is not None and FAMILY_KIND[subject.kind] != "sky":

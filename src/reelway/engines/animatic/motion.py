@@ -123,7 +123,7 @@ class Motion:
         self.speed: float = speed
         self._end: tuple[CameraState, float] | None = None
         mode = self.mode
-        flying = scene.action in ("fly", "float") and mode not in ("water", "rooted")
+        flying = scene.action in ("fly", "float") and mode not in ("water", "surface", "rooted")
         self.airborne = flying or mode in ("air", "hover", "sky")
         if mode == "sky":  # high in the sky, clear of the horizon
             self.base_y = height * (0.2 + 0.5 * c.subject_y)

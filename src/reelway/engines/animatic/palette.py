@@ -247,7 +247,7 @@ NOUN_PATTERNS: dict[str, str] = {
     "robot": "metallic", "ufo": "metallic", "bee": "striped",
 }  # fmt: skip
 """A noun's usual markings, when the prompt gives none (a tiger is striped)."""
-SIZE_WORDS = {"tiny": 0.5, "giant": 1.6}
+SIZE_WORDS = {"tiny": 0.6, "giant": 1.6}
 """``PromptAnalysis.subject_size`` -> how much bigger than usual."""
 
 

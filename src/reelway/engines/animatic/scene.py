@@ -79,7 +79,7 @@ def composition(seed: int) -> Composition:
 
 _DEFAULT_ACTION = {"air": "fly", "hover": "float", "water": "swim"}
 """What a family does when the prompt names no action: a bird flies, a fish swims."""
-_DEFAULT_SETTING = {"sky": "space", "water": "underwater"}
+_DEFAULT_SETTING = {"sky": "space", "water": "underwater", "surface": "ocean"}
 
 _DEFAULT_LIGHTING = {"space": "night", "interior": "candle", "underwater": "day"}
 _DEFAULT_MOOD = {

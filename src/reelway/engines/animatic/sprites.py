@@ -128,7 +128,7 @@ class SubjectSprites:
         img = self._turned.get(key)
         if img is None:
             img = self._poses[pose]
-            if flip:
+            if flip and self.label is None:  # a sign's words never read backwards
                 img = ImageOps.mirror(img)
             if step:
                 img = img.rotate(step * 3, resample=Image.Resampling.BICUBIC, expand=True)

@@ -489,6 +489,35 @@ def turtle(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str
         )
 
 
+def frog(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Squatting on folded hind legs, eyes bulging on top of a wide head, a pale throat;
+    a leap stretches the legs out behind."""
+    by = h - 0.02 * s
+    cx = w / 2
+    leap = max(0.0, wave(p)) if action not in ("idle", "sleep") else 0.0
+    hip = (cx - 0.18 * s, by - 0.16 * s)
+    knee = (cx - 0.05 * s - 0.25 * s * leap, by - 0.28 * s + 0.12 * s * leap)
+    foot = (cx - 0.3 * s - 0.2 * s * leap, by - 0.02 * s - 0.05 * s * leap)
+    pen.limb([hip, knee, foot, (foot[0] + 0.1 * s, foot[1])], 0.09 * s, shade(c, 0.8))
+    pen.ellipse((cx - 0.3 * s, by - 0.42 * s, cx + 0.22 * s, by - 0.02 * s), c)
+    pen.ellipse((cx - 0.05 * s, by - 0.22 * s, cx + 0.2 * s, by - 0.04 * s), shade(c, 1.45))
+    pen.limb(
+        [
+            (cx + 0.12 * s, by - 0.15 * s),
+            (cx + 0.2 * s, by - 0.02 * s),
+            (cx + 0.28 * s, by - 0.02 * s),
+        ],
+        0.05 * s,
+        c,
+    )
+    pen.ellipse((cx - 0.02 * s, by - 0.5 * s, cx + 0.32 * s, by - 0.26 * s), c)
+    for dx in (0.02, 0.18):
+        pen.circle(cx + dx * s, by - 0.5 * s, 0.07 * s, c)
+        pen.circle(cx + dx * s, by - 0.51 * s, 0.04 * s, (250, 240, 150))
+        pen.circle(cx + dx * s + 0.01 * s, by - 0.51 * s, 0.02 * s, DARK)
+    pen.limb([(cx + 0.12 * s, by - 0.36 * s), (cx + 0.3 * s, by - 0.34 * s)], 0.012 * s, DARK)
+
+
 def fish(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
     cx, cy = w / 2, h - 0.35 * s
     wag = 0.16 * s * wave(p)

@@ -186,28 +186,30 @@ def motorcycle(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action:
 
 
 def boat(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
-    """A small open rowing boat with oars dipping in turn (canoes, kayaks, rafts)."""
+    """A small fishing boat: an upswept hull with a stripe, a wheelhouse with a window, a
+    short mast with a pennant (canoes, ferries and rafts too)."""
     cx, by = w / 2, h - 0.02 * s
-    a = wave(p)
-    for side in (-1, 1):
-        pen.limb(
-            [
-                (cx + side * 0.1 * s, by - 0.3 * s),
-                (cx + side * 0.1 * s - 0.35 * s * a, by + 0.0 * s),
-            ],
-            0.03 * s,
-            WOOD,
-        )
+    deck = by - 0.32 * s
+    pen.limb([(cx + 0.3 * s, deck), (cx + 0.3 * s, deck - 0.55 * s)], 0.03 * s, WOOD)
+    flutter = 0.02 * s * wave(p, 0, 2)
     pen.polygon(
-        [
-            (cx - 0.85 * s, by - 0.38 * s),
-            (cx + 0.85 * s, by - 0.38 * s),
-            (cx + 0.6 * s, by),
-            (cx - 0.6 * s, by),
-        ],
+        [(cx + 0.3 * s, deck - 0.55 * s), (cx + 0.5 * s, deck - 0.5 * s + flutter),
+         (cx + 0.3 * s, deck - 0.45 * s)],
+        (214, 48, 49),
+    )  # fmt: skip
+    pen.rect((cx - 0.45 * s, deck - 0.36 * s, cx - 0.05 * s, deck + 0.02 * s), (240, 236, 226))
+    pen.rect((cx - 0.5 * s, deck - 0.42 * s, cx, deck - 0.34 * s), shade(c, 0.7))
+    pen.rect((cx - 0.36 * s, deck - 0.28 * s, cx - 0.16 * s, deck - 0.14 * s), GLASS)
+    pen.polygon(
+        [(cx - 0.8 * s, deck - 0.08 * s), (cx + 0.95 * s, deck - 0.16 * s), (cx + 0.62 * s, by),
+         (cx - 0.6 * s, by)],
         c,
-    )
-    pen.rect((cx - 0.85 * s, by - 0.4 * s, cx + 0.85 * s, by - 0.32 * s), shade(c, 0.7))
+    )  # fmt: skip
+    pen.polygon(
+        [(cx - 0.74 * s, deck + 0.06 * s), (cx + 0.84 * s, deck + 0.0 * s),
+         (cx + 0.8 * s, deck + 0.06 * s), (cx - 0.7 * s, deck + 0.12 * s)],
+        (246, 244, 238),
+    )  # fmt: skip
 
 
 def sailing_ship(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
