@@ -8,6 +8,8 @@ fills, letterbox bars are row fills, and grain is one integer add.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,8 @@ from reelway.engines.animatic import scene as scene_mod
 
 U8 = NDArray[np.uint8]
 U16 = NDArray[np.uint16]
+Box = tuple[float, float, float, float]
+"""(x0, y0, x1, y1) in output pixels."""
 MIN_CAPTION_SIDE = 120
 """Below this, captions would cover the picture; tiny renders get none."""
 
@@ -116,6 +120,20 @@ class YuvSprite:
         )
         return cls(x, y, (luma, chroma[0], chroma[1]))
 
+    @property
+    def size(self) -> tuple[int, int]:
+        h, w = self.planes[0].value.shape
+        return w, h
+
+    def moved(self, x: int, y: int) -> YuvSprite:
+        """The same sprite placed at (x, y) (rounded down to even, as 4:2:0 needs)."""
+        x, y = x - x % 2, y - y % 2
+        luma, cb, cr = (dataclasses.replace(p) for p in self.planes)
+        luma.x, luma.y = x, y
+        for c in (cb, cr):
+            c.x, c.y = x // 2, y // 2
+        return YuvSprite(x, y, (luma, cb, cr))
+
     def blend(self, y: U8, u: U8, v: U8, opacity: float = 1.0) -> None:
         """Alpha-blend into the planes (clipped at the frame edges)."""
         for target, plane in zip((y, u, v), self.planes, strict=True):
@@ -143,8 +161,18 @@ def _fit(
 class Overlay:
     """Lower-third caption, shot label, running timecode and frame marks for one scene."""
 
-    def __init__(self, scene: scene_mod.Scene, fade_in: bool, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        scene: scene_mod.Scene,
+        fade_in: bool,
+        enabled: bool = True,
+        avoid: Sequence[Box] = (),
+    ) -> None:
+        """``avoid``: the subject's box in each frame (output pixels); the caption and the
+        shot label take the corners it never enters."""
         self.scene = scene
+        self.caption_box: Box | None = None
+        self.label_box: Box | None = None
         self.fade_in = fade_in
         w, h = scene.width, scene.height
         self.enabled = enabled and min(w, h) >= MIN_CAPTION_SIDE
@@ -180,10 +208,11 @@ class Overlay:
             stroke_width=max(0, unit // 700),
             stroke_fill=(*p.caption_accent, 255),
         )
-        self.sprites.append(YuvSprite.from_rgba(box, self.margin, h - self.margin - bh))
+        caption = YuvSprite.from_rgba(box, self.margin, h - self.margin - bh)
         # Shot label, top left.
-        label = f"REELWAY ANIMATIC · SEED {scene.seed}"
-        self.sprites.append(self._pill(label, self.margin, self.margin, record=True))
+        label = self._pill(f"REELWAY ANIMATIC · SEED {scene.seed}", 0, 0, record=True)
+        caption, label = self._place(caption, label, avoid)
+        self.sprites += [caption, label]
         # Frame marks in the corners: the storyboard's safe-area brackets.
         arm, thick = int(unit * 0.05), max(2, unit // 360)
         for cx, cy in ((0, 0), (1, 0), (0, 1), (1, 1)):
@@ -195,6 +224,39 @@ class Overlay:
             x = self.margin // 2 if cx == 0 else w - self.margin // 2 - arm
             y = self.margin // 2 if cy == 0 else h - self.margin // 2 - arm
             self.sprites.append(YuvSprite.from_rgba(mark, x, y))
+
+    def _place(
+        self, caption: YuvSprite, label: YuvSprite, avoid: Sequence[Box]
+    ) -> tuple[YuvSprite, YuvSprite]:
+        """Where the caption and the label go: the first layout (bottom-left caption and
+        top-left label, as a storyboard has them, first) that no frame's subject box
+        touches, else the one it touches least."""
+        w, h, m = self.scene.width, self.scene.height, self.margin
+        (cw, ch), (lw, lh) = caption.size, label.size
+        below_top = m + lh + m // 2  # under the label and the timecode
+        captions = [
+            (m, h - m - ch), (w - m - cw, h - m - ch), (m, below_top), (w - m - cw, below_top),
+        ]  # fmt: skip
+        labels = [(m, m), (w - m - lw, h - m - lh), (m, h - m - lh)]
+        subject = np.asarray(avoid, np.float64).reshape(-1, 4)
+        best: tuple[float, int, tuple[int, int], tuple[int, int]] | None = None
+        order = 0
+        for lx, ly in labels:
+            for cx, cy in captions:
+                cbox: Box = (cx, cy, cx + cw, cy + ch)
+                lbox: Box = (lx, ly, lx + lw, ly + lh)
+                if _overlap(cbox, lbox) > 0:
+                    continue
+                cost = _covered(cbox, subject) + _covered(lbox, subject)
+                if best is None or (cost, order) < best[:2]:
+                    best = (cost, order, (cx, cy), (lx, ly))
+                order += 1
+        assert best is not None
+        (cx, cy), (lx, ly) = best[2], best[3]
+        caption, label = caption.moved(cx, cy), label.moved(lx, ly)
+        self.caption_box = (caption.x, caption.y, caption.x + cw, caption.y + ch)
+        self.label_box = (label.x, label.y, label.x + lw, label.y + lh)
+        return caption, label
 
     def _pill(
         self,
@@ -273,3 +335,15 @@ class Overlay:
         y, u, v = planes(frame)
         for sprite in (*self.sprites, *self.timecode(self.scene.start_frame + index)):
             sprite.blend(y, u, v, opacity)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """The area two boxes share (0 when apart)."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def _covered(box: Box, boxes: NDArray[np.float64]) -> float:
+    """The area ``box`` shares with each of ``boxes`` (an (n, 4) array), summed."""
+    w = np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0])
+    h = np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1])
+    return float((np.maximum(w, 0.0) * np.maximum(h, 0.0)).sum())

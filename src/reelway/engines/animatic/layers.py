@@ -6,11 +6,13 @@ move), so the cost of a frame is a handful of C-level pastes whatever the scene 
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from reelway.engines.animatic import motion, scenery, sprites
 from reelway.engines.animatic import scene as scene_mod
@@ -156,6 +158,12 @@ class Layer:
         self.depth, self.band, self.band_x, self.band_y = depth, band, band_x, band_y
         self.props, self.bob, self.bob_period = props, bob, bob_period
 
+    def redraw(self, treat: Callable[[Image.Image], Image.Image]) -> None:
+        """Replace every drawing by ``treat``'s version of it (a style's, once per shot)."""
+        if self.band is not None:
+            self.band = treat(self.band)
+        self.props = [dataclasses.replace(p, image=treat(p.image)) for p in self.props]
+
     def draw(self, canvas: Image.Image, cam: motion.CameraState, t: float) -> None:
         dx = -cam.x * (self.depth - cam.pivot)
         dy = cam.y * self.depth
@@ -298,3 +306,40 @@ def build_layers(
         bob = h * 0.006 if kind in ("crests", "crest_big") else 0.0
         layers.append(Layer(depth, None, 0, 0, props, bob, motion.period(scene, 2.4)))
     return layers
+
+
+def fog_banks(
+    scene: scene_mod.Scene,
+    w: int,
+    h: int,
+    horizon: float,
+    extents: tuple[float, float],
+    pivot: float,
+) -> tuple[Layer, Layer]:
+    """Fog: a thick soft bank along the horizon (behind the subject) and thin wisps low in
+    front of it, each a band drawn once and moved with its depth like any layer."""
+    colour = scene.palette.sky_horizon
+    out = []
+    for depth, top, height, alpha, salt in (
+        (MID_DEPTH, horizon - h * 0.16, h * 0.36, 150, "fog-far"),
+        (NEAR_DEPTH, h * 0.7, h * 0.3, 70, "fog-near"),
+    ):
+        lo = min(extents[0] * (depth - pivot), extents[1] * (depth - pivot))
+        hi = max(extents[0] * (depth - pivot), extents[1] * (depth - pivot))
+        x0, x1 = math.floor(lo - 0.1 * w), math.ceil(hi + 1.1 * w)
+        bw, bh = max(1, x1 - x0), max(8, int(height))
+        small = Image.new("L", (max(1, bw // 8), max(1, bh // 8)), 0)
+        d = ImageDraw.Draw(small)
+        r = np.random.default_rng(scene.composition.seed + len(salt) * 7919)
+        sw, sh = small.size
+        for _ in range(max(4, sw // 10)):
+            cx, cy = r.uniform(0, sw), r.uniform(0.35, 0.65) * sh
+            rx, ry = r.uniform(0.06, 0.16) * w / 8, r.uniform(0.15, 0.4) * sh
+            d.ellipse((cx - rx, cy - ry, cx + rx, cy + ry), fill=int(r.uniform(0.6, 1.0) * alpha))
+        mask = small.resize((bw, bh), Image.Resampling.BILINEAR).filter(
+            ImageFilter.GaussianBlur(bh / 10)
+        )
+        band = Image.new("RGBA", (bw, bh), (*colour, 0))
+        band.putalpha(mask)
+        out.append(Layer(depth, band, x0, top, []))
+    return out[0], out[1]

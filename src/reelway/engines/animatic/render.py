@@ -19,11 +19,11 @@ from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from reelway.engines.animatic import captions as captions_mod
-from reelway.engines.animatic import layers, motion, palette, seeding, sprites
+from reelway.engines.animatic import layers, motion, palette, seeding, sprites, styles
 from reelway.engines.animatic import scene as scene_mod
 
 U8 = NDArray[np.uint8]
-PARTICLES = {"rain": 160, "snow": 140, "petals": 60, "wind": 40, "bubbles": 40}
+PARTICLES = {"rain": 300, "snow": 200, "petals": 60, "wind": 40, "bubbles": 40}
 
 
 class Renderer:
@@ -37,6 +37,7 @@ class Renderer:
         captions: bool = True,
         scale: float = 1.0,
     ) -> None:
+        scene = styles.restyle(scene)  # the finer look (oil, sketch, documentary) and its palette
         self.scene = scene
         self.pixelated = scene.style == "pixel" and input_image is None
         if self.pixelated:  # a low-resolution canvas, scaled up without filtering
@@ -46,9 +47,10 @@ class Renderer:
             cw, ch = max(16, round(scene.width * scale)), max(16, round(scene.height * scale))
         self.cw, self.ch = cw, ch
         self.motion = motion.Motion(scene, cw, ch)
-        self.overlay = captions_mod.Overlay(
-            scene, fade_in=input_image is not None and not scene.loop, enabled=captions
-        )
+        noise = styles.Noise(scene.seed)
+        self.baker = styles.Baker(scene, ch, noise)
+        self.screen = styles.Screen(scene, noise)
+        self.weave = styles.Weave(scene)
         self._grain: list[U8] = []
         self._vignette: NDArray[np.uint16] | None = None
         self.image: U8 | None = None
@@ -63,6 +65,11 @@ class Renderer:
             self._build()
         if scene.style == "vintage":
             self._build_film()
+        # Captions and the shot label go where the subject never is, over the whole clip.
+        avoid = self.subject_boxes() if captions and self.image is None else []
+        self.overlay = captions_mod.Overlay(
+            scene, fade_in=input_image is not None and not scene.loop, enabled=captions, avoid=avoid
+        )
 
     # ------------------------------------------------------------------ setup
 
@@ -77,13 +84,20 @@ class Renderer:
             -(-(int(max(abs(y0), abs(y1)) * layers.BACK_DEPTH) + 4) // 8) * 8,
         )
         self.margin = margin
-        self.plate = layers.back_plate(s, self.cw, self.ch, m.horizon, margin)
+        self.plate = self.baker.plate(layers.back_plate(s, self.cw, self.ch, m.horizon, margin))
         all_layers = layers.build_layers(
             s, self.cw, self.ch, m.horizon, m.ground, (x0, x1, y0, y1), pivot
         )
+        if self.baker.active:
+            for layer in all_layers:
+                layer.redraw(self.baker.piece)
         self.behind, self.front = all_layers[:-1], all_layers[-1:]
         if s.setting in ("space", "sky", "interior"):
             self.behind, self.front = all_layers, []
+        if s.weather == "fog" and "fog" not in s.left_out:  # mist banks drifting in depth
+            far, near = layers.fog_banks(s, self.cw, self.ch, m.horizon, (x0, x1), pivot)
+            self.behind.append(far)
+            self.front.append(near)
         kind = s.subject_kind
         self.subject: sprites.SubjectSprites | None = None
         self.companion: sprites.SubjectSprites | None = None
@@ -148,7 +162,45 @@ class Renderer:
         if self.weather:
             self._draw_particles(cam, t)
         pixels = self.pixels if self.pixels is not None else np.asarray(canvas)
-        return self._crop(pixels, cam, sx, sy)
+        view = self._crop(pixels, cam, sx, sy)
+        dx, dy = self.weave.at(index)
+        if dx or dy:  # gate weave, stop-motion jitter: the picture shifts a pixel or two
+            h, w = view.shape[:2]
+            view = view[2 + dy : h - 2 + dy, 2 + dx : w - 2 + dx]
+        return view
+
+    def subject_boxes(self) -> list[tuple[float, float, float, float]]:
+        """The box (x0, y0, x1, y1, output pixels) round the subject and its companion in
+        every frame: where the picture puts them after the camera's crop and zoom."""
+        boxes: list[tuple[float, float, float, float]] = []
+        if self.subject is None:
+            return boxes
+        s = self.scene
+        flip = self.motion.direction < 0
+        for index in range(s.frame_count):
+            cam = self.motion.camera(index)
+            st = self.motion.subject(index)
+            x = st.x - cam.x * (motion.SUBJECT_DEPTH - cam.pivot)
+            y = st.y + cam.y * motion.SUBJECT_DEPTH
+            base = self.subject.get(st.phase, 0.0, flip)
+            cy = y - base.height / 2
+            a = np.radians(st.angle)  # a turned pose's box, from the upright one's
+            half_w = (abs(np.cos(a)) * base.width + abs(np.sin(a)) * base.height) / 2
+            half_h = (abs(np.sin(a)) * base.width + abs(np.cos(a)) * base.height) / 2
+            x0, x1, y0, y1 = x - half_w, x + half_w, cy - half_h, cy + half_h
+            if self.companion is not None:
+                behind = self.subject.size * 0.9 * self.motion.direction
+                pose = self.companion.get(0.0, 0.0, flip)
+                x0 = min(x0, x - behind - pose.width / 2)
+                x1 = max(x1, x - behind + pose.width / 2)
+                y0 = min(y0, y - pose.height)
+            wx, wy, ww, wh = self._window(cam, x, cy)
+            dx, dy = self.weave.at(index)
+            if dx or dy:
+                wx, wy, ww, wh = wx + 2 + dx, wy + 2 + dy, ww - 4, wh - 4
+            kx, ky = s.width / ww, s.height / wh
+            boxes.append(((x0 - wx) * kx, (y0 - wy) * ky, (x1 - wx) * kx, (y1 - wy) * ky))
+        return boxes
 
     def _draw_subject(self, index: int, cam: motion.CameraState) -> tuple[float, float]:
         if self.subject is None:
@@ -160,23 +212,34 @@ class Renderer:
         flip = self.motion.direction < 0
         if self.companion is not None:  # a step behind, out of step, drawn first (further)
             behind = self.subject.size * 0.9 * self.motion.direction
-            pose = self.companion.get((st.phase + 0.5) % 1.0, st.angle, flip)
+            pose = self.baker.piece(self.companion.get((st.phase + 0.5) % 1.0, st.angle, flip))
             self.canvas.paste(
                 pose,
                 (round(x - behind - pose.width / 2), round(y - pose.height)),
                 pose,
             )
-        img = self.subject.get(st.phase, st.angle, flip)
+        img = self.baker.piece(self.subject.get(st.phase, st.angle, flip))
         base = self.subject.get(st.phase, 0.0, flip)
         if st.ground >= 0:
-            g = st.ground + dy
-            rw = base.width * 0.42 * (1 - min(0.5, (st.ground - st.y) / self.ch * 2))
-            self.draw.ellipse(
-                (x - rw, g - rw * 0.12, x + rw, g + rw * 0.12), fill=_shadow(self.scene)
+            self._shadow(
+                x, st.ground + dy, base.width * (1 - min(0.5, (st.ground - st.y) / self.ch * 2))
             )
         cx, cy = x, y - base.height / 2  # rotate about the figure's centre
         self.canvas.paste(img, (round(cx - img.width / 2), round(cy - img.height / 2)), img)
         return x, cy
+
+    def _shadow(self, x: float, g: float, width: float) -> None:
+        """The subject's shadow: a soft pool under it by day; stretched away from a low sun
+        at golden hour; long and hard in film noir."""
+        s = self.scene
+        rw, skew = width * 0.42, 0.0
+        if s.lighting == "golden" or s.style == "noir":
+            sun = s.composition.sky[0] * self.cw
+            away = 1.0 if x >= sun else -1.0
+            rw, skew = width * 0.42 * 2.2, away * width * 0.55
+        colour = (4, 4, 6) if s.style == "noir" else _shadow(s)
+        flat = rw * (0.12 if not skew else 0.08 if s.style == "noir" else 0.045)
+        self.draw.ellipse((x + skew - rw, g - flat, x + skew + rw, g + flat), fill=colour)
 
     def _grid(self, cam: motion.CameraState, t: float) -> None:
         """Synthwave floor: perspective grid lines rolling towards the camera."""
@@ -216,13 +279,16 @@ class Renderer:
             + _drift(self.scene, vy, depth) * h * t
             + (np.sin(t * sway + p[:, 2] * 9) * 0.01 * h if kind != "rain" else 0)
         ) % h
-        if kind == "rain":
-            length = max(2, h // 40)
-            k = np.arange(length, dtype=np.float32)[None, :]
-            pts = np.stack([xs[:, None] + k * 0.1, ys[:, None] + k], -1).reshape(-1, 2)
-            colour = (196, 206, 226)
+        if kind == "rain":  # streaks, longer and brighter the nearer they fall
+            length = max(3, h // 22)
+            k = np.arange(length, dtype=np.float32)[None, :] * depth[:, None] * 0.8
+            pts: NDArray[Any] = np.stack([xs[:, None] + k * 0.12, ys[:, None] + k], -1)
+            pts = pts.reshape(-1, 2)
+            colour = (226, 232, 244)
         else:
             size = max(1, h // 240) if kind != "bubbles" else max(1, h // 200)
+            if kind == "snow":
+                size = max(2, h // 200)
             off = np.array([(i, j) for i in range(size + 1) for j in range(size + 1)], np.float32)
             pts = (np.stack([xs, ys], -1)[:, None, :] + off[None, :, :]).reshape(-1, 2)
             colour = {
@@ -231,21 +297,33 @@ class Renderer:
                 "wind": (200, 190, 150),
                 "bubbles": (210, 240, 255),
             }[kind or "snow"]
-        flat = pts.astype(np.int32).ravel().tolist()
-        self.draw.point(flat, fill=palette.stylise(colour, self.scene.style))
+        fill = palette.stylise(colour, self.scene.style)
+        if self.pixels is None:
+            self.draw.point(pts.astype(np.int32).ravel().tolist(), fill=fill)
+            return
+        xi, yi = pts[:, 0].astype(np.intp), pts[:, 1].astype(np.intp)  # as draw.point does
+        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        self.pixels[yi[inside], xi[inside], :3] = fill  # one numpy store for every point
 
     def _crop(self, arr: U8, cam: motion.CameraState, fx: float, fy: float) -> U8:
         """The camera's view: zoom towards the subject, plus handheld shake, as a crop."""
+        x0, y0, cw, ch = self._window(cam, fx, fy)
+        if (cw, ch) == (self.cw, self.ch):
+            return arr
+        return arr[y0 : y0 + ch, x0 : x0 + cw]
+
+    def _window(self, cam: motion.CameraState, fx: float, fy: float) -> tuple[int, int, int, int]:
+        """The crop (x, y, width, height) of the canvas that frame shows."""
         w, h = self.cw, self.ch
         if cam.zoom <= 1.0 and not cam.shake_x and not cam.shake_y:
-            return arr
+            return 0, 0, w, h
         cw, ch = min(w, round(w / cam.zoom)), min(h, round(h / cam.zoom))
         pull = 1.0 - 1.0 / cam.zoom
         cx = w / 2 + (fx - w / 2) * pull + cam.shake_x
         cy = h / 2 + (fy - h / 2) * pull * 0.5 + cam.shake_y
         x0 = int(min(max(0, round(cx - cw / 2)), w - cw))
         y0 = int(min(max(0, round(cy - ch / 2)), h - ch))
-        return arr[y0 : y0 + ch, x0 : x0 + cw]
+        return x0, y0, cw, ch
 
     def _ken_burns(self, index: int) -> U8:
         """Input image: a slow push-in (or drift) the camera phrase picks, from the exact image."""
@@ -279,6 +357,8 @@ class Renderer:
         s = self.scene
         y, u, v = captions_mod.planes(frame)
         fade = self.overlay.opacity(index)
+        if fade >= 1.0 and self.image is None:
+            self.screen.apply(y, u, v, index)
         if s.style == "noir" and fade > 0:
             if fade >= 1.0:
                 u.fill(128)
