@@ -111,9 +111,9 @@ def main() -> None:
                 measured[name].append(
                     servers.measure(server, request, connections=CONNECTIONS, seconds=SECONDS)
                 )
-    bare = measured.pop("bare")
-    bare_rate = statistics.median(m.rate for m in bare)
-    bare_cpu = statistics.median(m.cpu_ms for m in bare)
+    baseline = measured.pop("bare")
+    bare_rate = statistics.median(m.rate for m in baseline)
+    bare_cpu = statistics.median(m.cpu_ms for m in baseline)
     print(
         f"  {'bare Starlette JSON':30} {bare_rate:9.0f} req/s  {bare_cpu:6.3f} CPU ms/req "
         "(baseline)"

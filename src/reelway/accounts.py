@@ -28,6 +28,8 @@ from reelway.store.ratelimits import Counters
 
 PROJECT_NAME_MAX = 200
 MAX_REQUESTS_LIMIT = 2**31 - 1
+PROJECT_CACHE_SIZE = 10_000
+"""At most this many project rows kept for ``admit``; the cache starts over beyond it."""
 """The largest per-project request limit: the database column is a 32-bit integer."""
 
 
@@ -97,12 +99,21 @@ class AccountService:
         pause below it), before each create (``pauses.PauseService.check_budget``)."""
         self.pause_state: Callable[[str], Awaitable[dict[str, Any]]] | None = None
         """Whether a project's work is paused and why (set by the runtime)."""
+        self._projects: dict[str, tuple[jobs.Project, float]] = {}
+        """Project rows ``admit`` read recently, by id, with when (``time.monotonic``)."""
 
     # ------------------------------------------------------------------ admission
 
-    async def admit(self, project_id: str) -> Admission:
-        """Count a generation request against its project's windows, or refuse it (429)."""
-        project = await self.accounts.require(project_id)
+    async def admit(self, project_id: str, *, cache_seconds: float = 0.0) -> Admission:
+        """Count a generation request against its project's windows, or refuse it (429).
+
+        ``cache_seconds``: how old the project row read may be (the API passes its key
+        cache's window, ``auth_cache_seconds``: a change made by another process, such as
+        ``reelway projects update``, shows within it, as a revoked key does; this process's
+        own changes show at once).  A budget lowered meanwhile still holds: the reservation
+        is checked against the project's current budget (``ledger._BUDGET``).
+        """
+        project = await self.project(project_id, cache_seconds)
         if project.disabled_at is not None:
             raise errors.ProjectDisabled(
                 f"Project {project.name!r} is disabled; ask the operator to enable it."
@@ -134,6 +145,20 @@ class AccountService:
             start, _ = periods.cycle(project.anchor, now)
             await self.budget_watch(project, await self.accounts.balance(project.id, start))
         return Admission(project, tier, self.plans.plan(project.plan), decision, now)
+
+    async def project(self, project_id: str, cache_seconds: float = 0.0) -> jobs.Project:
+        """The project, read at most ``cache_seconds`` ago."""
+        if cache_seconds <= 0:
+            return await self.accounts.require(project_id)
+        now = time.monotonic()
+        cached = self._projects.get(project_id)
+        if cached is not None and now - cached[1] < cache_seconds:
+            return cached[0]
+        project = await self.accounts.require(project_id)
+        if len(self._projects) >= PROJECT_CACHE_SIZE:
+            self._projects.clear()
+        self._projects[project_id] = (project, now)
+        return project
 
     def relaxed_allowed(self, project: jobs.Project) -> bool:
         if project.relaxed is not None:
@@ -251,7 +276,11 @@ class AccountService:
         checked = self.check_settings(changes)
         if checked.get("plan", project.plan) == project.plan:
             checked.pop("cycle_anchor", None)
-        return await self.accounts.update_project(project.id, checked)
+        self._projects.pop(project.id, None)
+        try:
+            return await self.accounts.update_project(project.id, checked)
+        finally:
+            self._projects.pop(project.id, None)  # and any read that raced the update
 
     async def summary(self, project: jobs.Project) -> Summary:
         period = periods.cycle(project.anchor, self.clock())

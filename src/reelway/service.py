@@ -378,7 +378,9 @@ class VideoService:
     async def let_in(self, caller: Caller) -> Admission:
         """The server's queue bound, then the project's admission: one counted request."""
         await self._check_server_queue()
-        return await self.accounts.admit(caller.project_id)
+        return await self.accounts.admit(
+            caller.project_id, cache_seconds=self.settings.auth_cache_seconds
+        )
 
     async def store_image(self, video_id: str, image: images.CheckedImage) -> str:
         """A checked input image under the video's folder; its storage key."""

@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway import errors
-from reelway.store import outbox, rows, stats
+from reelway.store import outbox, sqlite, stats
 from reelway.store.tables import balances as b
 from reelway.store.tables import charges as c
 from reelway.store.tables import projects as p
@@ -72,6 +74,18 @@ class Settlement:
     cost_usd_micros: int | None = None
 
 
+@dataclass(frozen=True)
+class PeriodRow:
+    """The period's row as a refusal reads it (``_BALANCE``'s columns)."""
+
+    credits_spent: int
+    credits_reserved: int
+    usd_micros_spent: int
+    usd_micros_reserved: int
+    budget_usd_micros: int
+    """The budget the hold was refused under (``_BUDGET``; ``NO_LIMIT``: none)."""
+
+
 def _usd(micros: int) -> str:
     return f"${micros / 1_000_000:,.2f}"
 
@@ -82,6 +96,19 @@ def _day(ts: float) -> str:
 
 NO_LIMIT = 2**62
 """Stands for "no credit limit" or "no budget" in the prebuilt reservation statement."""
+
+_BUDGET_NOW = sa.func.coalesce(
+    sa.select(p.c.budget_usd_micros).where(p.c.id == sa.bindparam("p_id")).scalar_subquery(),
+    NO_LIMIT,
+)
+"""The project's budget as it stands in this transaction (None: no budget)."""
+_BUDGET = sa.case(
+    (sa.bindparam("budget", type_=sa.BigInteger) > _BUDGET_NOW, _BUDGET_NOW),
+    else_=sa.bindparam("budget", type_=sa.BigInteger),
+)
+"""The lower of the reservation's budget and the project's current one: a create that read
+its project a moment ago (``AccountService.admit`` caches it) is held to a budget lowered
+since, and never above the one it was admitted under."""
 
 # Built once: SQLAlchemy then compiles each once, and a create pays for execution only.
 _HOLD = (
@@ -99,7 +126,7 @@ _HOLD = (
             b.c.usd_micros_reserved
             + b.c.usd_micros_spent
             + sa.bindparam("usd", type_=sa.BigInteger)
-            <= sa.bindparam("budget", type_=sa.BigInteger),
+            <= _BUDGET,
         ),
     )
     .values(
@@ -108,36 +135,44 @@ _HOLD = (
     )
     .returning(b.c.project_id)
 )
-_CHARGE = sa.insert(c)  # its VALUES come from the parameters (compiled once per dialect)
-_BALANCE_ROWS: dict[str, Any] = {}
-
-
-def _open_balance(conn: sa.Connection) -> Any:
-    dialect = conn.dialect.name
-    if dialect not in _BALANCE_ROWS:
-        _BALANCE_ROWS[dialect] = (
-            rows.upsert(conn)(b)
-            .values(
-                project_id=sa.bindparam("project_id"), period_start=sa.bindparam("period_start")
-            )
-            .on_conflict_do_nothing(index_elements=[b.c.project_id, b.c.period_start])
-        )
-    return _BALANCE_ROWS[dialect]
+_CHARGE_COLUMNS = (
+    "video_id", "project_id", "model", "size", "seconds", "relaxed", "day", "period_start",
+    "credits_per_second", "usd_micros_per_second", "credits_reserved", "usd_micros_reserved",
+    "state", "created_at",
+)  # fmt: skip
+_CHARGE = sa.insert(c).values({n: sa.bindparam(n, type_=c.c[n].type) for n in _CHARGE_COLUMNS})
+_BALANCE = sa.select(
+    b.c.credits_spent, b.c.credits_reserved, b.c.usd_micros_spent, b.c.usd_micros_reserved, _BUDGET
+).where(b.c.project_id == sa.bindparam("p_id"), b.c.period_start == sa.bindparam("p_start"))
+_OPEN_BALANCE = {
+    name: insert(b)
+    .values(
+        project_id=sa.bindparam("project_id", type_=b.c.project_id.type),
+        period_start=sa.bindparam("period_start", type_=b.c.period_start.type),
+    )
+    .on_conflict_do_nothing(index_elements=[b.c.project_id, b.c.period_start])
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgres_insert))
+}
 
 
 def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
+    """``reserve_in`` on a connection (inside the caller's transaction)."""
+    reserve_in(sqlite.ConnectionStatements(conn), r, now)
+
+
+def reserve_in(st: sqlite.Statements, r: Reservation, now: float) -> None:
     """Hold the job's estimated cost, or raise InsufficientCredits / BudgetExceeded (the
-    caller's transaction then rolls back, job row included).  A free video (relaxed mode)
-    fits even in an overspent period."""
-    _hold(conn, r)
-    conn.execute(_CHARGE, {"video_id": r.video_id, **_charge_row(r, now)})
+    caller's transaction or unit then rolls back, job row included).  A free video (relaxed
+    mode) fits even in an overspent period."""
+    _hold(st, r)
+    st.rows(_CHARGE, {"video_id": r.video_id, **_charge_row(r, now)})
 
 
 def reserve_again(conn: sa.Connection, r: Reservation, now: float) -> None:
     """Hold a retried job's cost again (a storyboard's shot): its charge row, released or
     settled by the attempt that ended, is reserved anew; what it was charged stays (settling
     adds to it), so nothing is charged twice and nothing is forgotten."""
-    _hold(conn, r)
+    _hold(sqlite.ConnectionStatements(conn), r)
     reopened = conn.execute(
         sa.update(c)
         .where(c.c.video_id == r.video_id, c.c.state != RESERVED)
@@ -147,23 +182,23 @@ def reserve_again(conn: sa.Connection, r: Reservation, now: float) -> None:
         raise ValueError(f"video {r.video_id} has no settled charge to reserve again")
 
 
-def _hold(conn: sa.Connection, r: Reservation) -> None:
+def _hold(st: sqlite.Statements, r: Reservation) -> None:
     """Take the reservation from the period's balance, or refuse it."""
     key = {"p_id": r.project_id, "p_start": r.period_start}
-    conn.execute(_open_balance(conn), {"project_id": r.project_id, "period_start": r.period_start})
-    held = conn.execute(
+    budget = NO_LIMIT if r.budget_usd_micros is None else r.budget_usd_micros
+    st.rows(_OPEN_BALANCE[st.dialect], {"project_id": r.project_id, "period_start": r.period_start})
+    held = st.rows(
         _HOLD,
         {
             **key,
             "credits": r.credits,
             "usd": r.usd_micros,
             "credit_limit": NO_LIMIT if r.credit_limit is None else r.credit_limit,
-            "budget": NO_LIMIT if r.budget_usd_micros is None else r.budget_usd_micros,
+            "budget": budget,
         },
-    ).first()
-    if held is None:
-        where = (b.c.project_id == r.project_id) & (b.c.period_start == r.period_start)
-        _refuse(conn, r, where)
+    )
+    if not held:
+        _refuse(r, st.rows(_BALANCE, {**key, "budget": budget})[0])
 
 
 def _charge_row(r: Reservation, now: float) -> dict[str, Any]:
@@ -185,8 +220,9 @@ def _charge_row(r: Reservation, now: float) -> dict[str, Any]:
     }
 
 
-def _refuse(conn: sa.Connection, r: Reservation, key: sa.ColumnElement[bool]) -> None:
-    row = conn.execute(sa.select(b).where(key)).one()
+def _refuse(r: Reservation, balance: tuple[Any, ...]) -> None:
+    """Raise the refusal a reservation met: ``balance`` is the period's row (``_BALANCE``)."""
+    row = PeriodRow(*balance)
     renews = _day(r.period_end)
     if r.credit_limit is not None:
         left = r.credit_limit - row.credits_spent - row.credits_reserved
@@ -201,14 +237,14 @@ def _refuse(conn: sa.Connection, r: Reservation, key: sa.ColumnElement[bool]) ->
                 "Try a shorter or smaller video, or relaxed mode if your plan has it.",
                 param="seconds",
             )
-    assert r.budget_usd_micros is not None
-    left = r.budget_usd_micros - row.usd_micros_spent - row.usd_micros_reserved
+    budget = row.budget_usd_micros
+    left = budget - row.usd_micros_spent - row.usd_micros_reserved
     held = f", {_usd(row.usd_micros_reserved)} of it held by unfinished videos" * bool(
         row.usd_micros_reserved
     )
     raise errors.BudgetExceeded(
         f"This video costs {_usd(r.usd_micros)}; your project's budget has {_usd(max(0, left))} "
-        f"of {_usd(r.budget_usd_micros)} left this period{held}. The budget renews on "
+        f"of {_usd(budget)} left this period{held}. The budget renews on "
         f"{renews}; ask the operator to raise it.",
         param="seconds",
     )

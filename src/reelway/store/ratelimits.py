@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway.limits import Count, Decision, Window
-from reelway.store import rows
+from reelway.store import sqlite, videos
 from reelway.store.database import Database
 from reelway.store.tables import rate_counters as rc
 
@@ -48,7 +50,7 @@ class DatabaseCounters:
         if not ordered:
             return Decision(())
         try:
-            counts = await self.db.write(lambda conn: _take(conn, ordered))
+            counts = await videos.run_unit(self.db, lambda st: _take(st, ordered))
         except _Full as full:
             return Decision((Count(full.window, full.count),), refused=full.window)
         await self._purge_now_and_then()
@@ -66,33 +68,29 @@ class DatabaseCounters:
         return None
 
 
-_TAKES: dict[str, Any] = {}
 _CURRENT = sa.select(rc.c["count"]).where(
     rc.c.key == sa.bindparam("w_key"), rc.c.window_start == sa.bindparam("w_start")
 )
+# One conditional upsert per dialect, built once: a counted request pays execution only.
+_TAKES = {
+    name: insert(rc)
+    .values({n: sa.bindparam(n, type_=rc.c[n].type) for n in ("key", "window_start", "count")})
+    .values(expires_at=sa.bindparam("expires_at", type_=rc.c.expires_at.type))
+    .on_conflict_do_update(
+        index_elements=[rc.c.key, rc.c.window_start],
+        set_={"count": rc.c["count"] + 1},
+        where=rc.c["count"] + 1 <= sa.bindparam("limit", type_=sa.Integer),
+    )
+    .returning(rc.c["count"])
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgres_insert))
+}
 
 
-def _take_statement(conn: sa.Connection) -> Any:
-    """One conditional upsert per dialect, built once: a counted request pays execution only."""
-    dialect = conn.dialect.name
-    if dialect not in _TAKES:
-        _TAKES[dialect] = (
-            rows.upsert(conn)(rc)
-            .on_conflict_do_update(
-                index_elements=[rc.c.key, rc.c.window_start],
-                set_={"count": rc.c["count"] + 1},
-                where=rc.c["count"] + 1 <= sa.bindparam("limit", type_=sa.Integer),
-            )
-            .returning(rc.c["count"])
-        )
-    return _TAKES[dialect]
-
-
-def _take(conn: sa.Connection, windows: Sequence[Window]) -> list[Count]:
-    statement = _take_statement(conn)
+def _take(st: sqlite.Statements, windows: Sequence[Window]) -> list[Count]:
+    statement = _TAKES[st.dialect]
     counts = []
     for window in windows:
-        taken = conn.execute(
+        taken = st.rows(
             statement,
             {
                 "key": window.key,
@@ -101,13 +99,11 @@ def _take(conn: sa.Connection, windows: Sequence[Window]) -> list[Count]:
                 "expires_at": window.end,
                 "limit": window.limit,
             },
-        ).scalar()
-        if taken is None:
-            current = conn.execute(
-                _CURRENT, {"w_key": window.key, "w_start": window.start}
-            ).scalar_one()
-            raise _Full(window, int(current))  # rolls back the windows counted so far
-        counts.append(Count(window, int(taken)))
+        )
+        if not taken:
+            current = st.rows(_CURRENT, {"w_key": window.key, "w_start": window.start})[0][0]
+            raise _Full(window, int(current))  # undoes the windows counted so far
+        counts.append(Count(window, int(taken[0][0])))
     return counts
 
 

@@ -11,17 +11,23 @@
   ~750 µs to ~40 µs on this project's machine.
 - Prebuilt statements can skip SQLAlchemy's per-call execution machinery (``_Plan``): a
   primary-key read cost 32 µs through ``Connection.execute`` and 11 µs this way.
+- A *unit* (several prebuilt statements that stand or fall together: a create's job row,
+  idempotency key and reservation; a request's rate windows) joins the same group commit
+  inside a savepoint, so one unit's refusal undoes only its own statements.  A create with
+  accounts on went from two transactions through ``Connection.execute`` (~1 ms of CPU) to
+  two savepoints in shared commits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -37,6 +43,45 @@ _IMMEDIATE = "reelway_immediate"
 _LOCKED = object()
 _FROM_CALLER = object()
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_SAVEPOINT = "reelway_unit"
+
+
+class Statements(Protocol):
+    """Where a unit runs its prebuilt statements: the SQLite driver (through ``_Plan``) inside
+    a group commit, or a SQLAlchemy connection inside an ordinary transaction."""
+
+    dialect: str
+
+    def rows(self, statement: sa.Executable, params: dict[str, Any]) -> Rows: ...
+
+
+Unit = Callable[[Statements], T]
+
+
+class ConnectionStatements:
+    """``Statements`` on a SQLAlchemy connection (PostgreSQL, or SQLite outside a batch)."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    def rows(self, statement: sa.Executable, params: dict[str, Any]) -> Rows:
+        result = self.conn.execute(statement, params)
+        return [tuple(r) for r in result] if result.returns_rows else []
+
+
+class _DriverStatements:
+    """``Statements`` on the SQLite driver, each statement through its compiled ``_Plan``."""
+
+    dialect = "sqlite"
+
+    def __init__(self, runner: SqliteRunner, driver: Any) -> None:
+        self.runner = runner
+        self.driver = driver
+
+    def rows(self, statement: sa.Executable, params: dict[str, Any]) -> Rows:
+        plan = self.runner._plan(statement)
+        return plan.rows(self.driver.execute(plan.sql, plan.arguments(params)).fetchall())
 
 
 class SqliteRunner:
@@ -117,11 +162,33 @@ class SqliteRunner:
         alone (see ``_run_batch``).
         """
         plan = self._plan(statement)
-        future: asyncio.Future[Rows] = asyncio.get_running_loop().create_future()
-        self._batch.append((plan, plan.arguments(params), future))
+        step = functools.partial(_one, plan, plan.arguments(params))
+        return await self._join(step)  # type: ignore[no-any-return]
+
+    async def execute_unit(self, unit: Unit[T]) -> T:
+        """Statements that stand or fall together, committed before this returns: they join
+        the group commit inside a savepoint, and an exception the unit raises (a refusal)
+        undoes its statements alone and is raised here."""
+        return await self._join(functools.partial(self._unit_step, unit))  # type: ignore[no-any-return]
+
+    async def _join(self, step: Callable[[Any], Any]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._batch.append((step, future))
         if len(self._batch) == 1:
             asyncio.get_running_loop().call_soon(self._flush)
         return await future
+
+    def _unit_step(self, unit: Unit[T], driver: Any) -> T:
+        driver.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            result = unit(_DriverStatements(self, driver))
+        except BaseException:
+            if driver.in_transaction:
+                driver.execute(f"ROLLBACK TO {_SAVEPOINT}")
+                driver.execute(f"RELEASE {_SAVEPOINT}")
+            raise
+        driver.execute(f"RELEASE {_SAVEPOINT}")
+        return result
 
     def _flush(self) -> None:
         batch, self._batch = self._batch, []
@@ -130,7 +197,7 @@ class SqliteRunner:
             driver.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode not in _BUSY_CODES:
-                _settle([(future, exc) for _, _, future in batch])
+                _settle([(future, exc) for _, future in batch])
                 return
             # Another connection holds the lock: wait for it on the writer thread.
             loop = asyncio.get_running_loop()
@@ -143,7 +210,7 @@ class SqliteRunner:
         except sqlite3.Error as exc:
             if driver.in_transaction:
                 driver.execute("ROLLBACK")
-            outcomes = [(future, exc) for _, _, future in batch]
+            outcomes = [(future, exc) for _, future in batch]
         _settle(outcomes)
 
     def _run_batch_threaded(self, batch: list[_Pending]) -> list[_Outcome]:
@@ -153,7 +220,7 @@ class SqliteRunner:
         try:
             return self._write_threaded(run)
         except sqlite3.Error as exc:
-            return [(future, exc) for _, _, future in batch]
+            return [(future, exc) for _, future in batch]
 
     def _write_inline(self, query: Query[T]) -> T | object:
         conn = self._connection("inline", busy_timeout_ms=0)
@@ -218,23 +285,28 @@ class SqliteRunner:
             self._writer_conn = None
 
 
-_Pending = tuple["_Plan", list[Any], "asyncio.Future[Rows]"]
-_Outcome = tuple["asyncio.Future[Rows]", "Rows | BaseException"]
+_Pending = tuple[Callable[[Any], Any], "asyncio.Future[Any]"]
+_Outcome = tuple["asyncio.Future[Any]", Any]
+
+
+def _one(plan: _Plan, arguments: list[Any], driver: Any) -> Rows:
+    return plan.rows(driver.execute(plan.sql, arguments).fetchall())
 
 
 def _run_batch(driver: Any, batch: list[_Pending]) -> list[_Outcome]:
-    """Run statements inside an open transaction.
+    """Run statements and units inside an open transaction.
 
-    A constraint violation undoes only its own statement (SQLite's ABORT), so the others
-    still commit; an error that ends the whole transaction fails every statement.
+    A constraint violation undoes only its own statement (SQLite's ABORT), and a unit's
+    failure only its own savepoint, so the others still commit; an error that ends the whole
+    transaction fails every statement.
     """
     outcomes: list[_Outcome] = []
-    for plan, arguments, future in batch:
+    for step, future in batch:
         try:
-            outcomes.append((future, plan.rows(driver.execute(plan.sql, arguments).fetchall())))
-        except sqlite3.DatabaseError as exc:
+            outcomes.append((future, step(driver)))
+        except Exception as exc:
             if not driver.in_transaction:
-                return [(pending, exc) for _, _, pending in batch]
+                return [(pending, exc) for _, pending in batch]
             outcomes.append((future, exc))
     return outcomes
 

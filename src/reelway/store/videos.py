@@ -8,18 +8,21 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway import jobs
-from reelway.store import ledger, outbox, rows, storyboards
+from reelway.store import database, ledger, outbox, rows, sqlite, storyboards
 from reelway.store.database import Database
 from reelway.store.tables import idempotency_keys as ik
 from reelway.store.tables import queue_counts as qc
 from reelway.store.tables import videos as v
 
 S = jobs.JobStatus
+T = TypeVar("T")
 
 
 UNBOUNDED = 2**31 - 1
@@ -103,62 +106,63 @@ _INSERT = (
     .returning(v.c.seq)
 )
 _QUEUED_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(qc.c.queued), 0))
+_KEY_COLUMNS = ("project_id", "key", "request_hash", "video_id", "created_at", "expires_at")
+
+
+_LOCK_PROJECT = sa.select(
+    sa.func.pg_advisory_xact_lock(sa.bindparam("lock_key", type_=sa.BigInteger))
+)
+_CLAIM_KEY = {
+    name: insert(ik)
+    .values({n: sa.bindparam(n, type_=ik.c[n].type) for n in _KEY_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["project_id", "key"])
+    .returning(ik.c.key)
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgres_insert))
+}
+_KEY_HOLDER = sa.select(ik.c.request_hash, ik.c.video_id, ik.c.expires_at).where(
+    ik.c.project_id == sa.bindparam("project_id"), ik.c.key == sa.bindparam("key")
+)
+_TAKE_KEY = (
+    sa.update(ik)
+    .where(ik.c.project_id == sa.bindparam("k_project"), ik.c.key == sa.bindparam("k_key"))
+    .values({n: sa.bindparam(n, type_=ik.c[n].type) for n in _KEY_COLUMNS[2:]})
+)
 
 
 def _insert_keyed(
-    conn: sa.Connection,
+    st: sqlite.Statements,
     params: dict[str, Any],
     idempotency: IdempotencyKey | None,
     reservation: ledger.Reservation | None = None,
 ) -> list[tuple[Any, ...]] | KeyTaken:
-    """The video, its idempotency key and its reservation, in one transaction."""
-    if conn.dialect.name == "postgresql":
+    """The video, its idempotency key and its reservation: one unit (a transaction on
+    PostgreSQL, a savepoint of a group commit on SQLite) of prebuilt statements."""
+    if st.dialect == "postgresql":
         # Serialise creates per project so the queue bound holds exactly (see _QUEUED_NOW).
         digest = hashlib.sha256(params["project_id"].encode()).digest()
-        conn.execute(
-            sa.select(sa.func.pg_advisory_xact_lock(int.from_bytes(digest[:8], signed=True)))
-        )
+        st.rows(_LOCK_PROJECT, {"lock_key": int.from_bytes(digest[:8], signed=True)})
     if idempotency is not None:
         now = params["created_at"]
-        upsert = rows.upsert(conn)
-        claimed = conn.execute(
-            upsert(ik)
-            .values(
-                project_id=params["project_id"],
-                key=idempotency.key,
-                request_hash=idempotency.request_hash,
-                video_id=params["id"],
-                created_at=now,
-                expires_at=now + idempotency.ttl_seconds,
-            )
-            .on_conflict_do_nothing(index_elements=["project_id", "key"])
-            .returning(ik.c.key)
-        ).first()
-        if claimed is None:
-            existing = conn.execute(
-                sa.select(ik.c.request_hash, ik.c.video_id, ik.c.expires_at).where(
-                    ik.c.project_id == params["project_id"], ik.c.key == idempotency.key
-                )
-            ).one()
-            if existing.expires_at > now:
-                return KeyTaken(request_hash=existing.request_hash, video_id=existing.video_id)
-            conn.execute(
-                sa.update(ik)
-                .where(ik.c.project_id == params["project_id"], ik.c.key == idempotency.key)
-                .values(
-                    request_hash=idempotency.request_hash,
-                    video_id=params["id"],
-                    created_at=now,
-                    expires_at=now + idempotency.ttl_seconds,
-                )
-            )
-    inserted = [tuple(row) for row in conn.execute(_INSERT, params)]
+        key = {"project_id": params["project_id"], "key": idempotency.key}
+        record = {
+            **key,
+            "request_hash": idempotency.request_hash,
+            "video_id": params["id"],
+            "created_at": now,
+            "expires_at": now + idempotency.ttl_seconds,
+        }
+        if not st.rows(_CLAIM_KEY[st.dialect], record):
+            request_hash, video_id, expires_at = st.rows(_KEY_HOLDER, key)[0]
+            if expires_at > now:
+                return KeyTaken(request_hash=request_hash, video_id=video_id)
+            st.rows(_TAKE_KEY, {**record, "k_project": key["project_id"], "k_key": key["key"]})
+    inserted = st.rows(_INSERT, params)
     if not inserted:
         # The queue is full: roll back, so that the key does not stay pointing at a video
         # that was never made.
         raise QueueLimitReached(params["project_id"])
     if reservation is not None:
-        ledger.reserve(conn, reservation, params["created_at"])
+        ledger.reserve_in(st, reservation, params["created_at"])
     return inserted
 
 
@@ -215,6 +219,18 @@ def _inserted(
         sources=new.sources,
     )
     return jobs.video_from_row(list(row.values()))
+
+
+async def run_unit(db: Database, unit: sqlite.Unit[T]) -> T:
+    """Run ``unit``'s statements together: in the group commit on SQLite
+    (``SqliteRunner.execute_unit``), in a transaction of their own on PostgreSQL."""
+    runner = db._sqlite  # Database has no public door to its runner's units yet
+    if runner is None:
+        return await db.write(lambda conn: unit(sqlite.ConnectionStatements(conn)))
+    try:
+        return await runner.execute_unit(unit)
+    except Exception as exc:
+        raise database._translate(exc) from exc
 
 
 _DATA_VERSION = sa.text("PRAGMA data_version")
@@ -305,8 +321,11 @@ class VideoStore:
         if idempotency is None and reservation is None and self.db.is_sqlite:
             inserted = await self.db.execute(_INSERT, params)  # group commit: the fast path
         else:
-            outcome = await self.db.write(
-                lambda conn: _insert_keyed(conn, params, idempotency, reservation)
+            outcome = await run_unit(
+                self.db,
+                functools.partial(
+                    _insert_keyed, params=params, idempotency=idempotency, reservation=reservation
+                ),
             )
             if isinstance(outcome, KeyTaken):
                 return outcome
@@ -331,15 +350,14 @@ class VideoStore:
         shot_values = [_values(shot, now) for shot in shots]
 
         def insert_all(conn: sa.Connection) -> list[list[tuple[Any, ...]]] | KeyTaken:
-            first = _insert_keyed(
-                conn, {**parent_values, "queue_limit": UNBOUNDED}, idempotency, None
-            )
+            st = sqlite.ConnectionStatements(conn)
+            first = _insert_keyed(st, {**parent_values, "queue_limit": UNBOUNDED}, idempotency)
             if isinstance(first, KeyTaken):
                 return first
             found = [first]
             for shot, values in zip(shots, shot_values, strict=True):
                 params = {**values, "queue_limit": queue_limit}
-                made = _insert_keyed(conn, params, None, shot.reservation)
+                made = _insert_keyed(st, params, None, shot.reservation)
                 assert not isinstance(made, KeyTaken)  # no key: never taken
                 found.append(made)
             return found
