@@ -51,6 +51,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
     "pig": ("pig", "piglet", "boar", "hog"),
     "dinosaur": ("dinosaur", "t-rex", "tyrannosaurus", "raptor"),
     "turtle": ("turtle", "tortoise"),
+    "snail": ("snail", "slug"),
     "frog": ("frog", "toad", "tadpole"),
     "penguin": ("penguin",),
     "bird": (
@@ -150,8 +151,8 @@ FAMILY_KIND: Mapping[str, str] = {
     "person": "person", "robot": "robot",
     **dict.fromkeys(
         ("cat", "dog", "fox", "horse", "unicorn", "bear", "big_cat", "lion", "deer", "giraffe",
-         "frog", "elephant", "rabbit", "mouse", "cow", "sheep", "pig", "dinosaur", "penguin",
-         "monster"),
+         "frog", "snail", "elephant", "rabbit", "mouse", "cow", "sheep", "pig", "dinosaur",
+         "penguin", "monster"),
         "animal",
     ),
     **dict.fromkeys(
@@ -225,8 +226,14 @@ _PLURALS = {"people": 3, "crowd": 5, "couple": 2, "family": 3, "children": 3, "m
             "fireflies": 3, "cacti": 3}  # fmt: skip
 
 ACTIONS: Mapping[str, tuple[str, ...]] = {
-    "walk": ("walk", "stroll", "wander", "hike", "march", "stride", "trek", "amble"),
-    "run": ("run", "ran", "sprint", "jog", "race", "gallop", "dash", "chase", "flee", "rush"),
+    "walk": (
+        "walk", "stroll", "wander", "hike", "march", "stride", "trek", "amble", "waddle",
+        "crawl", "trot", "prowl", "creep", "tiptoe", "saunter", "stalk", "slither",
+    ),
+    "run": (
+        "run", "ran", "sprint", "jog", "race", "gallop", "dash", "chase", "flee", "rush",
+        "scurry", "scamper", "charge",
+    ),
     "fly": ("fly", "flew", "flown", "soar", "glide", "flutter", "flap", "swoop"),
     "jump": ("jump", "leap", "leapt", "hop", "bounce", "vault", "skip"),
     "spin": ("spin", "spun", "twirl", "rotate", "whirl", "pirouette", "revolve", "tumble"),
@@ -249,7 +256,7 @@ ACTIONS: Mapping[str, tuple[str, ...]] = {
 SETTINGS: Mapping[str, tuple[str, ...]] = {
     "underwater": (
         "underwater", "under water", "under the sea", "coral reef", "reef", "seabed",
-        "sea floor", "ocean floor", "deep sea", "aquarium", "kelp forest",
+        "sea floor", "ocean floor", "deep sea", "deep ocean", "aquarium", "kelp forest",
     ),
     "space": (
         "outer space", "space", "galaxy", "nebula", "cosmos", "planet", "asteroid",
@@ -272,7 +279,7 @@ SETTINGS: Mapping[str, tuple[str, ...]] = {
     "desert": ("desert", "dune", "sand dunes", "canyon", "mesa", "sahara", "badlands"),
     "mountain": (
         "mountain", "peak", "summit", "glacier", "alps", "cliff", "ridge", "valley",
-        "snowfield", "tundra", "arctic", "antarctic", "ski slope",
+        "snowfield", "tundra", "arctic", "antarctic", "ski slope", "ice floe", "ice",
     ),
     "interior": (
         "room", "kitchen", "bedroom", "living room", "office", "cafe", "café", "coffee shop",

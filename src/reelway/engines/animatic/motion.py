@@ -127,7 +127,11 @@ class Motion:
         self.airborne = flying or mode in ("air", "hover", "sky")
         if mode == "sky":  # high in the sky, clear of the horizon
             self.base_y = height * (0.2 + 0.5 * c.subject_y)
-        elif scene.setting == "underwater" or mode == "water":
+        elif scene.setting == "underwater":
+            self.base_y = height * (0.3 + c.subject_y)
+        elif mode == "water" and scene.setting in ("ocean", "beach"):  # at the surface
+            self.base_y = self.horizon + (height - self.horizon) * 0.5
+        elif mode == "water":
             self.base_y = height * (0.3 + c.subject_y)
         elif self.airborne or scene.setting in ("space", "sky"):
             self.base_y = height * (c.subject_y + 0.2)

@@ -60,6 +60,7 @@ FAMILIES: dict[str, Family] = {
     "pig": F(animals.pig, (1.4, 0.65), 0.22, "ground", (240, 172, 172)),
     "dinosaur": F(creatures.dinosaur, (2.0, 1.2), 0.34, "ground", (92, 142, 82)),
     "frog": F(creatures.frog, (1.2, 0.65), 0.14, "ground", (96, 170, 70)),
+    "snail": F(creatures.snail, (1.0, 0.65), 0.13, "ground", (180, 120, 70)),
     "turtle": F(creatures.turtle, (1.25, 0.65), 0.18, "ground", (92, 140, 80)),
     "penguin": F(creatures.penguin, (0.8, 0.95), 0.22, "ground", (30, 30, 38)),
     # birds and insects

@@ -518,6 +518,32 @@ def frog(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) 
     pen.limb([(cx + 0.12 * s, by - 0.36 * s), (cx + 0.3 * s, by - 0.34 * s)], 0.012 * s, DARK)
 
 
+def snail(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A spiral shell on a soft body that stretches and gathers as it creeps, two stalk eyes."""
+    by = h - 0.02 * s
+    cx = w / 2
+    creep = 0.04 * s * wave(p) if action not in ("idle", "sleep") else 0.0
+    body = (236, 200, 150)
+    pen.polygon(
+        [(cx - 0.45 * s, by), (cx + 0.3 * s + creep, by), (cx + 0.42 * s + creep, by - 0.14 * s),
+         (cx + 0.3 * s + creep, by - 0.2 * s), (cx - 0.3 * s, by - 0.08 * s)],
+        body,
+    )  # fmt: skip
+    head = (cx + 0.34 * s + creep, by - 0.16 * s)
+    for lean in (-10.0, 12.0):
+        tip = joint(head, 0.22 * s, 180 + lean)
+        pen.limb([head, tip], 0.025 * s, body)
+        pen.circle(tip[0], tip[1], 0.03 * s, DARK)
+    sx, sy, r = cx - 0.08 * s, by - 0.3 * s, 0.28 * s
+    pen.circle(sx, sy, r, c)
+    pts = []
+    for k in range(40):
+        a = k * 0.32
+        rr = r * 0.85 * (1 - k / 44)
+        pts.append((sx + rr * math.cos(a), sy + rr * math.sin(a)))
+    pen.limb(pts, 0.03 * s, shade(c, 0.6))
+
+
 def fish(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
     cx, cy = w / 2, h - 0.35 * s
     wag = 0.16 * s * wave(p)
