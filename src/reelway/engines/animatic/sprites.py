@@ -65,7 +65,7 @@ def _group(poses: list[Image.Image], mode: str) -> Image.Image:
     water; the first is in front.  Anchored at the bottom centre like one figure."""
     w, h = poses[0].size
     n = len(poses)
-    step = round(w * (0.62 if mode in ("ground", "fixed", "surface") else 0.55))
+    step = round(w * (0.8 if mode in ("ground", "fixed", "surface") else 0.6))
     rise = [0] * n
     for k in range(1, n):
         if mode in ("air", "hover", "water", "sky"):
