@@ -241,3 +241,11 @@ def test_sizes_follow_the_words() -> None:
     usual = palette.noun_look(prompting.analyse("a dog"))[1]
     giant = palette.noun_look(prompting.analyse("a giant dog"))[1]
     assert math.isclose(tiny, usual * 0.6) and giant > usual * 1.5
+
+
+def test_a_negative_prompt_takes_the_markings_off() -> None:
+    striped = scene.build("A striped cat walks in a park", 1, 320, 180, 1, 24, negative="stripes")
+    tiger = scene.build("A tiger walks in a park", 1, 320, 180, 1, 24, negative="no stripes")
+    assert scene.build("A tiger walks in a park", 1, 320, 180, 1, 24).figure.pattern == "striped"
+    assert striped.figure.pattern not in patterns.PATTERNS
+    assert tiger.figure.pattern not in patterns.PATTERNS and tiger.subject_kind == "big_cat"

@@ -139,8 +139,8 @@ def drop(
             blank.update(dict.fromkeys(fields))
     if "subject" in blank:
         blank["subject_count"] = 1
-    if analysis.subject_pattern and any(_names(analysis.subject_pattern, t) for t in avoid):
-        blank["subject_pattern"] = None  # "no stripes"
+    if any(prompting.find(prompting.PATTERNS, t) for t in avoid):
+        blank["subject_pattern"] = "plain"  # "no stripes", even on a tiger
     for name in ("weather", "mood"):
         if any(_names(getattr(analysis, name), t) for t in avoid):
             blank[name] = None
