@@ -6,9 +6,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
@@ -234,10 +234,31 @@ async def run_unit(db: Database, unit: sqlite.Unit[T]) -> T:
 
 
 _DATA_VERSION = sa.text("PRAGMA data_version")
+_CURSOR = sa.select(v.c.seq).where(
+    v.c.id == sa.bindparam("after"), v.c.project_id == sa.bindparam("project_id")
+)
+
+
+def _page(descending: bool, after: bool) -> sa.Select[Any]:
+    """A page of a project's listed videos (a storyboard is listed, not its shots)."""
+    query = sa.select(v).where(
+        v.c.project_id == sa.bindparam("project_id"),
+        v.c.deleted_at.is_(None),
+        v.c.kind != jobs.JobKind.SHOT.value,
+    )
+    if after:
+        cursor: sa.BindParameter[Any] = sa.bindparam("cursor")
+        query = query.where(v.c.seq < cursor if descending else v.c.seq > cursor)
+    order = v.c.seq.desc() if descending else v.c.seq.asc()
+    return query.order_by(order).limit(sa.bindparam("limit", type_=sa.Integer))
+
+
+_PAGES = {(d, a): _page(d, a) for d in (True, False) for a in (True, False)}
+"""Prebuilt, so SQLAlchemy compiles each once: (descending, after a cursor)."""
 
 
 class PollCache:
-    """The videos this process read, valid while SQLite's ``data_version`` stands still.
+    """Videos and pages this process read, valid while SQLite's ``data_version`` stands still.
 
     ``PRAGMA data_version`` on the reading connection changes whenever any other connection
     (another process's, or this one's writer) commits, so a video read after the version was
@@ -257,7 +278,7 @@ class PollCache:
 
     def __init__(self) -> None:
         self._version: object = None
-        self._videos: dict[tuple[str, str], jobs.Video] = {}
+        self._found: dict[Hashable, Any] = {}
         self._moved = 0
         self._resting = 0
 
@@ -268,25 +289,26 @@ class PollCache:
             return False
         return True
 
-    def get(self, version: object, video_id: str, project_id: str) -> jobs.Video | None:
+    def get(self, version: object, key: Hashable) -> Any:
+        """What ``put`` kept under ``key`` at this version, or None."""
         if version != self._version:
             self._version = version
-            self._videos.clear()
+            self._found.clear()
             self._moved += 1
             if self._moved >= self.GIVE_UP_AFTER:
                 self._moved = 0
                 self._resting = self.REST_LOOKUPS
             return None
         self._moved = 0
-        return self._videos.get((video_id, project_id))
+        return self._found.get(key)
 
-    def put(self, version: object, video: jobs.Video) -> None:
-        """Keep ``video``, read after ``version`` was taken."""
+    def put(self, version: object, key: Hashable, found: Any) -> None:
+        """Keep ``found`` (immutable), read after ``version`` was taken."""
         if version != self._version:
             return
-        if len(self._videos) >= self.MAX_ENTRIES:
-            self._videos.clear()
-        self._videos[(video.id, video.project_id)] = video
+        if len(self._found) >= self.MAX_ENTRIES:
+            self._found.clear()
+        self._found[key] = found
 
 
 class VideoStore:
@@ -436,14 +458,14 @@ class VideoStore:
         version = None
         if self.db.is_sqlite and polls.checking():
             version = (await self.db.read_rows(_DATA_VERSION, {}))[0][0]
-            cached = polls.get(version, video_id, project_id)
+            cached = polls.get(version, ("video", video_id, project_id))
             if cached is not None:
-                return cached
+                return cast(jobs.Video, cached)
         params = {"video_id": video_id, "project_id": project_id}
         found = await self.db.read_rows(_GET_VISIBLE, params)
         video = rows.video(found[0]) if found else None
         if video is not None and version is not None:
-            polls.put(version, video)
+            polls.put(version, ("video", video_id, project_id), video)
         return video
 
     async def list_page(
@@ -455,24 +477,27 @@ class VideoStore:
         it names no video of this project.
         """
 
-        def page(conn: sa.Connection) -> tuple[list[jobs.Video], bool]:
-            query = sa.select(v).where(
-                v.c.project_id == project_id,
-                v.c.deleted_at.is_(None),
-                v.c.kind != jobs.JobKind.SHOT.value,  # a storyboard is listed, not its shots
-            )
-            if after is not None:
-                cursor = conn.execute(
-                    sa.select(v.c.seq).where(v.c.id == after, v.c.project_id == project_id)
-                ).scalar()
-                if cursor is None:
-                    raise LookupError(after)
-                query = query.where(v.c.seq < cursor if descending else v.c.seq > cursor)
-            query = query.order_by(v.c.seq.desc() if descending else v.c.seq.asc())
-            page_rows = conn.execute(query.limit(limit + 1)).all()
-            return [rows.video(r) for r in page_rows[:limit]], len(page_rows) > limit
-
-        return await self.db.read(page)
+        polls = self._polls
+        key = ("page", project_id, after, limit, descending)
+        version = None
+        if self.db.is_sqlite and polls.checking():
+            version = (await self.db.read_rows(_DATA_VERSION, {}))[0][0]
+            cached = polls.get(version, key)
+            if cached is not None:
+                videos, more = cached
+                return list(videos), more
+        params: dict[str, Any] = {"project_id": project_id, "limit": limit + 1}
+        if after is not None:
+            cursor = await self.db.read_rows(_CURSOR, {"after": after, "project_id": project_id})
+            if not cursor:
+                raise LookupError(after)
+            params["cursor"] = cursor[0][0]
+        page_rows = await self.db.read_rows(_PAGES[descending, after is not None], params)
+        found = tuple(rows.video(r) for r in page_rows[:limit])
+        more = len(page_rows) > limit
+        if version is not None:
+            polls.put(version, key, (found, more))
+        return list(found), more
 
     async def delete(self, project_id: str, video_id: str) -> jobs.Video | None:
         """Hide a video from its project now; cancel it first if it has not finished.
