@@ -110,49 +110,68 @@ _BUDGET = sa.case(
 its project a moment ago (``AccountService.admit`` caches it) is held to a budget lowered
 since, and never above the one it was admitted under."""
 
+_CREDITS = sa.bindparam("credits", type_=sa.BigInteger)
+_USD = sa.bindparam("usd", type_=sa.BigInteger)
+_CREDIT_LIMIT = sa.bindparam("credit_limit", type_=sa.BigInteger)
+
+
+def _hold_statement(insert: Any) -> Any:
+    """Open the period's balance row holding the reservation, or add it to the row there:
+    one upsert, each branch only within the credit limit and the budget."""
+    fits_alone = sa.and_(
+        sa.or_(_CREDITS == 0, _CREDITS <= _CREDIT_LIMIT), sa.or_(_USD == 0, _USD <= _BUDGET)
+    )
+    fits_beside = sa.and_(
+        sa.or_(_CREDITS == 0, b.c.credits_reserved + b.c.credits_spent + _CREDITS <= _CREDIT_LIMIT),
+        sa.or_(_USD == 0, b.c.usd_micros_reserved + b.c.usd_micros_spent + _USD <= _BUDGET),
+    )
+    columns = ["project_id", "period_start", "credits_reserved", "usd_micros_reserved"]
+    opened = sa.select(
+        sa.bindparam("p_id", type_=b.c.project_id.type),
+        sa.bindparam("p_start", type_=b.c.period_start.type),
+        _CREDITS,
+        _USD,
+    ).where(fits_alone)  # SQLite needs a WHERE here to read ON CONFLICT as the upsert's
+    return (
+        insert(b)
+        .from_select(columns, opened)
+        .on_conflict_do_update(
+            index_elements=[b.c.project_id, b.c.period_start],
+            set_={
+                "credits_reserved": b.c.credits_reserved + _CREDITS,
+                "usd_micros_reserved": b.c.usd_micros_reserved + _USD,
+            },
+            where=fits_beside,
+        )
+        .returning(b.c.project_id)
+    )
+
+
 # Built once: SQLAlchemy then compiles each once, and a create pays for execution only.
-_HOLD = (
-    sa.update(b)
-    .where(
-        b.c.project_id == sa.bindparam("p_id"),
-        b.c.period_start == sa.bindparam("p_start"),
-        sa.or_(
-            sa.bindparam("credits", type_=sa.BigInteger) == 0,
-            b.c.credits_reserved + b.c.credits_spent + sa.bindparam("credits", type_=sa.BigInteger)
-            <= sa.bindparam("credit_limit", type_=sa.BigInteger),
-        ),
-        sa.or_(
-            sa.bindparam("usd", type_=sa.BigInteger) == 0,
-            b.c.usd_micros_reserved
-            + b.c.usd_micros_spent
-            + sa.bindparam("usd", type_=sa.BigInteger)
-            <= _BUDGET,
-        ),
-    )
-    .values(
-        credits_reserved=b.c.credits_reserved + sa.bindparam("credits", type_=sa.BigInteger),
-        usd_micros_reserved=b.c.usd_micros_reserved + sa.bindparam("usd", type_=sa.BigInteger),
-    )
-    .returning(b.c.project_id)
-)
+_HOLD = {
+    name: _hold_statement(insert)
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgres_insert))
+}
 _CHARGE_COLUMNS = (
     "video_id", "project_id", "model", "size", "seconds", "relaxed", "day", "period_start",
     "credits_per_second", "usd_micros_per_second", "credits_reserved", "usd_micros_reserved",
     "state", "created_at",
 )  # fmt: skip
 _CHARGE = sa.insert(c).values({n: sa.bindparam(n, type_=c.c[n].type) for n in _CHARGE_COLUMNS})
+_PERIOD = (b.c.project_id == sa.bindparam("p_id"), b.c.period_start == sa.bindparam("p_start"))
 _BALANCE = sa.select(
-    b.c.credits_spent, b.c.credits_reserved, b.c.usd_micros_spent, b.c.usd_micros_reserved, _BUDGET
-).where(b.c.project_id == sa.bindparam("p_id"), b.c.period_start == sa.bindparam("p_start"))
-_OPEN_BALANCE = {
-    name: insert(b)
-    .values(
-        project_id=sa.bindparam("project_id", type_=b.c.project_id.type),
-        period_start=sa.bindparam("period_start", type_=b.c.period_start.type),
-    )
-    .on_conflict_do_nothing(index_elements=[b.c.project_id, b.c.period_start])
-    for name, insert in (("sqlite", sqlite_insert), ("postgresql", postgres_insert))
-}
+    *(
+        sa.func.coalesce(sa.select(column).where(*_PERIOD).scalar_subquery(), 0)
+        for column in (
+            b.c.credits_spent,
+            b.c.credits_reserved,
+            b.c.usd_micros_spent,
+            b.c.usd_micros_reserved,
+        )
+    ),
+    _BUDGET,
+)
+"""The period's row as a refusal explains it (zeros when a refusal left no row)."""
 
 
 def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
@@ -186,9 +205,8 @@ def _hold(st: sqlite.Statements, r: Reservation) -> None:
     """Take the reservation from the period's balance, or refuse it."""
     key = {"p_id": r.project_id, "p_start": r.period_start}
     budget = NO_LIMIT if r.budget_usd_micros is None else r.budget_usd_micros
-    st.rows(_OPEN_BALANCE[st.dialect], {"project_id": r.project_id, "period_start": r.period_start})
     held = st.rows(
-        _HOLD,
+        _HOLD[st.dialect],
         {
             **key,
             "credits": r.credits,
