@@ -10,6 +10,11 @@ Targets: (a) at least 0.8x the frames per second of (b), and at least 4x real ti
 machine is noisy, so the two are timed alternately, several times, and the medians compared.
 An encode-only figure (frames already converted to yuv420p) is printed as the ceiling.
 
+(d) What each look costs: the same shot without style words (the plain storyboard) and with
+each heavier look's words, whole engine, timed alternately; target: every look at least
+0.9x the plain shot's frames per second.  A look's texture costs twice: once to make and
+add, and again in x264, which has to code it wherever the picture moves under it.
+
 Run: ``.venv/bin/python -m bench.bench_animatic``
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,23 +38,46 @@ from reelway.media import encode
 PROMPT = "A red fox running through a snowy forest at golden hour, tracking shot, watercolor"
 WIDTH, HEIGHT, SECONDS, SEED = 1280, 720, 8, 7
 RUNS = 7
+LOOK_RUNS = 3
+LOOK_SHOT = "A red fox running through a snowy forest at golden hour, tracking shot"
+LOOKS = ("watercolor", "film noir", "vintage film", "oil painting", "pencil sketch", "claymation")
+LOOK_TARGET = 0.9
 TARGET_RATIO = 0.8
 TARGET_REALTIME = 4.0
 
 
-def _request() -> base.GenerationRequest:
+def _request(prompt: str = PROMPT) -> base.GenerationRequest:
     return base.GenerationRequest(
-        video_id="bench", model="sora-2", prompt=PROMPT, width=WIDTH, height=HEIGHT,
+        video_id="bench", model="sora-2", prompt=prompt, width=WIDTH, height=HEIGHT,
         seconds=SECONDS, seed=SEED,
     )  # fmt: skip
 
 
-def time_engine(engine: AnimaticEngine, directory: Path) -> float:
+def time_engine(engine: AnimaticEngine, directory: Path, prompt: str = PROMPT) -> float:
     """Wall seconds for one full render (video, audio, thumbnail, spritesheet)."""
     out = base.RenderOutput(directory / "a.mp4", directory / "a.webp", directory / "a.jpg")
     start = time.perf_counter()
-    engine.render(_request(), out, lambda _: None)
+    engine.render(_request(prompt), out, lambda _: None)
     return time.perf_counter() - start
+
+
+def time_looks(engine: AnimaticEngine, directory: Path) -> None:
+    """(d): each look against the plain shot, alternately; medians and their ratio."""
+    frames = SECONDS * engine.fps
+    print(f"(d) looks against the plain shot {LOOK_SHOT!r}, median of {LOOK_RUNS} pairs:")
+    for look in LOOKS:
+        prompt = f"{LOOK_SHOT}, {look}"
+        time_engine(engine, directory, prompt)  # warm-up
+        plain: list[float] = []
+        styled: list[float] = []
+        for _ in range(LOOK_RUNS):
+            plain.append(time_engine(engine, directory, LOOK_SHOT))
+            styled.append(time_engine(engine, directory, prompt))
+        p, t = statistics.median(plain), statistics.median(styled)
+        ratio = p / t
+        verdict = "PASS" if ratio >= LOOK_TARGET else "FAIL"
+        print(f"    {look:14}: {frames / t:7.1f} fps vs {frames / p:7.1f} fps plain, ratio "
+              f"{ratio:5.2f}  target >= {LOOK_TARGET}: {verdict}")  # fmt: skip
 
 
 def prerender(engine: AnimaticEngine) -> tuple[list[np.ndarray], list[VideoFrame], np.ndarray]:
@@ -117,6 +146,9 @@ def main() -> None:
     print(f"load average after : {_load()}")
     print(f"real-time factor (a)        : {realtime:7.2f}x  target >= {TARGET_REALTIME}x: "
           f"{'PASS' if realtime >= TARGET_REALTIME else 'FAIL'}")  # fmt: skip
+    if "--no-looks" not in sys.argv:
+        with tempfile.TemporaryDirectory() as tmp:
+            time_looks(engine, Path(tmp))
 
 
 def _load() -> str:

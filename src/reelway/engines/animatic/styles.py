@@ -355,7 +355,7 @@ class Baker:
         if look == "anime":  # cel sky: flat steps instead of a smooth gradient
             return ImageOps.posterize(image, 3)
         if look == "sketch":
-            return self._pencil(image.convert("RGBA"), outline=False).convert("RGB")
+            return self._pencil(image.convert("RGBA"), outline=False, weight=0.6).convert("RGB")
         if look == "claymation":
             return image.filter(ImageFilter.BoxBlur(round(2 * u)))
         return image
@@ -476,12 +476,12 @@ class Baker:
         out.putalpha(rounded)
         return out
 
-    def _pencil(self, image: Image.Image, *, outline: bool) -> Image.Image:
+    def _pencil(self, image: Image.Image, *, outline: bool, weight: float = 1.0) -> Image.Image:
         """Graphite: paper where the drawing is light, hatching (then cross-hatching) where
         it is dark, and a grey line round each shape."""
         w, h = image.size
         grey = np.asarray(image.convert("L"), np.float32)
-        tone = np.clip((235.0 - grey) / 110.0, 0.0, 1.0)  # 0: paper, 1: darkest
+        tone = np.clip((235.0 - grey) / 110.0, 0.0, 1.0) * weight  # 0: paper, 1: darkest
         yy, xx = np.mgrid[0:h, 0:w]
         step = max(3, round(3 * self.unit))
         one = ((xx + yy) % step) == 0
