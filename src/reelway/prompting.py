@@ -339,7 +339,7 @@ LIGHTING: Mapping[str, tuple[str, ...]] = {
     ),
     "night": (
         "night", "nighttime", "midnight", "moonlight", "moonlit", "starry", "starlit",
-        "after dark", "darkness",
+        "after dark", "darkness", "night falls", "nightfall",
     ),
     "neon": ("neon", "neon-lit", "neon lights", "fluorescent", "glowing signs"),
     "overcast": (
@@ -357,8 +357,26 @@ LIGHTING: Mapping[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 WEATHER: Mapping[str, tuple[str, ...]] = {
-    "rain": ("rain", "rainy", "downpour", "drizzle", "storm", "thunderstorm", "monsoon"),
-    "snow": ("snow", "snowy", "snowfall", "blizzard", "snowflake", "frost", "frozen"),
+    "rain": (
+        "rain",
+        "rainy",
+        "downpour",
+        "drizzle",
+        "storm",
+        "thunderstorm",
+        "monsoon",
+        "falling rain",
+    ),
+    "snow": (
+        "snow",
+        "snowy",
+        "snowfall",
+        "blizzard",
+        "snowflake",
+        "frost",
+        "frozen",
+        "falling snow",
+    ),
     "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy"),
     "wind": ("wind", "windy", "breeze", "gust", "sandstorm"),
     "petals": ("petals", "cherry blossom", "falling leaves", "autumn leaves", "confetti"),
@@ -678,8 +696,10 @@ def analyse(prompt: str) -> PromptAnalysis:
     text = " ".join(prompt.split())
     subject = _subject_match(text)
     actions = find_all(ACTIONS, text)
-    if subject is not None:  # "roses" is not the verb "rose"
-        actions = [m for m in actions if not _overlaps(m, subject)]
+    # "roses" is not the verb "rose", nor "falling snow" or "as night falls" a fall
+    taken = [m for t in (WEATHER, LIGHTING) for m in find_all(t, text)]
+    taken += [subject] if subject is not None else []
+    actions = [m for m in actions if not any(_overlaps(m, o) for o in taken)]
     action = actions[0] if actions else None
     settings = find_all(SETTINGS, text)
     setting = settings[0] if settings else None

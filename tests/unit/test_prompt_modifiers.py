@@ -143,3 +143,10 @@ def test_the_modifiers_travel_with_the_scene_tag() -> None:
     assert (swapped.subject_family, swapped.subject_count, swapped.subject_pattern) == (
         "dog", 1, None,
     )  # fmt: skip
+
+
+def test_weather_and_light_are_not_the_subjects_action() -> None:
+    assert prompting.analyse("The same cat, in falling snow").action_kind is None
+    assert prompting.analyse("A boat drifts as night falls").action_kind == "float"
+    assert prompting.analyse("A bouquet of roses in a vase").action_kind is None
+    assert prompting.analyse("An apple falls from a tree").action_kind == "fall"
