@@ -242,7 +242,7 @@ def _report(label: str, phases: tuple[dict[str, Any], dict[str, Any]], fetch_ms:
     for split in splits:
         for name, value in split.items():
             by_stage[name] += value / len(splits)
-    total = hooked["cpu_ms"]
+    total = float(hooked["cpu_ms"])
     ratio = total / fetch_ms
     verdict = ratio <= BUDGET_RATIO
     print(

@@ -34,6 +34,9 @@ TRANSIENT = (errors.UpstreamUnavailable, errors.UpstreamTimeout, errors.Upstream
 class RemoteRun:
     """One attempt at a job on a remote engine; ``operation`` is known once submitted."""
 
+    _probed: tuple[tuple[int, int, int], probe.MediaInfo] | None = None
+    """The last ``_probe``: the file's (inode, size, mtime) and what it holds."""
+
     def __init__(
         self,
         ctx: JobContext,
@@ -141,7 +144,7 @@ class RemoteRun:
             return False
         try:
             with stages.stage("probe"):
-                await asyncio.to_thread(probe.probe, output.video)
+                await self._probe(output.video)
         except Exception as exc:
             raise self._unplayable(exc) from exc
         return True
@@ -152,13 +155,25 @@ class RemoteRun:
 
         An extension's file is the stitched whole; only its new seconds are charged, so the
         source's length (``Sources.extends_seconds``) is taken off."""
-        info = await asyncio.to_thread(probe.probe, video_file)
+        info = await self._probe(video_file)
         made = info.duration - self.video.sources.extends_seconds
         return ledger.Settlement(
             "completed",
             billed_seconds=max(1, math.ceil(made - 0.1)),
             cost_usd_micros=None if self.cost_usd is None else round(self.cost_usd * 1_000_000),
         )
+
+    async def _probe(self, path: Path) -> probe.MediaInfo:
+        """``probe.probe(path)``, read once: the check that the provider's file plays and its
+        billing read the same file unless something rewrote it in between (a stitch), which
+        a new inode, size or modification time tells."""
+        found = await asyncio.to_thread(path.stat)
+        key = (found.st_ino, found.st_size, found.st_mtime_ns)
+        if self._probed is not None and self._probed[0] == key:
+            return self._probed[1]
+        info = await asyncio.to_thread(probe.probe, path)
+        self._probed = (key, info)
+        return info
 
     def _unplayable(self, exc: Exception) -> errors.UpstreamError:
         return errors.UpstreamGenerationFailed(
