@@ -67,6 +67,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
         "bee", "bumblebee", "honeybee", "wasp", "insect", "bug", "beetle", "ladybug",
         "ladybird", "dragonfly", "firefly", "fireflies",
     ),
+    "spider": ("spider", "tarantula", "scorpion"),
     "fish": (
         "fish", "goldfish", "koi", "salmon", "trout", "clownfish", "piranha", "seahorse",
         "manta ray", "stingray", "seal",
@@ -159,6 +160,7 @@ FAMILY_KIND: Mapping[str, str] = {
         ("bird", "perched_bird", "owl", "swan", "butterfly", "insect", "dragon"), "bird"
     ),
     **dict.fromkeys(("fish", "whale", "shark", "jellyfish", "octopus", "turtle"), "fish"),
+    "spider": "animal",
     **dict.fromkeys(("car", "bus", "train", "bicycle", "motorcycle"), "vehicle"),
     **dict.fromkeys(("boat", "sailing_ship", "submarine"), "boat"),
     **dict.fromkeys(("plane", "helicopter", "rocket", "ufo"), "aircraft"),

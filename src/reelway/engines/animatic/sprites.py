@@ -20,6 +20,8 @@ __all__ = ["POSES", "RGB", "SIZE", "Point", "SubjectSprites", "draw_subject", "s
 POSES = 16
 """Animation poses per cycle; enough for smooth motion at 24-30 fps."""
 MAX_COUNT = 6
+MIN_SIZE = 14.0
+"""Pixels: a figure drawn smaller (a tiny mouse on a pixel-art canvas) is a speck."""
 
 SIZE: dict[str, float] = {name: fam.size for name, fam in figures.FAMILIES.items()} | {
     old: figures.FAMILIES[new].size for old, new in figures.ALIASES.items()
@@ -100,7 +102,8 @@ class SubjectSprites:
     ) -> None:
         self.kind, self.colour, self.outline, self.action = kind, colour, outline, action
         self.count = max(1, min(MAX_COUNT, count))
-        self.size = size if self.count == 1 else size * 1.2 / self.count**0.5
+        size = size if self.count == 1 else size * 1.2 / self.count**0.5
+        self.size = max(MIN_SIZE, size)
         self.pattern, self.label = pattern, label
         self.mode = figures.spec(kind).mode
         self._poses: dict[int, Image.Image] = {}

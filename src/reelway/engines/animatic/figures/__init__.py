@@ -71,6 +71,7 @@ FAMILIES: dict[str, Family] = {
     "butterfly": F(creatures.butterfly, (0.85, 1.1), 0.16, "air", (250, 150, 40)),
     "insect": F(creatures.insect, (1.05, 0.9), 0.14, "air", (242, 202, 40)),
     # in the water
+    "spider": F(creatures.spider, (1.4, 0.65), 0.16, "ground", (40, 36, 44)),
     "fish": F(creatures.fish, (1.5, 0.8), 0.16, "water", (250, 140, 30)),
     "whale": F(creatures.whale, (2.05, 0.9), 0.3, "water", (72, 98, 132)),
     "shark": F(creatures.shark, (1.65, 0.9), 0.24, "water", (122, 136, 152)),

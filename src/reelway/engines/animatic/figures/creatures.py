@@ -544,6 +544,26 @@ def snail(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str)
     pen.limb(pts, 0.03 * s, shade(c, 0.6))
 
 
+def spider(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Eight jointed legs arched round a round abdomen and a small head, scuttling."""
+    by = h - 0.02 * s
+    cx = w / 2
+    body = (cx - 0.1 * s, by - 0.3 * s)
+    moving = action not in ("idle", "sleep")
+    for k in range(8):
+        side = -1 if k < 4 else 1
+        j = k % 4
+        step = 0.03 * s * wave(p, (j + (k >= 4) * 0.5) / 4) if moving else 0.0
+        hip = (cx + 0.02 * s, by - 0.3 * s)
+        knee = (cx + side * (0.18 + 0.08 * j) * s + step, by - (0.52 - 0.04 * j) * s)
+        foot = (cx + side * (0.3 + 0.1 * j) * s + step, by - 0.02 * s)
+        pen.limb([hip, knee, foot], 0.025 * s, shade(c, 0.8 if side < 0 else 1.0))
+    pen.ellipse((body[0] - 0.22 * s, body[1] - 0.17 * s, body[0] + 0.14 * s, body[1] + 0.15 * s), c)
+    pen.circle(cx + 0.12 * s, by - 0.3 * s, 0.09 * s, c)
+    for dx in (0.15, 0.19):
+        pen.circle(cx + dx * s, by - 0.33 * s, 0.018 * s, (240, 60, 60))
+
+
 def fish(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
     cx, cy = w / 2, h - 0.35 * s
     wag = 0.16 * s * wave(p)
