@@ -90,9 +90,10 @@ async def _cpu_record(caplog: pytest.LogCaptureFixture, video_id: str) -> dict[s
     deadline = time.monotonic() + 10
     while True:
         for record in caplog.records:
-            if getattr(record, "cpu_ms", None) is not None and record.video_id == video_id:
-                split: dict[str, Any] = record.cpu_ms
-                return split
+            split = getattr(record, "cpu_ms", None)
+            if split is not None and getattr(record, "video_id", None) == video_id:
+                found: dict[str, Any] = split
+                return found
         assert time.monotonic() < deadline, "the worker logged no cpu_ms for the job"
         await asyncio.sleep(0.05)
 
