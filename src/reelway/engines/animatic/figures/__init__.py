@@ -20,6 +20,7 @@ from reelway.engines.animatic.figures import (
     people,
     sky,
     vehicles,
+    water,
 )
 from reelway.engines.animatic.figures.pen import RGB, Drawer, Pen, shade
 
@@ -61,7 +62,7 @@ FAMILIES: dict[str, Family] = {
     "dinosaur": F(creatures.dinosaur, (2.0, 1.2), 0.34, "ground", (92, 142, 82)),
     "frog": F(creatures.frog, (1.2, 0.65), 0.14, "ground", (96, 170, 70)),
     "snail": F(creatures.snail, (1.0, 0.65), 0.13, "ground", (180, 120, 70)),
-    "turtle": F(creatures.turtle, (1.25, 0.65), 0.18, "ground", (92, 140, 80)),
+    "turtle": F(water.turtle, (1.25, 0.65), 0.18, "ground", (92, 140, 80)),
     "penguin": F(creatures.penguin, (0.8, 0.95), 0.22, "ground", (30, 30, 38)),
     # birds and insects
     "bird": F(creatures.bird, (1.2, 1.05), 0.16, "air", (60, 110, 200)),
@@ -72,11 +73,11 @@ FAMILIES: dict[str, Family] = {
     "insect": F(creatures.insect, (1.05, 0.9), 0.14, "air", (242, 202, 40)),
     # in the water
     "spider": F(creatures.spider, (1.4, 0.65), 0.16, "ground", (40, 36, 44)),
-    "fish": F(creatures.fish, (1.5, 0.8), 0.16, "water", (250, 140, 30)),
-    "whale": F(creatures.whale, (2.05, 0.9), 0.3, "water", (72, 98, 132)),
-    "shark": F(creatures.shark, (1.65, 0.9), 0.24, "water", (122, 136, 152)),
-    "jellyfish": F(creatures.jellyfish, (0.95, 1.1), 0.2, "water", (240, 160, 220)),
-    "octopus": F(creatures.octopus, (1.45, 1.1), 0.22, "water", (220, 90, 80)),
+    "fish": F(water.fish, (1.5, 0.8), 0.16, "water", (250, 140, 30)),
+    "whale": F(water.whale, (2.05, 0.9), 0.3, "water", (72, 98, 132)),
+    "shark": F(water.shark, (1.65, 0.9), 0.24, "water", (122, 136, 152)),
+    "jellyfish": F(water.jellyfish, (0.95, 1.1), 0.2, "water", (240, 160, 220)),
+    "octopus": F(water.octopus, (1.45, 1.1), 0.22, "water", (220, 90, 80)),
     # fantasy
     "dragon": F(creatures.dragon, (2.0, 1.35), 0.3, "air", (172, 42, 42)),
     "ghost": F(creatures.ghost, (1.2, 1.15), 0.26, "hover", (240, 242, 250)),
