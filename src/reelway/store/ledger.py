@@ -115,9 +115,10 @@ _USD = sa.bindparam("usd", type_=sa.BigInteger)
 _CREDIT_LIMIT = sa.bindparam("credit_limit", type_=sa.BigInteger)
 
 
-def _hold_statement(insert: Any) -> Any:
+def _hold_statement(insert: Any, after: Any = None) -> Any:
     """Open the period's balance row holding the reservation, or add it to the row there:
-    one upsert, each branch only within the credit limit and the budget."""
+    one upsert, each branch only within the credit limit and the budget (and, given a CTE
+    ``after``, only when that made a row)."""
     fits_alone = sa.and_(
         sa.or_(_CREDITS == 0, _CREDITS <= _CREDIT_LIMIT), sa.or_(_USD == 0, _USD <= _BUDGET)
     )
@@ -132,6 +133,8 @@ def _hold_statement(insert: Any) -> Any:
         _CREDITS,
         _USD,
     ).where(fits_alone)  # SQLite needs a WHERE here to read ON CONFLICT as the upsert's
+    if after is not None:
+        opened = opened.select_from(after)
     return (
         insert(b)
         .from_select(columns, opened)
@@ -174,6 +177,29 @@ _BALANCE = sa.select(
 """The period's row as a refusal explains it (zeros when a refusal left no row)."""
 
 
+def charged_after(inserted: Any) -> Any:
+    """PostgreSQL: the hold and the charge row as CTEs that run only when the CTE
+    ``inserted`` (the job row's) made a row, so a create is one statement; the CTE of the
+    charge rows made (none: refused, see ``refuse``).  Parameters: ``reserve_params``."""
+    held = _hold_statement(postgres_insert, inserted).cte("held")
+    charge = sa.select(
+        *(sa.bindparam(f"c_{n}", type_=c.c[n].type) for n in _CHARGE_COLUMNS)
+    ).select_from(held)
+    made = sa.insert(c).from_select(list(_CHARGE_COLUMNS), charge).returning(c.c.video_id)
+    return made.cte("charged")
+
+
+def reserve_params(r: Reservation, now: float) -> dict[str, Any]:
+    """The parameters of ``charged_after``'s statements."""
+    charge = {"video_id": r.video_id, **_charge_row(r, now)}
+    return {**_hold_params(r), **{f"c_{name}": value for name, value in charge.items()}}
+
+
+def refuse(st: sqlite.Statements, r: Reservation) -> None:
+    """Raise why the reservation did not fit (``charged_after`` made no charge row)."""
+    _refuse(r, st.rows(_BALANCE, _hold_params(r))[0])
+
+
 def reserve(conn: sa.Connection, r: Reservation, now: float) -> None:
     """``reserve_in`` on a connection (inside the caller's transaction)."""
     reserve_in(sqlite.ConnectionStatements(conn), r, now)
@@ -203,20 +229,19 @@ def reserve_again(conn: sa.Connection, r: Reservation, now: float) -> None:
 
 def _hold(st: sqlite.Statements, r: Reservation) -> None:
     """Take the reservation from the period's balance, or refuse it."""
-    key = {"p_id": r.project_id, "p_start": r.period_start}
-    budget = NO_LIMIT if r.budget_usd_micros is None else r.budget_usd_micros
-    held = st.rows(
-        _HOLD[st.dialect],
-        {
-            **key,
-            "credits": r.credits,
-            "usd": r.usd_micros,
-            "credit_limit": NO_LIMIT if r.credit_limit is None else r.credit_limit,
-            "budget": budget,
-        },
-    )
-    if not held:
-        _refuse(r, st.rows(_BALANCE, {**key, "budget": budget})[0])
+    if not st.rows(_HOLD[st.dialect], _hold_params(r)):
+        refuse(st, r)
+
+
+def _hold_params(r: Reservation) -> dict[str, Any]:
+    return {
+        "p_id": r.project_id,
+        "p_start": r.period_start,
+        "credits": r.credits,
+        "usd": r.usd_micros,
+        "credit_limit": NO_LIMIT if r.credit_limit is None else r.credit_limit,
+        "budget": NO_LIMIT if r.budget_usd_micros is None else r.budget_usd_micros,
+    }
 
 
 def _charge_row(r: Reservation, now: float) -> dict[str, Any]:

@@ -106,6 +106,13 @@ _INSERT = (
     .returning(v.c.seq)
 )
 _QUEUED_TOTAL = sa.select(sa.func.coalesce(sa.func.sum(qc.c.queued), 0))
+_INSERTED_ROW = _INSERT.cte("inserted")
+_INSERT_RESERVED = sa.select(
+    _INSERTED_ROW.c.seq,
+    sa.select(sa.func.count()).select_from(ledger.charged_after(_INSERTED_ROW)).scalar_subquery(),
+)
+"""PostgreSQL: the job row, its hold and its charge row in one statement (one round trip
+inside the project's lock instead of three)."""
 _KEY_COLUMNS = ("project_id", "key", "request_hash", "video_id", "created_at", "expires_at")
 
 
@@ -156,6 +163,14 @@ def _insert_keyed(
             if expires_at > now:
                 return KeyTaken(request_hash=request_hash, video_id=video_id)
             st.rows(_TAKE_KEY, {**record, "k_project": key["project_id"], "k_key": key["key"]})
+    if reservation is not None and st.dialect == "postgresql":
+        now = params["created_at"]
+        found = st.rows(_INSERT_RESERVED, {**params, **ledger.reserve_params(reservation, now)})
+        if found and not found[0][1]:
+            ledger.refuse(st, reservation)  # raises; the job row goes with the transaction
+        if not found:
+            raise QueueLimitReached(params["project_id"])
+        return [found[0][:1]]
     inserted = st.rows(_INSERT, params)
     if not inserted:
         # The queue is full: roll back, so that the key does not stay pointing at a video
