@@ -5,12 +5,14 @@ from bench import (
     bench_animatic,
     bench_api,
     bench_hostile,
+    bench_memory,
     bench_operations,
     bench_queue,
     bench_reads,
     bench_remote,
     bench_routing,
     bench_safety,
+    bench_scale,
     diffusers_overhead,
     storyboard,
 )
@@ -19,6 +21,10 @@ if __name__ == "__main__":
     bench_api.main()
     print()
     bench_reads.main()
+    print()
+    bench_memory.main()
+    print()
+    bench_scale.main()
     print()
     bench_animatic.main()
     print()

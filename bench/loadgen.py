@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -23,11 +24,33 @@ class Result:
         return self.requests / self.seconds
 
 
+class _Budget:
+    """Requests left to send across every connection of a run (None: no limit)."""
+
+    def __init__(self, total: int | None) -> None:
+        self.left = total
+
+    def take(self) -> bool:
+        if self.left is None:
+            return True
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
 class _Connection(asyncio.Protocol):
-    def __init__(self, request: bytes, deadline: float, done: asyncio.Future[tuple[int, int]]):
+    def __init__(
+        self,
+        request: bytes,
+        deadline: float,
+        done: asyncio.Future[tuple[int, int]],
+        budget: _Budget,
+    ):
         self.request = request
         self.deadline = deadline
         self.done = done
+        self.budget = budget
         self.buffer = b""
         self.count = 0
         self.errors = 0
@@ -36,7 +59,10 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        transport.write(self.request)
+        if self.budget.take():
+            transport.write(self.request)
+        else:
+            transport.close()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -59,7 +85,7 @@ class _Connection(asyncio.Protocol):
             if status >= 400:
                 self.errors += 1
             assert self.transport is not None
-            if time.perf_counter() >= self.deadline:
+            if time.perf_counter() >= self.deadline or not self.budget.take():
                 self.transport.close()
                 return
             self.transport.write(self.request)
@@ -69,15 +95,29 @@ class _Connection(asyncio.Protocol):
             self.done.set_result((self.count, self.errors))
 
 
-async def run(host: str, port: int, request: bytes, *, connections: int, seconds: float) -> Result:
+async def run(
+    host: str,
+    port: int | Sequence[int],
+    request: bytes,
+    *,
+    connections: int,
+    seconds: float,
+    total: int | None = None,
+) -> Result:
+    """``connections`` closed loops for ``seconds`` or until ``total`` requests were sent;
+    with several ports (one server process each), the connections are dealt out in turn."""
+    ports = [port] if isinstance(port, int) else list(port)
     loop = asyncio.get_running_loop()
     start = time.perf_counter()
     deadline = start + seconds
+    budget = _Budget(total)
     futures = []
-    for _ in range(connections):
+    for n in range(connections):
         done: asyncio.Future[tuple[int, int]] = loop.create_future()
         await loop.create_connection(
-            functools.partial(_Connection, request, deadline, done), host, port
+            functools.partial(_Connection, request, deadline, done, budget),
+            host,
+            ports[n % len(ports)],
         )
         futures.append(done)
     counts = await asyncio.gather(*futures)

@@ -143,6 +143,35 @@ def measure(server: Server, request: bytes, *, connections: int, seconds: float)
     return Measured(result.rate, 1000 * used / max(1, result.requests))
 
 
+def measure_many(
+    fleet: list[Server],
+    request: bytes,
+    *,
+    connections: int,
+    seconds: float,
+    total: int | None = None,
+) -> Measured:
+    """``measure`` over several server processes at once (connections dealt out in turn),
+    their CPU summed; with ``total``, stop after that many requests."""
+
+    async def once() -> loadgen.Result:
+        return await loadgen.run(
+            HOST,
+            [s.port for s in fleet],
+            request,
+            connections=connections,
+            seconds=seconds,
+            total=total,
+        )
+
+    before = sum(cpu_seconds(s.pid) for s in fleet)
+    result = asyncio.run(once())
+    used = sum(cpu_seconds(s.pid) for s in fleet) - before
+    if result.errors:
+        raise RuntimeError(f"{result.errors} of {result.requests} requests failed")
+    return Measured(result.rate, 1000 * used / max(1, result.requests))
+
+
 def verdict(ratio: float, target: float, *, at_least: bool = True) -> str:
     ok = ratio >= target if at_least else ratio <= target
     return "PASS" if ok else "FAIL"

@@ -4,6 +4,7 @@ PostgreSQL alike (where there is no cache)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +14,10 @@ from reelway.store.database import Database
 from reelway.store.tables import videos as v
 from reelway.store.videos import PollCache, VideoStore
 from tests.integration.conftest import new_video
+
+
+def set_progress(conn: sa.Connection, progress: int) -> None:
+    conn.execute(sa.update(v).where(v.c.id == "video_0001").values(progress=progress))
 
 
 @pytest.fixture
@@ -33,8 +38,7 @@ async def test_reads_perf_a_poll_sees_every_commit_of_another_connection(
             seen = await videos.get(video_id, project_id=project_id)
             assert seen is not None and seen.progress == 0
     for progress in (10, 55, 100):
-        update = sa.update(v).where(v.c.id == "video_0001").values(progress=progress)
-        await other.write(lambda conn, u=update: conn.execute(u))
+        await other.write(functools.partial(set_progress, progress=progress))
         # The other video first: the first read after a commit must not be the only fresh one.
         assert await videos.get("video_0002", project_id=project_id) is not None
         seen = await videos.get("video_0001", project_id=project_id)
