@@ -60,10 +60,12 @@ WARMUP_JOBS = 5
 CLIP = (640, 360, 24, 4)
 """Width, height, frames per second and seconds of the upstream's MP4 (about 0.3 MB)."""
 FETCHES = 200
-BUDGET_MS = 40.0
-"""CPU ms per remote job outside the provider, on the 2-core machine it was tuned on."""
-BUDGET_RATIO = 12.0
-"""The same budget as a multiple of the fetch baseline: the verdict."""
+BASELINE_MS = 3.0
+"""What the fetch baseline took on the 2-core machine the budgets were set on."""
+BUDGET_RATIO = {"SQLite": 22.0, "PostgreSQL": 27.0}
+"""CPU per remote job outside the provider, as a multiple of the fetch baseline: the verdict.
+Set from the measurement (see the module docstring) with about 15% of room for noise;
+about 66 and 81 ms where the fetch took ``BASELINE_MS``."""
 API_KEY = "sk-bench-upstream-key-0000000000"
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -83,6 +85,16 @@ def _clip(folder: Path) -> tuple[bytes, bytes, bytes]:
     )
     AnimaticEngine(fps=fps).render(request, output, lambda _: None)
     return output.video.read_bytes(), output.thumbnail.read_bytes(), output.spritesheet.read_bytes()
+
+
+def _no_nagle(upstream: FakeOpenAI, receiver: Receiver) -> None:
+    """TCP_NODELAY on the fakes' sockets, as real HTTP servers set it: ``http.server``
+    writes the headers and the body apart, and without it each answer waits for the
+    client's delayed ACK (~40 ms), which made the fake, not Reelway, set the pace."""
+    for server in (upstream._server, receiver.server):
+        assert server is not None
+        handler: Any = server.RequestHandlerClass
+        handler.disable_nagle_algorithm = True
 
 
 def _config(path: Path, upstream: FakeOpenAI) -> Path:
@@ -158,8 +170,8 @@ def _wait_done(client: httpx.Client, ids: list[str], timeout: float) -> None:
         time.sleep(0.05)
 
 
-def _splits(lines: list[str], ids: set[str]) -> list[dict[str, float]]:
-    """The ``cpu_ms`` each measured job logged on completion."""
+def _splits(lines: list[str], ids: set[str], key: str = "cpu_ms") -> list[dict[str, float]]:
+    """The ``cpu_ms`` (or ``wall_ms``) each measured job logged on completion."""
     found = []
     for line in lines:
         if '"cpu_ms"' not in line:
@@ -168,8 +180,8 @@ def _splits(lines: list[str], ids: set[str]) -> list[dict[str, float]]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("video_id") in ids and isinstance(entry.get("cpu_ms"), dict):
-            found.append(entry["cpu_ms"])
+        if entry.get("video_id") in ids and isinstance(entry.get(key), dict):
+            found.append(entry[key])
     return found
 
 
@@ -197,7 +209,13 @@ def _measure(
     splits = _splits(lines, set(ids))
     if len(splits) != JOBS:
         raise RuntimeError(f"{len(splits)} of {JOBS} jobs logged their cpu_ms")
-    return {"rate": JOBS / (last - first), "cpu_ms": cpu * 1000 / JOBS, "splits": splits}
+    walls = _splits(lines, set(ids), "wall_ms")
+    return {
+        "rate": JOBS / (last - first),
+        "cpu_ms": cpu * 1000 / JOBS,
+        "splits": splits,
+        "walls": walls,
+    }
 
 
 def _run(
@@ -234,35 +252,49 @@ def _run(
     )
 
 
-def _report(label: str, phases: tuple[dict[str, Any], dict[str, Any]], fetch_ms: float) -> bool:
-    """Print one backend's figures; True when the job's CPU is within the budget."""
-    bare, hooked = phases
-    splits: list[dict[str, float]] = bare["splits"]
+def _mean(splits: list[dict[str, float]]) -> dict[str, float]:
     by_stage: dict[str, float] = defaultdict(float)
     for split in splits:
         for name, value in split.items():
             by_stage[name] += value / len(splits)
+    return by_stage
+
+
+def _report(label: str, phases: tuple[dict[str, Any], dict[str, Any]], fetch_ms: float) -> bool:
+    """Print one backend's figures; True when the job's CPU is within its budget."""
+    bare, hooked = phases
+    by_stage, wall = _mean(bare["splits"]), _mean(bare["walls"])
     total = float(hooked["cpu_ms"])
     ratio = total / fetch_ms
-    verdict = ratio <= BUDGET_RATIO
+    budget = BUDGET_RATIO[label]
+    verdict = ratio <= budget
     print(
         f"    {label}: {hooked['rate']:.1f} videos/s with one worker slot "
         f"({bare['rate']:.1f} without a webhook endpoint)"
     )
     print(
         f"    CPU per job {total:6.1f} ms = {ratio:4.1f}x the fetch baseline "
-        f"(budget {BUDGET_RATIO:g}x, ~{BUDGET_MS:g} ms here) {'PASS' if verdict else 'FAIL'}"
+        f"(budget {budget:g}x, ~{budget * BASELINE_MS:.0f} ms where the fetch took "
+        f"{BASELINE_MS:g} ms) {'PASS' if verdict else 'FAIL'}"
     )
+    print(f"      {'stage':12} {'CPU':>9}  share  x fetch  {'wall':>9}")
     order = {name: n for n, name in enumerate(stages.STAGES)}
-    rows = [(n, by_stage[n]) for n in sorted(by_stage, key=lambda n: order.get(n, len(order)))]
-    rows.append(("outside jobs", bare["cpu_ms"] - sum(by_stage.values())))
-    rows.append(("webhooks", total - bare["cpu_ms"]))
-    for name, value in rows:
+    for name in sorted(by_stage, key=lambda n: order.get(n, len(order))):
+        value = by_stage[name]
+        print(
+            f"      {name:12} {value:6.2f} ms  {value / total:4.0%}  {value / fetch_ms:5.1f}x"
+            f"  {wall.get(name, 0.0):6.1f} ms"
+        )
+    extra = (
+        ("outside jobs", bare["cpu_ms"] - sum(by_stage.values())),
+        ("webhooks", total - bare["cpu_ms"]),
+    )
+    for name, value in extra:
         print(f"      {name:12} {value:6.2f} ms  {value / total:4.0%}  {value / fetch_ms:5.1f}x")
     largest = max(by_stage, key=lambda n: by_stage[n])
     print(
-        f"      largest stage: {largest} (stages from the jobs' own split without webhooks; "
-        "webhooks: the CPU a job costs more with an endpoint)"
+        f"      largest stage: {largest} (stages: the jobs' own split, without a webhook "
+        "endpoint; webhooks: what a job costs more with one)"
     )
     return verdict
 
@@ -282,6 +314,7 @@ def main() -> None:
         upstream = FakeOpenAI(video, API_KEY)
         upstream.thumbnail, upstream.spritesheet = thumbnail, spritesheet
         receiver = Receiver()
+        _no_nagle(upstream, receiver)
         try:
             upstream.next_outcome(*(Outcome(after=0.0) for _ in range(1000)))
             body = {"model": "sora-2", "prompt": "baseline", "seconds": "4", "size": "1280x720"}
@@ -289,7 +322,11 @@ def main() -> None:
             fetch_ms = _fetch_baseline(upstream, probe_id, folder)
             print(f"  fetch baseline: {fetch_ms:.2f} ms CPU ({len(video):,} bytes)", flush=True)
             env = {
-                "PYTHONPATH": str(ROOT),
+                # The children import bench and tests; a PYTHONPATH given (another
+                # checkout's src, to measure it) stays first.
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])
+                ),
                 "BENCH_UPSTREAM_KEY": API_KEY,
                 "REELWAY_CONFIG": str(_config(folder / "engines.toml", upstream)),
                 "REELWAY_WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",

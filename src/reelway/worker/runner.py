@@ -139,7 +139,7 @@ class Worker:
                 "%s used %.1f ms of CPU",
                 video.id,
                 sum(split.values()),
-                extra={"video_id": video.id, "cpu_ms": split},
+                extra={"video_id": video.id, "cpu_ms": split, "wall_ms": clock.wall_ms()},
             )
 
     async def _sleep(self, seconds: float) -> None:

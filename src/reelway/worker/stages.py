@@ -54,14 +54,18 @@ class StageClock:
 
     def __init__(self) -> None:
         self.cpu: dict[str, float] = {}
+        self.wall: dict[str, float] = {}
+        """Wall-clock seconds by stage, the same way: where a job's time goes (waits too)."""
         self._open: list[str] = []
         self._mark = time.process_time()
+        self._wall_mark = time.perf_counter()
 
     def _charge(self) -> None:
-        now = time.process_time()
+        now, wall = time.process_time(), time.perf_counter()
         name = self._open[-1] if self._open else OTHER
         self.cpu[name] = self.cpu.get(name, 0.0) + (now - self._mark)
-        self._mark = now
+        self.wall[name] = self.wall.get(name, 0.0) + (wall - self._wall_mark)
+        self._mark, self._wall_mark = now, wall
 
     @contextlib.contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -82,6 +86,10 @@ class StageClock:
         """The split so far, in milliseconds, every stage seen and ``other``."""
         self._charge()
         return {name: round(seconds * 1000, 3) for name, seconds in self.cpu.items()}
+
+    def wall_ms(self) -> dict[str, float]:
+        """Wall-clock milliseconds by stage, up to the last ``stop``."""
+        return {name: round(seconds * 1000, 3) for name, seconds in self.wall.items()}
 
 
 _current: ContextVar[StageClock | None] = ContextVar("reelway_stage_clock", default=None)
