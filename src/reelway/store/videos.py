@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -467,12 +468,18 @@ class VideoStore:
             query = query.where(v.c.deleted_at.is_(None))
         return await self.db.read(lambda conn: rows.maybe_video(conn.execute(query).first()))
 
+    async def _data_version(self) -> tuple[int, int]:
+        """SQLite's ``data_version`` on this thread's reading connection, with the thread: the
+        counter is the connection's own, so two threads' counters are never compared."""
+        found = await self.db.read_rows(_DATA_VERSION, {})
+        return threading.get_ident(), found[0][0]
+
     async def _get_visible(self, video_id: str, project_id: str) -> jobs.Video | None:
         """A project's video, as a poll reads it: through ``PollCache`` on SQLite."""
         polls = self._polls
         version = None
         if self.db.is_sqlite and polls.checking():
-            version = (await self.db.read_rows(_DATA_VERSION, {}))[0][0]
+            version = await self._data_version()
             cached = polls.get(version, ("video", video_id, project_id))
             if cached is not None:
                 return cast(jobs.Video, cached)
@@ -496,7 +503,7 @@ class VideoStore:
         key = ("page", project_id, after, limit, descending)
         version = None
         if self.db.is_sqlite and polls.checking():
-            version = (await self.db.read_rows(_DATA_VERSION, {}))[0][0]
+            version = await self._data_version()
             cached = polls.get(version, key)
             if cached is not None:
                 videos, more = cached
