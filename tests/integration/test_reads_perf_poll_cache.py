@@ -89,3 +89,15 @@ def test_reads_perf_the_cache_forgets_at_every_new_version_and_rests_when_it_nev
     resting = [cache.checking() for _ in range(PollCache.REST_LOOKUPS)]
     assert not any(resting)
     assert cache.checking()
+
+
+def test_reads_perf_the_cache_holds_a_bounded_number_of_videos() -> None:
+    cache = PollCache()
+    cache.get(1, "first")
+    cache.put(1, "page", "twenty videos", videos=20)
+    for n in range(PollCache.MAX_VIDEOS - 20):
+        cache.put(1, n, "one video")
+    assert cache.get(1, "page") == "twenty videos" and cache.get(1, 0) == "one video"
+    cache.put(1, "one more", "one video")  # over the bound: everything older goes
+    assert cache.get(1, "page") is None and cache.get(1, 0) is None
+    assert cache.get(1, "one more") == "one video"

@@ -286,7 +286,8 @@ class PollCache:
     counter; it always reads.
     """
 
-    MAX_ENTRIES = 10_000
+    MAX_VIDEOS = 4_000
+    """Videos held, a page counting each of its own (about 2.4 KB each: 10 MB at most)."""
     GIVE_UP_AFTER = 64
     """Consecutive lookups that found the version moved before the cache rests."""
     REST_LOOKUPS = 1024
@@ -295,6 +296,7 @@ class PollCache:
     def __init__(self) -> None:
         self._version: object = None
         self._found: dict[Hashable, Any] = {}
+        self._held = 0
         self._moved = 0
         self._resting = 0
 
@@ -310,6 +312,7 @@ class PollCache:
         if version != self._version:
             self._version = version
             self._found.clear()
+            self._held = 0
             self._moved += 1
             if self._moved >= self.GIVE_UP_AFTER:
                 self._moved = 0
@@ -318,13 +321,16 @@ class PollCache:
         self._moved = 0
         return self._found.get(key)
 
-    def put(self, version: object, key: Hashable, found: Any) -> None:
-        """Keep ``found`` (immutable), read after ``version`` was taken."""
-        if version != self._version:
+    def put(self, version: object, key: Hashable, found: Any, videos: int = 1) -> None:
+        """Keep ``found`` (immutable, holding ``videos`` videos), read after ``version`` was
+        taken."""
+        if version != self._version or key in self._found:
             return
-        if len(self._found) >= self.MAX_ENTRIES:
+        if self._held + videos > self.MAX_VIDEOS:
             self._found.clear()
+            self._held = 0
         self._found[key] = found
+        self._held += videos
 
 
 class VideoStore:
@@ -518,7 +524,7 @@ class VideoStore:
         found = tuple(rows.video(r) for r in page_rows[:limit])
         more = len(page_rows) > limit
         if version is not None:
-            polls.put(version, key, (found, more))
+            polls.put(version, key, (found, more), videos=max(1, len(found)))
         return list(found), more
 
     async def delete(self, project_id: str, video_id: str) -> jobs.Video | None:
