@@ -61,6 +61,12 @@ def fine_texture(y: np.ndarray) -> float:
     return float(np.abs(np.diff(y, axis=1)).mean() + np.abs(np.diff(y, axis=0)).mean())
 
 
+def paper(y: np.ndarray) -> float:
+    """How far the sky strays from one grey per row (it is a vertical gradient): the paper."""
+    sky = y[H // 8 : H // 3].astype(float)
+    return float(np.median(np.abs(sky - np.median(sky, axis=1, keepdims=True))))
+
+
 SCENE = "a cat sitting on a hill in a field, static camera"
 
 
@@ -121,8 +127,7 @@ def test_pixel_art_is_blocks_of_one_colour() -> None:
 def test_watercolor_has_paper_and_a_wash_in_flat_areas() -> None:
     y = luma(f"{SCENE}, watercolor")
     py = luma(SCENE)
-    sky = (slice(H // 8, H // 3), slice(W // 2, W - W // 8))
-    assert fine_texture(y[sky]) > 2 * fine_texture(py[sky]) + 0.2  # paper grain
+    assert paper(y) >= 1.5 and paper(py) <= 0.5  # a mottled sheet under a smooth sky
     # the wash: the screen pass moves U and V by a slow, uneven field
     r = render.Renderer(shot(f"{SCENE}, watercolor"), captions=False)
     assert r.screen.chroma is not None

@@ -23,7 +23,7 @@ from reelway.engines.animatic import layers, motion, palette, seeding, sprites, 
 from reelway.engines.animatic import scene as scene_mod
 
 U8 = NDArray[np.uint8]
-PARTICLES = {"rain": 300, "snow": 200, "petals": 60, "wind": 40, "bubbles": 40}
+PARTICLES = {"rain": 300, "snow": 140, "petals": 60, "wind": 40, "bubbles": 40}
 
 
 class Renderer:
@@ -287,8 +287,6 @@ class Renderer:
             colour = (226, 232, 244)
         else:
             size = max(1, h // 240) if kind != "bubbles" else max(1, h // 200)
-            if kind == "snow":
-                size = max(2, h // 200)
             off = np.array([(i, j) for i in range(size + 1) for j in range(size + 1)], np.float32)
             pts = (np.stack([xs, ys], -1)[:, None, :] + off[None, :, :]).reshape(-1, 2)
             colour = {

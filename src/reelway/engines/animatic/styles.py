@@ -15,6 +15,7 @@ from __future__ import annotations
 import colorsys
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -168,12 +169,12 @@ class Noise:
 
 
 def _paper(noise: Noise, amount: float) -> NDArray[np.float32]:
-    """Paper: faint fine fibres over a slow mottle (a seamless tile).  The fibres stay faint
-    on purpose: a fixed fine texture over a moving picture is what costs the encoder most
+    """Paper: a slow mottle with faint, soft fibres (a seamless tile).  Nothing fine on
+    purpose: a fixed fine texture over a moving picture is what costs the encoder most
     (every block has a residual), while a slow mottle costs it little."""
-    fibres = noise.field("paper-fibre", 2.0, 1.0)
+    fibres = noise.field("paper-fibre", 6.0, 3.0)
     mottle = noise.field("paper-mottle", 40.0, 40.0)
-    out: NDArray[np.float32] = (fibres * 0.7 + mottle * 2.0) * np.float32(amount)
+    out: NDArray[np.float32] = (fibres * 0.6 + mottle * 2.0) * np.float32(amount)
     return out
 
 
@@ -211,21 +212,12 @@ class Screen:
         """A loop's length: its last frame must flow into its first, so patterns repeat."""
         look = self.look
         tile: NDArray[Any] | None = None
-        if look == "watercolor":
-            tile = np.clip(_paper(noise, 3.0), -15, 15)
+        if look == "watercolor":  # the paper is in the plate; the wash lies on top
             wash = (noise.field("wash-u", 60, 60), noise.field("wash-v", 45, 45))
             self.chroma = (
                 _tile(_signed(wash[0] * 2.5), cw, ch),
                 _tile(_signed(wash[1] * 2.5), cw, ch),
             )
-        elif look == "oil":
-            tile = np.clip(_strokes(noise, 22.0) * 7, -14, 14)
-        elif look == "sketch":
-            tile = _paper(noise, 2.5)
-        elif look == "claymation":  # a soft mottle: thumbprints on the clay
-            tile = noise.field("clay", 14.0, 14.0) * 3.0
-        elif look == "documentary":  # a faint sensor grain
-            tile = seeding.rng(seed, "sensor").normal(0.0, 1.0, (256, 256))
         elif look == "synthwave":  # scanlines
             tile = np.zeros((3, 256), np.float32)
             tile[1] = -9.0
@@ -348,14 +340,20 @@ class Baker:
         return out
 
     def plate(self, image: Image.Image) -> Image.Image:
-        """The back plate (opaque RGB) in the look."""
+        """The back plate (opaque RGB) in the look.  Paper and canvas textures go here, not
+        on the screen: the plate moves slowly and by whole pixels, so x264 predicts it from
+        the frame before, while a fixed texture over a moving picture is new in every block
+        of every frame (it cost the watercolour benchmark 6 % more bits and CPU)."""
         look, u = self.look, self.unit
+        if look in ("watercolor", "sketch", "claymation"):
+            grain = self._texture("paper", image.size)
+            image = ImageChops.add(image, Image.merge("RGB", (grain,) * 3), offset=-128)
         if look == "oil":
             return self._brush(image.filter(ImageFilter.BoxBlur(round(u))))
         if look == "anime":  # cel sky: flat steps instead of a smooth gradient
             return ImageOps.posterize(image, 3)
         if look == "sketch":
-            return self._pencil(image.convert("RGBA"), outline=False, weight=0.6).convert("RGB")
+            return self._pencil(image.convert("RGBA"), outline=False, weight=0.35).convert("RGB")
         if look == "claymation":
             return image.filter(ImageFilter.BoxBlur(round(2 * u)))
         return image
@@ -403,11 +401,13 @@ class Baker:
         big = self._textures.get(name)
         if big is None or big.shape[0] < h or big.shape[1] < w:
             u = self.unit
-            field = {
+            makers: dict[str, Callable[[], NDArray[Any]]] = {
                 "bleed": lambda: self.noise.field("bleed", 5 * u, 5 * u) * 20 - 108,
                 "dabs": lambda: self.noise.field("dabs", 6 * u, 6 * u) * 70,
                 "strokes": lambda: _strokes(self.noise, 16.0 * u) * 22,
-            }[name]()
+                "paper": lambda: _paper(self.noise, 5.0),
+            }
+            field = makers[name]()
             tile = np.clip(field + 128, 0, 255).astype(np.uint8)
             have = (0, 0) if big is None else big.shape
             big = _tile(tile, max(w, have[1], 1024), max(h, have[0], 512))
@@ -482,13 +482,17 @@ class Baker:
         w, h = image.size
         grey = np.asarray(image.convert("L"), np.float32)
         tone = np.clip((235.0 - grey) / 110.0, 0.0, 1.0) * weight  # 0: paper, 1: darkest
-        yy, xx = np.mgrid[0:h, 0:w]
-        step = max(3, round(3 * self.unit))
-        one = ((xx + yy) % step) == 0
-        two = ((xx - yy) % step) == 0
-        three = ((xx + 2 * yy) % (2 * step)) == 0
-        ink = (one & (tone > 0.18)) * 0.55 + (two & (tone > 0.45)) * 0.5
-        ink = ink + (three & (tone > 0.75)) * 0.45
+        # Horizontal strokes, denser where darker: a pan or a tracking shot slides them along
+        # themselves, so x264 finds each frame's hatching in the last one (diagonal hatching
+        # moved under a pan cost it four times the bits).
+        step = max(4, round(4 * self.unit))
+        rows = np.arange(h)[:, None] % step
+        wobble = (np.arange(w)[None, :] // (step * 5)) % 2  # strokes in short dashes
+        one = rows == 0
+        two = rows == step // 2
+        three = (rows == step // 4) & (wobble == 0)
+        ink = (one & (tone > 0.15)) * 0.6 + (two & (tone > 0.45)) * 0.55
+        ink = ink + (three & (tone > 0.75)) * 0.5
         shade = 246.0 - 150.0 * np.clip(ink, 0.0, 1.0) - 20.0 * tone
         alpha = image.getchannel("A")
         if outline:
