@@ -1,13 +1,15 @@
 """Styles that show: each style's look, baked once into the drawings, plus a cheap screen pass.
 
-A style has two halves.  ``bake`` turns a drawing (the back plate, a layer's band or prop, a
-subject pose) into that style's version once, when the shot is built: watercolour edges
-that pool and bleed, cel outlines, pencil hatching, clay shading, neon glows, brush strokes.
-Per frame the renderer only pastes those.  ``Screen`` is what lies on top of the picture
-rather than in it (the paper's grain, the canvas weave, film grain and flicker, venetian
-blinds, scanlines): static tiles made once per clip and added to the yuv420p planes, where
-limited range (Y 16..235) leaves room for a signed byte added with wrap-around arithmetic
-never to overflow.  So a style costs a few in-place adds per frame, whatever it looks like.
+A style has two halves.  ``Baker`` turns a drawing (the back plate, a layer's band or prop, a
+subject pose) into that style's version once, when the shot is built: paper, watercolour
+edges that pool and bleed, cel outlines, pencil strokes, clay shading, neon glows, brush
+strokes.  Per frame the renderer only pastes those.  ``Screen`` is what lies on top of the
+picture rather than in it (a watercolour wash, venetian blinds, scanlines, film flicker):
+static tiles made once per clip and added to the yuv420p planes, where limited range
+(Y 16..235) leaves room for a small signed byte added with wrap-around arithmetic never to
+overflow.  So a style costs an add or two per frame, whatever it looks like; and because a
+fixed texture over a moving picture is what costs x264 most, textures go into the drawings
+wherever they can.
 """
 
 from __future__ import annotations
