@@ -35,3 +35,16 @@ class JsonResponse(Response):
         if b"content-type" not in given:
             raw.append(_CONTENT_TYPE)
         self.raw_headers = raw
+
+
+class EncodedJson(Response):
+    """A JSON answer whose body and headers were built before (``Routes.poll_response``
+    keeps a polled video's), sent as they are."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = raw_headers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -13,7 +14,7 @@ from reelway import jobs, longform
 from reelway.api import content, forms, headers, wire
 from reelway.api.auth import Authenticator
 from reelway.api.headers import request_id
-from reelway.api.responses import JsonResponse
+from reelway.api.responses import EncodedJson, JsonResponse
 from reelway.service import Caller, Created, VideoService
 
 QueueUseCase = Callable[[Caller, Mapping[str, Any], str | None, str | None], Awaitable[Created]]
@@ -21,6 +22,8 @@ QueueUseCase = Callable[[Caller, Mapping[str, Any], str | None, str | None], Awa
 
 POLL_HEADER = "openai-poll-after-ms"
 REPLAYED_HEADER = "idempotent-replayed"
+JSON_TYPE = (b"content-type", b"application/json")
+MAX_ENCODED = 1024
 
 
 class Routes:
@@ -42,6 +45,8 @@ class Routes:
         self.max_file_bytes = max_file_bytes
         self.redirect_seconds = redirect_seconds
         """Answer downloads with a presigned URL valid this long (None: stream them)."""
+        self._encoded: dict[int, tuple[jobs.Video, bytes, list[tuple[bytes, bytes]]]] = {}
+        """Polled videos' answers by the record's id (the record is kept, and compared)."""
 
     def routes(self) -> list[Route]:
         # Starlette tries routes in order: polling and creating come first.  A path that
@@ -114,7 +119,20 @@ class Routes:
 
     async def retrieve(self, request: Request) -> Response:
         caller = await self.auth(request)
-        return self.video_response(await self.service.get(caller, request.path_params["video_id"]))
+        return self.poll_response(await self.service.get(caller, request.path_params["video_id"]))
+
+    def poll_response(self, video: jobs.Video) -> Response:
+        """``video_response`` for a poll, encoded once per Video record: the store's poll
+        cache hands the same (immutable) record to every poll until the row changes."""
+        found = self._encoded.get(id(video))
+        if found is None or found[0] is not video:
+            body = orjson.dumps(wire.video(video))
+            raw = [] if video.is_terminal else [(POLL_HEADER.encode(), self.poll_after_ms.encode())]
+            raw += [(b"content-length", str(len(body)).encode()), JSON_TYPE]
+            if len(self._encoded) >= MAX_ENCODED:
+                self._encoded.clear()
+            self._encoded[id(video)] = found = (video, body, raw)
+        return EncodedJson(found[1], list(found[2]))
 
     async def list(self, request: Request) -> Response:
         caller = await self.auth(request)
