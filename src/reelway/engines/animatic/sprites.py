@@ -59,13 +59,25 @@ def draw_subject(
     # carries the outline colour, which is what every edge blends towards.
     rgb = img.convert("RGB").reduce(ss)
     rgb.putalpha(img.getchannel("A").reduce(ss))
-    return rgb
+    return _trim(rgb)
+
+
+def _trim(img: Image.Image) -> Image.Image:
+    """``img`` without its empty margins: equal amounts off the left and right and all of
+    the top, so the bottom centre (the anchor) stays where it was and the renderer pastes no
+    more than the figure (a box fits every pose; any one pose fills less of it)."""
+    box = img.getchannel("A").getbbox()
+    if box is None:
+        return img
+    left, top, right, _ = box
+    side = max(0, min(left, img.width - right) - 1)
+    return img.crop((side, max(0, top - 1), img.width - side, img.height))
 
 
 def _group(poses: list[Image.Image], mode: str) -> Image.Image:
     """Several figures in one image: a staggered row on the ground, a loose V in the air or
     water; the first is in front.  Anchored at the bottom centre like one figure."""
-    w, h = poses[0].size
+    w, h = max(p.width for p in poses), max(p.height for p in poses)
     n = len(poses)
     step = round(w * (0.8 if mode in ("ground", "fixed", "surface") else 0.6))
     rise = [0] * n
@@ -74,13 +86,13 @@ def _group(poses: list[Image.Image], mode: str) -> Image.Image:
             rise[k] = round(h * 0.35 * ((k + 1) // 2))
         else:
             rise[k] = round(h * 0.06 * (k % 2))
-    top = max(rise)
-    out = Image.new("RGBA", (w + step * (n - 1), h + top), (0, 0, 0, 0))
-    order = sorted(range(n), key=lambda k: (-rise[k], -k))  # back rows first
-    for k in order:
-        x = step * ((n - 1) // 2 + (k + 1) // 2 * (1 if k % 2 else -1)) if n > 1 else 0
-        x = min(max(0, x), step * (n - 1))
-        out.alpha_composite(poses[k], (x, top - rise[k]))
+    height = h + max(rise)
+    out = Image.new("RGBA", (w + step * (n - 1), height), (0, 0, 0, 0))
+    for k in sorted(range(n), key=lambda k: (-rise[k], -k)):  # back rows first
+        slot = (n - 1) // 2 + (k + 1) // 2 * (1 if k % 2 else -1)
+        centre = w / 2 + step * slot
+        pose = poses[k]
+        out.alpha_composite(pose, (round(centre - pose.width / 2), height - rise[k] - pose.height))
     return out
 
 
