@@ -42,7 +42,8 @@ the same bench against the sources before the changes of issue 20):
 
 The budgets (``BUDGET_RATIO``) sit about 20% above the after-figures: the before-figures
 fail them.  Largest now: signing on SQLite (c2pa-rs itself, ~3 ms a file), the fenced
-completion on PostgreSQL (13 ms, two thirds of it the metric totals' upserts).
+completion on PostgreSQL (13 ms; on SQLite two thirds of its 8 ms are the metric
+totals' upserts, ``store/stats.py``).
 
 Run: ``.venv/bin/python -m bench.bench_remote`` (about 4 minutes; ``BENCH_REMOTE_JOBS=N``
 changes the jobs a phase, ``BENCH_REMOTE_NO_PG=1`` skips PostgreSQL, for a quick look).
