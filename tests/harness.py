@@ -19,6 +19,9 @@ from tests import backends, netguard
 
 PORT_LINE = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 KEY_LINE = re.compile(r"^\s*(sk-rw-\S+)$", re.M)
+START_SECONDS = 120.0
+"""How long a process may take to say it started: seconds on a quiet machine, but the suite
+runs on several pytest-xdist workers (``make test``) and every start imports the whole stack."""
 
 
 def reelway_cmd(*args: str) -> list[str]:
@@ -76,7 +79,7 @@ class Process:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    def wait_for(self, pattern: re.Pattern[str], timeout: float = 30) -> re.Match[str]:
+    def wait_for(self, pattern: re.Pattern[str], timeout: float = START_SECONDS) -> re.Match[str]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             match = pattern.search(self.output)
