@@ -38,8 +38,13 @@ venv: $(DEV_STAMP)
 serve: $(SERVE_STAMP)
 	$(BIN)/reelway serve --host $(HOST) --port $(PORT)
 
+# The suite runs on TEST_WORKERS pytest-xdist processes: most tests wait (servers starting,
+# renders, polls) rather than compute, so more workers than cores pays; `make test
+# TEST_WORKERS=0` runs it in one process.  Tests of one file stay on one worker (loadfile):
+# many share a module's server.
+TEST_WORKERS ?= 4
 test: $(STAMP) node-sdk browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The Node SDK test is skipped (with its reason) when npm is missing or cannot install.
 node-sdk: $(NODE_SDK)
