@@ -45,7 +45,7 @@ FAMILIES: dict[str, Family] = {
     # animals on the ground
     "cat": F(animals.cat, (1.35, 1.05), 0.24, "ground", (232, 152, 72)),
     "dog": F(animals.dog, (1.45, 0.85), 0.26, "ground", (192, 142, 92)),
-    "fox": F(animals.fox, (2.1, 0.8), 0.27, "ground", (222, 112, 40)),
+    "fox": F(animals.fox, (2.1, 0.8), 0.3, "ground", (222, 112, 40)),
     "horse": F(animals.horse, (1.8, 1.4), 0.28, "ground", (132, 88, 58)),
     "unicorn": F(animals.unicorn, (1.4, 1.8), 0.3, "ground", (250, 250, 255)),
     "bear": F(animals.bear, (1.5, 0.8), 0.3, "ground", (112, 78, 52)),
