@@ -288,6 +288,7 @@ PLACED = [
     "a red fox running through a snowy forest, tracking shot",
     "a horse galloping across a field, pan left",
     "a bird flying over the ocean",
+    "three birds flying over the sea, close-up",
     "a robot dancing in a city at night, handheld",
 ]
 

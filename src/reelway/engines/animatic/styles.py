@@ -406,7 +406,8 @@ class Baker:
             makers: dict[str, Callable[[], NDArray[Any]]] = {
                 "bleed": lambda: self.noise.field("bleed", 5 * u, 5 * u) * 20 - 108,
                 "dabs": lambda: self.noise.field("dabs", 6 * u, 6 * u) * 70,
-                "strokes": lambda: _strokes(self.noise, 16.0 * u) * 22,
+                "strokes": lambda: _strokes(self.noise, 16.0 * u) * 14,
+                "dabbed": lambda: _strokes(self.noise, 10.0 * u) * 9,
                 "paper": lambda: _paper(self.noise, 5.0),
             }
             field = makers[name]()
@@ -433,9 +434,9 @@ class Baker:
         out.putalpha(ragged)
         return out
 
-    def _brush(self, image: Image.Image) -> Image.Image:
+    def _brush(self, image: Image.Image, texture: str = "strokes") -> Image.Image:
         """Stroke relief in the paint: lit and shaded ridges over the colour."""
-        relief = self._texture("strokes", image.size)
+        relief = self._texture(texture, image.size)
         return ImageChops.overlay(image.convert("RGB"), Image.merge("RGB", (relief,) * 3))
 
     def _oil(self, image: Image.Image) -> Image.Image:
@@ -443,7 +444,7 @@ class Baker:
         rgb, alpha = self._filled(image)
         soft = alpha.filter(ImageFilter.BoxBlur(round(self.unit)))
         edge = ImageChops.add(soft, self._texture("dabs", image.size), offset=-128).point(_HARDEN)
-        out = self._brush(rgb).convert("RGBA")
+        out = self._brush(rgb, "dabbed").convert("RGBA")  # moving: lighter, smaller marks
         out.putalpha(edge)
         return out
 
