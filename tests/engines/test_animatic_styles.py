@@ -156,7 +156,7 @@ def test_watercolor_edges_are_soft_ragged_and_pooled() -> None:
     assert alpha[:12, :12].max() == 0  # clear away from the shape
     edge_band = baked[22:26, 30:50, :3].mean()
     centre = baked[36:44, 36:44, :3].mean()
-    assert edge_band < centre - 8  # pigment pooled at the edge
+    assert edge_band < centre - 3  # pigment pooled at the edge
     ring = alpha[17:19, 30:50]  # just outside the drawn edge, along one side
     assert np.ptp(ring) > 10  # the bleed is uneven, not a clean blur
 

@@ -295,7 +295,7 @@ class Weave:
 
 # ----------------------------------------------------------------------------- baking
 
-_POOL = (150, 140, 150)
+_POOL = (196, 186, 198)
 """Pigment pooled at a wash's edge: the colour times this (a multiply), darker and cooler."""
 _BLEED = [0] + [min(255, round(a * 1.3) + 40) for a in range(1, 256)]
 """Alpha lookup: a soft edge pushed out (bleeding), lifted by 40 where there is any colour;
@@ -423,7 +423,7 @@ class Baker:
         r = round(1.5 * self.unit)
         bled, alpha = self._filled(image)  # colour already reaches past the edge
         soft = alpha.filter(ImageFilter.BoxBlur(r))
-        wide = alpha.filter(ImageFilter.BoxBlur(3 * r))
+        wide = alpha.filter(ImageFilter.BoxBlur(2 * r))
         rim = ImageChops.subtract(alpha, wide, scale=0.5)  # just inside the edge
         pooled = Image.composite(
             ImageChops.multiply(bled, Image.new("RGB", bled.size, _POOL)), bled, rim
