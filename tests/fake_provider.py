@@ -64,6 +64,8 @@ class FakeProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # as real servers do (no delayed-ACK stalls)
+
             def log_message(self, *args: object) -> None:
                 pass
 

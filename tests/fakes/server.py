@@ -188,6 +188,9 @@ class FakeServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # As real servers do: http.server writes headers and body apart, and with Nagle
+            # on each answer waited ~40 ms for the client's delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 pass
