@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Mapping
@@ -26,9 +27,17 @@ _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 def known_engines() -> dict[str, str]:
     """Built-in engines plus those third-party packages register as entry points."""
     found = dict(BUILTIN_ENGINES)
-    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        found.setdefault(entry.name, entry.value)
+    for name, value in _registered():
+        found.setdefault(name, value)
     return found
+
+
+@functools.cache
+def _registered() -> tuple[tuple[str, str], ...]:
+    """Engines installed packages register, read once a process: reading entry points scans
+    every installed distribution's metadata (milliseconds of CPU each time), and what is
+    installed does not change under a running server."""
+    return tuple((e.name, e.value) for e in metadata.entry_points(group=ENTRY_POINT_GROUP))
 
 
 def target(name: str) -> str | None:
