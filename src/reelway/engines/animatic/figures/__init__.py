@@ -52,6 +52,7 @@ FAMILIES: dict[str, Family] = {
     "big_cat": F(animals.big_cat, (2.15, 0.85), 0.27, "ground", (236, 132, 40)),
     "lion": F(animals.lion, (2.0, 0.95), 0.27, "ground", (212, 162, 82)),
     "deer": F(animals.deer, (1.7, 1.55), 0.27, "ground", (172, 112, 72)),
+    "camel": F(animals.camel, (1.85, 1.15), 0.28, "ground", (204, 164, 104)),
     "giraffe": F(animals.giraffe, (2.4, 2.25), 0.26, "ground", (232, 182, 92)),
     "elephant": F(animals.elephant, (1.95, 0.9), 0.3, "ground", (142, 142, 152)),
     "rabbit": F(animals.rabbit, (1.0, 0.95), 0.17, "ground", (222, 212, 202)),

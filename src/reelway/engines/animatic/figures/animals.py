@@ -276,6 +276,7 @@ ELEPHANT = Quad(1.1, 0.62, 0.48, 0.2, (0.02, 0.05), 0.27, (0.0, 0.0), "wide", "r
 MOUSE = Quad(0.46, 0.28, 0.1, 0.035, (0.04, 0.06), 0.13, (0.08, 0.07), "round", "thin", 0.0, 1.4)
 COW = Quad(0.95, 0.42, 0.48, 0.1, (0.08, 0.14), 0.16, (0.1, 0.16), "small", "rope", 0.18, 0.7)
 SHEEP = Quad(0.8, 0.44, 0.34, 0.05, (0.06, 0.12), 0.13, (0.1, 0.1), "small", "stub", 0.1, 0.7)
+CAMEL = Quad(0.8, 0.34, 0.62, 0.07, (0.3, 0.2), 0.11, (0.16, 0.09), "small", "rope", 0.09, 0.8)
 PIG = Quad(0.8, 0.4, 0.22, 0.08, (0.0, 0.05), 0.2, (0.08, 0.14), "small", "curl", 0.0, 0.8)
 
 
@@ -527,3 +528,22 @@ def rabbit(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str
     pen.circle(hx, hy, r, c)
     pen.circle(hx + r * 0.85, hy + r * 0.25, 0.022 * s, (240, 150, 170))
     pen.circle(hx + r * 0.3, hy - r * 0.2, 0.022 * s, DARK)
+
+
+def camel(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """Long legs, a high hump, a long neck curving down and up to a small head."""
+    pt = quadruped(pen, s, w, h, p, c, action, CAMEL)
+    if action == "sleep":
+        return
+    x, top = pt.body_x, pt.top
+    pen.ellipse((x - 0.24 * s, top - 0.26 * s, x + 0.16 * s, top + 0.12 * s), c)
+    hx, hy = pt.head
+    pen.limb(
+        [
+            (x + 0.36 * s, top + 0.12 * s),
+            (x + 0.52 * s, top + 0.22 * s),
+            (hx - 0.04 * s, hy + 0.02 * s),
+        ],
+        0.1 * s,
+        c,
+    )
