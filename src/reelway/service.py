@@ -652,6 +652,10 @@ class VideoService:
         require_files(video)
         asset = video.asset(name)
         if asset is None or not await self.storage.exists(asset.key):
+            if video.expires_at is not None and video.expires_at <= time.time():
+                # Housekeeping deletes the files before it marks the row: an expired
+                # video caught in between is expired, not "gone".
+                require_files(replace(video, assets_deleted_at=video.expires_at))
             raise errors.ContentGone(
                 f"The {name} of video {video.id} is no longer stored.", param="variant"
             )
