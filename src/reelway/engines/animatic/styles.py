@@ -263,7 +263,7 @@ class Screen:
 class Weave:
     """Gate weave (vintage): the whole picture's offset in canvas pixels for each frame, drawn
     once for the clip's timeline (an extension continues its source's).  Claymation has no
-    such jitter: shifting the whole picture on every held pose cost x264 a sixth more CPU;
+    such jitter (a whole-picture shift on every held pose is new work for x264 each time);
     its puppet moves on twos instead (``motion``)."""
 
     def __init__(self, scene: scene_mod.Scene) -> None:
