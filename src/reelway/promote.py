@@ -2,11 +2,11 @@
 
 A draft is a video made by a create, usually at a 480p size (``catalog.toml``'s
 ``reelway_sizes``).  Its promote is a new generation with the draft's prompt, seed, input image
-(scaled to the final size), characters, ``negative_prompt`` and ``loop``, so an engine that
-decides a scene from prompt and seed (the animatic) renders the same scene, larger.  It is a
-``plan`` handed to ``VideoService.admit`` like every other use case, so idempotency, limits,
-moderation, budgets and the route check apply unchanged; the new video names the draft in
-``remixed_from_video_id`` (``jobs.Sources.video_id`` on a generation).
+(scaled to the final size), characters, ``negative_prompt``, ``loop`` and ``captions``, so an
+engine that decides a scene from prompt and seed (the animatic) renders the same scene,
+larger.  It is a ``plan`` handed to ``VideoService.admit`` like every other use case, so
+idempotency, limits, moderation, budgets and the route check apply unchanged; the new video
+names the draft in ``remixed_from_video_id`` (``jobs.Sources.video_id`` on a generation).
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ class Promoter:
                     characters=await self._characters(caller, draft, model),
                     negative_prompt=negative,
                     loop=looped,
+                    captions=draft.sources.captions,
                 ),
                 input_reference=await self._image(draft, size),
             )

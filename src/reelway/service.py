@@ -293,6 +293,7 @@ class VideoService:
                     video_id=source.id,
                     negative_prompt=source.sources.negative_prompt,
                     loop=source.sources.loop,
+                    captions=source.sources.captions,
                 ),
                 copy_reference=source.input_reference,
             )

@@ -6,6 +6,7 @@ value that is not a boolean is refused naming the field."""
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ def _engine_render(tmp_path: Path, captions: bool) -> list[np.ndarray]:
         video_id="video_local", model="sora-2", prompt=PROMPT, width=1280, height=720,
         seconds=4, seed=SEED,
     )  # fmt: skip
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out = base.RenderOutput(tmp_path / "v.mp4", tmp_path / "v.webp", tmp_path / "v.jpg")
     AnimaticEngine(captions=captions).render(request, out, lambda _: None)
     return _frames(out.video.read_bytes())
@@ -134,3 +136,54 @@ def test_a_form_and_the_preflight_refuse_it_alike(
         timeout=30,
     )
     assert fine.status_code == 200, fine.text
+
+
+def test_a_promote_keeps_its_drafts_captions_off(client: openai.OpenAI, tmp_path: Path) -> None:
+    """A draft made without captions is promoted without them: the final's caption band is
+    the engine's captions-off render's, not the captioned one's."""
+    draft = made(
+        client,
+        prompt=PROMPT,
+        model="sora-2",
+        size="854x480",
+        seconds="4",
+        extra_body={"seed": SEED, "captions": False},
+    )
+    assert draft.status == "completed", draft.error
+    promoted = client.post(
+        f"/videos/{draft.id}/promote", body={"size": "1280x720"}, cast_to=openai.types.Video
+    )
+    final = finished(client, promoted.id)
+    assert final.status == "completed", final.error
+    got = _frames(client.videos.download_content(final.id).content)
+    middle = len(got) // 2
+    off = _engine_render(tmp_path / "off", captions=False)
+    on = _engine_render(tmp_path / "on", captions=True)
+    assert _diff(_band(got[middle]), _band(off[middle])) < 1.0
+    assert _diff(_band(got[middle]), _band(on[middle])) > 1.5
+
+
+def test_reelway_generate_no_captions(
+    server: harness.Server, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    """``reelway generate --no-captions`` sends the field: its video is the engine's
+    captions-off render (same prompt and seed)."""
+    out = tmp_path / "cli.mp4"
+    done = subprocess.run(
+        harness.reelway_cmd(
+            "generate", PROMPT, "--model", "sora-2", "--size", "1280x720", "--seconds", "4",
+            "--seed", str(SEED), "--no-captions", "-o", str(out), "--base-url", server.base_url,
+            "--api-key", client.api_key,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = _frames(out.read_bytes())
+    middle = len(got) // 2
+    off = _engine_render(tmp_path / "off", captions=False)
+    on = _engine_render(tmp_path / "on", captions=True)
+    assert _diff(_band(got[middle]), _band(off[middle])) < 1.0
+    assert _diff(_band(got[middle]), _band(on[middle])) > 1.5

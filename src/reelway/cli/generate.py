@@ -50,6 +50,12 @@ TERMINAL = ("completed", "failed")
     help="Make the last frame flow into the first (Reelway extension; models with loop).",
 )
 @click.option(
+    "--captions/--no-captions",
+    default=None,
+    help="Draw the animatic's storyboard captions, or not (Reelway extension; default: as "
+    "the deployment says).",
+)
+@click.option(
     "--image",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     default=None,
@@ -64,6 +70,7 @@ def generate(
     seed: int | None,
     negative_prompt: str | None,
     loop: bool,
+    captions: bool | None,
     image: Path | None,
     output: Path | None,
     base_url: str | None,
@@ -78,6 +85,8 @@ def generate(
     params["negative_prompt"] = negative_prompt
     if loop:
         params["loop"] = "true"  # as a form sends it, to a remote server or in process
+    if captions is not None:
+        params["captions"] = "true" if captions else "false"
     params = {k: v for k, v in params.items() if v is not None}
     upload = Upload(filename=image.name, file=io.BytesIO(image.read_bytes())) if image else None
     if base_url is not None:
