@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from reelway import errors
 from reelway.store import stats
-from reelway.store.sqlite import Query, Rows, SqliteRunner
+from reelway.store.sqlite import ConnectionStatements, Query, Rows, SqliteRunner, Unit
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,17 @@ class Database:
             return [tuple(r) for r in result] if result.returns_rows else []
 
         return await self.write(run)
+
+    async def execute_unit(self, unit: Unit[T]) -> T:
+        """Run ``unit``'s prebuilt statements together: inside SQLite's group commit (in a
+        savepoint of their own, ``SqliteRunner.execute_unit``), or as one transaction on
+        PostgreSQL."""
+        if self._sqlite is None:
+            return await self.write(lambda conn: unit(ConnectionStatements(conn)))
+        try:
+            return await self._sqlite.execute_unit(unit)
+        except Exception as exc:
+            raise _failure(exc) from exc
 
     async def close(self) -> None:
         if self._sqlite is not None:

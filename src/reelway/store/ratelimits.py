@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway.limits import Count, Decision, Window
-from reelway.store import sqlite, videos
+from reelway.store import sqlite
 from reelway.store.database import Database
 from reelway.store.tables import rate_counters as rc
 
@@ -50,7 +50,7 @@ class DatabaseCounters:
         if not ordered:
             return Decision(())
         try:
-            counts = await videos.run_unit(self.db, lambda st: _take(st, ordered))
+            counts = await self.db.execute_unit(lambda st: _take(st, ordered))
         except _Full as full:
             return Decision((Count(full.window, full.count),), refused=full.window)
         await self._purge_now_and_then()

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from reelway import jobs
-from reelway.store import database, ledger, outbox, rows, sqlite, storyboards
+from reelway.store import ledger, outbox, rows, sqlite, storyboards
 from reelway.store.database import Database
 from reelway.store.tables import idempotency_keys as ik
 from reelway.store.tables import queue_counts as qc
@@ -237,18 +237,6 @@ def _inserted(
     return jobs.video_from_row(list(row.values()))
 
 
-async def run_unit(db: Database, unit: sqlite.Unit[T]) -> T:
-    """Run ``unit``'s statements together: in the group commit on SQLite
-    (``SqliteRunner.execute_unit``), in a transaction of their own on PostgreSQL."""
-    runner = db._sqlite  # Database has no public door to its runner's units yet
-    if runner is None:
-        return await db.write(lambda conn: unit(sqlite.ConnectionStatements(conn)))
-    try:
-        return await runner.execute_unit(unit)
-    except Exception as exc:
-        raise database._translate(exc) from exc
-
-
 _DATA_VERSION = sa.text("PRAGMA data_version")
 _CURSOR = sa.select(v.c.seq).where(
     v.c.id == sa.bindparam("after"), v.c.project_id == sa.bindparam("project_id")
@@ -365,8 +353,7 @@ class VideoStore:
         if idempotency is None and reservation is None and self.db.is_sqlite:
             inserted = await self.db.execute(_INSERT, params)  # group commit: the fast path
         else:
-            outcome = await run_unit(
-                self.db,
+            outcome = await self.db.execute_unit(
                 functools.partial(
                     _insert_keyed, params=params, idempotency=idempotency, reservation=reservation
                 ),
