@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelway import errors, ids, logs
@@ -55,6 +56,12 @@ class Edge:
         """Paths whose bodies have a limit of their own (uploads to ``/v1/files``)."""
         self.access = access
         self.refusals = refusals
+
+    @property
+    def routes(self) -> Sequence[BaseRoute]:
+        """The wrapped app's route table: the OpenAPI document's tests and the hostile-input
+        tests read what the served app offers from it."""
+        return tuple(getattr(self.app, "routes", ()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
