@@ -272,7 +272,9 @@ async def test_a_failed_shot_fails_the_storyboard_and_a_retry_completes_it(
 ) -> None:
     plan = [("red", "cut"), ("refuse blue", "cut"), ("green", "continue")]
     parent, shots = await _storyboard(runtime, plan)
-    failed = await _ended(runtime, parent.id)
+    # One slot: shot 1 finishes before shot 2 is claimed and fails.  With two, shot 2's
+    # failure could land while shot 1 still rendered, and shot 1 was (rightly) cancelled.
+    failed = await _ended(runtime, parent.id, slots=1)
     assert failed.status is S.FAILED and failed.error is not None
     assert failed.error.code == "storyboard_shot_failed"
     assert failed.error.message.startswith("Shot 2 of 3 failed: engine_runtime_error:")
