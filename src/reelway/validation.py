@@ -265,15 +265,7 @@ def loop(model: catalog.ModelSpec, value: Any) -> bool:
     model that cannot loop."""
     if value is None:
         return False
-    found = None
-    if isinstance(value, bool):
-        found = value
-    elif isinstance(value, str):
-        found = LOOP_VALUES.get(value.lower())
-    if found is None:
-        raise errors.InvalidValue(
-            f"loop must be true or false, got {errors.show(value)}.", param="loop"
-        )
+    found = flag(value, "loop")
     if found and not model.has(catalog.Capability.LOOP):
         raise errors.CapabilityNotSupported(
             f"Model {model.name!r} cannot loop. {model.limits()}", param="loop"
@@ -286,8 +278,11 @@ def captions(value: Any) -> bool | None:
     local engine draws (JSON true/false, or a form's "true"/"false"); None when absent, which
     leaves it to the deployment.  No capability: an engine that never captions has nothing to
     turn off, so every model takes it."""
-    if value is None:
-        return None
+    return None if value is None else flag(value, "captions")
+
+
+def flag(value: Any, param: str) -> bool:
+    """A boolean field: JSON true/false, or a form's "true"/"false" (any case)."""
     found = None
     if isinstance(value, bool):
         found = value
@@ -295,7 +290,7 @@ def captions(value: Any) -> bool | None:
         found = LOOP_VALUES.get(value.lower())
     if found is None:
         raise errors.InvalidValue(
-            f"captions must be true or false, got {errors.show(value)}.", param="captions"
+            f"{param} must be true or false, got {errors.show(value)}.", param=param
         )
     return found
 
