@@ -103,14 +103,9 @@ def main() -> None:
                 pg,
                 loadgen.post_multipart("/v1/videos", servers.HOST, CREATE_FIELDS, auth),
             )
-        measured: dict[str, list[servers.Measured]] = {name: [] for name in requests}
-        for server, request in requests.values():  # warm up
-            servers.measure(server, request, connections=CONNECTIONS, seconds=SECONDS)
-        for _ in range(ROUNDS):
-            for name, (server, request) in requests.items():
-                measured[name].append(
-                    servers.measure(server, request, connections=CONNECTIONS, seconds=SECONDS)
-                )
+        measured = servers.alternate(
+            requests, rounds=ROUNDS, connections=CONNECTIONS, seconds=SECONDS
+        )
     baseline = measured.pop("bare")
     bare_rate = statistics.median(m.rate for m in baseline)
     bare_cpu = statistics.median(m.cpu_ms for m in baseline)

@@ -62,14 +62,9 @@ def main() -> None:
             "retrieve": (rw, loadgen.get(path, servers.HOST, auth)),
             "list": (rw, loadgen.get("/v1/videos?limit=20", servers.HOST, auth)),
         }
-        measured: dict[str, list[servers.Measured]] = {name: [] for name in requests}
-        for server, request in requests.values():  # warm up
-            servers.measure(server, request, connections=CONNECTIONS, seconds=SECONDS)
-        for _ in range(ROUNDS):
-            for name, (server, request) in requests.items():
-                measured[name].append(
-                    servers.measure(server, request, connections=CONNECTIONS, seconds=SECONDS)
-                )
+        measured = servers.alternate(
+            requests, rounds=ROUNDS, connections=CONNECTIONS, seconds=SECONDS
+        )
         content = measure_content(rw.port, f"/v1/videos/{downloaded[0]}/content", auth, downloaded)
     bare_rate = statistics.median(m.rate for m in measured["bare"])
     bare_cpu = statistics.median(m.cpu_ms for m in measured["bare"])

@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,3 +200,19 @@ def project_key(
     reelway_cli("projects", "create", project, *settings, *where, env=env)
     printed = reelway_cli("keys", "create", "--project", project, *where, env=env)
     return printed.strip().splitlines()[-1].strip()
+
+
+def alternate(
+    requests: Mapping[str, tuple[Server, bytes]], *, rounds: int, connections: int, seconds: float
+) -> dict[str, list[Measured]]:
+    """Each request shape measured once to warm up, then ``rounds`` times in turn: the
+    servers share the machine's noise, so their ratio holds where absolute rates move."""
+    for server, request in requests.values():
+        measure(server, request, connections=connections, seconds=seconds)
+    measured: dict[str, list[Measured]] = {name: [] for name in requests}
+    for _ in range(rounds):
+        for name, (server, request) in requests.items():
+            measured[name].append(
+                measure(server, request, connections=connections, seconds=seconds)
+            )
+    return measured
