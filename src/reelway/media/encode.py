@@ -114,6 +114,11 @@ class Mp4Writer:
             context: Any = video.codec_context
             context.colorspace = context.color_primaries = context.color_trc = _BT709
             context.color_range = _MPEG_RANGE
+            # Frame threads: x264 takes each frame and returns at once, encoding it on its
+            # own threads while the caller makes the next (slice threads made every call
+            # wait for the whole frame; measured 5 % slower for the animatic).
+            context.thread_type = "FRAME"
+            context.thread_count = 0  # x264's own choice for the machine's cores
             self._video = video
             self._audio: AudioStream | None = None
             if audio:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from reelway.engines.animatic import canvas as canvas_mod
 from reelway.engines.animatic import motion, scenery, sprites
 from reelway.engines.animatic import scene as scene_mod
 
@@ -164,21 +165,22 @@ class Layer:
             self.band = treat(self.band)
         self.props = [dataclasses.replace(p, image=treat(p.image)) for p in self.props]
 
-    def draw(self, canvas: Image.Image, cam: motion.CameraState, t: float) -> None:
+    def draw(self, canvas: canvas_mod.Canvas, cam: motion.CameraState, t: float) -> None:
         dx = -cam.x * (self.depth - cam.pivot)
         dy = cam.y * self.depth
         if self.band is not None:
-            canvas.paste(self.band, (round(self.band_x + dx), round(self.band_y + dy)), self.band)
+            canvas.over(self.band, round(self.band_x + dx), round(self.band_y + dy))
         width = canvas.width
         for prop in self.props:
             img = prop.image
-            x = round(prop.x + dx - img.width / 2)
-            if x + img.width < 0 or x > width:
+            img_w, img_h = img.size
+            x = round(prop.x + dx - img_w / 2)
+            if x + img_w < 0 or x > width:
                 continue
-            y = prop.y + dy - img.height
+            y = prop.y + dy - img_h
             if self.bob:
                 y += self.bob * math.sin(2 * math.pi * t / self.bob_period + prop.phase)
-            canvas.paste(img, (x, round(y)), img)
+            canvas.over(img, x, round(y))
 
 
 def _prop_y(

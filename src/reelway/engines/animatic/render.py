@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 from av.video.frame import VideoFrame
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw
+from PIL import Image
 
+from reelway.engines.animatic import canvas as canvas_mod
 from reelway.engines.animatic import captions as captions_mod
 from reelway.engines.animatic import layers, motion, palette, seeding, sprites, styles
 from reelway.engines.animatic import scene as scene_mod
@@ -114,9 +115,10 @@ class Renderer:
             self.companion = sprites.SubjectSprites(
                 s.companion.kind, size, s.companion_colour, s.palette.outline, s.action
             )
-        self.canvas, self.pixels = shared_canvas(self.cw, self.ch)
+        self.canvas = canvas_mod.Canvas(self.cw, self.ch)
+        self.pixels = self.canvas.pixels
         self.plate = self.plate.convert("RGBA")
-        self.draw = ImageDraw.Draw(self.canvas)
+        self.draw = self.canvas.draw
         weather = s.weather or ("bubbles" if s.setting == "underwater" else None)
         if weather == "fog" or weather in s.left_out:
             weather = None
@@ -151,7 +153,7 @@ class Renderer:
         bx = -mx + cam.x * layers.BACK_DEPTH * 0.25
         by = -my + cam.y * layers.BACK_DEPTH
         canvas = self.canvas
-        canvas.paste(self.plate, (round(bx), round(by)))
+        canvas.put(self.plate, round(bx), round(by))
         if s.style == "synthwave" and s.setting != "interior":
             self._grid(cam, t)
         for layer in self.behind:
@@ -161,7 +163,7 @@ class Renderer:
             layer.draw(canvas, cam, t)
         if self.weather:
             self._draw_particles(cam, t)
-        pixels = self.pixels if self.pixels is not None else np.asarray(canvas)
+        pixels = canvas.array()
         view = self._crop(pixels, cam, sx, sy)
         dx, dy = self.weave.at(index)
         if dx or dy:  # gate weave, stop-motion jitter: the picture shifts a pixel or two
@@ -213,11 +215,8 @@ class Renderer:
         if self.companion is not None:  # a step behind, out of step, drawn first (further)
             behind = self.subject.size * 0.9 * self.motion.direction
             pose = self.baker.piece(self.companion.get((st.phase + 0.5) % 1.0, st.angle, flip))
-            self.canvas.paste(
-                pose,
-                (round(x - behind - pose.width / 2), round(y - pose.height)),
-                pose,
-            )
+            pw, ph = pose.size
+            self.canvas.over(pose, round(x - behind - pw / 2), round(y - ph))
         img = self.baker.piece(self.subject.get(st.phase, st.angle, flip))
         base = self.subject.get(st.phase, 0.0, flip)
         if st.ground >= 0:
@@ -225,7 +224,8 @@ class Renderer:
                 x, st.ground + dy, base.width * (1 - min(0.5, (st.ground - st.y) / self.ch * 2))
             )
         cx, cy = x, y - base.height / 2  # rotate about the figure's centre
-        self.canvas.paste(img, (round(cx - img.width / 2), round(cy - img.height / 2)), img)
+        iw, ih = img.size
+        self.canvas.over(img, round(cx - iw / 2), round(cy - ih / 2))
         return x, cy
 
     def _shadow(self, x: float, g: float, width: float) -> None:
@@ -375,23 +375,6 @@ class Renderer:
                     plane[:rows].fill(value)
                     plane[plane.shape[0] - rows :].fill(value)
         self.overlay.apply(frame, index)
-
-
-def shared_canvas(width: int, height: int) -> tuple[Image.Image, U8 | None]:
-    """An RGBA image drawn straight into a numpy array, so frames need no export copy.
-
-    Pillow maps a ``frombuffer`` image onto the array but marks it read-only (a write would
-    copy it first); clearing the flag makes draws land in the array.  The arrangement is
-    checked once, and if a Pillow version ever copies anyway, ``None`` tells the caller to
-    export each frame instead.
-    """
-    pixels = np.zeros((height, width, 4), np.uint8)
-    image = Image.frombuffer("RGBA", (width, height), pixels, "raw", "RGBA", 0, 1)
-    image.readonly = False
-    image.paste((1, 2, 3, 255), (0, 0, 1, 1))
-    if tuple(pixels[0, 0]) != (1, 2, 3, 255):
-        return Image.new("RGBA", (width, height)), None
-    return image, pixels
 
 
 def _drift(scene: scene_mod.Scene, speed: float, depth: NDArray[np.float32]) -> NDArray[Any]:
