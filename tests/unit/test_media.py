@@ -79,6 +79,38 @@ def test_convert_scales_any_crop_and_accepts_rgba(tmp_path: Path) -> None:
             writer.convert(np.zeros((36, 64), np.uint8))
 
 
+def _layout(path: Path) -> list[str]:
+    """The file's packets in byte order, as "a"/"v": how audio and video interleave."""
+    with av.open(str(path)) as container:
+        packets = [(p.pos, p.stream.type[0]) for p in container.demux() if p.pos is not None]
+    return [kind for pos, kind in sorted(packets) if pos >= 0]
+
+
+def _audio_samples(path: Path) -> np.ndarray:
+    with av.open(str(path)) as container:
+        return np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)
+
+
+def test_audio_encoded_ahead_is_interleaved_by_time_as_before(tmp_path: Path) -> None:
+    """``write_audio(now=True)`` encodes the whole soundtrack before the first frame; the
+    file must still interleave audio and video by time (streamable), exactly as feeding
+    it frame by frame does, and carry the same sound."""
+    frames = grey_frames(24 * 12, 32, 32)  # 12 s: past FFmpeg's default 10 s interleave delta
+    t = np.arange(len(frames) * encode.AUDIO_RATE // FPS) / encode.AUDIO_RATE
+    tone = np.stack([0.3 * np.sin(2 * np.pi * 440 * t)] * 2).astype(np.float32)
+    paths = {}
+    for now in (False, True):
+        paths[now] = tmp_path / f"{now}.mp4"
+        with encode.Mp4Writer(paths[now], 32, 32, FPS) as writer:
+            writer.write_audio(tone, now=now)
+            for frame in frames:
+                writer.write_frame(frame)
+    ahead, paced = _layout(paths[True]), _layout(paths[False])
+    assert ahead == paced
+    assert "".join(ahead[:40]).count("v") >= 10  # no long run of audio first
+    assert np.array_equal(_audio_samples(paths[True]), _audio_samples(paths[False]))
+
+
 def test_writer_without_audio(tmp_path: Path) -> None:
     path = write(tmp_path / "n.mp4", grey_frames(5, 32, 32), audio=False)
     info = probe.probe(path)

@@ -103,7 +103,10 @@ class Mp4Writer:
 
         # use_metadata_tags keeps custom keys (as mdta atoms) at the cost of classic udta tags.
         movflags = "+faststart+use_metadata_tags" if custom_metadata else "+faststart"
-        self._container = av.open(str(self.path), "w", format="mp4", options={"movflags": movflags})
+        # max_interleave_delta 0: the muxer holds packets of a stream that runs ahead (audio
+        # encoded up front) as long as it takes, so the file stays interleaved by time.
+        options = {"movflags": movflags, "max_interleave_delta": "0"}
+        self._container = av.open(str(self.path), "w", format="mp4", options=options)
         try:
             for key, value in (metadata or {}).items():
                 self._container.metadata[key] = value
@@ -177,18 +180,20 @@ class Mp4Writer:
 
     # ------------------------------------------------------------------ audio
 
-    def write_audio(self, samples: NDArray[np.floating[Any]]) -> None:
+    def write_audio(self, samples: NDArray[np.floating[Any]], *, now: bool = False) -> None:
         """Queue (2, n) float samples in -1..1; they are muxed alongside the video frames.
 
         Interleaving by time keeps the file streamable; whatever is queued past the last
-        video frame is written by ``close``.
+        video frame is written by ``close``.  ``now``: encode all of it at once (a caller
+        with an idle moment before its first frame, the animatic while its renderer is
+        built); the muxer's interleaving queue still writes it in time order with the video.
         """
         if self._audio is None:
             raise ValueError("this writer has no audio stream")
         if samples.ndim != 2 or samples.shape[0] != AUDIO_CHANNELS:
             raise ValueError(f"expected ({AUDIO_CHANNELS}, n) samples, got {samples.shape}")
         self._audio_pending.append(np.ascontiguousarray(samples, dtype=np.float32))
-        self._encode_audio(self.frames_written * AUDIO_RATE // self.fps)
+        self._encode_audio(sys.maxsize if now else self.frames_written * AUDIO_RATE // self.fps)
 
     def _encode_audio(self, until: int) -> None:
         """Encode queued audio up to sample ``until``; a no-op without an audio stream."""

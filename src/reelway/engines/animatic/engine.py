@@ -30,7 +30,10 @@ from reelway.engines.animatic import render as render_mod
 from reelway.engines.animatic import scene as scene_mod
 from reelway.media import encode, previews, probe, stitch
 
-_QUEUE_DEPTH = 4
+_QUEUE_FRAMES = 12
+_QUEUE_BYTES = 48 << 20
+"""Frames rendered ahead of the encoder: enough to smooth out the two threads' uneven
+steps (12 measured 4 % faster than 4 at 1280x720), and never more than this many bytes."""
 _DONE = object()
 _KEEPS_SCENE = frozenset({jobs.JobKind.REMIX, jobs.JobKind.EDIT, jobs.JobKind.EXTEND})
 """Jobs that re-render their source's scene with the new prompt's changes."""
@@ -341,9 +344,11 @@ class AnimaticEngine:
         """Render, encode, collect previews and report progress.
 
         With two or more usable cores a producer thread renders and converts while this
-        thread encodes (x264 and swscale release the GIL); the producer also builds the
-        renderer while this thread synthesises the soundtrack.  On one core the thread
-        would only add switching, so frames are rendered inline; the output is identical.
+        thread encodes (x264 works on its own frame threads, and x264 and swscale release
+        the GIL).  While the producer builds the renderer, this thread synthesises the
+        soundtrack and encodes all of it, work that would otherwise share the frames'
+        time.  On one core the thread would only add switching, so frames are rendered
+        inline; the output is identical.
         """
         total = scene.frame_count
         step = max(1, total // 50)
@@ -358,11 +363,12 @@ class AnimaticEngine:
 
         if not self.threaded:
             if self.audio:
-                writer.write_audio(audio_mod.soundtrack(scene))
+                writer.write_audio(audio_mod.soundtrack(scene), now=True)
             consume(self._frames(scene, image, writer, collector, join, captions))
             return
 
-        items: queue.Queue[Any] = queue.Queue(maxsize=_QUEUE_DEPTH)
+        depth = max(2, min(_QUEUE_FRAMES, _QUEUE_BYTES // (scene.width * scene.height * 3 // 2)))
+        items: queue.Queue[Any] = queue.Queue(maxsize=depth)
         stop = threading.Event()
 
         def produce() -> None:
@@ -392,7 +398,7 @@ class AnimaticEngine:
         producer.start()
         try:
             if self.audio:
-                writer.write_audio(audio_mod.soundtrack(scene))
+                writer.write_audio(audio_mod.soundtrack(scene), now=True)
             consume(received())
         finally:
             stop.set()
