@@ -1,6 +1,7 @@
 """``make bench``: every benchmark, each printing ratios against a baseline from the same run."""
 
 from bench import (
+    animatic_history,
     batches,
     bench_animatic,
     bench_api,
@@ -27,6 +28,8 @@ if __name__ == "__main__":
     bench_scale.main()
     print()
     bench_animatic.main()
+    print()
+    animatic_history.main()
     print()
     bench_queue.main()
     print()

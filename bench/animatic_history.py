@@ -67,8 +67,11 @@ def extract(revision: str, into: Path) -> Path | None:
         return None
     tar_path = into / "before.tar"
     tar_path.write_bytes(archive.stdout)
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(into, filter="data")
+    with tarfile.open(tar_path) as tar:  # our own repository's files, from git
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+            tar.extractall(into, filter="data")
+        else:
+            tar.extractall(into)
     return into / "src"
 
 
