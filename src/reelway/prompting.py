@@ -109,7 +109,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
     "ufo": ("ufo", "flying saucer", "saucer"),
     "balloon": ("balloon", "hot air balloon", "airship", "zeppelin", "blimp"),
     "kite": ("kite",),
-    "lighthouse": ("lighthouse",),
+    "lighthouse": ("lighthouse", "beam sweeps", "sweeping beam", "lighthouse beam"),
     "castle": ("castle", "palace", "fortress", "citadel"),
     "skyscraper": ("skyscraper", "tower", "high-rise", "tower block", "office building"),
     "house": ("house", "cottage", "cabin", "hut", "barn", "farmhouse", "bungalow"),

@@ -236,6 +236,13 @@ def test_an_unknown_noun_is_a_labelled_sign_not_a_sphere() -> None:
     assert float((ball & sign).sum() / (ball | sign).sum()) < 0.6
 
 
+def test_a_sweeping_beam_is_the_lighthouse_and_a_balance_beam_is_not() -> None:
+    """The docs' storyboard shot after a lighthouse names only its beam."""
+    assert scene.build("The beam sweeps the sea", 1, 320, 180, 1, 24).subject_kind == "lighthouse"
+    balance = scene.build("A gymnast on a balance beam", 1, 320, 180, 1, 24)
+    assert balance.subject_kind != "lighthouse"
+
+
 def test_draw_only_what_the_prompt_names() -> None:
     """Nothing is drawn up front: a sprite set draws its poses on first use."""
     sp = sprites.SubjectSprites("lighthouse", 60, (200, 40, 40), OUTLINE, "idle")
