@@ -6,10 +6,11 @@ import ast
 import dataclasses
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from reelway import prompting
+from reelway import prompting, vocabulary
 
 
 def test_a_full_prompt_names_all_five_elements() -> None:
@@ -134,12 +135,16 @@ def test_the_analysis_is_frozen_and_repeatable() -> None:
         a.subject = "dragon"  # type: ignore[misc]
 
 
-def test_the_module_is_a_standard_library_leaf() -> None:
-    source = Path(prompting.__file__).read_text("utf-8")
+@pytest.mark.parametrize("module", [prompting, vocabulary])
+def test_the_module_is_a_standard_library_leaf(module: ModuleType) -> None:
+    """Only the standard library (and prompting's own word tables)."""
+    source = Path(str(module.__file__)).read_text("utf-8")
     modules: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            modules.update(alias.name.split(".")[0] for alias in node.names)
+            modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
-            modules.add(node.module.split(".")[0])
-    assert modules <= set(sys.stdlib_module_names) | {"__future__"}
+            modules.add(node.module)
+    allowed = {"reelway.vocabulary"} if module is prompting else set()
+    stdlib = {m for m in modules if m.split(".")[0] in sys.stdlib_module_names}
+    assert modules - stdlib <= {"__future__"} | allowed
