@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -98,7 +97,7 @@ class AnimaticEngine:
         self.fps, self.preset, self.crf = fps, preset, crf
         self.audio, self.captions = audio, captions
         self.detail = float(detail)
-        self.threaded = _usable_cores() > 1
+        self.threaded = encode.usable_cores() > 1
         """Render on a producer thread; False on a single core, where it only costs."""
 
     @property
@@ -421,13 +420,6 @@ def _metadata(
         "artist": "Reelway",
         scene_mod.SCENE_TAG: scene_mod.describe(recorded),
     }
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _put(frames: queue.Queue[Any], item: object, stop: threading.Event) -> None:
