@@ -29,25 +29,20 @@ def _background() -> Image.Image:
 PLACES = [(10, 12), (-15, -8), (W - 20, H - 10), (-100, 5), (W + 3, 0), (0, H - 1)]
 
 
+@pytest.mark.parametrize("through_alpha", [True, False])
 @pytest.mark.parametrize(("x", "y"), PLACES)
-def test_over_matches_pillows_paste_through_alpha(x: int, y: int) -> None:
+def test_pastes_match_pillows_own(x: int, y: int, through_alpha: bool) -> None:
+    """``over`` is ``Image.paste(piece, xy, piece)``; ``put`` is ``Image.paste(piece, xy)``."""
     canvas = Canvas(W, H)
     canvas.put(_background(), 0, 0)
     expected = _background()
     piece = _piece()
-    canvas.over(piece, x, y)
-    expected.paste(piece, (x, y), piece)
-    assert np.array_equal(canvas.array(), np.asarray(expected))
-
-
-@pytest.mark.parametrize(("x", "y"), PLACES)
-def test_put_matches_pillows_plain_paste(x: int, y: int) -> None:
-    canvas = Canvas(W, H)
-    canvas.put(_background(), 0, 0)
-    expected = _background()
-    piece = _piece()
-    canvas.put(piece, x, y)
-    expected.paste(piece, (x, y))
+    if through_alpha:
+        canvas.over(piece, x, y)
+        expected.paste(piece, (x, y), piece)
+    else:
+        canvas.put(piece, x, y)
+        expected.paste(piece, (x, y))
     assert np.array_equal(canvas.array(), np.asarray(expected))
 
 
