@@ -111,6 +111,9 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
     "house": ("house", "cottage", "cabin", "hut", "barn", "farmhouse", "bungalow"),
     "bridge": ("bridge", "golden gate"),
     "windmill": ("windmill",),
+    "clock_tower": (
+        "clock tower", "clocktower", "big ben", "bell tower", "belfry", "campanile",
+    ),
     "tree": ("tree", "oak", "oak tree", "pine tree", "palm tree", "willow", "sapling", "maple"),
     "flower": ("flower", "rose", "tulip", "sunflower", "daisy", "lily", "orchid", "poppy"),
     "cactus": ("cactus", "cacti", "succulent"),
@@ -133,7 +136,8 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
         "marble", "bubble",
     ),
     "planet": ("planet", "saturn", "jupiter", "exoplanet", "gas giant"),
-    "moon": ("moon", "full moon", "crescent moon"),
+    "moon": ("moon", "crescent moon", "half moon"),
+    "full_moon": ("full moon", "harvest moon", "supermoon", "blood moon", "moonrise"),
     "sun": ("sun",),
     "star": ("star", "shooting star"),
     "sign": (
@@ -163,10 +167,11 @@ FAMILY_KIND: Mapping[str, str] = {
     **dict.fromkeys(("plane", "helicopter", "rocket", "ufo"), "aircraft"),
     **dict.fromkeys(("balloon", "kite", "ghost"), "balloon"),
     **dict.fromkeys(
-        ("lighthouse", "castle", "skyscraper", "house", "bridge", "windmill"), "building"
+        ("lighthouse", "castle", "skyscraper", "house", "bridge", "windmill", "clock_tower"),
+        "building",
     ),
     **dict.fromkeys(("tree", "flower", "cactus", "mushroom"), "plant"),
-    **dict.fromkeys(("planet", "moon", "sun", "star"), "sky"),
+    **dict.fromkeys(("planet", "moon", "full_moon", "sun", "star"), "sky"),
     **dict.fromkeys(
         ("cake", "pizza", "burger", "fruit", "coffee", "teapot", "lamp", "book", "clock",
          "umbrella", "ball", "sign"),

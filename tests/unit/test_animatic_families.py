@@ -266,3 +266,98 @@ def test_a_negative_prompt_takes_the_markings_off() -> None:
     assert scene.build("A tiger walks in a park", 1, 320, 180, 1, 24).figure.pattern == "striped"
     assert striped.figure.pattern not in patterns.PATTERNS
     assert tiger.figure.pattern not in patterns.PATTERNS and tiger.subject_kind == "big_cat"
+
+
+def _alpha(img: Image.Image) -> NDArray[np.uint8]:
+    a: NDArray[np.uint8] = np.asarray(img.getchannel("A"))
+    return a
+
+
+def _luma(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = rgb[..., :3] @ np.array([0.2126, 0.7152, 0.0722])
+    return out
+
+
+def _runs(line: NDArray[np.bool_]) -> list[tuple[bool, int]]:
+    """(value, length) runs along a line of booleans."""
+    runs: list[tuple[bool, int]] = []
+    for v in line.tolist():
+        if runs and runs[-1][0] == v:
+            runs[-1] = (v, runs[-1][1] + 1)
+        else:
+            runs.append((v, 1))
+    return runs
+
+
+def _whole_disc(img: Image.Image) -> float:
+    """The opaque share of the disc inscribed in the opaque part's bounding box."""
+    solid = _alpha(img) > 250
+    rows, cols = np.nonzero(solid)
+    cy, cx = (rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2
+    r = min(rows.max() - rows.min(), cols.max() - cols.min()) / 2 * 0.9
+    yy, xx = np.mgrid[0 : solid.shape[0], 0 : solid.shape[1]]
+    inside = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+    return float(solid[inside].mean())
+
+
+def test_a_full_moon_is_a_whole_disc_with_grey_seas_in_a_halo() -> None:
+    """'full moon' draws its own family: a whole disc (not the crescent), darker seas on it,
+    and a halo ring, clear of the disc, that is part of the silhouette (a soft glow round
+    it is not), so no ball or sun shares its outline."""
+    assert prompting.analyse("A full moon rising over the sea").subject_family == "full_moon"
+    assert prompting.analyse("The moon over the sea").subject_family == "moon"
+    full, crescent = _pose("full_moon"), _pose("moon")
+    assert _whole_disc(full) > 0.98 and _whole_disc(crescent) < 0.8
+    a = _alpha(full)
+    rows, cols = np.nonzero(a > 127)
+    cy, cx = (rows.min() + rows.max()) // 2, (cols.min() + cols.max()) // 2
+    runs = _runs(a[cy, cx:] > 127)  # from the centre out: disc, gap, ring, clear
+    assert [v for v, _ in runs] == [True, False, True, False], runs
+    disc, gap, ring = runs[0][1], runs[1][1], runs[2][1]
+    assert gap > 0.15 * disc and ring > 0.05 * disc
+    assert ((a > 10) & (a < 127)).sum() > 0.1 * (a > 127).sum()  # the soft glow
+    rgb = np.asarray(full)
+    yy, xx = np.mgrid[0 : a.shape[0], 0 : a.shape[1]]
+    body = (a > 250) & ((xx - cx) ** 2 + (yy - cy) ** 2 < (0.85 * disc) ** 2)
+    fill = _luma(np.array(figures.FAMILIES["full_moon"].colour, np.uint8))
+    seas = _luma(rgb)[body] < fill - 25
+    assert 0.1 < float(seas.mean()) < 0.5
+
+
+def test_a_moon_is_not_dimmed_by_the_night_it_lights() -> None:
+    moon = scene.build("A full moon over a forest at night", 1, 320, 180, 1, 24).palette
+    ball = scene.build("A white ball in a forest at night", 1, 320, 180, 1, 24).palette
+    moon_luma = float(_luma(np.array(moon.subject, np.uint8)))
+    assert moon_luma > 200 and float(_luma(np.array(ball.subject, np.uint8))) < moon_luma - 40
+    red = scene.build("A blood moon over the desert at night", 1, 320, 180, 1, 24).palette.subject
+    assert red[0] > red[1] + 80  # a blood moon is red
+
+
+def _face_and_shape(name: str) -> tuple[float, float]:
+    """How tall the figure is for its width, and how far down it its white dial sits (0:
+    the top, 1: the ground)."""
+    img = _pose(name)
+    a, rgb = _alpha(img), np.asarray(img)[..., :3].astype(int)
+    rows, cols = np.nonzero(a > 127)
+    top, height, width = rows.min(), rows.max() - rows.min(), cols.max() - cols.min()
+    dial = (a > 250) & (np.abs(rgb - 244).sum(axis=2) < 30)
+    assert dial.sum() > 30, name
+    return height / width, float((np.nonzero(dial)[0].mean() - top) / height)
+
+
+def test_a_clock_tower_is_a_tower_with_its_clock_near_the_top() -> None:
+    """Big Ben, not an alarm clock: a figure three times as tall as it is wide with its dial
+    high up (under the spire); a clock on the wall is still the squat alarm clock."""
+    for prompt in ("An old clock tower in the town square at dusk", "Big Ben at night"):
+        assert prompting.analyse(prompt).subject_family == "clock_tower", prompt
+    assert prompting.analyse("A clock on the wall").subject_family == "clock"
+    assert prompting.FAMILY_KIND["clock_tower"] == "building"
+    tall, dial = _face_and_shape("clock_tower")
+    assert tall > 2.5 and dial < 0.42
+    tall, dial = _face_and_shape("clock")
+    assert tall < 1.5 and dial > 0.45
+    tower = _motion("A clock tower walks across the town square")
+    assert (
+        len({(round(tower.subject(i).x, 3), round(tower.subject(i).y, 3)) for i in range(48)}) == 1
+    )
+

@@ -239,6 +239,7 @@ NOUN_LOOKS: dict[str, tuple[RGB | None, float]] = {
     "apple": ((212, 40, 40), 1.0), "pear": ((190, 210, 70), 1.0), "lemon": ((246, 220, 60), 0.9),
     "strawberry": ((226, 40, 56), 0.8), "peach": ((250, 170, 120), 1.0),
     "ball": ((232, 82, 62), 1.0), "teapot": ((222, 222, 232), 1.0), "balloon": (None, 1.0),
+    "blood moon": ((200, 84, 60), 1.0), "harvest moon": ((246, 200, 130), 1.0),
     "saturn": ((214, 180, 120), 1.0), "jupiter": ((206, 150, 110), 1.1),
     "sunflower": ((250, 200, 40), 1.1), "rose": ((214, 30, 60), 1.0),
     "palm tree": ((60, 150, 70), 1.0), "pine tree": ((30, 100, 60), 1.0),
@@ -294,6 +295,10 @@ def subject_colour(analysis: prompting.PromptAnalysis) -> RGB:
     return _clamp(tuple(x * 255 for x in colorsys.hsv_to_rgb(hue, 0.62, 0.9)))  # type: ignore[arg-type]
 
 
+LUMINOUS = frozenset({"moon", "full_moon", "sun", "star"})
+"""Families that give light: a night sky does not dim them (a grey moon reads as a rock)."""
+
+
 def figure(colour: RGB, lighting: str, style: str) -> RGB:
     """A figure's own colour as the shot shows it: half lit by a dark light, then styled
     (how the subject's colour is treated; a second character gets the same)."""
@@ -339,7 +344,7 @@ def palette(
         if lighting in ("night", "neon"):
             accent = (255, 214, 120) if setting == "city" else _lit(accent, ambient)
     subject = subject if subject is not None else subject_colour(analysis)
-    if lighting in ("night", "neon", "candle"):
+    if lighting in ("night", "neon", "candle") and analysis.subject_family not in LUMINOUS:
         subject = _mix(subject, _lit(subject, ambient), 0.5)
     colours = [
         sky_top,

@@ -108,6 +108,7 @@ FAMILIES: dict[str, Family] = {
     "house": F(buildings.house, (1.35, 1.7), 0.3, "rooted", (236, 216, 180)),
     "bridge": F(buildings.bridge, (2.3, 1.05), 0.3, "rooted", (190, 70, 50)),
     "windmill": F(buildings.windmill, (1.5, 1.65), 0.32, "rooted", (236, 226, 206)),
+    "clock_tower": F(buildings.clock_tower, (0.6, 2.15), 0.33, "rooted", (206, 184, 136)),
     # plants
     "tree": F(nature.tree, (1.3, 1.55), 0.36, "rooted", (58, 140, 64)),
     "flower": F(nature.flower, (0.65, 1.15), 0.24, "rooted", (236, 80, 120)),
@@ -129,6 +130,7 @@ FAMILIES: dict[str, Family] = {
     # the sky
     "planet": F(sky.planet, (1.65, 0.95), 0.36, "sky", (214, 170, 110)),
     "moon": F(sky.moon, (1.25, 1.05), 0.34, "sky", (236, 234, 222)),
+    "full_moon": F(sky.full_moon, (1.3, 1.3), 0.26, "sky", (238, 236, 226)),
     "sun": F(sky.sun, (1.0, 1.05), 0.34, "sky", (252, 204, 60)),
     "star": F(sky.star, (1.0, 1.05), 0.26, "sky", (252, 222, 90)),
     # anything else: a signboard with the noun on it

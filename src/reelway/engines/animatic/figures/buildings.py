@@ -170,3 +170,52 @@ def windmill(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: s
             WHITE,
         )
     pen.circle(hub[0], hub[1], 0.04 * s, (60, 50, 40))
+
+
+SLATE = (74, 86, 98)
+DARK = (40, 40, 44)
+
+
+def clock_tower(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A tall square stone tower (Big Ben): a plinth, a panelled shaft, a wider clock stage
+    with a big white face whose hands turn, a belfry, and a steep slate spire."""
+    cx, by = w / 2, h - 0.02 * s
+    half = 0.17 * s
+    pen.rect((cx - 0.22 * s, by - 0.18 * s, cx + 0.22 * s, by), shade(c, 0.85))
+    pen.rect((cx - half, by - 1.25 * s, cx + half, by - 0.16 * s), c)
+    for k in (-1, 0, 1):  # tall panels up the shaft
+        x = cx + k * 0.09 * s
+        pen.rect((x - 0.022 * s, by - 1.16 * s, x + 0.022 * s, by - 0.3 * s), shade(c, 0.78))
+    stage_top, stage_bottom = by - 1.52 * s, by - 1.1 * s
+    pen.rect((cx - 0.23 * s, stage_top, cx + 0.23 * s, stage_bottom), shade(c, 1.08))
+    face_y, face_r = (stage_top + stage_bottom) / 2, 0.17 * s
+    pen.layer()  # the dial outlined over the stone
+    _clock_face(pen, s, cx, face_y, face_r, p)
+    belfry = by - 1.68 * s
+    pen.rect((cx - 0.19 * s, belfry, cx + 0.19 * s, stage_top), c)
+    for k in (-1, 1):  # the belfry's arched openings
+        x = cx + k * 0.08 * s
+        pen.rect((x - 0.035 * s, belfry + 0.03 * s, x + 0.035 * s, stage_top - 0.02 * s), DARK)
+    pen.polygon(
+        [
+            (cx - 0.22 * s, belfry + 0.01 * s),
+            (cx, by - 2.02 * s),
+            (cx + 0.22 * s, belfry + 0.01 * s),
+        ],
+        SLATE,
+    )
+    pen.limb([(cx, by - 2.0 * s), (cx, by - 2.1 * s)], 0.02 * s, DARK)
+
+
+def _clock_face(pen: Pen, s: float, x: float, y: float, r: float, p: float) -> None:
+    """A white dial with twelve marks; the minute hand goes round once a cycle."""
+    pen.circle(x, y, r, WHITE)
+    for k in range(12):
+        a = 2 * math.pi * k / 12
+        pen.circle(x + r * 0.8 * math.cos(a), y + r * 0.8 * math.sin(a), 0.012 * s, DARK)
+    minute = 2 * math.pi * p - math.pi / 2
+    hour = 2 * math.pi * p / 12 - math.pi / 3
+    pen.limb([(x, y), (x + r * 0.72 * math.cos(minute), y + r * 0.72 * math.sin(minute))],
+             0.018 * s, DARK)  # fmt: skip
+    pen.limb([(x, y), (x + r * 0.45 * math.cos(hour), y + r * 0.45 * math.sin(hour))],
+             0.03 * s, DARK)  # fmt: skip

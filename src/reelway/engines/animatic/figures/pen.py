@@ -106,6 +106,18 @@ class Pen:
 
         self.passes.append(run)
 
+    def halo(self, x: float, y: float, rings: Sequence[tuple[float, int]], fill: RGB) -> None:
+        """Soft light round (x, y) with no outline, under every shape when called first:
+        discs from the outside in, each (radius, alpha) setting the alpha inside it."""
+
+        def run(edge: bool) -> None:
+            if not edge:
+                return
+            for r, alpha in sorted(rings, reverse=True):
+                self.d.ellipse((x - r, y - r, x + r, y + r), fill=(*fill, alpha))
+
+        self.passes.append(run)
+
     def text(self, centre: Point, words: str, height: float, fill: RGB) -> None:
         """Words centred on ``centre``, shrunk to fit ``height`` (drawn in the fill pass)."""
 

@@ -74,3 +74,37 @@ def star(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) 
         pts.append((cx + r * math.cos(a), cy + r * math.sin(a)))
     pen.polygon(pts, c)
     pen.circle(cx - 0.06 * s, cy - 0.05 * s, 0.05 * s, shade(c, 1.5))
+
+
+# The full moon's seas (x, y, half-width, half-height in units of its radius): the
+# near side's familiar face, Procellarum on the left to Crisium on the right.
+MARIA = (
+    (-0.52, 0.06, 0.24, 0.42), (-0.2, -0.44, 0.25, 0.19), (0.2, -0.4, 0.15, 0.14),
+    (0.34, -0.06, 0.19, 0.16), (0.7, -0.24, 0.09, 0.11), (0.56, 0.22, 0.09, 0.15),
+    (-0.18, 0.42, 0.17, 0.11),
+)  # fmt: skip
+CRATERS = ((-0.08, 0.72, 0.08), (0.36, 0.56, 0.06), (-0.62, -0.5, 0.05), (0.1, 0.16, 0.05))
+HALO = (
+    (1.74, 14), (1.68, 32), (1.63, 56), (1.58, 160), (1.54, 205), (1.5, 225), (1.46, 205),
+    (1.42, 160), (1.36, 60), (1.22, 80), (1.1, 100),
+)  # fmt: skip
+"""The full moon's halo, (radius in moon radii, alpha) from the outside in: a faint glow,
+a bright ring (opaque enough to be part of the silhouette), a soft gap, the glow again."""
+
+
+def full_moon(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """The whole disc with grey seas and craters, in a halo ring that shimmers.  A plain disc
+    would be any ball or sun; the ring, clear of the disc, is the full moon's alone."""
+    r = 0.36 * s
+    cx, cy = w / 2, h - 1.76 * r
+    shimmer = round(18 * wave(p))
+    rings = [(k * r, min(255, a + shimmer) if a > 127 else a) for k, a in HALO]
+    pen.halo(cx, cy, rings, shade(c, 1.3))
+    pen.circle(cx, cy, r, c)
+    for dx, dy, rx, ry in MARIA:
+        x, y = cx + dx * r, cy + dy * r
+        pen.ellipse((x - rx * r, y - ry * r, x + rx * r, y + ry * r), shade(c, 0.8))
+    for dx, dy, k in CRATERS:
+        x, y = cx + dx * r, cy + dy * r
+        pen.circle(x, y, k * r * 1.4, shade(c, 1.25))
+        pen.circle(x, y, k * r, shade(c, 0.7))
