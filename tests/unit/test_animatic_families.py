@@ -361,3 +361,28 @@ def test_a_clock_tower_is_a_tower_with_its_clock_near_the_top() -> None:
         len({(round(tower.subject(i).x, 3), round(tower.subject(i).y, 3)) for i in range(48)}) == 1
     )
 
+
+def test_a_spotted_deer_is_not_a_giraffe() -> None:
+    """A deer carries its head on a short neck (its nose under half a giraffe's height at
+    one size), the two share little of their outline, and a deer's spots are pale and on
+    its back and flanks, never down its legs as a giraffe's patches are."""
+    deer, giraffe = _mask(_pose("deer")), _mask(_pose("giraffe"))
+    assert float((deer & giraffe).sum() / (deer | giraffe).sum()) < 0.6
+
+    def nose_height(name: str) -> int:
+        a = _alpha(_pose(name)) > 127
+        rows, cols = np.nonzero(a)
+        front = rows[cols >= cols.max() - 2]  # facing right: the muzzle's tip
+        return int(a.shape[0] - front.mean())
+
+    assert nose_height("deer") < 0.5 * nose_height("giraffe")
+    for name, lighter in (("deer", True), ("giraffe", False)):
+        plain, spotted = np.asarray(_pose(name)), np.asarray(_pose(name, pattern="spotted"))
+        changed = (plain != spotted).any(axis=2)
+        assert changed.sum() > 100, name
+        rise = float((_luma(spotted)[changed] - _luma(plain)[changed]).mean())
+        assert (rise > 60) if lighter else (rise < -60), (name, rise)
+    rows = np.nonzero(_alpha(_pose("deer")) > 127)[0]
+    legs = rows.max() - 0.25 * (rows.max() - rows.min())  # the lower legs
+    plain, spotted = np.asarray(_pose("deer")), np.asarray(_pose("deer", pattern="spotted"))
+    assert not (plain != spotted).any(axis=2)[int(legs) :].any()

@@ -169,6 +169,9 @@ def _ears(pen: Pen, s: float, c: RGB, kind: str, head: Point, r: float, p: float
                 r * 0.2,
                 (240, 180, 190),
             )
+    elif kind == "deer":  # big, leaf-shaped, held out to the side and back
+        for dx, col, lean in ((-0.5, inner, -55.0), (-0.35, c, -75.0)):
+            _leaf(pen, (hx + dx * r, hy - r * 0.5), 1.9 * r, 0.8 * r, lean, col)
     elif kind == "small":
         pen.polygon(
             [
@@ -180,6 +183,22 @@ def _ears(pen: Pen, s: float, c: RGB, kind: str, head: Point, r: float, p: float
         )
     elif kind == "wide":  # an elephant's
         pen.ellipse((hx - r * 1.35, hy - r * 0.9, hx + r * 0.05, hy + r * 1.1), shade(c, 0.85))
+
+
+def _leaf(pen: Pen, base: Point, length: float, width: float, lean: float, c: RGB) -> None:
+    """A leaf shape from ``base``, ``lean`` degrees from straight up (negative: backwards)."""
+    a = math.radians(lean)
+    ux, uy = math.sin(a), -math.cos(a)  # along the leaf
+    pts = []
+    for k in range(13):
+        t = math.pi * k / 12
+        along, across = length * (1 - math.cos(t)) / 2, width / 2 * math.sin(t)
+        pts.append((base[0] + ux * along - uy * across, base[1] + uy * along + ux * across))
+    for k in range(1, 12):
+        t = math.pi * (12 - k) / 12
+        along, across = length * (1 - math.cos(t)) / 2, width / 2 * math.sin(t)
+        pts.append((base[0] + ux * along + uy * across, base[1] + uy * along - ux * across))
+    pen.polygon(pts, c)
 
 
 def _tail(pen: Pen, s: float, p: float, c: RGB, kind: str, rear: Point, action: str) -> None:
@@ -252,6 +271,11 @@ def _tail(pen: Pen, s: float, p: float, c: RGB, kind: str, rear: Point, action: 
             0.025 * s,
             c,
         )
+    elif kind == "flag":  # a deer's: short, raised, white beneath
+        flick = 0.02 * s * wave(p, 0, 2)
+        tip = (x - 0.1 * s, y - 0.08 * s + flick)
+        pen.limb([(x, y), tip], 0.06 * s, c)
+        pen.ellipse((tip[0] - 0.03 * s, tip[1], tip[0] + 0.05 * s, tip[1] + 0.09 * s), WHITE)
     elif kind == "stub":
         pen.ellipse((x - 0.08 * s, y - 0.05 * s, x + 0.04 * s, y + 0.06 * s), c)
     elif kind == "rope":  # a cow's or an elephant's: thin, hanging, a tuft at the end
@@ -270,7 +294,7 @@ HORSE = Quad(0.85, 0.36, 0.62, 0.085, (0.22, 0.5), 0.13, (0.2, 0.14), "small", "
 BEAR = Quad(0.9, 0.5, 0.32, 0.16, (0.1, 0.12), 0.19, (0.14, 0.12), "round", "stub", 0.25, 0.6)
 BIGCAT = Quad(0.85, 0.32, 0.4, 0.1, (0.08, 0.12), 0.17, (0.08, 0.1), "round", "low", 0.18)
 LION = Quad(0.85, 0.34, 0.42, 0.1, (0.1, 0.16), 0.17, (0.1, 0.1), "round", "tuft", 0.18)
-DEER = Quad(0.7, 0.28, 0.6, 0.05, (0.14, 0.42), 0.12, (0.14, 0.09), "small", "stub", 0.11)
+DEER = Quad(0.72, 0.3, 0.52, 0.05, (0.12, 0.3), 0.11, (0.13, 0.08), "deer", "flag", 0.13)
 GIRAFFE = Quad(0.75, 0.36, 0.95, 0.06, (0.4, 1.0), 0.11, (0.14, 0.1), "small", "rope", 0.12)
 ELEPHANT = Quad(1.1, 0.62, 0.48, 0.2, (0.02, 0.05), 0.27, (0.0, 0.0), "wide", "rope", 0.0, 0.6)
 MOUSE = Quad(0.46, 0.28, 0.1, 0.035, (0.04, 0.06), 0.13, (0.08, 0.07), "round", "thin", 0.0, 1.4)
@@ -411,16 +435,40 @@ def lion(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) 
 
 
 def deer(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
-    pt = quadruped(pen, s, w, h, p, c, action, DEER, belly=shade(c, 1.4))
+    """A stag: a short neck holding the head up and forward (a giraffe's is a tower), big
+    ears, branching antlers wider than the head, a white flag of a tail.  The legs are a
+    duller brown than the coat, so spots stay on the back and flanks, as a chital's do."""
+    legs = _dull(c)
+    pt = quadruped(pen, s, w, h, p, c, action, DEER, belly=shade(c, 1.45), legs=legs)
     hx, hy = pt.head
-    antler = (140, 104, 70)
-    for dx in (-0.25, 0.2):
-        base = (hx + dx * pt.r, hy - pt.r * 0.7)
-        tip = (base[0] - 0.12 * s, base[1] - 0.32 * s)
-        pen.limb([base, (base[0] - 0.02 * s, base[1] - 0.15 * s), tip], 0.025 * s, antler)
-        for k in (0.12, 0.22):
-            b = (base[0] - 0.03 * s * k / 0.12, base[1] - k * s)
-            pen.limb([b, (b[0] + 0.1 * s, b[1] - 0.1 * s)], 0.02 * s, antler)
+    antler = (186, 156, 114)
+    for dx, k in ((0.06, 0.8), (-0.05, 1.0)):  # the far antler first, darker
+        _antler(pen, s, (hx + dx * s, hy - pt.r * 0.75), shade(antler, k))
+
+
+def _dull(c: RGB) -> RGB:
+    """``c`` a quarter of the way to a grey-brown: close to the coat, but not a shade of it
+    (``patterns.body_mask`` leaves it unmarked)."""
+    g = (120, 112, 104)
+    return (
+        (3 * c[0] + g[0]) // 4,
+        (3 * c[1] + g[1]) // 4,
+        (3 * c[2] + g[2]) // 4,
+    )
+
+
+def _antler(pen: Pen, s: float, base: Point, colour: RGB) -> None:
+    """One antler: a beam sweeping up and back, then forward, with three tines."""
+    x, y = base
+    beam = [
+        (x, y), (x - 0.07 * s, y - 0.12 * s), (x - 0.08 * s, y - 0.26 * s),
+        (x - 0.02 * s, y - 0.38 * s),
+    ]  # fmt: skip
+    pen.limb(beam, 0.03 * s, colour)
+    (a, b), (c2, d) = beam[1], beam[2]
+    for u, v, dx, dy in ((0.6, 0.0, 0.1, -0.05), (0.45, 0.75, 0.09, -0.08), (0.2, 1.0, 0.07, -0.1)):
+        start = (a + (c2 - a) * u, b + (d - b) * v)  # a tine grows from the beam's middle
+        pen.limb([start, (start[0] + dx * s, start[1] + dy * s)], 0.022 * s, colour)
 
 
 def giraffe(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:

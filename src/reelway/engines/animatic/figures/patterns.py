@@ -32,6 +32,12 @@ def body_mask(img: Image.Image, colour: RGB) -> NDArray[np.bool_]:
     return mask
 
 
+def spot_colour(coat: RGB) -> RGB:
+    """Spots that show on ``coat``: dark on a bright coat (a leopard's, a giraffe's, a
+    dalmatian's), pale on a dull or dark one (a chital deer's, a fawn's)."""
+    return shade(coat, 0.3) if max(coat) >= 192 else (246, 240, 226)
+
+
 def apply(img: Image.Image, pattern: str | None, colour: RGB, s: float) -> Image.Image:
     """``img`` (RGBA, drawn in ``colour`` at figure size ``s`` pixels) with ``pattern``."""
     if pattern not in PATTERNS:
@@ -52,7 +58,7 @@ def apply(img: Image.Image, pattern: str | None, colour: RGB, s: float) -> Image
         row = np.floor(y / 0.14)
         gx = (x + 0.07 * (row % 2)) / 0.14 % 1.0 - 0.5
         gy = y / 0.14 % 1.0 - 0.5
-        rgb[mask & (gx * gx + gy * gy < 0.09)] = shade(colour, 0.3)
+        rgb[mask & (gx * gx + gy * gy < 0.09)] = spot_colour(colour)
     elif pattern == "calico":
         rgb[mask] = (246, 240, 228)
         field = np.sin(x * 7.1 + 1.3) * np.sin(y * 6.3 + 0.4) + 0.6 * np.sin(
