@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
-from reelway.engines.animatic import captions, render, scene, styles
+from reelway.engines.animatic import captions, render, scene, sprites, styles
 from reelway.media import encode
 from tests.engines.test_animatic import frames, render_to, request
 
@@ -112,6 +112,72 @@ def test_film_noir_is_high_contrast_black_and_white_with_blinds() -> None:
     column = y[: H // 3, W // 4]
     assert np.ptp(column) >= 12
     assert np.count_nonzero(np.diff(np.sign(np.diff(column.astype(float))))) >= 4
+
+
+class _Flat(sprites.SubjectSprites):
+    """The subject's poses in one flat colour: where they land is the figure's footprint."""
+
+    fill = (255, 255, 255)
+
+    def get(self, phase: float, angle: float, flip: bool) -> Image.Image:
+        pose = super().get(phase, angle, flip)
+        flat = Image.new("RGBA", pose.size, (*self.fill, 255))
+        flat.putalpha(pose.getchannel("A"))
+        return flat
+
+
+def _finished_luma(r: render.Renderer, index: int) -> np.ndarray:
+    s = r.scene
+    with encode.Mp4Writer(Path(tempfile.mkdtemp()) / "x.mp4", s.width, s.height, s.fps) as w:
+        f = w.convert(r.picture(index), pixelated=r.pixelated)
+        r.finish(f, index)
+        y = np.array(captions.planes(f)[0], np.int16)
+        w.abort()
+    return y
+
+
+def figure_contrast(prompt: str, index: int = 12) -> float:
+    """How far the figure's mean luma is from the mean luma of a 6-pixel band round it, in
+    the finished frame.  The figure's pixels are where its poses land: the frame drawn with
+    the subject flat white differs there from the frame drawn with it flat black."""
+    s = shot(prompt)
+    seen = _finished_luma(render.Renderer(s, captions=False, scale=0.75), index)
+    flats = []
+    for fill in ((255, 255, 255), (0, 0, 0)):
+        r = render.Renderer(s, captions=False, scale=0.75)
+        sp = r.subject
+        assert sp is not None
+        r.subject = _Flat(sp.kind, sp.size, sp.colour, sp.outline, sp.action, label=sp.label)
+        r.subject.fill = fill
+        flats.append(_finished_luma(r, index))
+    figure = np.abs(flats[0] - flats[1]) > 100
+    grown = Image.fromarray(figure.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(13))
+    band = (np.asarray(grown) > 0) & ~figure
+    assert figure.sum() > 500 and band.sum() > 500
+    return abs(float(seen[figure].mean()) - float(seen[band].mean()))
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "A detective in a trench coat walks down a rainy street at night, film noir",
+        "A car drives through the city at night, film noir",
+        f"{SCENE}, film noir",
+    ],
+)
+def test_a_noir_figure_stands_out_from_the_scenery_round_it(prompt: str) -> None:
+    """Noir's key light: a grey figure among grey scenery is lost (these scored 3 to 42
+    before); lit on dark streets or dark against a bright field, it stands apart."""
+    assert figure_contrast(prompt) > 60
+
+
+def test_noir_keys_the_figure_against_its_scenery_and_rim_lights_a_black_one() -> None:
+    lit, outline = styles.noir_key((54, 54, 54), 40.0, black=False)
+    assert lit[0] >= 40 + styles.NOIR_CONTRAST and outline == (0, 0, 0)
+    dark, _ = styles.noir_key((174, 174, 174), 150.0, black=False)
+    assert dark[0] <= 150 - styles.NOIR_CONTRAST
+    cat = styles.restyle(shot("A black cat sits on a rooftop at night, film noir")).palette
+    assert max(cat.subject) < 40 and min(cat.outline) > 200  # black, outlined in light
 
 
 def test_pixel_art_is_blocks_of_one_colour() -> None:

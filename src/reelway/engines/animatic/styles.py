@@ -83,10 +83,18 @@ def restyle(scene: scene_mod.Scene) -> scene_mod.Scene:
     }
     if look == "documentary":  # no outlines: an edge a shade darker than the subject
         fields["outline"] = _scale(fields["subject"], 0.72)
+    if look == "noir":
+        own = scene.character.colour if scene.character is not None else None
+        black = _luma(own or palette_mod.subject_colour(scene.analysis)) < BLACK_BY_NATURE
+        keyed = noir_key(fields["subject"], _surroundings(fields), black=black)
+        fields["subject"], fields["outline"] = keyed
     companion = scene.companion_colour
     if scene.companion is not None and companion is not None:
         raw_companion = palette_mod.figure(scene.companion.colour, scene.lighting, "untreated")
         companion = tint(raw_companion, look)
+        if look == "noir":
+            black = _luma(scene.companion.colour) < BLACK_BY_NATURE
+            companion = noir_key(companion, _surroundings(fields), black=black)[0]
     return dataclasses.replace(
         scene,
         style=look,
@@ -116,6 +124,44 @@ def tint(c: RGB, look: str) -> RGB:
         s = s * 0.85
     out = colorsys.hsv_to_rgb(h, s, v)
     return (round(out[0] * 255), round(out[1] * 255), round(out[2] * 255))
+
+
+NOIR_CONTRAST = 130
+"""Film noir: how far (in luma) the subject's grey stands from the scenery round it."""
+NOIR_ROOM = 80
+"""Scenery at least this light shows a dark figure; darker scenery needs a lit one."""
+BLACK_BY_NATURE = 60
+"""A subject this dark in its own colour (a black cat, a panther) stays black in noir."""
+RIM = (250, 250, 250)
+"""The pale outline that rim-lights a black figure in a dark noir frame."""
+
+
+def noir_key(subject: RGB, around: float, *, black: bool) -> tuple[RGB, RGB]:
+    """Film noir's key light: (fill, outline) for a figure among scenery of luma ``around``.
+    The figure's grey moves ``NOIR_CONTRAST`` away from the scenery's: darker wherever the
+    scenery is light enough to show a silhouette (its black outline adds to it), lit in a
+    dark frame (a pale coat on night streets).  A figure black by nature stays black,
+    rim-lit by a pale outline against dark scenery, as a backlit silhouette is."""
+    if black:
+        return subject, (RIM if around < NOIR_ROOM else (0, 0, 0))
+    v = _luma(subject)
+    if around >= NOIR_ROOM:
+        v = min(v, max(0.0, around - NOIR_CONTRAST))
+    else:
+        v = max(v, min(235.0, around + NOIR_CONTRAST))
+    grey = round(v)
+    return (grey, grey, grey), (0, 0, 0)
+
+
+def _surroundings(fields: dict[str, Any]) -> float:
+    """The mean luma of what a subject stands against: the sky at the horizon, the scenery
+    layers and the ground."""
+    names = ("sky_horizon", "far", "mid", "near", "ground_far", "ground_near")
+    return sum(_luma(fields[n]) for n in names) / len(names)
+
+
+def _luma(c: RGB) -> float:
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
 
 
 def _scale(c: RGB, k: float) -> RGB:
