@@ -80,6 +80,14 @@ class PromptAnalysis:
     """"tiny" or "giant" when the prompt says so (``SIZES``)."""
     subject_count: int = 1
     """How many of the subject ("three birds", "a pair of swans", "wolves")."""
+    second_subject: str | None = None
+    """A second subject the prompt joins to the first ("a cat and a dog", "a cowboy riding a
+    horse"): its phrase, so the animatic draws both."""
+    second_family: str | None = None
+    """The second subject's family (``FAMILIES``)."""
+    pairing: str | None = None
+    """How the two go (``PAIRINGS``): "riding" (the subject rides the second), "ahead" (the
+    subject chases or follows it, so it goes first), "beside" (together)."""
 
     @property
     def camera_lighting(self) -> str | None:
@@ -354,6 +362,7 @@ def analyse(prompt: str) -> PromptAnalysis:
         subject_pattern=pattern,
         subject_size=size,
         subject_count=count,
+        **_second_fields(text, subject, claimed),
     )
 
 
@@ -361,8 +370,97 @@ _GROUNDED = frozenset({"idle", "sleep", "walk", "jump"})
 """Actions that put a bird on a perch rather than in the air."""
 
 
+# ----------------------------------------------------------------------------- two subjects
+
+PAIRINGS: Mapping[str, tuple[str, ...]] = {
+    "beside": (
+        "and", "&", "with", "plus", "alongside", "beside", "next to", "together with",
+        "as well as", "followed by", "chased by", "accompanied by", "joined by", "walk",
+        "lead", "carry", "hold", "hug", "pet", "feed", "meet", "greet", "fight", "battle",
+        "race", "herd", "watch", "kiss", "cuddle", "befriend", "play", "help", "face",
+    ),
+    "ahead": ("chase", "follow", "hunt", "pursue"),
+    "riding": (
+        "ride", "rode", "ridden", "on", "onto", "atop", "astride", "upon", "on top of",
+        "on the back of", "mounted on",
+    ),
+}  # fmt: skip
+"""The words that join a second subject to the first, by how the two go together: the last
+such word before the second noun decides ("a cat in a garden with a dog": beside)."""
+
+RIDERS = frozenset({"person", "robot", "monster"})
+"""Families that ride (sit on a mount's back)."""
+MOUNTS = frozenset(
+    {
+        "horse", "unicorn", "camel", "elephant", "bicycle", "motorcycle", "dragon", "dinosaur",
+        "deer", "cow", "big_cat", "lion", "bear",
+    }
+)  # fmt: skip
+"""Families a rider can sit on: "a knight on a dragon" rides it, "a cat on a horse" does not
+(nor does anyone ride a bus or a table)."""
+
+_SCENERY = frozenset({"plant", "building", "sky"})
+"""Kinds that are where a shot happens ("a cat in a forest of trees"), never a second
+subject; nor is a labelled sign ("a knight with a sword")."""
+_LEAD_IN = frozenset(
+    (
+        "a", "an", "the", "his", "her", "their", "its", "this", "that", "these", "those", "my",
+        "our", "your", "another", "one", "some",
+    )
+)  # fmt: skip
+"""Stop words that may stand between a joining word and the second noun ("and her dog")."""
+_NOT = frozenset(("no", "not", "without", "never", "nor", "none"))
+"""Words that say the second noun is absent ("with no people and without any boats")."""
+
+
+def _second_fields(text: str, subject: Match | None, claimed: list[Match]) -> dict[str, str]:
+    """The ``second_*`` and ``pairing`` fields of a prompt that joins two subjects."""
+    if subject is None or FAMILY_KIND[subject.kind] in _SCENERY:
+        return {}
+    for second in find_all(FAMILIES, text[subject.end :]):
+        found = Match(
+            second.kind, second.text, second.start + subject.end, second.end + subject.end
+        )
+        if found.kind == subject.kind or found.kind == "sign":
+            continue  # "three cats", "a cat and its kittens": one family, counted
+        if FAMILY_KIND[found.kind] in _SCENERY:
+            continue
+        pairing = _pairing(text[subject.end : found.start], subject.kind, found.kind)
+        if pairing is not None:  # its phrase stops at the joining word ("hunting rabbits")
+            joins = claimed + find_all(PAIRINGS, text)
+            return {
+                "second_subject": _with_modifiers(text, found, joins),
+                "second_family": found.kind,
+                "pairing": pairing,
+            }
+    return {}
+
+
+def _pairing(gap: str, first: str, second: str) -> str | None:
+    """How the words between two subject nouns join them (``PAIRINGS``), or None when they
+    do not: another sentence, a setting ("in a field of sheep"), riding what cannot be
+    ridden.  The joining word must come last, before at most three lead-in words."""
+    if re.search(r"[.;:!?]", gap):
+        return None
+    links = find_all(PAIRINGS, gap)
+    comma = re.fullmatch(r"\s*,\s*((?:[\w'-]+\s+){0,3})", gap)
+    if comma is not None:  # "a cat, a dog and a bird"
+        tail, pairing = comma.group(1), "beside"
+    elif links:
+        tail, pairing = gap[links[-1].end :], links[-1].kind
+    else:
+        return None
+    words = tail.lower().split()
+    if len(words) > 3 or any((w in _STOP and w not in _LEAD_IN) or w in _NOT for w in words):
+        return None
+    if pairing == "riding" and not (first in RIDERS and second in MOUNTS):
+        return None
+    return pairing
+
+
 __all__ = [
     "ACTIONS", "CAMERAS", "COLOURS", "COLOURS_TABLE", "COUNTS", "ELEMENTS", "FAMILIES",
-    "FAMILY_KIND", "LIGHTING", "MOODS", "PATTERNS", "SETTINGS", "SHOTS", "SIZES", "STYLES",
-    "SUBJECTS", "WEATHER", "Match", "PromptAnalysis", "analyse", "find", "find_all",
+    "FAMILY_KIND", "LIGHTING", "MOODS", "MOUNTS", "PAIRINGS", "PATTERNS", "RIDERS", "SETTINGS",
+    "SHOTS", "SIZES", "STYLES", "SUBJECTS", "WEATHER", "Match", "PromptAnalysis", "analyse",
+    "find", "find_all",
 ]  # fmt: skip
