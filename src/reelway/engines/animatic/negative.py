@@ -108,6 +108,7 @@ _ELEMENTS = (
         "subject_pattern",
         "subject_size",
     ),
+    ("second_subject", "second_family", "pairing"),
     ("action", "action_kind"),
     ("setting", "setting_kind"),
     ("camera", "camera_kind"),
@@ -139,6 +140,8 @@ def drop(
             blank.update(dict.fromkeys(fields))
     if "subject" in blank:
         blank["subject_count"] = 1
+        if analysis.second_family is not None and "second_subject" not in blank:
+            blank.update(_promoted(analysis))
     if any(prompting.find(prompting.PATTERNS, t) for t in avoid):
         blank["subject_pattern"] = "plain"  # "no stripes", even on a tiger
     for name in ("weather", "mood"):
@@ -149,6 +152,20 @@ def drop(
     if analysis.subject_colour not in colours:
         blank["subject_colour"] = None
     return dataclasses.replace(analysis, **blank)  # type: ignore[arg-type]
+
+
+def _promoted(analysis: prompting.PromptAnalysis) -> dict[str, object]:
+    """The second subject as the only one, when the first is left out (a remix of "a cat and
+    a dog" told "no cats" keeps the dog, as the cut prompt of a new render does)."""
+    family = analysis.second_family or ""
+    return {
+        "subject": analysis.second_subject,
+        "subject_family": family,
+        "subject_kind": prompting.FAMILY_KIND.get(family),
+        "second_subject": None,
+        "second_family": None,
+        "pairing": None,
+    }
 
 
 def left_out(avoid: tuple[str, ...]) -> frozenset[str]:

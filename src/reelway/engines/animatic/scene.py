@@ -126,9 +126,15 @@ class Scene:
     character: Look | None = None
     """A character's look from its clip, when the prompt names it: it is the subject."""
     companion: Look | None = None
-    """A second named character: drawn beside the subject, moving with it."""
+    """A second named character, or the prompt's second subject ("a cat and a dog"): drawn
+    beside the subject, moving with it (or carrying it, when ``pairing`` is "riding")."""
     companion_colour: tuple[int, int, int] | None = None
     """The companion's colour as this shot's light and style show it."""
+    pairing: str = "beside"
+    """How the companion goes with the subject (``prompting.PAIRINGS``): "beside" (a step
+    behind it), "ahead" (a step ahead: the subject chases it) or "riding" (the companion is
+    the subject's mount: ``subject_kind`` is then the mount's family, which carries the rider
+    and leads the motion, and the rider is the analysis's subject)."""
     left_out: frozenset[str] = frozenset()
     """Scenery drawings a negative prompt named (``negative.DRAWINGS``): not drawn."""
     loop: bool = False
@@ -233,9 +239,10 @@ def merge(
 
 _SUBJECT_FIELDS = (
     "subject", "subject_kind", "subject_family", "subject_pattern", "subject_size",
-    "subject_count",
+    "subject_count", "second_subject", "second_family", "pairing",
 )  # fmt: skip
-"""What a remix takes together from one prompt: the subject and its modifiers."""
+"""What a remix takes together from one prompt: the subject, its modifiers and a second
+subject joined to it."""
 
 SCENE_TAG = "synopsis"
 """The MP4 metadata tag a render records its scene in (ldes): a later remix, edit or
@@ -317,7 +324,11 @@ def _decide(
     character: Look | None,
     companion: Look | None = None,
 ) -> Scene:
+    second = _second_look(analysis) if character is None and analysis.subject else None
+    pairing = (analysis.pairing or "beside") if second is not None else "beside"
     family = analysis.subject_family or analysis.subject_kind
+    if pairing == "riding" and second is not None:
+        family = second.kind  # the mount carries the rider: it walks, gallops or flies
     mode = figures.spec(family).mode if family else "ground"
     setting = analysis.setting_kind or _DEFAULT_SETTING.get(mode, DEFAULT_SETTING)
     weather = analysis.weather
@@ -330,6 +341,10 @@ def _decide(
     if camera == "pan":
         camera = "pan_right" if composition(seed).direction > 0 else "pan_left"
     subject_words = analysis.subject or ""
+    if second is not None:
+        joint = " on " if pairing == "riding" else " & "
+        subject_words += joint + second.name
+        companion = second
     if character is not None:
         subject_words = character.name
         if companion is not None:
@@ -376,13 +391,33 @@ def _decide(
         subtitle=subtitle,
         follows=follows,
         character=character,
-        companion=companion if character is not None else None,
+        companion=companion if character is not None or second is not None else None,
         companion_colour=(
             palette_mod.figure(companion.colour, lighting, style)
-            if companion is not None and character is not None
+            if companion is not None and (character is not None or second is not None)
             else None
         ),
+        pairing=pairing,
     )
+
+
+def _second_look(analysis: prompting.PromptAnalysis) -> Look | None:
+    """The prompt's second subject as the renderer draws it: its family, its colour (the
+    prompt's for it, else its noun's or family's usual one) and its noun's size."""
+    phrase, family = analysis.second_subject, analysis.second_family
+    if not phrase or family is None:
+        return None
+    colours = prompting.find_all(prompting.COLOURS_TABLE, phrase)
+    size = prompting.find(prompting.SIZES, phrase)
+    alone = dataclasses.replace(
+        analysis,
+        subject=phrase,
+        subject_family=family,
+        subject_colour=colours[-1].kind if colours else None,
+        subject_size=size.kind if size else None,
+    )
+    colour = palette_mod.subject_colour(alone)
+    return Look(phrase, family, colour, palette_mod.noun_look(alone)[1])
 
 
 def _figure(analysis: prompting.PromptAnalysis, character: Look | None) -> Figure:
