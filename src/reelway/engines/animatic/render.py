@@ -99,22 +99,8 @@ class Renderer:
             far, near = layers.fog_banks(s, self.cw, self.ch, m.horizon, (x0, x1), pivot)
             self.behind.append(far)
             self.front.append(near)
-        kind = s.subject_kind
-        self.subject: sprites.SubjectSprites | None = None
-        self.companion: sprites.SubjectSprites | None = None
-        framing = {"close": 2.0, "wide": 0.55}.get(s.shot, 1.0)
-        if kind is not None:
-            size = sprites.SIZE.get(kind, 0.2) * framing
-            size *= min(1.6, palette.noun_look(s.analysis)[1])
-            self.subject = sprites.SubjectSprites(
-                kind, size * min(self.cw, self.ch), s.palette.subject, s.palette.outline, s.action,
-                pattern=s.figure.pattern, count=s.figure.count, label=s.figure.label,
-            )  # fmt: skip
-        if s.companion is not None and s.companion_colour is not None and kind is not None:
-            size = sprites.SIZE.get(s.companion.kind, 0.2) * framing * min(self.cw, self.ch)
-            self.companion = sprites.SubjectSprites(
-                s.companion.kind, size, s.companion_colour, s.palette.outline, s.action
-            )
+        self.subject, self.companion = self._figures()
+        self._place_companion()
         self.canvas = canvas_mod.Canvas(self.cw, self.ch)
         self.pixels = self.canvas.pixels
         self.plate = self.plate.convert("RGBA")
@@ -127,6 +113,95 @@ class Renderer:
             r = seeding.rng(s.seed, "particles")
             n = PARTICLES[weather]
             self._particles = r.random((n, 3)).astype(np.float32)
+
+    def _figures(self) -> tuple[sprites.SubjectSprites | None, sprites.SubjectSprites | None]:
+        """The subject's sprites and the companion's: a rider is drawn on its mount, as one
+        figure (the mount's family, size and colour), so it moves with it."""
+        s = self.scene
+        kind, other = s.subject_kind, s.companion
+        if kind is None:
+            return None, None
+        unit = {"close": 2.0, "wide": 0.55}.get(s.shot, 1.0) * min(self.cw, self.ch)
+        outline = s.palette.outline
+        if s.pairing == "riding" and other is not None and s.companion_colour is not None:
+            rider = sprites.Rider(
+                s.analysis.subject_family or "person", s.palette.subject, s.figure.pattern
+            )
+            size = sprites.SIZE.get(kind, 0.2) * min(1.6, other.size) * unit
+            action = sprites.mount_action(kind, s.action)
+            mount = sprites.SubjectSprites(
+                kind, size, s.companion_colour, outline, action, count=s.figure.count, rider=rider
+            )
+            return mount, None
+        size = sprites.SIZE.get(kind, 0.2) * min(1.6, palette.noun_look(s.analysis)[1]) * unit
+        subject = sprites.SubjectSprites(
+            kind, size, s.palette.subject, outline, s.action,
+            pattern=s.figure.pattern, count=s.figure.count, label=s.figure.label,
+        )  # fmt: skip
+        if other is None or s.companion_colour is None:
+            return subject, None
+        size = sprites.SIZE.get(other.kind, 0.2) * min(1.6, other.size) * unit
+        companion = sprites.SubjectSprites(other.kind, size, s.companion_colour, outline, s.action)
+        return subject, companion
+
+    def _place_companion(self) -> None:
+        """Where the companion goes, once per shot: a step behind the subject (ahead of it,
+        when the subject chases it), on the ground under a flying subject or in the air
+        beside a walking one, the step shortened (or, at last, turned round) so that both
+        stay in the frame over the whole clip."""
+        self._step = 0.0
+        self._on_ground = False
+        self._lift = 0.0
+        if self.subject is None or self.companion is None:
+            return
+        m = self.motion
+        flip = m.direction < 0
+        lead, other = self.subject.get(0.0, 0.0, flip), self.companion.get(0.0, 0.0, flip)
+        ahead = 1.0 if self.scene.pairing == "ahead" else -1.0
+        step = 0.42 * (lead.width + other.width) * ahead * m.direction
+        flies = self.companion.mode in ("air", "hover")
+        underfoot = self.scene.setting not in ("space", "sky", "underwater")
+        self._on_ground = m.airborne and not flies and underfoot
+        if flies and not m.airborne:
+            self._lift = -0.8 * lead.height
+        for k in (1.0, 0.75, 0.5, -1.0):
+            self._step = step * k
+            if self._companion_inside():
+                return
+        self._step = step
+
+    def _companion_at(self, x: float, y: float, dy: float) -> tuple[float, float]:
+        """The companion's anchor (bottom centre) for a subject whose anchor is (x, y)."""
+        if self._on_ground:
+            return x + self._step, self.motion.ground + dy
+        return x + self._step, y + self._lift
+
+    def _companion_inside(self) -> bool:
+        """Whether the companion's box stays inside every frame's view."""
+        assert self.companion is not None
+        flip = self.motion.direction < 0
+        pose = self.companion.get(0.0, 0.0, flip)
+        margin = 0.02 * self.cw + 2  # other poses reach a little further; the weave crops
+        for index in range(self.scene.frame_count):
+            x, y, cy, cam = self._subject_at(index)
+            cx, base = self._companion_at(x, y, cam.y * motion.SUBJECT_DEPTH)
+            wx, wy, ww, wh = self._window(cam, x, cy)
+            if cx - pose.width / 2 < wx + margin or cx + pose.width / 2 > wx + ww - margin:
+                return False
+            if base - pose.height < wy or base > wy + wh + 2:
+                return False
+        return True
+
+    def _subject_at(self, index: int) -> tuple[float, float, float, motion.CameraState]:
+        """The subject's anchor and centre height on the canvas at frame ``index``, and the
+        camera there (as ``picture`` places them)."""
+        assert self.subject is not None
+        cam = self.motion.camera(index)
+        st = self.motion.subject(index)
+        x = st.x - cam.x * (motion.SUBJECT_DEPTH - cam.pivot)
+        y = st.y + cam.y * motion.SUBJECT_DEPTH
+        base = self.subject.get(st.phase, 0.0, self.motion.direction < 0)
+        return x, y, y - base.height / 2, cam
 
     def _build_film(self) -> None:
         """Vintage: a few grain fields and a vignette, made once and reused in turn."""
@@ -191,11 +266,11 @@ class Renderer:
             half_h = (abs(np.sin(a)) * base.width + abs(np.cos(a)) * base.height) / 2
             x0, x1, y0, y1 = x - half_w, x + half_w, cy - half_h, cy + half_h
             if self.companion is not None:
-                behind = self.subject.size * 0.9 * self.motion.direction
                 pose = self.companion.get(0.0, 0.0, flip)
-                x0 = min(x0, x - behind - pose.width / 2)
-                x1 = max(x1, x - behind + pose.width / 2)
-                y0 = min(y0, y - pose.height)
+                px, py = self._companion_at(x, y, cam.y * motion.SUBJECT_DEPTH)
+                x0 = min(x0, px - pose.width / 2)
+                x1 = max(x1, px + pose.width / 2)
+                y0, y1 = min(y0, py - pose.height), max(y1, py)
             wx, wy, ww, wh = self._window(cam, x, cy)
             dx, dy = self.weave.at(index)
             if dx or dy:
@@ -212,21 +287,35 @@ class Renderer:
         dy = cam.y * motion.SUBJECT_DEPTH
         x, y = st.x + dx, st.y + dy
         flip = self.motion.direction < 0
-        if self.companion is not None:  # a step behind, out of step, drawn first (further)
-            behind = self.subject.size * 0.9 * self.motion.direction
-            pose = self.baker.piece(self.companion.get((st.phase + 0.5) % 1.0, st.angle, flip))
-            pw, ph = pose.size
-            self.canvas.over(pose, round(x - behind - pw / 2), round(y - ph))
-        img = self.baker.piece(self.subject.get(st.phase, st.angle, flip))
         base = self.subject.get(st.phase, 0.0, flip)
         if st.ground >= 0:
             self._shadow(
                 x, st.ground + dy, base.width * (1 - min(0.5, (st.ground - st.y) / self.ch * 2))
             )
+        if self.companion is not None:  # a step away, out of step, drawn first (further)
+            self._draw_companion(st, x, y, dy, flip)
+        img = self.baker.piece(self.subject.get(st.phase, st.angle, flip))
         cx, cy = x, y - base.height / 2  # rotate about the figure's centre
         iw, ih = img.size
         self.canvas.over(img, round(cx - iw / 2), round(cy - ih / 2))
         return x, cy
+
+    def _draw_companion(
+        self, st: motion.SubjectState, x: float, y: float, dy: float, flip: bool
+    ) -> None:
+        """The companion where ``_place_companion`` put it, half a cycle out of step, with
+        its own shadow when it stands on the ground."""
+        assert self.companion is not None
+        phase = (st.phase + 0.5) % 1.0
+        px, py = self._companion_at(x, y, dy)
+        angle = 0.0 if self._on_ground else st.angle
+        if not self._lift and (st.ground >= 0 or self._on_ground):
+            ground = self.motion.ground + dy
+            width = self.companion.get(phase, 0.0, flip).width
+            self._shadow(px, ground, width * (1 - min(0.5, (ground - py) / self.ch * 2)))
+        pose = self.baker.piece(self.companion.get(phase, angle, flip))
+        pw, ph = pose.size
+        self.canvas.over(pose, round(px - pw / 2), round(py - ph))
 
     def _shadow(self, x: float, g: float, width: float) -> None:
         """The subject's shadow: a soft pool under it by day; stretched away from a low sun

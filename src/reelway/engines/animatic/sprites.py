@@ -9,13 +9,19 @@ times in one pose, a little apart and out of step.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from PIL import Image, ImageDraw, ImageOps
 
 from reelway.engines.animatic import figures
-from reelway.engines.animatic.figures import objects, patterns
+from reelway.engines.animatic.figures import animals, objects, patterns
 from reelway.engines.animatic.figures.pen import RGB, Pen, Point, shade
 
-__all__ = ["POSES", "RGB", "SIZE", "Point", "SubjectSprites", "draw_subject", "shade"]
+__all__ = [
+    "POSES", "RGB", "SEATS", "SIZE", "Point", "Rider", "Seat", "SubjectSprites", "draw_subject",
+    "mount_action", "shade",
+]  # fmt: skip
 
 POSES = 16
 """Animation poses per cycle; enough for smooth motion at 24-30 fps."""
@@ -40,12 +46,17 @@ def draw_subject(
     *,
     pattern: str | None = None,
     label: str | None = None,
+    rider: Rider | None = None,
 ) -> Image.Image:
-    """One pose of the subject as RGBA, facing right, anchored at its bottom centre."""
+    """One pose of the subject as RGBA, facing right, anchored at its bottom centre;
+    ``rider``: someone seated on its back (the subject is then their mount)."""
     fam = figures.spec(kind)
+    seat = SEATS.get(figures.family(kind)) if rider is not None else None
     ss = 2  # draw at twice the size, then halve: cheap anti-aliasing
     s = size * ss
     bw, bh = fam.box
+    if seat is not None:  # room above the mount for the rider's head
+        bh = max(bh, seat.up + RIDER_HEIGHT * seat.scale)
     w, h = max(4, int(bw * s) + 8), max(4, int(bh * s) + 8)
     img = Image.new("RGBA", (w, h), (*outline, 0))
     pen = Pen(ImageDraw.Draw(img), outline, max(1.0, 0.018 * s))
@@ -55,6 +66,8 @@ def draw_subject(
         fam.drawer(pen, s, w, h - 4, phase, colour, action)
     pen.finish()
     img = patterns.apply(img, pattern, colour, s)
+    if rider is not None and seat is not None:
+        img.alpha_composite(_rider_layer(rider, seat, s, (w, h), outline, phase, action))
     # Halve RGB and alpha apart (no premultiply round trip); the transparent background
     # carries the outline colour, which is what every edge blends towards.
     rgb = img.convert("RGB").reduce(ss)
@@ -111,8 +124,10 @@ class SubjectSprites:
         pattern: str | None = None,
         count: int = 1,
         label: str | None = None,
+        rider: Rider | None = None,
     ) -> None:
         self.kind, self.colour, self.outline, self.action = kind, colour, outline, action
+        self.rider = rider
         self.count = max(1, min(MAX_COUNT, count))
         size = size if self.count == 1 else size * 1.2 / self.count**0.5
         self.size = max(MIN_SIZE, size)
@@ -125,7 +140,7 @@ class SubjectSprites:
         def one(p: int) -> Image.Image:
             return draw_subject(
                 self.kind, self.size, self.colour, self.outline, (p % POSES) / POSES,
-                self.action, pattern=self.pattern, label=self.label,
+                self.action, pattern=self.pattern, label=self.label, rider=self.rider,
             )  # fmt: skip
 
         if self.count == 1:
@@ -151,3 +166,150 @@ class SubjectSprites:
                 self._turned.pop(next(iter(self._turned)))
             self._turned[key] = img
         return img
+
+
+# ----------------------------------------------------------------------------- riders
+
+
+@dataclass(frozen=True)
+class Rider:
+    """Someone seated on the subject's back ("a cowboy riding a horse"): the rider's family
+    (a person, a robot, a monster), colour and markings; the subject is their mount."""
+
+    kind: str
+    colour: RGB
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where a rider sits on a mount, in units of the mount's size from its anchor (the
+    bottom centre): ``x`` forward, ``up`` above the bottom of its box."""
+
+    x: float
+    up: float
+    scale: float
+    """The rider's size against the mount's: smaller than a person drawn alone."""
+    foot: Point | None = None
+    """Where the near foot rests (x, up, mount units): a footrest, a bicycle's crank (when
+    ``pedals``); None: it hangs down the flank."""
+    pedals: bool = False
+    grip: Point | None = None
+    """Where the hands hold (handlebars); None: reins, out in front."""
+
+
+RIDER_HEIGHT = 0.62
+"""A seated rider from the seat to the top of the head, in units of the rider's size."""
+
+
+def _on_back(q: animals.Quad, forward: float, scale: float, hump: float = 0.0) -> Seat:
+    """A seat on a four-legged body (``animals.quadruped``'s geometry): ``forward`` of the
+    body's middle as a share of its length, ``hump`` higher (a camel's)."""
+    middle = -0.08 - q.neck[0] / 2
+    return Seat(middle + forward * q.length, 0.02 + q.leg + q.depth / 2 + hump - 0.03, scale)
+
+
+SEATS: dict[str, Seat] = {
+    "horse": _on_back(animals.HORSE, 0.0, 0.9),
+    "camel": _on_back(animals.CAMEL, -0.05, 0.85, hump=0.22),
+    "elephant": _on_back(animals.ELEPHANT, 0.1, 0.6),
+    "deer": _on_back(animals.DEER, 0.08, 0.8),
+    "cow": _on_back(animals.COW, 0.08, 0.8),
+    "big_cat": _on_back(animals.BIGCAT, 0.06, 0.75),
+    "lion": _on_back(animals.LION, 0.02, 0.75),
+    "bear": _on_back(animals.BEAR, -0.08, 0.72),
+    "unicorn": Seat(-0.12, 0.85, 0.85),
+    "dragon": Seat(0.05, 0.61, 0.62),
+    "dinosaur": Seat(-0.1, 0.79, 0.62),
+    "bicycle": Seat(-0.15, 0.77, 1.0, foot=(-0.02, 0.32), pedals=True, grip=(0.2, 0.84)),
+    "motorcycle": Seat(-0.2, 0.63, 0.95, foot=(-0.02, 0.3), grip=(0.22, 0.86)),
+}
+"""Every family ``prompting.MOUNTS`` names, and where its rider sits."""
+
+_VEHICLES = frozenset({"bicycle", "motorcycle"})
+
+
+def mount_action(kind: str, action: str) -> str:
+    """What a mount's drawing does while it is ridden: a ridden animal gallops ("riding" is
+    the prompt's "drive"), a bicycle's or motorbike's wheels turn as they do driven."""
+    if action == "drive" and figures.family(kind) not in _VEHICLES:
+        return "run"
+    return action
+
+
+def _rider_layer(
+    rider: Rider, seat: Seat, s: float, box: tuple[int, int], outline: RGB, p: float, action: str
+) -> Image.Image:
+    """The rider alone, on a clear layer the mount's size (``s``: the mount's size in the
+    layer's pixels), seated where ``seat`` says; its own pattern, not the mount's."""
+    w, h = box
+    layer = Image.new("RGBA", box, (*outline, 0))
+    pen = Pen(ImageDraw.Draw(layer), outline, max(1.0, 0.018 * s))
+    r = seat.scale * s
+    ground = h - 4
+    moving = action in ("walk", "run", "drive", "jump", "fly")
+    bounce = 0.03 * r * abs(math.sin(2 * math.pi * p)) if moving else 0.0
+    hip = (w / 2 + seat.x * s, ground - seat.up * s - bounce)
+    foot = (hip[0] + 0.1 * r, hip[1] + 0.42 * r)
+    if seat.foot is not None:
+        foot = (w / 2 + seat.foot[0] * s, ground - seat.foot[1] * s)
+    if seat.pedals:  # the near pedal, round the crank as the drawing turns it
+        a = 2 * math.pi * p
+        foot = (foot[0] + 0.09 * s * math.cos(a), foot[1] + 0.09 * s * math.sin(a))
+    hands = (hip[0] + 0.3 * r, hip[1] - 0.14 * r)
+    if seat.grip is not None:
+        hands = (w / 2 + seat.grip[0] * s, ground - seat.grip[1] * s)
+    _seated(pen, r, hip, foot, hands, rider)
+    pen.finish()
+    return patterns.apply(layer, rider.pattern, rider.colour, r)
+
+
+def _seated(pen: Pen, r: float, hip: Point, foot: Point, hands: Point, rider: Rider) -> None:
+    """A person (or robot) sitting, in the style of ``figures.people``: the far arm, the
+    body and head, then the near leg and arm; the far leg is behind the mount."""
+    c = rider.colour
+    back, limb = shade(c, 0.72), 0.075 * r
+    shoulder = (hip[0] + 0.06 * r, hip[1] - 0.3 * r)
+    elbow = _joint(shoulder, hands, 0.16 * r, 0.16 * r, -1)
+    pen.limb([shoulder, elbow, _reach(elbow, hands, 0.16 * r)], limb, back)
+    if rider.kind == "robot":
+        pen.rect((hip[0] - 0.1 * r, shoulder[1] - 0.03 * r, hip[0] + 0.14 * r, hip[1]), c, 0.02 * r)
+        head = (shoulder[0] - 0.1 * r, shoulder[1] - 0.23 * r, shoulder[0] + 0.1 * r, shoulder[1])
+        pen.rect(head, c, 0.03 * r)
+        pen.rect(
+            (head[0] + 0.08 * r, head[1] + 0.05 * r, head[2] + 0.0 * r, head[1] + 0.1 * r),
+            (120, 240, 255),
+            0.02 * r,
+        )
+    else:
+        pen.limb([shoulder, hip], 0.17 * r, c)
+        head_x, head_y = shoulder[0] + 0.01 * r, shoulder[1] - 0.145 * r
+        pen.ellipse(
+            (head_x - 0.085 * r, head_y - 0.085 * r, head_x + 0.085 * r, head_y + 0.085 * r),
+            shade(c, 1.25),
+        )
+    knee = _joint(hip, foot, 0.24 * r, 0.24 * r, 1)
+    pen.limb([hip, knee, _reach(knee, foot, 0.24 * r)], limb, c)
+    pen.limb([shoulder, elbow, _reach(elbow, hands, 0.16 * r)], limb, c)
+
+
+def _reach(origin: Point, target: Point, length: float) -> Point:
+    """``target``, or the point ``length`` towards it when it is further."""
+    dx, dy = target[0] - origin[0], target[1] - origin[1]
+    d = math.hypot(dx, dy)
+    if d <= length:
+        return target
+    return (origin[0] + dx * length / d, origin[1] + dy * length / d)
+
+
+def _joint(a: Point, b: Point, upper: float, lower: float, side: int) -> Point:
+    """The knee or elbow of a two-part limb from ``a`` towards ``b``: bent forward (``side``
+    +1, a knee) or down (-1, an elbow reaching forward)."""
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    d = max(1e-6, math.hypot(dx, dy))
+    reach = min(d, upper + lower - 1e-6)
+    along = (upper * upper - lower * lower + reach * reach) / (2 * reach)
+    out = math.sqrt(max(0.0, upper * upper - along * along))
+    ux, uy = dx / d, dy / d
+    px, py = (uy, -ux) if side > 0 else (-uy, ux)
+    return (a[0] + ux * along + px * out, a[1] + uy * along + py * out)
