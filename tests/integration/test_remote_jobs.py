@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from reelway import settings as settings_module
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from tests import media_checks
 from tests.backends import Deployment
-from tests.fake_provider import FakeProvider, catalog_for
+from tests.fake_provider import FakeProvider
+from tests.remote_runtime import remote_runtime
 
 ENGINE = "tests.fake_engines:FakeRemoteEngine"
 
@@ -33,24 +32,9 @@ def provider(clip: bytes) -> Iterator[FakeProvider]:
 async def runtime(
     tmp_path: Path, deployment: Deployment, provider: FakeProvider
 ) -> AsyncIterator[Runtime]:
-    env = {
-        **deployment.env,
-        "REELWAY_ENGINE_OPTIONS": json.dumps(
-            {ENGINE: {"base_url": provider.base_url, "api_key": provider.api_key}}
-        ),
-    }
-    settings = settings_module.from_env(
-        env,
-        data_dir=deployment.data_dir,
-        catalog=catalog_for(ENGINE, tmp_path / "catalog.toml"),
-        remote_poll_seconds=0.1,
-        claim_poll_seconds=0.1,
-        heartbeat_seconds=0.2,
-        lease_seconds=5.0,
-    )
-    rt = await Runtime.open(settings, migrate=True)
-    yield rt
-    await rt.close()
+    options = {"base_url": provider.base_url, "api_key": provider.api_key}
+    async with remote_runtime(deployment, ENGINE, options, tmp_path) as rt:
+        yield rt
 
 
 async def _submitted(provider: FakeProvider) -> None:

@@ -8,7 +8,6 @@ real worker slot, on each backend.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -17,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from reelway import settings as settings_module
 from reelway.media import probe, provenance
 from reelway.runtime import Runtime
 from reelway.service import Caller
 from reelway.worker import stages
 from tests.backends import Deployment
-from tests.fake_provider import REMOTE, catalog_for
+from tests.fake_provider import REMOTE
 from tests.fakes.openai import FakeOpenAI
+from tests.remote_runtime import remote_runtime
 
 KEY = "sk-upstream-test-key-000000000000"
 REMOTE_PATH_STAGES = {
@@ -53,24 +52,9 @@ def upstream(clip: bytes) -> Iterator[FakeOpenAI]:
 async def runtime(
     tmp_path: Path, deployment: Deployment, upstream: FakeOpenAI
 ) -> AsyncIterator[Runtime]:
-    env = {
-        **deployment.env,
-        "REELWAY_ENGINE_OPTIONS": json.dumps(
-            {"openai_compat": {"base_url": upstream.v1, "api_key": KEY}}
-        ),
-    }
-    settings = settings_module.from_env(
-        env,
-        data_dir=deployment.data_dir,
-        catalog=catalog_for("openai_compat", tmp_path / "catalog.toml"),
-        remote_poll_seconds=0.1,
-        claim_poll_seconds=0.1,
-        heartbeat_seconds=0.2,
-        lease_seconds=5.0,
-    )
-    rt = await Runtime.open(settings, migrate=True)
-    yield rt
-    await rt.close()
+    options = {"base_url": upstream.v1, "api_key": KEY}
+    async with remote_runtime(deployment, "openai_compat", options, tmp_path) as rt:
+        yield rt
 
 
 async def _completed(rt: Runtime, video_id: str, limit: float = 30.0) -> None:
