@@ -26,7 +26,10 @@ from reelway.vocabulary import (
     FAMILY_KIND,
     LIGHTING,
     MOODS,
+    MOUNTS,
+    PAIRINGS,
     PATTERNS,
+    RIDERS,
     SETTINGS,
     SHOTS,
     SIZES,
@@ -371,33 +374,6 @@ _GROUNDED = frozenset({"idle", "sleep", "walk", "jump"})
 
 
 # ----------------------------------------------------------------------------- two subjects
-
-PAIRINGS: Mapping[str, tuple[str, ...]] = {
-    "beside": (
-        "and", "&", "with", "plus", "alongside", "beside", "next to", "together with",
-        "as well as", "followed by", "chased by", "accompanied by", "joined by", "walk",
-        "lead", "carry", "hold", "hug", "pet", "feed", "meet", "greet", "fight", "battle",
-        "race", "herd", "watch", "kiss", "cuddle", "befriend", "play", "help", "face",
-    ),
-    "ahead": ("chase", "follow", "hunt", "pursue"),
-    "riding": (
-        "ride", "rode", "ridden", "on", "onto", "atop", "astride", "upon", "on top of",
-        "on the back of", "mounted on",
-    ),
-}  # fmt: skip
-"""The words that join a second subject to the first, by how the two go together: the last
-such word before the second noun decides ("a cat in a garden with a dog": beside)."""
-
-RIDERS = frozenset({"person", "robot", "monster"})
-"""Families that ride (sit on a mount's back)."""
-MOUNTS = frozenset(
-    {
-        "horse", "unicorn", "camel", "elephant", "bicycle", "motorcycle", "dragon", "dinosaur",
-        "deer", "cow", "big_cat", "lion", "bear",
-    }
-)  # fmt: skip
-"""Families a rider can sit on: "a knight on a dragon" rides it, "a cat on a horse" does not
-(nor does anyone ride a bus or a table)."""
 
 _SCENERY = frozenset({"plant", "building", "sky"})
 """Kinds that are where a shot happens ("a cat in a forest of trees"), never a second
