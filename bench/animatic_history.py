@@ -15,6 +15,7 @@ Run: ``.venv/bin/python -m bench.animatic_history``
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import statistics
@@ -65,9 +66,7 @@ def extract(revision: str, into: Path) -> Path | None:
     )
     if archive.returncode != 0:
         return None
-    tar_path = into / "before.tar"
-    tar_path.write_bytes(archive.stdout)
-    with tarfile.open(tar_path) as tar:  # our own repository's files, from git
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:  # our own files, from git
         if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
             tar.extractall(into, filter="data")
         else:

@@ -102,9 +102,7 @@ class Renderer:
         self.subject, self.companion = self._figures()
         self._place_companion()
         self.canvas = canvas_mod.Canvas(self.cw, self.ch)
-        self.pixels = self.canvas.pixels
         self.plate = self.plate.convert("RGBA")
-        self.draw = self.canvas.draw
         weather = s.weather or ("bubbles" if s.setting == "underwater" else None)
         if weather == "fog" or weather in s.left_out:
             weather = None
@@ -328,7 +326,7 @@ class Renderer:
             rw, skew = width * 0.42 * 2.2, away * width * 0.55
         colour = (4, 4, 6) if s.style == "noir" else _shadow(s)
         flat = rw * (0.12 if not skew else 0.08 if s.style == "noir" else 0.045)
-        self.draw.ellipse((x + skew - rw, g - flat, x + skew + rw, g + flat), fill=colour)
+        self.canvas.draw.ellipse((x + skew - rw, g - flat, x + skew + rw, g + flat), fill=colour)
 
     def _grid(self, cam: motion.CameraState, t: float) -> None:
         """Synthwave floor: perspective grid lines rolling towards the camera."""
@@ -339,10 +337,10 @@ class Renderer:
         for k in range(14):
             z = (k + 1 - roll % 1.0) / 14
             y = horizon + (h - horizon) * z * z
-            self.draw.line((0, y, w, y), fill=colour, width=max(1, h // 360))
+            self.canvas.draw.line((0, y, w, y), fill=colour, width=max(1, h // 360))
         vx = w / 2 - cam.x * 0.3
         for k in range(-12, 13):
-            self.draw.line(
+            self.canvas.draw.line(
                 (vx + k * w * 0.02, horizon, vx + k * w * 0.16, h),
                 fill=colour,
                 width=max(1, h // 360),
@@ -385,12 +383,13 @@ class Renderer:
                 "bubbles": (210, 240, 255),
             }[kind or "snow"]
         fill = palette.stylise(colour, self.scene.style)
-        if self.pixels is None:
-            self.draw.point(pts.astype(np.int32).ravel().tolist(), fill=fill)
+        pixels = self.canvas.pixels
+        if pixels is None:
+            self.canvas.draw.point(pts.astype(np.int32).ravel().tolist(), fill=fill)
             return
         xi, yi = pts[:, 0].astype(np.intp), pts[:, 1].astype(np.intp)  # as draw.point does
         inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        self.pixels[yi[inside], xi[inside], :3] = fill  # one numpy store for every point
+        pixels[yi[inside], xi[inside], :3] = fill  # one numpy store for every point
 
     def _crop(self, arr: U8, cam: motion.CameraState, fx: float, fy: float) -> U8:
         """The camera's view: zoom towards the subject, plus handheld shake, as a crop."""
