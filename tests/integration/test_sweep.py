@@ -27,7 +27,9 @@ async def runtime(tmp_path: Path, deployment: Deployment) -> AsyncIterator[Runti
         deployment.env,
         data_dir=deployment.data_dir,
         catalog=test_worker._catalog(tmp_path / "catalog.toml"),
-        lease_seconds=1.0,
+        # The live worker's lease: long enough that a heartbeat delayed by a busy machine
+        # never loses it (the killed worker's claim below sets its own 1 s lease).
+        lease_seconds=5.0,
         heartbeat_seconds=0.2,
         reap_interval_seconds=0.2,
         claim_poll_seconds=0.1,
