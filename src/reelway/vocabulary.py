@@ -16,14 +16,19 @@ ELEMENTS = ("subject", "action", "setting", "camera_lighting", "style")
 FAMILIES: Mapping[str, tuple[str, ...]] = {
     "person": (
         "person", "people", "man", "men", "woman", "women", "girl", "boy", "child", "children",
-        "kid", "baby", "dancer", "astronaut", "knight", "chef", "surfer", "skateboarder",
-        "skater", "cowboy", "soldier", "detective", "wizard", "witch", "ninja", "samurai",
+        "kid", "baby", "dancer", "astronaut", "chef", "surfer", "skateboarder",
+        "skater", "cowboy", "soldier", "detective", "ninja", "samurai",
         "runner", "hiker", "climber", "couple", "family", "crowd", "musician", "guitarist",
         "singer", "pilot", "diver", "scientist", "student", "grandmother", "grandfather",
         "ballerina", "monk", "king", "queen", "princess", "prince", "warrior", "explorer",
         "traveler", "traveller", "fisherman", "farmer", "athlete", "boxer", "cyclist",
         "swimmer", "photographer", "painter", "teenager", "character", "hero", "stranger",
         "mermaid", "fairy", "elf", "vampire", "zombie", "pirate", "clown", "superhero",
+    ),
+    "knight": ("knight", "paladin", "crusader", "templar", "man-at-arms", "armored knight"),
+    "wizard": (
+        "wizard", "witch", "sorcerer", "sorceress", "mage", "warlock", "enchanter",
+        "enchantress", "merlin", "gandalf",
     ),
     "robot": ("robot", "android", "cyborg", "mech", "droid", "automaton"),
     "cat": ("cat", "kitten", "kitty", "housecat"),
@@ -53,8 +58,12 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
     "penguin": ("penguin",),
     "bird": (
         "bird", "eagle", "hawk", "crow", "raven", "seagull", "gull", "parrot", "hummingbird",
-        "pigeon", "sparrow", "flamingo", "falcon", "robin", "bluebird", "songbird", "finch",
-        "phoenix", "stork", "heron", "albatross", "macaw",
+        "pigeon", "sparrow", "falcon", "robin", "bluebird", "songbird", "finch",
+        "phoenix", "albatross", "macaw",
+    ),
+    "heron": (
+        "heron", "egret", "stork", "flamingo", "ibis", "spoonbill", "whooping crane",
+        "sandhill crane", "crowned crane", "wading bird",
     ),
     "perched_bird": ("perched bird", "bird on a branch", "bird on a wire"),
     "owl": ("owl",),
@@ -111,6 +120,10 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
     "house": ("house", "cottage", "cabin", "hut", "barn", "farmhouse", "bungalow"),
     "bridge": ("bridge", "golden gate"),
     "windmill": ("windmill",),
+    "market": (
+        "market", "marketplace", "night market", "street market", "bazaar", "souk",
+        "market stall", "food stall", "flea market", "farmers market", "street food stall",
+    ),
     "clock_tower": (
         "clock tower", "clocktower", "big ben", "bell tower", "belfry", "campanile",
     ),
@@ -150,7 +163,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
 signboard (it has no drawing of its own)."""
 
 FAMILY_KIND: Mapping[str, str] = {
-    "person": "person", "robot": "robot",
+    "person": "person", "knight": "person", "wizard": "person", "robot": "robot",
     **dict.fromkeys(
         ("cat", "dog", "fox", "horse", "unicorn", "bear", "big_cat", "lion", "deer", "giraffe",
          "camel", "frog", "snail", "elephant", "rabbit", "mouse", "cow", "sheep", "pig", "dinosaur",
@@ -158,7 +171,8 @@ FAMILY_KIND: Mapping[str, str] = {
         "animal",
     ),
     **dict.fromkeys(
-        ("bird", "perched_bird", "owl", "swan", "butterfly", "insect", "dragon"), "bird"
+        ("bird", "perched_bird", "heron", "owl", "swan", "butterfly", "insect", "dragon"),
+        "bird",
     ),
     **dict.fromkeys(("fish", "whale", "shark", "jellyfish", "octopus", "turtle"), "fish"),
     "spider": "animal",
@@ -167,7 +181,8 @@ FAMILY_KIND: Mapping[str, str] = {
     **dict.fromkeys(("plane", "helicopter", "rocket", "ufo"), "aircraft"),
     **dict.fromkeys(("balloon", "kite", "ghost"), "balloon"),
     **dict.fromkeys(
-        ("lighthouse", "castle", "skyscraper", "house", "bridge", "windmill", "clock_tower"),
+        ("lighthouse", "castle", "skyscraper", "house", "bridge", "windmill", "clock_tower",
+         "market"),
         "building",
     ),
     **dict.fromkeys(("tree", "flower", "cactus", "mushroom"), "plant"),
@@ -254,6 +269,7 @@ ACTIONS: Mapping[str, tuple[str, ...]] = {
     "idle": (
         "sit", "sat", "stand", "stood", "rest", "perch", "roost", "wait", "watch", "gaze",
         "stare", "look", "read", "lie", "lying", "pose", "meditate", "smile", "laugh", "think",
+        "cast", "conjure", "cast a spell",
     ),
 }  # fmt: skip
 
@@ -272,13 +288,13 @@ SETTINGS: Mapping[str, tuple[str, ...]] = {
     ),
     "ocean": (
         "ocean", "sea", "open water", "lake", "river", "harbor", "harbour", "bay", "pier",
-        "pond", "canal", "lagoon", "marina",
+        "pond", "canal", "lagoon", "marina", "marsh", "swamp", "wetland",
     ),
     "forest": ("forest", "woods", "woodland", "jungle", "rainforest", "grove", "trees"),
     "city": (
         "city", "street", "downtown", "alley", "alleyway", "skyline", "rooftop", "metropolis",
         "town", "avenue", "neighborhood", "crosswalk", "highway", "road", "new york", "tokyo",
-        "paris",
+        "paris", "market", "marketplace", "bazaar", "souk",
     ),
     "desert": ("desert", "dune", "sand dunes", "canyon", "mesa", "sahara", "badlands"),
     "mountain": (
@@ -467,7 +483,7 @@ PAIRINGS: Mapping[str, tuple[str, ...]] = {
 """The words that join a second subject to the first, by how the two go together: the last
 such word before the second noun decides ("a cat in a garden with a dog": beside)."""
 
-RIDERS = frozenset({"person", "robot", "monster"})
+RIDERS = frozenset({"person", "knight", "wizard", "robot", "monster"})
 """Families that ride (sit on a mount's back)."""
 MOUNTS = frozenset(
     {

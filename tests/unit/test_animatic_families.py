@@ -386,3 +386,69 @@ def test_a_spotted_deer_is_not_a_giraffe() -> None:
     legs = rows.max() - 0.25 * (rows.max() - rows.min())  # the lower legs
     plain, spotted = np.asarray(_pose("deer")), np.asarray(_pose("deer", pattern="spotted"))
     assert not (plain != spotted).any(axis=2)[int(legs) :].any()
+
+
+def _iou(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+def test_a_knight_and_a_wizard_are_not_plain_people() -> None:
+    """Helm, plume, sword and shield; pointed hat, robe and staff: outlines a viewer tells
+    from a plain person (and from each other), where a person in another colour scores 1."""
+    person = _mask(_pose("person"))
+    knight, wizard = _mask(_pose("knight")), _mask(_pose("wizard"))
+    assert _iou(person, knight) < 0.6 and _iou(person, wizard) < 0.6
+    assert _iou(knight, wizard) < 0.6
+    # the sword reaches ahead of the body, the hat and staff above a person's head
+    k = np.asarray(_pose("knight").getchannel("A")) > 127
+    p = np.asarray(_pose("person").getchannel("A")) > 127
+    assert k.shape[1] > 1.5 * p.shape[1]
+    w = np.asarray(_pose("wizard").getchannel("A")) > 127
+    assert w.shape[0] > 1.25 * p.shape[0]
+
+
+def test_the_wizards_staff_glows_and_pulses_as_the_spell_is_cast() -> None:
+    shot = scene.build("A wizard casts a spell in a tower", 1, 320, 180, 1, 24)
+    assert (shot.subject_kind, shot.action) == ("wizard", "idle")
+    poses = [_pose("wizard", k / sprites.POSES) for k in range(0, sprites.POSES, 4)]
+    tops = []
+    for img in poses:
+        a = np.asarray(img)
+        glow = (a[..., 3] > 20) & (a[..., 2] > 200) & (a[..., 0] > 150)  # pale cyan light
+        assert glow[: a.shape[0] // 3].sum() > 40  # up at the staff's tip
+        tops.append(int(glow.sum()))
+    assert max(tops) > 1.2 * min(tops)  # the glow swells and fades
+
+
+def test_a_heron_is_tall_on_thin_legs_and_stays_put() -> None:
+    img = _pose("heron")
+    a = np.asarray(img.getchannel("A")) > 127
+    rows, cols = np.nonzero(a)
+    height, width = rows.max() - rows.min(), cols.max() - cols.min()
+    assert height > 1.2 * width  # tall, where a bird in flight is wide
+    legs = a[rows.min() + int(0.7 * height) : rows.max() - 4]
+    assert legs.sum(axis=1).max() < 0.2 * width  # only two thin legs in the lowest third
+    assert _iou(_mask(img), _mask(_pose("bird"))) < 0.4
+    shot = _motion("A heron stands in a misty marsh at dawn, watercolor")
+    assert shot.scene.subject_kind == "heron" and shot.speed == 0 and not shot.airborne
+    assert len({round(shot.subject(i).x, 3) for i in range(48)}) == 1
+
+
+def test_a_market_is_stalls_under_lit_lanterns_at_night() -> None:
+    """Striped awnings over a row of stalls with gaps between them; its lamps are not dimmed
+    with the rest of it at night (they give the light)."""
+    night = scene.build("A night market in the rain", 1, 320, 180, 1, 24)
+    assert night.subject_kind == "market" and night.lighting == "night"
+    m = _motion("A night market walks down the street at night")
+    assert m.speed == 0 and len({round(m.subject(i).x, 3) for i in range(48)}) == 1
+    img = sprites.draw_subject("market", 80, night.palette.subject, OUTLINE, 0.0, "idle")
+    a = np.asarray(img).astype(int)
+    opaque = a[..., 3] > 200
+    warm = (a[..., 0] > 230) & (a[..., 1] > 180) & opaque
+    assert warm.sum() > 0.08 * opaque.sum()  # lit backs, bulbs and lanterns
+    lum = a[..., :3].sum(axis=2)
+    assert lum[opaque].max() > 700 and float(np.median(lum[opaque])) < 600
+    alpha = np.asarray(img.getchannel("A")) > 127
+    cols = alpha[-int(0.3 * img.height) :].any(axis=0).astype(int)
+    starts = int((np.diff(cols) == 1).sum()) + int(cols[0])
+    assert starts >= 3  # the three stalls stand apart

@@ -80,6 +80,8 @@ def composition(seed: int) -> Composition:
 _DEFAULT_ACTION = {"air": "fly", "hover": "float", "water": "swim"}
 """What a family does when the prompt names no action: a bird flies, a fish swims."""
 _DEFAULT_SETTING = {"sky": "space", "water": "underwater", "surface": "ocean"}
+_FAMILY_SETTING = {"market": "city"}
+"""Where a family stands when the prompt names no place: a market in a street."""
 
 _DEFAULT_LIGHTING = {"space": "night", "interior": "candle", "underwater": "day"}
 _DEFAULT_MOOD = {
@@ -330,7 +332,11 @@ def _decide(
     if pairing == "riding" and second is not None:
         family = second.kind  # the mount carries the rider: it walks, gallops or flies
     mode = figures.spec(family).mode if family else "ground"
-    setting = analysis.setting_kind or _DEFAULT_SETTING.get(mode, DEFAULT_SETTING)
+    setting = (
+        analysis.setting_kind
+        or _FAMILY_SETTING.get(family or "")
+        or _DEFAULT_SETTING.get(mode, DEFAULT_SETTING)
+    )
     weather = analysis.weather
     grey = "overcast" if weather in ("rain", "fog") else "day"
     lighting = analysis.lighting_kind or _DEFAULT_LIGHTING.get(setting, grey)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageOps
 
 from reelway.engines.animatic import figures
-from reelway.engines.animatic.figures import animals, objects, patterns
+from reelway.engines.animatic.figures import animals, objects, patterns, people
 from reelway.engines.animatic.figures.pen import RGB, Pen, Point, shade
 
 __all__ = [
@@ -288,9 +288,34 @@ def _seated(pen: Pen, r: float, hip: Point, foot: Point, hands: Point, rider: Ri
             (head_x - 0.085 * r, head_y - 0.085 * r, head_x + 0.085 * r, head_y + 0.085 * r),
             shade(c, 1.25),
         )
+        _headgear(pen, r, (head_x, head_y), rider)
     knee = _joint(hip, foot, 0.24 * r, 0.24 * r, 1)
     pen.limb([hip, knee, _reach(knee, foot, 0.24 * r)], limb, c)
     pen.limb([shoulder, elbow, _reach(elbow, hands, 0.16 * r)], limb, c)
+
+
+def _headgear(pen: Pen, r: float, head: Point, rider: Rider) -> None:
+    """What makes a seated knight or wizard theirs: a plumed helm, a pointed hat."""
+    x, y = head
+    if rider.kind == "knight":
+        pen.polygon(
+            [
+                (x + 0.03 * r, y - 0.1 * r),
+                (x - 0.08 * r, y - 0.26 * r),
+                (x - 0.28 * r, y - 0.18 * r),
+                (x - 0.1 * r, y - 0.08 * r),
+            ],
+            people.PLUME,
+        )
+        pen.rect((x - 0.1 * r, y - 0.12 * r, x + 0.1 * r, y + 0.1 * r), shade(rider.colour, 1.1))
+        pen.rect((x + 0.01 * r, y - 0.04 * r, x + 0.1 * r, y - 0.015 * r), (24, 22, 26))
+    elif rider.kind == "wizard":
+        brim = y - 0.06 * r
+        hat = shade(rider.colour, 0.85)
+        pen.ellipse((x - 0.2 * r, brim - 0.035 * r, x + 0.2 * r, brim + 0.035 * r), hat)
+        pen.polygon(
+            [(x - 0.12 * r, brim), (x - 0.12 * r, brim - 0.4 * r), (x + 0.12 * r, brim)], hat
+        )
 
 
 def _reach(origin: Point, target: Point, length: float) -> Point:

@@ -68,6 +68,7 @@ FAMILIES: dict[str, Family] = {
     # birds and insects
     "bird": F(creatures.bird, (1.2, 1.05), 0.16, "air", (60, 110, 200)),
     "perched_bird": F(creatures.perched_bird, (1.0, 0.9), 0.16, "fixed", (200, 90, 60)),
+    "heron": F(creatures.heron, (1.5, 1.4), 0.3, "fixed", (150, 162, 180)),
     "owl": F(creatures.owl, (1.3, 1.1), 0.2, "fixed", (152, 112, 72)),
     "swan": F(creatures.swan, (1.2, 0.95), 0.22, "surface", (250, 250, 250)),
     "butterfly": F(creatures.butterfly, (0.85, 1.1), 0.16, "air", (250, 150, 40)),
@@ -85,6 +86,8 @@ FAMILIES: dict[str, Family] = {
     "monster": F(creatures.monster, (1.6, 1.3), 0.36, "ground", (110, 150, 90)),
     # people
     "person": F(people.person, (1.1, 1.2), 0.34, "ground", (60, 110, 200)),
+    "knight": F(people.knight, (1.4, 1.35), 0.34, "ground", (176, 180, 192)),
+    "wizard": F(people.wizard, (1.1, 1.45), 0.34, "ground", (72, 62, 156)),
     "robot": F(people.robot, (1.1, 1.2), 0.34, "ground", (172, 182, 196)),
     # vehicles
     "car": F(vehicles.car, (1.8, 0.85), 0.2, "ground", (214, 48, 49)),
@@ -109,6 +112,7 @@ FAMILIES: dict[str, Family] = {
     "bridge": F(buildings.bridge, (2.3, 1.05), 0.3, "rooted", (190, 70, 50)),
     "windmill": F(buildings.windmill, (1.5, 1.65), 0.32, "rooted", (236, 226, 206)),
     "clock_tower": F(buildings.clock_tower, (0.6, 2.15), 0.33, "rooted", (206, 184, 136)),
+    "market": F(buildings.market, (2.6, 1.36), 0.36, "rooted", (214, 52, 52)),
     # plants
     "tree": F(nature.tree, (1.3, 1.55), 0.36, "rooted", (58, 140, 64)),
     "flower": F(nature.flower, (0.65, 1.15), 0.24, "rooted", (236, 80, 120)),

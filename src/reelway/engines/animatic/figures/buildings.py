@@ -1,8 +1,9 @@
 """Buildings and structures: they stand still (a lighthouse's beam sweeps, a house's chimney
-smokes, a windmill's sails turn, a skyscraper's windows blink)."""
+smokes, a windmill's sails turn, a skyscraper's windows blink, a market's lanterns sway)."""
 
 from __future__ import annotations
 
+import colorsys
 import math
 
 from reelway.engines.animatic.figures.pen import RGB, Pen, shade, wave
@@ -219,3 +220,112 @@ def _clock_face(pen: Pen, s: float, x: float, y: float, r: float, p: float) -> N
              0.018 * s, DARK)  # fmt: skip
     pen.limb([(x, y), (x + r * 0.45 * math.cos(hour), y + r * 0.45 * math.sin(hour))],
              0.03 * s, DARK)  # fmt: skip
+
+
+def _hue(c: RGB, turn: float) -> RGB:
+    """``c`` with its hue turned by ``turn`` of a circle (lightness and saturation kept), so
+    a stall beside the first differs from it and is lit as the first is."""
+    hue, light, sat = colorsys.rgb_to_hls(*(x / 255 for x in c))
+    r, g, b = colorsys.hls_to_rgb((hue + turn) % 1.0, light, sat)
+    return (round(r * 255), round(g * 255), round(b * 255))
+
+
+LANTERN = (236, 70, 48)
+BULB = (255, 232, 150)
+GOODS = ((226, 60, 50), (246, 176, 40), (120, 190, 70), (250, 220, 90), (200, 110, 60))
+
+
+def market(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A street market: a row of three stalls under striped, scalloped awnings, counters
+    heaped with goods before a warm lit back, a string of bulbs and red paper lanterns
+    swaying above (the lamps keep their own light at night)."""
+    cx, by = w / 2, h - 0.02 * s
+    wire_y = by - 1.22 * s
+    ends = (cx - 1.18 * s, cx + 1.18 * s)
+    # the string of lights, sagging between two poles, each bulb in its glow
+    bulbs = []
+    for k in range(15):
+        u = k / 14
+        x = ends[0] + (ends[1] - ends[0]) * u
+        bulbs.append((x, wire_y + 0.12 * s * math.sin(math.pi * (2 * u % 1.0))))
+    for k, (x, y) in enumerate(bulbs):
+        bright = 0.5 + 0.5 * wave(p, k * 0.37)
+        pen.halo(x, y + 0.03 * s, [(0.1 * s, round(40 + 50 * bright)), (0.06 * s, 120)], BULB)
+    for x in ends:
+        pen.limb([(x, by), (x, wire_y - 0.04 * s)], 0.03 * s, (60, 48, 40))
+    pen.limb(bulbs, 0.01 * s, (40, 36, 34))
+    for x, y in bulbs:
+        pen.circle(x, y + 0.03 * s, 0.03 * s, BULB)
+    for k, turn in enumerate((0.0, 0.38, 0.62)):  # the middle stall the biggest
+        half, u = (0.3, 1.0) if k == 1 else (0.26, 0.86)
+        _stall(pen, s, cx + (k - 1) * 0.9 * s, by, _hue(c, turn), k, half * s, u)
+    pen.layer()
+    # paper lanterns hanging between the awnings, swaying
+    for k, x in enumerate((cx - 0.41 * s, cx + 0.41 * s)):
+        swing = 0.04 * s * wave(p, k * 0.5)
+        top = (x, bulbs[4 + 6 * k][1] + 0.02 * s)
+        y = by - 0.82 * s
+        centre = (x + swing, y)
+        pen.limb([top, (centre[0], y - 0.08 * s)], 0.008 * s, (40, 36, 34))
+        pen.ellipse(
+            (centre[0] - 0.07 * s, y - 0.09 * s, centre[0] + 0.07 * s, y + 0.09 * s), LANTERN
+        )
+        pen.ellipse(
+            (centre[0] - 0.035 * s, y - 0.07 * s, centre[0] + 0.035 * s, y + 0.07 * s),
+            (255, 150, 90),
+        )
+        for dy in (-0.09, 0.09):
+            pen.rect(
+                (
+                    centre[0] - 0.035 * s,
+                    y + dy * s - 0.015 * s,
+                    centre[0] + 0.035 * s,
+                    y + dy * s + 0.015 * s,
+                ),
+                (40, 36, 34),
+            )
+
+
+def _stall(pen: Pen, s: float, x: float, by: float, c: RGB, k: int, half: float, u: float) -> None:
+    """One stall ``2 * half`` wide and ``u`` tall (in ``s``): posts, a lit back, a counter
+    with goods, a striped awning with a scalloped edge under a peaked gable."""
+    wood = (126, 86, 56)
+    low, top = by - 0.8 * u * s, by - 1.0 * u * s
+    for dx in (-half, half):
+        pen.rect((x + dx - 0.025 * s, low - 0.04 * s, x + dx + 0.025 * s, by), shade(wood, 0.8))
+    pen.rect((x - half, low, x + half, by - 0.36 * s), (255, 206, 124))  # the lit back
+    hung = max(2, round(half / 0.09 / s))
+    for j in range(hung):  # goods hanging from the awning's rail
+        gx = x - half + (j + 0.5) * 2 * half / hung
+        gy = low + 0.08 * s
+        pen.ellipse(
+            (gx - 0.03 * s, gy - 0.06 * s, gx + 0.03 * s, gy + 0.06 * s), GOODS[(j + k) % 5]
+        )
+    for dx in (-half + 0.04 * s, half - 0.04 * s):  # the counter on two legs
+        pen.rect((x + dx - 0.03 * s, by - 0.2 * s, x + dx + 0.03 * s, by), shade(wood, 0.7))
+    pen.rect((x - half - 0.03 * s, by - 0.38 * s, x + half + 0.03 * s, by - 0.14 * s), wood)
+    pen.rect((x - half, by - 0.3 * s, x + half, by - 0.24 * s), shade(wood, 0.8))
+    heap = max(3, round(2 * half / 0.1 / s))
+    for j in range(heap):  # a heap of goods on the counter
+        gx = x - half + 0.06 * s + j * (2 * half - 0.12 * s) / (heap - 1)
+        pen.circle(gx, by - 0.42 * s, 0.05 * s, GOODS[(j * 2 + k) % 5])
+    for j in range(heap - 3):
+        gx = x - half + 0.13 * s + j * (2 * half - 0.26 * s) / max(1, heap - 4)
+        pen.circle(gx, by - 0.49 * s, 0.05 * s, GOODS[(j + 3 * k + 1) % 5])
+    # the gable: a peak over the awning with a pennant
+    peak = top - 0.22 * s
+    pen.polygon([(x - half - 0.04 * s, top), (x, peak), (x + half + 0.04 * s, top)], shade(c, 0.8))
+    pen.limb([(x, peak), (x, peak - 0.1 * s)], 0.015 * s, (60, 48, 40))
+    pen.polygon([(x, peak - 0.1 * s), (x + 0.1 * s, peak - 0.07 * s), (x, peak - 0.04 * s)], WHITE)
+    # the awning: stripes sloping out to the front, a scalloped valance
+    stripes = 6
+    span = 2 * (half + 0.06 * s)
+    left = x - half - 0.06 * s
+    inset = 0.06 * s
+    for j in range(stripes):
+        x0, x1 = left + j * span / stripes, left + (j + 1) * span / stripes
+        t0 = left + inset + (x0 - left) * (span - 2 * inset) / span
+        t1 = left + inset + (x1 - left) * (span - 2 * inset) / span
+        colour = c if j % 2 == 0 else WHITE
+        pen.polygon([(t0, top), (t1, top), (x1, low), (x0, low)], colour)
+        pen.pieslice((x0, low - span / stripes / 2, x1, low + span / stripes / 2), 0, 180, colour)

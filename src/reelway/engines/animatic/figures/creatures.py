@@ -542,3 +542,105 @@ def spider(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str
     pen.circle(cx + 0.12 * s, by - 0.3 * s, 0.09 * s, c)
     for dx in (0.15, 0.19):
         pen.circle(cx + dx * s, by - 0.33 * s, 0.018 * s, (240, 60, 60))
+
+
+LEGS = (70, 64, 56)
+
+
+def heron(pen: Pen, s: float, w: float, h: float, p: float, c: RGB, action: str) -> None:
+    """A wading bird (heron, egret, stork, flamingo): long thin legs, a body held level, a
+    long S-curved neck and a long dagger beak.  It stands still, now and then lowering its
+    head to peer at the water; walking, it lifts its legs slowly; in the air its neck folds,
+    its legs trail and its wings beat."""
+    cx, by = w / 2, h - 0.02 * s
+    beak = (236, 170, 52)
+    if action in ("fly", "float", "spin", "fall", "climb"):
+        f = _flap(p, "fly")
+        cy = by - 0.75 * s
+        body = (cx - 0.22 * s, cy - 0.09 * s, cx + 0.18 * s, cy + 0.08 * s)
+        far = (cx - 0.02 * s, cy - 0.45 * s * f)
+        pen.polygon(
+            [(cx - 0.12 * s, cy - 0.02 * s), (far[0] - 0.2 * s, far[1]), (cx + 0.08 * s, cy)],
+            shade(c, 0.7),
+        )
+        pen.limb([(cx - 0.18 * s, cy + 0.02 * s), (cx - 0.62 * s, cy + 0.06 * s)], 0.025 * s, LEGS)
+        pen.ellipse(body, c)
+        pen.limb(
+            [
+                (cx + 0.14 * s, cy - 0.04 * s),
+                (cx + 0.24 * s, cy - 0.1 * s),
+                (cx + 0.3 * s, cy - 0.08 * s),
+            ],
+            0.07 * s,
+            c,
+        )
+        pen.polygon(
+            [
+                (cx + 0.33 * s, cy - 0.11 * s),
+                (cx + 0.6 * s, cy - 0.07 * s),
+                (cx + 0.33 * s, cy - 0.05 * s),
+            ],
+            beak,
+        )
+        pen.circle(cx + 0.31 * s, cy - 0.1 * s, 0.016 * s, DARK)
+        near = (cx + 0.02 * s, cy - 0.5 * s * f)
+        pen.polygon(
+            [
+                (cx - 0.1 * s, cy - 0.01 * s),
+                (near[0] - 0.22 * s, near[1]),
+                (near[0] + 0.05 * s, near[1]),
+                (cx + 0.1 * s, cy + 0.01 * s),
+            ],
+            shade(c, 1.08),
+        )
+        return
+    walking = action in ("walk", "run", "dance", "jump")
+    cyc = 2 * math.pi * p
+    hip = (cx - 0.02 * s, by - 0.62 * s)
+    for side in (-1, 1):  # far leg first: thin, with a backward-bending ankle
+        lift = max(0.0, math.sin(cyc + (side + 1) * math.pi / 2)) if walking else 0.0
+        knee = (hip[0] + 0.02 * s + 0.06 * s * lift, hip[1] + 0.3 * s - 0.04 * s * lift)
+        foot = (hip[0] + 0.07 * s * side * (1 - lift) + 0.1 * s * lift, by - 0.1 * s * lift)
+        pen.limb([hip, knee, foot], 0.028 * s, shade(LEGS, 0.8 if side < 0 else 1.0))
+        pen.limb([foot, (foot[0] + 0.1 * s, foot[1])], 0.02 * s, LEGS)
+    # body: a tapering oval held level, the tail feathers drooping behind
+    body_y = hip[1] - 0.05 * s
+    pen.polygon(
+        [
+            (cx - 0.36 * s, body_y + 0.12 * s),
+            (cx - 0.16 * s, body_y - 0.02 * s),
+            (cx - 0.14 * s, body_y + 0.08 * s),
+        ],
+        shade(c, 0.8),
+    )
+    pen.ellipse((cx - 0.24 * s, body_y - 0.11 * s, cx + 0.16 * s, body_y + 0.1 * s), c)
+    pen.ellipse((cx - 0.2 * s, body_y - 0.08 * s, cx + 0.06 * s, body_y + 0.06 * s), shade(c, 0.82))
+    # the S-neck: out of the breast, back, then up and forward to the head
+    peer = max(0.0, wave(p, 0.5)) ** 3 if action in ("idle", "sleep", "swim") else 0.0
+    head = (cx + 0.22 * s + 0.12 * s * peer, by - 1.28 * s + 0.3 * s * peer)
+    neck = [
+        (cx + 0.1 * s, body_y - 0.04 * s),
+        (cx + 0.2 * s, body_y - 0.2 * s),
+        (cx + 0.08 * s + 0.08 * s * peer, body_y - 0.38 * s + 0.1 * s * peer),
+        (cx + 0.12 * s + 0.1 * s * peer, body_y - 0.52 * s + 0.2 * s * peer),
+        head,
+    ]
+    pen.limb(neck, 0.065 * s, c)
+    pen.circle(head[0], head[1], 0.055 * s, c)
+    pen.polygon(
+        [
+            (head[0] + 0.03 * s, head[1] - 0.03 * s),
+            (head[0] + 0.36 * s, head[1] + 0.02 * s + 0.08 * s * peer),
+            (head[0] + 0.03 * s, head[1] + 0.025 * s),
+        ],
+        beak,
+    )
+    pen.polygon(  # the crest plume, streaming back from the crown
+        [
+            (head[0] - 0.02 * s, head[1] - 0.05 * s),
+            (head[0] - 0.2 * s, head[1] - 0.03 * s),
+            (head[0] - 0.03 * s, head[1] - 0.01 * s),
+        ],
+        shade(c, 0.45),
+    )
+    pen.circle(head[0] + 0.015 * s, head[1] - 0.01 * s, 0.014 * s, DARK)
