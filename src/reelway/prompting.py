@@ -231,6 +231,38 @@ _NOT_THINGS = frozenset(
 """Opening words that do not name a thing to draw."""
 
 
+def _named_subject(text: str, actions: list[Match]) -> Match | None:
+    """A capitalised name that opens a clause right before its verb ("Mossy hops across a
+    stream", "At dawn, Captain Moss walks on"): the subject, as a "sign" (no drawing of its
+    own).  Words another table claims ("Snow falls"), pronouns and the like are not names."""
+    if not actions:
+        return None
+    verb = actions[0]
+    m = re.search(r"(?:^|[.;:!?,]\s*)((?:[A-Z][\w'-]*\s+)?[A-Z][\w'-]*)\s+$", text[: verb.start])
+    if m is None:
+        return None
+    words = m.group(1).split()
+    if any(w.lower() in _STOP or w.lower() in _NOT_NAMES for w in words):
+        return None
+    found = Match("sign", m.group(1), m.start(1), m.end(1))
+    tables = (*_CONTENT_TABLES, FAMILIES, COLOURS_TABLE, PATTERNS, SIZES, COUNTS)
+    if any(_overlaps(found, o) for t in tables for o in find_all(t, text)):
+        return None
+    return found
+
+
+_NOT_NAMES = frozenset(
+    (
+        "i", "you", "he", "she", "it", "we", "they", "everything", "everyone", "everybody",
+        "something", "someone", "somebody", "nothing", "nobody", "anything", "anyone", "all",
+        "then", "now", "here", "there", "suddenly", "slowly", "quickly", "gently", "finally",
+        "later", "soon", "still", "each", "both", "what", "when", "where", "why",
+        "how", "one", "no", "not", "just", "only", "also", "again", "camera", "scene", "shot",
+    )
+)  # fmt: skip
+"""Capitalised words before a verb that are not a name ("It spins", "Suddenly it falls")."""
+
+
 def _subject_match(text: str) -> Match | None:
     """The first subject noun, skipping "couple" in "a couple of" (a count, not people)."""
     for m in find_all(FAMILIES, text):
@@ -297,6 +329,10 @@ def analyse(prompt: str) -> PromptAnalysis:
     actions = find_all(ACTIONS, text)
     # "roses" is not the verb "rose", nor "falling snow" or "as night falls" a fall
     taken = [m for t in (WEATHER, LIGHTING) for m in find_all(t, text)]
+    actions = [m for m in actions if not any(_overlaps(m, o) for o in taken)]
+    name = _named_subject(text, actions)
+    if name is not None and (subject is None or name.end <= subject.start):
+        subject = name  # "Mossy hops across a stream": a name no table knows, on a sign
     taken += [subject] if subject is not None else []
     actions = [m for m in actions if not any(_overlaps(m, o) for o in taken)]
     action = actions[0] if actions else None

@@ -80,3 +80,37 @@ def test_a_lighthouse_stays_where_it_stands(tmp_path: Path) -> None:
         base = mask[rows.max() - 12 : rows.max()]  # the tower's foot, not its beam
         xs.append(float(np.nonzero(base)[1].mean()))
     assert max(xs) - min(xs) < 3
+
+
+def test_a_night_market_stands_lit_in_the_street(tmp_path: Path) -> None:
+    """The market (stalls, awnings, lanterns) is drawn where the street alone is dark, it
+    stays where it stands, and its lamps are bright at night."""
+    shot = _frames(tmp_path, "A night market at night, static camera", "market", 2)
+    empty = _frames(tmp_path, "A city street at night, static camera", "street", 2)
+    lefts = []
+    for k in (0, len(shot) // 2, len(shot) - 1):
+        mask = _subject(shot[k], empty[k])
+        assert mask.sum() > 0.08 * mask.size  # a row of stalls, not a speck
+        lefts.append(int(np.nonzero(mask.any(axis=0))[0].min()))
+    assert max(lefts) - min(lefts) < 3
+    middle = shot[len(shot) // 2]
+    mask = _subject(middle, empty[len(shot) // 2])
+    luma = middle @ np.array([0.2126, 0.7152, 0.0722])
+    assert float((luma[mask] > 170).mean()) > 0.15  # lit backs, bulbs and lanterns
+    assert float(luma[~mask].mean()) < 80  # in a night street
+
+
+def test_a_named_subject_hops_on_its_sign(tmp_path: Path) -> None:
+    """ "Mossy hops": a name with no character entry is a signboard bearing it, hopping."""
+    shot = _frames(tmp_path, f"Mossy hops {STILL}", "mossy", 2)
+    empty = _frames(tmp_path, f"A meadow {STILL}", "meadow", 2)
+    tops = []  # the board's top (its shadow stays on the ground)
+    for k in range(0, len(shot), 4):
+        mask = _subject(shot[k], empty[k])
+        assert mask.sum() > 300, k
+        tops.append(int(np.nonzero(mask.any(axis=1))[0].min()))
+    middle = shot[len(shot) // 2]
+    board = _subject(middle, empty[len(shot) // 2])
+    assert _share(middle, board, (248, 246, 240)) > 0.2  # the board
+    assert _share(middle, board, (30, 28, 32)) > 0.02  # its name
+    assert max(tops) - min(tops) > 10  # off the ground and back: a hop

@@ -150,3 +150,83 @@ def test_weather_and_light_are_not_the_subjects_action() -> None:
     assert prompting.analyse("A boat drifts as night falls").action_kind == "float"
     assert prompting.analyse("A bouquet of roses in a vase").action_kind is None
     assert prompting.analyse("An apple falls from a tree").action_kind == "fall"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "family", "action"),
+    [
+        ("A night market in the rain", "market", None),
+        ("A night market in the rain, slow pan", "market", None),
+        ("A wizard casts a spell in a tower", "wizard", "idle"),
+        ("A witch walks through a forest at night", "wizard", "walk"),
+        ("A knight walks toward a castle, pixel art", "knight", "walk"),
+        ("A heron stands in a misty marsh at dawn, watercolor", "heron", "idle"),
+        ("A white egret wades in a pond", "heron", None),
+        ("A flamingo flies over a lagoon", "heron", "fly"),
+    ],
+)
+def test_the_gallery_subjects_have_their_own_families(
+    prompt: str, family: str, action: str | None
+) -> None:
+    a = prompting.analyse(prompt)
+    assert (a.subject_family, a.action_kind) == (family, action), prompt
+    assert a.subject_kind == prompting.FAMILY_KIND[family]
+
+
+def test_a_market_stands_in_a_street_and_names_one_for_others() -> None:
+    """A market is a building-like subject (drawn, never walking) in a city street when the
+    prompt names no place; as a place for another subject it is the city."""
+    market = scene.build("A night market in the rain", 1, 320, 180, 1, 24)
+    assert (market.subject_kind, market.setting, market.lighting) == ("market", "city", "night")
+    assert market.weather == "rain" and prompting.FAMILY_KIND["market"] == "building"
+    cat = prompting.analyse("A cat walks through a market")
+    assert (cat.subject_family, cat.setting_kind) == ("cat", "city")
+    assert prompting.analyse("A heron in a marsh").setting_kind == "ocean"
+
+
+def test_knights_and_wizards_still_ride() -> None:
+    for rider in ("knight", "wizard"):
+        a = prompting.analyse(f"A {rider} on a dragon")
+        assert (a.subject_family, a.second_family, a.pairing) == (rider, "dragon", "riding")
+    assert {"person", "knight", "wizard"} <= prompting.RIDERS
+
+
+@pytest.mark.parametrize(
+    ("prompt", "name", "action"),
+    [
+        ("Mossy hops across a mountain stream at dawn", "Mossy", "jump"),
+        ("Mossy hops across a stream", "Mossy", "jump"),
+        ("At dawn, Captain Moss walks along the shore", "Captain Moss", "walk"),
+        ("Zed runs through a forest", "Zed", "run"),
+    ],
+)
+def test_a_name_before_its_verb_is_the_subject_on_a_sign(
+    prompt: str, name: str, action: str
+) -> None:
+    """A character name with no character entry is the subject, drawn as the unknown-noun
+    signboard with its name, and it moves as the verb says ("hops": a jump)."""
+    a = prompting.analyse(prompt)
+    assert (a.subject, a.subject_family, a.subject_kind) == (name, "sign", "object")
+    assert a.action_kind == action
+    shot = scene.build(prompt, 1, 320, 180, 1, 24)
+    assert shot.subject_kind == "sign" and shot.action == action
+    assert shot.figure.label == name.split()[-1].lower()
+    assert shot.title.startswith(name.upper())
+
+
+@pytest.mark.parametrize(
+    ("prompt", "subject"),
+    [
+        ("Snow falls on a quiet city", None),  # a weather word, not a name
+        ("It spins slowly in space", None),
+        ("Suddenly it falls", None),
+        ("The fox leaps a fallen log", "fox"),
+        ("Mossy chases a cat", "Mossy"),  # the name comes first: the cat is the second
+        ("A cat watches as Mossy hops by", "cat"),  # a family named first keeps its place
+    ],
+)
+def test_only_a_name_is_taken_for_one(prompt: str, subject: str | None) -> None:
+    a = prompting.analyse(prompt)
+    assert a.subject == subject, prompt
+    if subject == "Mossy":
+        assert (a.second_family, a.pairing) == ("cat", "ahead")
