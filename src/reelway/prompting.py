@@ -244,11 +244,21 @@ def _named_subject(text: str, actions: list[Match]) -> Match | None:
     words = m.group(1).split()
     if any(w.lower() in _STOP or w.lower() in _NOT_NAMES for w in words):
         return None
+    if not _agrees_with_one(verb.text.split()[0].lower(), words[-1]):
+        return None  # "Leaves fall", "Waves crashed": a plural noun, not somebody's name
     found = Match("sign", m.group(1), m.start(1), m.end(1))
     tables = (*_CONTENT_TABLES, FAMILIES, COLOURS_TABLE, PATTERNS, SIZES, COUNTS)
     if any(_overlaps(found, o) for t in tables for o in find_all(t, text)):
         return None
     return found
+
+
+def _agrees_with_one(verb: str, name: str) -> bool:
+    """The verb is written for one subject: "hops", or a past tense after a word that does not
+    look plural ("Mossy hopped", not "Leaves drifted")."""
+    if verb.endswith("s") and not verb.endswith("ss"):
+        return True
+    return verb.endswith("ed") and not name.lower().endswith("s")
 
 
 _NOT_NAMES = frozenset(

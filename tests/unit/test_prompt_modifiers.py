@@ -220,6 +220,10 @@ def test_a_name_before_its_verb_is_the_subject_on_a_sign(
         ("Snow falls on a quiet city", None),  # a weather word, not a name
         ("It spins slowly in space", None),
         ("Suddenly it falls", None),
+        ("Leaves drift down a quiet lane", None),  # a plural noun: its verb is not "drifts"
+        ("Sparks flew into the night", None),
+        ("Ribbons drifted over a lake", None),
+        ("Pip drifted down a quiet lane", "Pip"),
         ("The fox leaps a fallen log", "fox"),
         ("Mossy chases a cat", "Mossy"),  # the name comes first: the cat is the second
         ("A cat watches as Mossy hops by", "cat"),  # a family named first keeps its place
