@@ -15,15 +15,18 @@ from tests import faces
 FPS = 24
 
 
-def shape_clip(path: Path, seconds: float = 3.0, width: int = 320, height: int = 180) -> bytes:
-    """An orange disc crossing a blue field: colours and a silhouette, no face."""
+def shape_clip(
+    path: Path, seconds: float = 3.0, width: int = 320, height: int = 180, stretch: float = 1.0
+) -> bytes:
+    """An orange disc crossing a blue field: colours and a silhouette, no face.  ``stretch``
+    widens the disc into an ellipse, which the animatic reads as an animal's outline."""
     frames = []
     ys, xs = np.mgrid[0:height, 0:width]
     for index in range(round(seconds * FPS)):
         frame = np.empty((height, width, 3), np.uint8)
         frame[:] = (40, 70, 150)
         cx = 40 + index * (width - 80) / max(1, seconds * FPS)
-        disc = (xs - cx) ** 2 + (ys - height / 2) ** 2 < (height / 4) ** 2
+        disc = ((xs - cx) / stretch) ** 2 + (ys - height / 2) ** 2 < (height / 4) ** 2
         frame[disc] = (240, 140, 30)
         frames.append(frame)
     return _write(path, frames, width, height)

@@ -264,8 +264,9 @@ def test_a_promote_keeps_the_drafts_loop_and_negative_prompt(client: openai.Open
 
 def test_a_promote_casts_the_drafts_characters(fresh_client: openai.OpenAI, tmp_path: Path) -> None:
     """The final casts the draft's characters (its scene too); one deleted since the draft is
-    refused by name, as on a create."""
-    clip = character_clips.shape_clip(tmp_path / "fox.mp4", 3.0)
+    refused by name, as on a create.  The clip's wide outline makes Foxy an animal, where the
+    same prompt without the character draws the name on a sign."""
+    clip = character_clips.shape_clip(tmp_path / "fox.mp4", 3.0, stretch=1.8)
     fox = fresh_client.videos.create_character(name="Foxy", video=("fox.mp4", clip, "video/mp4"))
     assert fox.id is not None
     prompt = "Foxy runs along a beach at sunset, tracking shot"
@@ -278,8 +279,8 @@ def test_a_promote_casts_the_drafts_characters(fresh_client: openai.OpenAI, tmp_
     final_frame = middle_frame(content(fresh_client, final))
     same = difference(middle_frame(content(fresh_client, draft)), final_frame)
     assert same < SAME_SCENE, same
-    # The same request without the character renders the same scene without its sprite:
-    # the animatic is deterministic, so what differs is the character the final casts.
+    # The same request without the character renders the same scene with a FOXY sign in its
+    # place: the animatic is deterministic, so what differs is the character the final casts.
     plain_frame = middle_frame(content(fresh_client, plain)).astype(np.float32)
     cast = float(np.abs(final_frame.astype(np.float32) - plain_frame).mean())
     assert cast > CAST, cast
