@@ -77,8 +77,10 @@ def test_generate_embedded_without_a_server(tmp_path: Path) -> None:
 
 def test_keys_create_initialises_an_empty_data_dir(tmp_path: Path) -> None:
     data = tmp_path / "fresh"
-    secret = harness.create_key(data, "newproj")
-    assert secret.startswith("sk-rw-")
+    out = harness.run_cli("keys", "create", "--project", "newproj", data_dir=data)
+    secret = out.strip().splitlines()[-1]  # the secret is the last line, alone
+    assert harness.KEY_LINE.fullmatch(secret), out
+    assert "created project newproj" in out
     listing = harness.run_cli("keys", "list", data_dir=data)
     assert "newproj" in listing and secret not in listing
     assert "schema at revision" in harness.run_cli("migrate", data_dir=data)
