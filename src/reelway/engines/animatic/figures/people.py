@@ -36,15 +36,10 @@ def _figure(
         return
     cx, by = w / 2, h - 0.02 * s
     hip, shoulder = (cx, by - 0.47 * s), (cx, by - 0.77 * s)
-    swing, knee, arm = _gait(action)
+    _, _, arm = _gait(action)
     cyc = 2 * math.pi * p
     back, limb = shade(c, 0.72), 0.075 * s
-    legs = []
-    for side in (1, -1):
-        a = side * swing * math.sin(cyc)
-        bend = knee * max(0.0, math.sin(cyc + side * math.pi / 2))
-        k = joint(hip, 0.24 * s, a)
-        legs.append((side, [hip, k, joint(k, 0.24 * s, a - bend)]))
+    legs = _legs(s, hip, p, action)
     arms = []
     for side in (1, -1):
         a = -side * arm * math.sin(cyc)
