@@ -24,6 +24,7 @@ FAMILIES: Mapping[str, tuple[str, ...]] = {
         "traveler", "traveller", "fisherman", "farmer", "athlete", "boxer", "cyclist",
         "swimmer", "photographer", "painter", "teenager", "character", "hero", "stranger",
         "mermaid", "fairy", "elf", "vampire", "zombie", "pirate", "clown", "superhero",
+        "rock star", "pop star", "movie star", "film star", "superstar",
     ),
     "knight": ("knight", "paladin", "crusader", "templar", "man-at-arms", "armored knight"),
     "wizard": (

@@ -333,6 +333,26 @@ def test_a_moon_is_not_dimmed_by_the_night_it_lights() -> None:
     assert red[0] > red[1] + 80  # a blood moon is red
 
 
+@pytest.mark.parametrize(
+    ("prompt", "lighting"),
+    [
+        ("A full moon rising over the sea", "night"),
+        ("A crescent moon over a quiet lake", "night"),
+        ("A wolf howls at the full moon", "night"),  # the moon as scenery, not the subject
+        ("Stars over the desert", "night"),
+        ("A full moon over the sea at dawn", "golden"),  # a lighting word still decides
+        ("A red fox in snow", "day"),
+        ("A rock star plays guitar", "day"),  # a person, not a star
+        ("A starfish on the beach", "day"),
+    ],
+)
+def test_a_moon_or_stars_bring_the_night_unless_the_prompt_says_when(
+    prompt: str, lighting: str
+) -> None:
+    """A day sky would draw the scene's own sun beside the moon."""
+    assert scene.build(prompt, 1, 320, 180, 1, 24).lighting == lighting
+
+
 def _face_and_shape(name: str) -> tuple[float, float]:
     """How tall the figure is for its width, and how far down it its white dial sits (0:
     the top, 1: the ground)."""

@@ -84,6 +84,9 @@ _FAMILY_SETTING = {"market": "city"}
 """Where a family stands when the prompt names no place: a market in a street."""
 
 _DEFAULT_LIGHTING = {"space": "night", "interior": "candle", "underwater": "day"}
+_NIGHT_SKY = frozenset(("moon", "full_moon", "star"))
+"""Families that mean night when no lighting word is given ("a wolf howls at the full moon"),
+where a day sky would put the scene's own sun beside them."""
 _DEFAULT_MOOD = {
     "night": "calm",
     "golden": "calm",
@@ -339,7 +342,9 @@ def _decide(
     )
     weather = analysis.weather
     grey = "overcast" if weather in ("rain", "fog") else "day"
-    lighting = analysis.lighting_kind or _DEFAULT_LIGHTING.get(setting, grey)
+    lighting = analysis.lighting_kind or (
+        "night" if _names_night_sky(analysis) else _DEFAULT_LIGHTING.get(setting, grey)
+    )
     style = analysis.style_kind or ("synthwave" if lighting == "neon" else "storyboard")
     mood = analysis.mood or _DEFAULT_MOOD.get(lighting, "happy")
     action = analysis.action_kind or _DEFAULT_ACTION.get(mode, "idle")
@@ -424,6 +429,12 @@ def _second_look(analysis: prompting.PromptAnalysis) -> Look | None:
     )
     colour = palette_mod.subject_colour(alone)
     return Look(phrase, family, colour, palette_mod.noun_look(alone)[1])
+
+
+def _names_night_sky(analysis: prompting.PromptAnalysis) -> bool:
+    """The prompt names a moon or the stars anywhere, as its subject or as scenery."""
+    named = prompting.find_all(prompting.FAMILIES, analysis.prompt)
+    return any(m.kind in _NIGHT_SKY for m in named)
 
 
 def _figure(analysis: prompting.PromptAnalysis, character: Look | None) -> Figure:
