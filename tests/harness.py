@@ -65,9 +65,13 @@ def create_key(data_dir: Path, project: str, env: dict[str, str] | None = None) 
             await runtime.close()
         return secret
 
-    # A thread of its own: async tests call this with their event loop running.
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+    # A thread of its own: async tests call this with their event loop running.  Not a
+    # ``with`` block: its exit would wait for a stuck thread past the deadline.
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    try:
         secret = pool.submit(asyncio.run, make()).result(timeout=120)
+    finally:
+        pool.shutdown(wait=False)
     assert KEY_LINE.match(secret), secret
     return secret
 
